@@ -1,0 +1,135 @@
+"""The ``nationcap`` command line (Click).
+
+Errors that nationcap raises on purpose (bad input, infeasible scenarios, existing outputs) are
+printed as a short report and exit non-zero, without a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import InputError, NationcapError, OutputExistsError, Problem
+
+EXIT_INPUT = 2
+EXIT_MODEL = 3
+EXIT_OUTPUT = 4
+
+
+class Ctx:
+    def __init__(self, debug: bool, quiet: bool):
+        self.debug = debug
+        self.quiet = quiet
+
+    def echo(self, text: str = "") -> None:
+        if not self.quiet:
+            click.echo(text)
+
+
+@contextlib.contextmanager
+def reported(ctx: Ctx):
+    """Turn nationcap's own errors into a message and an exit code (traceback only with --debug)."""
+    try:
+        yield
+    except NationcapError as exc:
+        if ctx.debug:
+            raise
+        code = EXIT_INPUT if isinstance(exc, InputError) else EXIT_OUTPUT if isinstance(exc, OutputExistsError) else EXIT_MODEL
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nationcap")
+@click.option("--debug", is_flag=True, help="Show full tracebacks and debug logging.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@click.pass_context
+def cli(click_ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """nationcap: least-cost two-tier cap-and-trade model for Japan (Pyomo + HiGHS)."""
+    logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    click_ctx.obj = Ctx(debug, quiet)
+
+
+_set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a scenario value by dotted path, e.g. markets.regional.compliance_factor.P1.general=0.1",
+)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@_set_option
+@click.pass_obj
+def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
+    """Check a scenario and its dataset; print entity counts, BAU and caps, coverage."""
+    from .config import load_scenario
+    from .data import load_dataset
+    from .summary import dataset_summary
+
+    with reported(ctx):
+        scn = load_scenario(scenario, overrides)
+        ds = load_dataset(scn.inputs_path, scn)
+        ctx.echo(dataset_summary(scn, ds))
+        ctx.echo("\nOK: scenario and dataset are valid.")
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Results folder (default: outputs/<scenario name>/).")
+@_set_option
+@click.option("--force", is_flag=True, help="Replace existing results in the output folder.")
+@click.pass_obj
+def run(ctx: Ctx, scenario: Path, out_dir: Path | None, overrides: tuple[str, ...], force: bool) -> None:
+    """Solve SCENARIO and write results.nc, CSV tables and run.json."""
+    from .config import load_scenario
+    from .run import run_scenario
+    from .summary import run_summary
+    from .writers import check_writable, write_results
+
+    with reported(ctx):
+        t0 = time.perf_counter()
+        scn = load_scenario(scenario, overrides)
+        out_dir = out_dir or Path("outputs") / scn.name
+        check_writable(out_dir, force)  # fail before spending time on the solve
+        res = run_scenario(scn)
+        t = time.perf_counter()
+        write_results(res, out_dir, force=force)
+        ctx.echo(run_summary(res))
+        ctx.echo(f"\nwrote {out_dir}/ (results.nc, CSV tables, run.json) in {time.perf_counter() - t:.1f} s; "
+                 f"wall time {time.perf_counter() - t0:.1f} s")
+
+
+@cli.command()
+@click.option("--kind", type=click.Choice(["japan", "tiny"]), default="japan", show_default=True,
+              help="Which dataset to generate.")
+@click.option("--seed", type=int, default=None, help="Random seed (default: the seed of the shipped dataset).")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="Multiply the entity counts (benchmarks).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Dataset folder to write.")
+@click.option("--force", is_flag=True, help="Replace an existing non-empty folder.")
+@click.pass_obj
+def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path, force: bool) -> None:
+    """Generate a synthetic dataset deterministically (the shipped inputs/japan is seed 2026)."""
+    from . import generate as gen
+
+    with reported(ctx):
+        seed = gen.SHIPPED_SEED if seed is None else seed
+        try:
+            files = gen.generate(kind, seed=seed, scale=scale)
+            gen.write_dataset(files, out_dir, force=force)
+        except FileExistsError as exc:
+            raise OutputExistsError(str(exc)) from None
+        except ValueError as exc:
+            raise InputError([Problem("--scale/--kind", "", "", str(exc))], "arguments") from None
+        ctx.echo(f"wrote {kind} dataset (seed {seed}, scale {scale:g}) to {out_dir}/: {', '.join(sorted(files))}")
+
+
+def main() -> None:  # pragma: no cover
+    cli()

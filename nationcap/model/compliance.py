@@ -1,0 +1,52 @@
+r"""Entity compliance: each entity covers its emissions in every period.
+
+Sets
+    I        entities;  P  compliance periods;  Y_p  years of period p
+
+Parameters
+    bau[i, y]        BAU emissions, t
+    alloc[i, p]      free allocation for the period, t (see :mod:`nationcap.allocation`)
+
+Variables
+    NetPurchase[i, p]   allowances bought minus sold in period p, Mt (free sign: < 0 = seller)
+
+Constraints
+    EntityCompliance[i, p]  (one row per entity and period)::
+
+        sum_{y in Y_p} emissions[i, y] = alloc[i, p] + NetPurchase[i, p]
+
+    written with the abatement columns on the left (all in Mt)::
+
+        sum_{j in (i, p)} Abate[j] + NetPurchase[i, p] = (sum_{y in Y_p} bau[i, y] - alloc[i, p]) / scale_t
+
+The row is an equality, so ``NetPurchase`` is the entity's allowance position: what it must buy
+(or may sell) given its emissions. Any surplus an entity does not use is sold into the market
+pool, where it is banked or expires (:mod:`nationcap.model.market`). With ``<=`` instead, the
+optimum would be the same but net purchases would be undetermined whenever the price is zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from .inputs import ModelData
+
+
+def build(m: pyo.ConcreteModel, md: ModelData) -> None:
+    n_p = len(md.periods)
+    n_rows = md.n_entities * n_p
+    need = np.zeros(n_rows)
+    for p in range(n_p):
+        need[p::n_p] = md.bau_t[:, md.period_years(p)].sum(axis=1) - md.alloc_t[:, p]
+    rhs = need / md.scale_t
+    m.EP = pyo.RangeSet(0, n_rows - 1, doc="(entity, period) pairs, k = entity * P + period")
+    m.NetPurchase = pyo.Var(m.EP, domain=pyo.Reals, doc="allowances bought minus sold [Mt]")
+    start = md.row_start
+    abate = m.Abate
+
+    def rule(_m, k):
+        cols = range(int(start[k]), int(start[k + 1]))
+        return pyo.quicksum((abate[j] for j in cols)) + _m.NetPurchase[k] == float(rhs[k])
+
+    m.EntityCompliance = pyo.Constraint(m.EP, rule=rule, doc="entity emissions = allocation + net purchase [Mt]")

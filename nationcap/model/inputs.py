@@ -1,0 +1,120 @@
+"""Validated tables -> the arrays the model is built from (:class:`ModelData`).
+
+Everything index-like is precomputed here with numpy/pandas so that no Pyomo rule ever scans a
+set: each abatement column knows its entity, year and period, and the columns of one
+(entity, period) pair are contiguous.
+
+Units: quantities in the tables are tonnes; inside the model they are divided by ``scale_t``
+(default 10^6, i.e. Mt) so that HiGHS sees numbers of order 10^-4..10^2. Costs stay in JPY/t, so
+the objective is in JPY x scale_t (million JPY) and row duals come out directly in JPY/t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..allocation import allocation_t
+from ..config import Scenario
+from ..coverage import bau_matrix
+from ..data import Dataset
+
+SCALE_T = 1e6
+
+
+@dataclass
+class ModelData:
+    scenario: Scenario
+    dataset: Dataset
+    entities: np.ndarray  # (E,) entity ids, entities.csv order
+    markets: list[str]  # (M,) scenario market keys
+    periods: list[str]  # (P,)
+    years: list[int]  # (Y,)
+    year_period: np.ndarray  # (Y,) period index of each year
+    discount: np.ndarray  # (Y,) (1+r)^-(y - y0)
+    entity_market: np.ndarray  # (E,) market index
+    bau_t: np.ndarray  # (E, Y)
+    alloc_t: np.ndarray  # (E, P)
+    # abatement columns, sorted by (entity, period, year, step)
+    col_entity: np.ndarray  # (J,)
+    col_year: np.ndarray  # (J,) year index
+    col_step: np.ndarray  # (J,) step number as in mac.csv
+    col_cost: np.ndarray  # (J,) JPY/t
+    col_qty_t: np.ndarray  # (J,) upper bound, t
+    row_start: np.ndarray  # (E*P + 1,) columns of row k = e*P + p are row_start[k]:row_start[k+1]
+    scale_t: float = SCALE_T
+
+    @property
+    def n_entities(self) -> int:
+        return len(self.entities)
+
+    @property
+    def col_period(self) -> np.ndarray:
+        return self.year_period[self.col_year]
+
+    def period_years(self, p: int) -> np.ndarray:
+        return np.flatnonzero(self.year_period == p)
+
+    def cap_t(self) -> np.ndarray:
+        """(M, P) caps: sum of the allocations of each market's entities."""
+        caps = np.zeros((len(self.markets), len(self.periods)))
+        np.add.at(caps, self.entity_market, self.alloc_t)
+        return caps
+
+    def max_abatement_t(self) -> np.ndarray:
+        """(M, P) abatement available if every step were used."""
+        out = np.zeros((len(self.markets), len(self.periods)))
+        np.add.at(out, (self.entity_market[self.col_entity], self.col_period), self.col_qty_t)
+        return out
+
+    def bau_by_market_period_t(self) -> np.ndarray:
+        out = np.zeros((len(self.markets), len(self.periods)))
+        for p in range(len(self.periods)):
+            np.add.at(out[:, p], self.entity_market, self.bau_t[:, self.period_years(p)].sum(axis=1))
+        return out
+
+
+def prepare(scn: Scenario, ds: Dataset) -> ModelData:
+    """Build :class:`ModelData` from a validated scenario and dataset."""
+    years = scn.years
+    periods = [p.name for p in scn.periods]
+    pidx = {p: i for i, p in enumerate(periods)}
+    year_period = np.array([pidx[scn.period_of_year()[y]] for y in years])
+    discount = np.array([scn.discount_factor(y) for y in years])
+    markets = list(scn.markets)
+    ent = ds.entities
+    entity_market = pd.Index(markets).get_indexer(ent["market"])
+    bau = bau_matrix(ds, years).to_numpy(dtype=float)
+    alloc = allocation_t(scn, ds)[periods].to_numpy(dtype=float)
+
+    mac = ds.mac
+    e_idx = ent.index.get_indexer(mac["entity_id"])
+    share = mac["abatement_share"].to_numpy(dtype=float)
+    cost = mac["cost_jpy_per_t"].to_numpy(dtype=float)
+    step = mac["step"].to_numpy(dtype=np.int64)
+    n_y = len(years)
+    if "year" in mac.columns:
+        y_idx = pd.Index(years).get_indexer(mac["year"])
+        keep = y_idx >= 0  # steps for years outside the model horizon do not apply
+        c_e, c_y, c_s, c_c, c_sh = e_idx[keep], y_idx[keep], step[keep], cost[keep], share[keep]
+    else:
+        c_e = np.repeat(e_idx, n_y)
+        c_y = np.tile(np.arange(n_y), len(e_idx))
+        c_s, c_c, c_sh = np.repeat(step, n_y), np.repeat(cost, n_y), np.repeat(share, n_y)
+    qty = c_sh * bau[c_e, c_y]
+    keep = qty > 0
+    c_e, c_y, c_s, c_c, qty = c_e[keep], c_y[keep], c_s[keep], c_c[keep], qty[keep]
+    n_p = len(periods)
+    order = np.lexsort((c_s, c_y, year_period[c_y], c_e))
+    c_e, c_y, c_s, c_c, qty = c_e[order], c_y[order], c_s[order], c_c[order], qty[order]
+    row = c_e * n_p + year_period[c_y]
+    counts = np.bincount(row, minlength=len(ent) * n_p)
+    row_start = np.concatenate([[0], np.cumsum(counts)])
+    return ModelData(
+        scenario=scn, dataset=ds, entities=ent.index.to_numpy(), markets=markets, periods=periods,
+        years=years, year_period=year_period, discount=discount, entity_market=entity_market,
+        bau_t=bau, alloc_t=alloc, col_entity=c_e, col_year=c_y, col_step=c_s, col_cost=c_c,
+        col_qty_t=qty, row_start=row_start,
+    )

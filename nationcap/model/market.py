@@ -1,0 +1,103 @@
+r"""Market clearing and the bank, one market at a time (markets are never linked here).
+
+Sets
+    M   markets;  P  periods in order;  I_m  entities of market m
+
+Variables
+    Bank[m, p]     allowances held in the market's bank at the end of period p, Mt
+                   banking = true:   Bank >= 0           (unused allowances carry over)
+                   banking = false:  Bank <= 0           (nothing carries forward)
+                   borrowing = true: Bank may be < 0 before the last period (a later period's
+                                     allowances are used early); Bank[m, last] >= 0 always
+    Expire[m, p]   allowances that lapse at the end of p (only when banking = false), Mt, >= 0
+
+Constraints
+    MarketClearing[m, p]::
+
+        Bank[m, p-1] - sum_{i in I_m} NetPurchase[i, p] - Bank[m, p] - Expire[m, p] = 0
+
+    (``Bank[m, -1]`` = 0.) Read it as the market's allowance pool in period p: it receives what
+    was carried in, pays out the entities' net purchases, carries the rest out or lets it lapse.
+    Summed over entities this gives the cap identity
+    ``sum_i emissions[i, p] = cap[m, p] + Bank[m, p-1] - Bank[m, p] - Expire[m, p]``.
+
+Duals
+    The dual of MarketClearing[m, p] is the present-value allowance price of period p in
+    JPY/t (objective in million JPY, rows in Mt). Raising the row's right-hand side by one Mt
+    removes one Mt of allowances from the pool, so the dual is >= 0 for a binding cap. Every
+    EntityCompliance[i, p] row of the market has the same dual (NetPurchase is free), which is the
+    "one price per market and period" of an allowance market. Conversion to each year's money
+    happens only in :mod:`nationcap.prices`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from ..errors import ModelError
+from .inputs import ModelData
+
+
+def bank_bounds(banking: bool, borrowing: bool, last: bool) -> tuple[float | None, float | None]:
+    lo = None if (borrowing and not last) else 0.0
+    hi = None if banking else 0.0
+    return lo, hi
+
+
+def build(m: pyo.ConcreteModel, md: ModelData) -> None:
+    n_m, n_p = len(md.markets), len(md.periods)
+    m.MP = pyo.Set(initialize=[(a, p) for a in range(n_m) for p in range(n_p)], ordered=True,
+                   doc="(market, period) pairs")
+    m.Bank = pyo.Var(m.MP, doc="bank at the end of the period [Mt]")
+    expire_idx = []
+    for a, name in enumerate(md.markets):
+        cfg = md.scenario.markets[name]
+        for p in range(n_p):
+            m.Bank[a, p].setlb(bank_bounds(cfg.banking, cfg.borrowing, p == n_p - 1)[0])
+            m.Bank[a, p].setub(bank_bounds(cfg.banking, cfg.borrowing, p == n_p - 1)[1])
+            if not cfg.banking:
+                expire_idx.append((a, p))
+    m.Expire = pyo.Var(expire_idx, domain=pyo.NonNegativeReals, doc="allowances that lapse [Mt]")
+    members = [np.flatnonzero(md.entity_market == a) for a in range(n_m)]
+
+    def rule(_m, a, p):
+        purchases = pyo.quicksum((_m.NetPurchase[int(i) * n_p + p] for i in members[a]))
+        carried_in = _m.Bank[a, p - 1] if p > 0 else 0.0
+        lapse = _m.Expire[a, p] if (a, p) in _m.Expire else 0.0
+        return carried_in - purchases - _m.Bank[a, p] - lapse == 0.0
+
+    m.MarketClearing = pyo.Constraint(m.MP, rule=rule, doc="allowance pool balance [Mt]; dual = PV price")
+
+
+def check_feasible(md: ModelData) -> None:
+    """Raise :class:`ModelError` naming the market and period if no abatement can meet a cap.
+
+    With every step used, the best reachable bank is ``s_p = min(hi_p, s_{p-1} - gap_p)`` where
+    ``gap_p = BAU - cap - max abatement`` (t) and ``hi_p`` is 0 without banking, +inf with it.
+    The scenario is feasible iff ``s_p >= lo_p`` in every period (``lo_p`` = 0, or -inf before
+    the last period with borrowing). Keeping the bank as high as possible is never worse later,
+    so this greedy pass is exact.
+    """
+    gap = md.bau_by_market_period_t() - md.cap_t() - md.max_abatement_t()
+    n_p = len(md.periods)
+    problems = []
+    for a, name in enumerate(md.markets):
+        cfg = md.scenario.markets[name]
+        s = 0.0
+        for p, pname in enumerate(md.periods):
+            lo, hi = bank_bounds(cfg.banking, cfg.borrowing, p == n_p - 1)
+            s = s - gap[a, p]
+            if hi is not None:
+                s = min(hi, s)
+            tol = 1e-7 * max(1.0, float(np.abs(gap[a]).max()))
+            if lo is not None and s < lo - tol:
+                problems.append(
+                    f"market {name!r}, period {pname}: the cap cannot be met even with every "
+                    f"abatement step used ({(lo - s) / 1e6:,.4f} Mt short"
+                    f"{'' if cfg.banking else '; banking is off'}); loosen the compliance factor, "
+                    f"turn banking on or add abatement steps"
+                )
+                s = lo
+    if problems:
+        raise ModelError("infeasible scenario:\n  - " + "\n  - ".join(problems))

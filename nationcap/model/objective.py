@@ -1,0 +1,26 @@
+r"""Objective: least total discounted abatement cost.
+
+    minimise  sum_j  d[y(j)] * c_j * Abate[j]        (million JPY, present value at the first year)
+
+with ``d[y] = (1 + discount_rate) ** -(y - first model year)``. Allowance trades are transfers
+between entities and cancel out of the social cost, so they do not appear here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from .inputs import ModelData
+
+
+def build(m: pyo.ConcreteModel, md: ModelData) -> None:
+    coef = md.discount[md.col_year] * md.col_cost
+    abate = m.Abate
+    expr = pyo.quicksum((float(c) * abate[j] for j, c in enumerate(coef)))
+    m.TotalCost = pyo.Objective(expr=expr, sense=pyo.minimize, doc="PV abatement cost [million JPY]")
+
+
+def objective_from_columns(md: ModelData, abate_t: np.ndarray) -> float:
+    """The objective in JPY recomputed from column values in t (used to cross-check reports)."""
+    return float(np.sum(md.discount[md.col_year] * md.col_cost * abate_t))

@@ -1,0 +1,47 @@
+"""The pipeline as one call: scenario -> dataset -> model -> solve -> results Dataset.
+
+    >>> from nationcap.run import run_scenario
+    >>> res = run_scenario("models/tiny.toml")          # doctest: +SKIP
+    >>> res["price"].sel(market="regional").values      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import xarray as xr
+
+from .config import Scenario, load_scenario
+from .data import load_dataset
+from .model import build_model, prepare
+from .model.market import check_feasible
+from .results import build_results
+from .solve import solve
+
+
+def run_scenario(
+    scenario: Scenario | str | Path, overrides: list[str] | tuple[str, ...] = (), log_file: str | None = None
+) -> xr.Dataset:
+    """Load, build, solve and return the results Dataset (nothing is written)."""
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    scn = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, overrides)
+    ds = load_dataset(scn.inputs_path, scn)
+    timings["load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    md = prepare(scn, ds)
+    check_feasible(md)
+    m = build_model(md)
+    timings["build"] = time.perf_counter() - t
+    t = time.perf_counter()
+    sr = solve(m, md, log_file=log_file)
+    timings["solve"] = time.perf_counter() - t
+    t = time.perf_counter()
+    res = build_results(md, sr, timings)
+    timings["extract"] = time.perf_counter() - t
+    res.attrs["timings_s"] = json.dumps({k: round(v, 4) for k, v in timings.items()}, sort_keys=True)
+    res.attrs["wall_time_s"] = time.perf_counter() - t_start
+    return res
