@@ -190,6 +190,8 @@ def apply_override(data: dict[str, Any], path: list[str], value: Any) -> None:
 def _list_index(node: list, part: str, path: list[str]) -> int:
     try:
         idx = int(part)
+        if idx < 0:
+            raise IndexError(idx)
         node[idx]
     except (ValueError, IndexError):
         raise ValueError(

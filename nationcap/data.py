@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import Problems
+from .errors import MAX_ROWS_PER_PROBLEM, Problems
 from .geo import PREFECTURES
 
 if TYPE_CHECKING:
@@ -177,10 +177,11 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
                     problems.add_rows(fname, _rows(raw, bad), col.name, f"unknown value ({shown}); expected {hint}")
             continue
         num = pd.to_numeric(text, errors="coerce")
-        nonnum = num.isna().to_numpy() & ~empty
-        if nonnum.any():
-            problems.add_rows(fname, _rows(raw, nonnum), col.name, f"not a number; expected a {'whole number' if col.kind == 'int' else 'number'} ({col.unit or 'dimensionless'})")
         values = num.to_numpy(dtype=float)
+        nonnum = ~np.isfinite(values) & ~empty  # "abc", but also inf / 1e400
+        values = np.where(nonnum, np.nan, values)
+        if nonnum.any():
+            problems.add_rows(fname, _rows(raw, nonnum), col.name, f"not a number (or not finite); expected a {'whole number' if col.kind == 'int' else 'number'} ({col.unit or 'dimensionless'})")
         ok = ~np.isnan(values)
         if col.kind == "int":
             frac = ok & (np.abs(values - np.round(values)) > 0)
@@ -344,5 +345,9 @@ def _check_mac(mac: pd.DataFrame, fname: str, known: pd.Index, problems: Problem
     if over.any():
         # report each offending entity once (its first row)
         first = over & ~mac.duplicated(group, keep="first").to_numpy()
-        rows = [f"{r}: shares sum to {s:.4f}" for r, s in zip(_rows(mac, first), sums[first])]
-        problems.add_rows(fname, rows, "abatement_share", "the shares of one entity sum above 1; an entity cannot abate more than its BAU emissions")
+        rows = _rows(mac, first)
+        for where, total in list(zip(rows, sums[first]))[:MAX_ROWS_PER_PROBLEM]:
+            problems.add(fname, where, "abatement_share",
+                         f"the shares of this entity sum above 1 ({total:.4f}); an entity cannot abate more than its BAU emissions")
+        if len(rows) > MAX_ROWS_PER_PROBLEM:
+            problems.add(fname, f"and {len(rows) - MAX_ROWS_PER_PROBLEM} more entities", "abatement_share", "shares sum above 1")
