@@ -1,0 +1,374 @@
+"""Scenario loading, ``--set`` overrides, compliance-factor fallback and the allocation formula."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from casebuilder import scenario_toml, write_case
+from nationcap.allocation import allocation_t, caps_t, compliance_factors
+from nationcap.cli import cli
+from nationcap.config import (
+    DEFAULT_HIGHS_OPTIONS,
+    Scenario,
+    apply_override,
+    load_scenario,
+    parse_override,
+    scenario_from_dict,
+)
+from nationcap.data import load_dataset
+from nationcap.errors import InputError
+
+MARKETS = {
+    "m": dict(banking=True, compliance_factor={"P1": {"general": 0.08, "dhc": 0.06}, "P2": {"general": 0.15}}),
+    "n": dict(banking=False, borrowing=True, compliance_factor={"P1": {"general": 0.02}, "P2": {"general": 0.05}}),
+}
+PERIODS = [("P1", 2026, 2030), ("P2", 2031, 2032)]
+
+
+@pytest.fixture
+def scn_path(tmp_path) -> Path:
+    """A scenario file (no dataset needed for the scenario tests)."""
+    path = tmp_path / "s.toml"
+    path.write_text(scenario_toml("s", PERIODS, MARKETS, discount_rate=0.03))
+    return path
+
+
+def problems(info) -> str:
+    return "\n".join(str(p) for p in info.value.problems)
+
+
+def assert_problem(err: InputError, where: str, word: str, file: str = "s.toml") -> None:
+    hits = [p for p in err.problems if p.file.endswith(file) and where in p.where and word.lower() in p.message.lower()]
+    assert hits, f"no problem at {where!r} saying {word!r} in:\n{err}"
+
+
+# ---------------------------------------------------------------------------------------
+# a valid scenario
+# ---------------------------------------------------------------------------------------
+
+
+def test_load_valid_scenario(scn_path):
+    scn = load_scenario(scn_path)
+    assert isinstance(scn, Scenario)
+    assert scn.name == "s"
+    assert [p.name for p in scn.periods] == ["P1", "P2"]
+    assert scn.periods[0].n_years == 5 and scn.periods[1].years == [2031, 2032]
+    assert scn.years == list(range(2026, 2033))
+    assert scn.first_year == 2026
+    assert scn.period_of_year() == {2026: "P1", 2027: "P1", 2028: "P1", 2029: "P1", 2030: "P1",
+                                    2031: "P2", 2032: "P2"}
+    assert scn.discount_factor(2026) == 1.0
+    assert scn.discount_factor(2028) == pytest.approx(1 / 1.03**2)
+    assert scn.discount_factor(2032) == pytest.approx(1.03**-6)
+    assert scn.markets["m"].banking is True and scn.markets["m"].borrowing is False  # default
+    assert scn.markets["n"].borrowing is True
+    assert scn.inputs_path == (scn_path.parent / "data").resolve()
+
+
+def test_resolved_lists_every_key_and_absolute_inputs(scn_path):
+    scn = load_scenario(scn_path)
+    d = scn.resolved()
+    assert set(d) == {"name", "description", "inputs", "discount_rate", "periods", "markets", "solver",
+                      "inputs_resolved"}
+    assert "source" not in d
+    assert d["inputs"] == "data"
+    assert Path(d["inputs_resolved"]).is_absolute()
+    assert Path(d["inputs_resolved"]) == (scn_path.parent / "data").resolve()
+    assert d["description"] == "" and d["discount_rate"] == 0.03
+    assert d["periods"][1] == {"name": "P2", "first_year": 2031, "last_year": 2032}
+    assert d["markets"]["m"] == {"banking": True, "borrowing": False,
+                                 "compliance_factor": {"P1": {"general": 0.08, "dhc": 0.06}, "P2": {"general": 0.15}}}
+    assert d["solver"]["name"] == "highs" and d["solver"]["time_limit_s"] is None
+    assert d["solver"]["highs_resolved"] == DEFAULT_HIGHS_OPTIONS
+    assert json.loads(scn.resolved_json()) == d
+
+
+def test_solver_options_merge_over_defaults(scn_path):
+    scn = load_scenario(scn_path, ["solver.highs.threads=4", "solver.time_limit_s=60"])
+    opts = scn.solver.highs_options()
+    assert opts["threads"] == 4 and opts["time_limit"] == 60.0 and opts["solver"] == "ipx"
+
+
+def test_inputs_relative_to_the_scenario_file_not_cwd(scn_path, monkeypatch, tmp_path):
+    monkeypatch.chdir(Path("/"))
+    assert load_scenario(scn_path).inputs_path == (scn_path.parent / "data").resolve()
+
+
+# ---------------------------------------------------------------------------------------
+# --set overrides
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, path, value",
+    [
+        ("a.b.c=0.1", ["a", "b", "c"], 0.1),
+        (" a.b = true ", ["a", "b"], True),
+        ("a=false", ["a"], False),
+        ("a=3", ["a"], 3),
+        ('a="quoted text"', ["a"], "quoted text"),
+        ("a=plain text", ["a"], "plain text"),
+        ("a=[1, 2]", ["a"], [1, 2]),
+        ("a.0.b=x=y", ["a", "0", "b"], "x=y"),  # only the first '=' separates
+    ],
+)
+def test_parse_override(text, path, value):
+    assert parse_override(text) == (path, value)
+
+
+@pytest.mark.parametrize("text", ["x..y=1", ".x=1", "x.=1", "=1", "no_equals_sign"])
+def test_parse_override_rejects_bad_paths(text):
+    with pytest.raises(ValueError):
+        parse_override(text)
+
+
+def test_override_into_inline_table_keeps_the_other_entries(scn_path):
+    scn = load_scenario(scn_path, ["markets.m.compliance_factor.P1.general=0.1"])
+    assert scn.markets["m"].compliance_factor["P1"] == {"general": 0.1, "dhc": 0.06}
+    assert scn.factor("m", "P1", "general") == 0.1
+    assert scn.factor("m", "P1", "dhc") == 0.06
+    assert scn.resolved()["markets"]["m"]["compliance_factor"]["P1"]["general"] == 0.1
+
+
+def test_override_booleans_strings_numbers(scn_path):
+    scn = load_scenario(scn_path, ["markets.m.banking=false", "markets.n.borrowing=false",
+                                   "name=other", 'description="two words"', "discount_rate=0.05"])
+    assert scn.markets["m"].banking is False and scn.markets["n"].borrowing is False
+    assert scn.name == "other" and scn.description == "two words"
+    assert scn.discount_rate == 0.05
+
+
+def test_overrides_apply_in_order_and_do_not_touch_the_input(scn_path):
+    import tomllib
+
+    raw = tomllib.loads(scn_path.read_text())
+    before = json.dumps(raw, sort_keys=True)
+    scn = scenario_from_dict(raw, source=scn_path, overrides=["discount_rate=0.1", "discount_rate=0.02"])
+    assert scn.discount_rate == 0.02
+    assert json.dumps(raw, sort_keys=True) == before
+
+
+def test_override_list_index(scn_path):
+    scn = load_scenario(scn_path, ["periods.1.last_year=2035"])
+    assert scn.periods[1].last_year == 2035 and scn.years[-1] == 2035
+
+
+def test_override_list_index_that_creates_a_gap_is_rejected(scn_path):
+    with pytest.raises(InputError) as info:
+        load_scenario(scn_path, ["periods.0.last_year=2027"])
+    assert_problem(info.value, "periods.1", "gap")
+    assert "2028..2030" in problems(info)
+
+
+def test_override_list_index_that_creates_an_overlap_is_rejected(scn_path):
+    with pytest.raises(InputError) as info:
+        load_scenario(scn_path, ["periods.1.first_year=2030"])
+    assert_problem(info.value, "periods.1", "overlap")
+
+
+@pytest.mark.parametrize(
+    "override, word",
+    [
+        ("x..y=1", "dotted path"),
+        ("no_equals_sign", "key.path=value"),
+        ("periods.5.last_year=2040", "index 0..1"),
+        ("periods.P1.last_year=2040", "index"),
+        ("name.first=1", "is a value"),
+    ],
+)
+def test_bad_override_paths_are_input_errors(scn_path, override, word):
+    with pytest.raises(InputError) as info:
+        load_scenario(scn_path, [override])
+    p = info.value.problems[0]
+    assert p.file == "--set" and p.where == override
+    assert word in p.message
+
+
+@pytest.mark.parametrize("override, key", [
+    ("markets.m.bankng=true", "markets.m.bankng"),
+    ("discount_rat=0.1", "discount_rat"),
+    ("solver.threads=2", "solver.threads"),
+])
+def test_override_of_an_unknown_key_is_rejected(scn_path, override, key):
+    with pytest.raises(InputError) as info:
+        load_scenario(scn_path, [override])
+    assert_problem(info.value, f"key '{key}'", "unknown key")
+
+
+def test_override_with_wrong_type_is_rejected(scn_path):
+    with pytest.raises(InputError) as info:
+        load_scenario(scn_path, ["markets.m.banking=maybe"])
+    assert_problem(info.value, "markets.m.banking", "bool")
+
+
+def test_override_through_the_cli(tmp_path):
+    path = write_case(tmp_path, entities=[dict(entity_id="A", market="m", base_emissions_t=1000.0)],
+                      bau={"A": 1000.0}, mac=[("A", 1, 0.5, 100.0)], periods=PERIODS,
+                      markets={"m": MARKETS["m"]})
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["validate", str(path), "--set", "markets.m.compliance_factor.P1.general=0.1"])
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(cli, ["validate", str(path), "--set", "x..y=1"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert "--set" in bad.output and "x..y=1" in bad.output
+    typo = runner.invoke(cli, ["validate", str(path), "--set", "markets.m.bankng=true"])
+    assert typo.exit_code == 2 and "unknown key" in typo.output
+
+
+def test_apply_override_creates_missing_tables():
+    data = {"markets": {"m": {}}}
+    apply_override(data, ["markets", "m", "compliance_factor", "P1", "general"], 0.2)
+    assert data == {"markets": {"m": {"compliance_factor": {"P1": {"general": 0.2}}}}}
+
+
+# ---------------------------------------------------------------------------------------
+# scenario checks that need no dataset
+# ---------------------------------------------------------------------------------------
+
+
+def test_category_falls_back_to_general(scn_path):
+    scn = load_scenario(scn_path)
+    assert scn.factor("m", "P1", "dhc") == 0.06  # own factor
+    assert scn.factor("m", "P2", "dhc") == 0.15  # no dhc in P2 -> general
+    assert scn.factor("m", "P1", "hospital") == 0.08  # unknown category -> general
+    assert scn.factor("n", "P1", "dhc") == 0.02
+
+
+def test_missing_general_factor_is_an_error(tmp_path):
+    markets = {"m": dict(compliance_factor={"P1": {"dhc": 0.06}, "P2": {"general": 0.15}})}
+    path = tmp_path / "s.toml"
+    path.write_text(scenario_toml("s", PERIODS, markets))
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert_problem(info.value, "markets.m.compliance_factor.P1", "'general' factor is required")
+    assert not any("P2" in p.where for p in info.value.problems)
+
+
+def test_market_without_factors_needs_general_for_every_period(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(scenario_toml("s", PERIODS, {"m": dict(banking=True)}))
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert_problem(info.value, "markets.m.compliance_factor.P1", "general")
+    assert_problem(info.value, "markets.m.compliance_factor.P2", "general")
+
+
+@pytest.mark.parametrize(
+    "changes, where, word",
+    [
+        ({"discount_rate": 1.5}, "discount_rate", "[0, 1)"),
+        ({"discount_rate": -0.01}, "discount_rate", "[0, 1)"),
+        ({"solver": {"name": "cplex"}}, "solver.name", "highs"),
+        ({"periods": []}, "periods", "at least one"),
+        ({"markets": {}}, "markets", "at least one"),
+        ({"periods": [{"name": "P1", "first_year": 2030, "last_year": 2026}]}, "periods.0", "before first_year"),
+    ],
+)
+def test_scenario_value_checks(changes, where, word):
+    raw = {"name": "s", "inputs": "data", "periods": [{"name": "P1", "first_year": 2026, "last_year": 2030}],
+           "markets": {"m": {"compliance_factor": {"P1": {"general": 0.1}}}}}
+    raw.update(changes)
+    with pytest.raises(InputError) as info:
+        scenario_from_dict(raw, source="s.toml")
+    assert_problem(info.value, where, word)
+
+
+def test_duplicate_period_names_are_an_error():
+    raw = {"name": "s", "inputs": "data",
+           "periods": [{"name": "P1", "first_year": 2026, "last_year": 2027},
+                       {"name": "P1", "first_year": 2028, "last_year": 2029}],
+           "markets": {"m": {"compliance_factor": {"P1": {"general": 0.1}}}}}
+    with pytest.raises(InputError) as info:
+        scenario_from_dict(raw, source="s.toml")
+    assert_problem(info.value, "periods.1", "more than once")
+
+
+def test_required_keys_are_reported():
+    with pytest.raises(InputError) as info:
+        scenario_from_dict({"periods": [{"name": "P1", "first_year": 2026}]}, source="s.toml")
+    text = problems(info)
+    for key in ("key 'name'", "key 'inputs'", "key 'markets'", "key 'periods.0.last_year'"):
+        assert key in text
+    assert "required key is missing" in text
+
+
+def test_all_scenario_problems_are_reported_at_once(tmp_path):
+    markets = {"m": dict(bankng=True, compliance_factor={"P1": {"general": 1.0}})}
+    path = tmp_path / "s.toml"
+    path.write_text("discount_rat = 0.1\n" + scenario_toml("s", PERIODS, markets))
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    # the structural (typing) pass reports both typos together
+    assert_problem(info.value, "key 'discount_rat'", "unknown key")
+    assert_problem(info.value, "key 'markets.m.bankng'", "unknown key")
+
+
+# ---------------------------------------------------------------------------------------
+# allocation: allocation = base x (1 - factor) x years in period; cap = sum over the market
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def alloc_case(tmp_path):
+    markets = {
+        "m": MARKETS["m"],
+        "n": dict(compliance_factor={"P1": {"general": 0.02}, "P2": {"general": 0.05}}),
+        "empty": dict(compliance_factor={"P1": {"general": 0.1}, "P2": {"general": 0.1}}),
+    }
+    path = write_case(
+        tmp_path,
+        entities=[
+            dict(entity_id="A", market="m", base_emissions_t=1000.0),
+            dict(entity_id="B", market="m", base_emissions_t=500.0, category="dhc"),
+            dict(entity_id="C", market="n", base_emissions_t=2000.0, category="dhc"),
+        ],
+        bau={"A": 1000.0, "B": 500.0, "C": 2000.0},
+        mac=[("A", 1, 0.5, 100.0)],
+        periods=PERIODS,  # P1 = 5 years, P2 = 2 years
+        markets=markets,
+    )
+    scn = load_scenario(path)
+    return scn, load_dataset(scn.inputs_path, scn)
+
+
+def test_allocation_hand_computed(alloc_case):
+    scn, ds = alloc_case
+    alloc = allocation_t(scn, ds)
+    assert list(alloc.index) == ["A", "B", "C"] and list(alloc.columns) == ["P1", "P2"]
+    assert alloc.loc["A", "P1"] == pytest.approx(4600.0)  # 1,000 t x (1 - 0.08) x 5 years
+    assert alloc.loc["B", "P1"] == pytest.approx(2350.0)  # dhc: 500 x (1 - 0.06) x 5
+    assert alloc.loc["A", "P2"] == pytest.approx(1700.0)  # 1,000 x (1 - 0.15) x 2
+    assert alloc.loc["B", "P2"] == pytest.approx(850.0)  # no dhc factor in P2 -> general 0.15
+    assert alloc.loc["C", "P1"] == pytest.approx(9800.0)  # market n has no dhc -> general 0.02
+    assert alloc.loc["C", "P2"] == pytest.approx(3800.0)
+
+
+def test_compliance_factors_per_entity(alloc_case):
+    scn, ds = alloc_case
+    f = compliance_factors(scn, ds)
+    assert f.loc["A"].tolist() == [0.08, 0.15]
+    assert f.loc["B"].tolist() == [0.06, 0.15]
+    assert f.loc["C"].tolist() == [0.02, 0.05]
+
+
+def test_caps_are_market_sums_and_empty_market_gets_zero(alloc_case):
+    scn, ds = alloc_case
+    caps = caps_t(scn, ds)
+    assert list(caps.index) == ["m", "n", "empty"]  # every scenario market, in scenario order
+    assert list(caps.columns) == ["P1", "P2"]
+    assert caps.loc["m", "P1"] == pytest.approx(4600.0 + 2350.0)
+    assert caps.loc["m", "P2"] == pytest.approx(1700.0 + 850.0)
+    assert caps.loc["n", "P1"] == pytest.approx(9800.0)
+    assert caps.loc["empty"].tolist() == [0.0, 0.0]
+    alloc = allocation_t(scn, ds)
+    assert caps_t(scn, ds, alloc).equals(caps)
+
+
+def test_allocation_follows_overrides(alloc_case):
+    scn, ds = alloc_case
+    scn2 = load_scenario(scn.source, ["markets.m.compliance_factor.P1.general=0.1"])
+    assert allocation_t(scn2, ds).loc["A", "P1"] == pytest.approx(1000.0 * 0.9 * 5)
