@@ -62,21 +62,30 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         "period": np.array(md.periods, dtype=str),
     }
 
+    n_m = len(md.markets)
+    abate_t = sr.values["Abate"]
+    net_purchase = sr.values["NetPurchase"].reshape(n_e, n_p)
+    bank = sr.values["Bank"].reshape(n_m, n_p)
+    expired = np.zeros((n_m, n_p))
+    if len(sr.values.get("Expire", ())):
+        for k, (a, p) in enumerate(md.expire_index()):
+            expired[a, p] = sr.values["Expire"][k]
+
     # entity x year
     abate = np.zeros((n_e, n_y))
-    np.add.at(abate, (md.col_entity, md.col_year), sr.abate_t)
+    np.add.at(abate, (md.col_entity, md.col_year), abate_t)
     acost = np.zeros((n_e, n_y))
-    np.add.at(acost, (md.col_entity, md.col_year), sr.abate_t * md.col_cost)
+    np.add.at(acost, (md.col_entity, md.col_year), abate_t * md.col_cost)
     emissions = md.bau_t - abate
 
-    price_pv = present_value_prices(md, sr.market_dual)
+    price_pv = present_value_prices(md, sr.duals["MarketClearing"].reshape(n_m, n_p))
     price = year_prices(md, price_pv)
     em = md.entity_market
     # PV compliance cost: PV abatement cost + allowances bought at the PV price of the period
     acost_pv = acost * md.discount[None, :]
     comp = np.zeros((n_e, n_p))
     for p in range(n_p):
-        comp[:, p] = acost_pv[:, md.period_years(p)].sum(axis=1) + sr.net_purchase_t[:, p] * price_pv[em, p]
+        comp[:, p] = acost_pv[:, md.period_years(p)].sum(axis=1) + net_purchase[:, p] * price_pv[em, p]
 
     caps = md.cap_t()
     market_em = np.zeros((len(md.markets), n_p))
@@ -93,12 +102,12 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         "abatement": _da(abate, ("entity", "year"), coords, "t", "abatement from MAC steps"),
         "abatement_cost": _da(acost, ("entity", "year"), coords, "JPY", "abatement cost in that year's money"),
         "allocation": _da(md.alloc_t, ("entity", "period"), coords, "t", "free allocation for the period"),
-        "net_purchase": _da(sr.net_purchase_t, ("entity", "period"), coords, "t", "allowances bought minus sold in the period (positive = bought, negative = sold)"),
+        "net_purchase": _da(net_purchase, ("entity", "period"), coords, "t", "allowances bought minus sold in the period (positive = bought, negative = sold)"),
         "compliance_cost": _da(comp, ("entity", "period"), coords, pv_money, "abatement cost plus the value of allowances bought minus sold at the clearing price (who bears what)"),
         "cap": _da(caps, ("market", "period"), coords, "t", "cap: sum of the market's allocations for the period"),
         "market_emissions": _da(market_em, ("market", "period"), coords, "t", "emissions of the market's entities over the period"),
-        "bank": _da(sr.bank_t, ("market", "period"), coords, "t", "allowances banked at the end of the period (negative = borrowed)"),
-        "expired": _da(sr.expire_t, ("market", "period"), coords, "t", "unused allowances that lapsed at the end of the period (banking off)"),
+        "bank": _da(bank, ("market", "period"), coords, "t", "allowances banked at the end of the period (negative = borrowed)"),
+        "expired": _da(expired, ("market", "period"), coords, "t", "unused allowances that lapsed at the end of the period (banking off)"),
         "total_cost": _da(total_cost, ("market",), coords, pv_money, "total abatement cost of the market"),
     }
     ds = xr.Dataset(d)
@@ -120,6 +129,7 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         "config": scn.resolved_json(),
         "first_year": first,
         "termination": sr.termination,
+        "engine": sr.engine,
         "objective_jpy": sr.objective_jpy,
         "solve_time_s": sr.solve_time_s,
         "highs_info": json.dumps(sr.info, sort_keys=True),

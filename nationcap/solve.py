@@ -26,16 +26,21 @@ from .model.market import check_feasible
 
 @dataclass
 class SolveResult:
+    """What any engine returns: primal values and row duals by component name.
+
+    ``values[name]`` is the flat array of variable ``name`` in index order, converted from Mt to
+    t; ``duals[name]`` the flat array of the duals of constraint ``name`` (JPY/t, present value,
+    sign as documented in :mod:`nationcap.prices`). Shapes are interpreted by
+    :mod:`nationcap.results`.
+    """
+
     termination: str
     objective_jpy: float
     solve_time_s: float
-    abate_t: np.ndarray  # (J,)
-    net_purchase_t: np.ndarray  # (E, P)
-    bank_t: np.ndarray  # (M, P)
-    expire_t: np.ndarray  # (M, P)
-    market_dual: np.ndarray  # (M, P) raw duals of MarketClearing, JPY/t present value
-    entity_dual: np.ndarray  # (E, P) raw duals of EntityCompliance
+    values: dict[str, np.ndarray]
+    duals: dict[str, np.ndarray]
     info: dict[str, Any] = field(default_factory=dict)
+    engine: str = "pyomo"
 
 
 def _values(var, n: int) -> np.ndarray:
@@ -67,30 +72,24 @@ def solve(m: pyo.ConcreteModel, md: ModelData, log_file: str | None = None) -> S
     highs = opt._solver_model  # the highspy.Highs instance Pyomo keeps
     info = highs.getInfo()
     try:
-        mc = res.solution_loader.get_duals(list(m.MarketClearing.values()))
-        ec = res.solution_loader.get_duals(list(m.EntityCompliance.values()))
+        res.solution_loader.get_duals(list(m.MarketClearing.values()))
     except NoDualsError:
         raise ModelError(
             "HiGHS returned no valid duals, so no allowance prices can be reported; keep "
             "run_crossover = 'on' (the default) in [solver.highs]"
         ) from None
-    n_m, n_p = len(md.markets), len(md.periods)
     scale = md.scale_t
-    market_dual = np.array([mc[c] for c in m.MarketClearing.values()]).reshape(n_m, n_p)
-    entity_dual = np.array([ec[c] for c in m.EntityCompliance.values()]).reshape(md.n_entities, n_p)
-    expire = np.zeros((n_m, n_p))
-    for (a, p), v in m.Expire.items():
-        expire[a, p] = v.value * scale
+    values = {v.local_name: _values(v, len(v)) * scale for v in m.component_objects(pyo.Var, active=True)}
+    duals = {}
+    for c in m.component_objects(pyo.Constraint, active=True):
+        got = res.solution_loader.get_duals(list(c.values()))
+        duals[c.local_name] = np.fromiter((got[k] for k in c.values()), dtype=float, count=len(c))
     return SolveResult(
         termination=tc.name,
         objective_jpy=float(res.incumbent_objective) * scale,
         solve_time_s=elapsed,
-        abate_t=_values(m.Abate, len(m.Abate)) * scale,
-        net_purchase_t=_values(m.NetPurchase, len(m.NetPurchase)).reshape(md.n_entities, n_p) * scale,
-        bank_t=_values(m.Bank, len(m.Bank)).reshape(n_m, n_p) * scale,
-        expire_t=expire,
-        market_dual=market_dual,
-        entity_dual=entity_dual,
+        values=values,
+        duals=duals,
         info={
             "simplex_iterations": int(info.simplex_iteration_count),
             "ipm_iterations": int(info.ipm_iteration_count),

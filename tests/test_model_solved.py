@@ -270,8 +270,8 @@ def test_entity_duals_equal_market_dual(tmp_path):
     scn = load_scenario(path)
     md = prepare(scn, load_dataset(scn.inputs_path, scn))
     sr = solve(build_model(md), md)
-    assert sr.market_dual.ravel() == pytest.approx([3000, 700], abs=TOL)
-    assert sr.entity_dual.ravel() == pytest.approx([3000, 3000, 700], abs=TOL)
+    assert sr.duals["MarketClearing"] == pytest.approx([3000, 700], abs=TOL)
+    assert sr.duals["EntityCompliance"] == pytest.approx([3000, 3000, 700], abs=TOL)
 
 
 def test_unreachable_cap_names_market_and_period(tmp_path):

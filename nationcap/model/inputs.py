@@ -69,6 +69,11 @@ class ModelData:
         np.add.at(out, (self.entity_market[self.col_entity], self.col_period), self.col_qty_t)
         return out
 
+    def expire_index(self) -> list[tuple[int, int]]:
+        """(market, period) pairs that have an Expire variable: markets without banking."""
+        return [(a, p) for a, name in enumerate(self.markets) if not self.scenario.markets[name].banking
+                for p in range(len(self.periods))]
+
     def bau_by_market_period_t(self) -> np.ndarray:
         out = np.zeros((len(self.markets), len(self.periods)))
         for p in range(len(self.periods)):

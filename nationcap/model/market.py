@@ -50,15 +50,13 @@ def build(m: pyo.ConcreteModel, md: ModelData) -> None:
     m.MP = pyo.Set(initialize=[(a, p) for a in range(n_m) for p in range(n_p)], ordered=True,
                    doc="(market, period) pairs")
     m.Bank = pyo.Var(m.MP, doc="bank at the end of the period [Mt]")
-    expire_idx = []
     for a, name in enumerate(md.markets):
         cfg = md.scenario.markets[name]
         for p in range(n_p):
-            m.Bank[a, p].setlb(bank_bounds(cfg.banking, cfg.borrowing, p == n_p - 1)[0])
-            m.Bank[a, p].setub(bank_bounds(cfg.banking, cfg.borrowing, p == n_p - 1)[1])
-            if not cfg.banking:
-                expire_idx.append((a, p))
-    m.Expire = pyo.Var(expire_idx, domain=pyo.NonNegativeReals, doc="allowances that lapse [Mt]")
+            lo, hi = bank_bounds(cfg.banking, cfg.borrowing, p == n_p - 1)
+            m.Bank[a, p].setlb(lo)
+            m.Bank[a, p].setub(hi)
+    m.Expire = pyo.Var(md.expire_index(), domain=pyo.NonNegativeReals, doc="allowances that lapse [Mt]")
     members = [np.flatnonzero(md.entity_market == a) for a in range(n_m)]
 
     def rule(_m, a, p):
