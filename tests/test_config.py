@@ -80,8 +80,13 @@ def test_resolved_lists_every_key_and_absolute_inputs(scn_path):
     assert Path(d["inputs_resolved"]) == (scn_path.parent / "data").resolve()
     assert d["description"] == "" and d["discount_rate"] == 0.03
     assert d["periods"][1] == {"name": "P2", "first_year": 2031, "last_year": 2032}
-    assert d["markets"]["m"] == {"banking": True, "borrowing": False,
-                                 "compliance_factor": {"P1": {"general": 0.08, "dhc": 0.06}, "P2": {"general": 0.15}}}
+    market = d["markets"]["m"]
+    assert {k: market[k] for k in ("banking", "borrowing", "compliance_factor")} == {
+        "banking": True, "borrowing": False,
+        "compliance_factor": {"P1": {"general": 0.08, "dhc": 0.06}, "P2": {"general": 0.15}}}
+    # every rule key is written out, with its (off) default
+    assert market["use_offsets"] is False and market["penalty_multiplier"] is None
+    assert market["price_floor"] is None and market["auction_share"] == {}
     assert d["solver"]["name"] == "highs" and d["solver"]["time_limit_s"] is None
     assert d["solver"]["highs_resolved"] == DEFAULT_HIGHS_OPTIONS
     assert json.loads(scn.resolved_json()) == d

@@ -1,0 +1,262 @@
+"""Synthetic dataset generator: determinism, shipped folders, structural facts, atomic writing.
+
+No solver is needed; the whole module runs in a few seconds.
+"""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nationcap.generate import (
+    BASE_YEARS,
+    HISTORY_YEARS,
+    MODEL_YEARS,
+    SHIPPED_SEED,
+    generate,
+    write_dataset,
+)
+from nationcap.geo import DESIGNATED_CITIES, PREFECTURES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+COLUMNS = {
+    "entities.csv": ["entity_id", "market", "name", "sector", "prefecture", "administrator", "category",
+                     "top_level", "base_emissions_t", "electricity_share"],
+    "bau.csv": ["entity_id", "year", "bau_emissions_t"],
+    "mac.csv": ["entity_id", "step", "abatement_share", "cost_jpy_per_t"],
+    "offsets.csv": ["offset_type", "market", "year", "quantity_t", "cost_jpy_per_t"],
+    "history.csv": ["entity_id", "fiscal_year", "emissions_t"],
+}
+
+
+def _tables(files: dict[str, str]) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_csv(io.StringIO(files[name]), keep_default_na=False) for name in COLUMNS}
+
+
+@pytest.fixture(scope="module")
+def japan_files() -> dict[str, str]:
+    return generate("japan", SHIPPED_SEED)
+
+
+@pytest.fixture(scope="module")
+def japan(japan_files) -> dict[str, pd.DataFrame]:
+    return _tables(japan_files)
+
+
+@pytest.fixture(scope="module")
+def national_co2(japan_files) -> pd.Series:
+    meta = tomllib.loads(japan_files["dataset.toml"])
+    return pd.Series({int(k): float(v) for k, v in meta["national_co2_t"].items()})
+
+
+# --- determinism and the shipped folders ----------------------------------------------------
+
+
+def test_same_seed_gives_identical_texts(japan_files):
+    assert generate("japan", SHIPPED_SEED) == japan_files
+
+
+def test_other_seed_gives_other_entities(japan_files):
+    other = generate("japan", SHIPPED_SEED + 1)
+    assert other.keys() == japan_files.keys()
+    assert other["entities.csv"] != japan_files["entities.csv"]
+
+
+@pytest.mark.parametrize("kind", ["japan", "tiny"])
+def test_shipped_folder_equals_generator_output(kind, japan_files):
+    folder = ROOT / "inputs" / kind
+    files = japan_files if kind == "japan" else generate(kind, SHIPPED_SEED)
+    on_disk = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "README.md")
+    assert on_disk == sorted(files), f"{folder} holds {on_disk}; the generator makes {sorted(files)}"
+    for name in on_disk:
+        with open(folder / name, encoding="utf-8", newline="") as fh:
+            assert fh.read() == files[name], f"{folder / name} differs from generate({kind!r}); regenerate it"
+    assert (folder / "README.md").is_file()
+
+
+# --- structure of the japan dataset -------------------------------------------------------
+
+
+def test_columns_and_row_order(japan):
+    for name, cols in COLUMNS.items():
+        assert list(japan[name].columns) == cols, name
+    for name, keys in (("entities.csv", ["entity_id"]), ("bau.csv", ["entity_id", "year"]),
+                       ("mac.csv", ["entity_id", "step"]), ("history.csv", ["entity_id", "fiscal_year"])):
+        df = japan[name]
+        assert df.equals(df.sort_values(keys, kind="stable").reset_index(drop=True)), f"{name} not sorted by {keys}"
+
+
+def test_counts_and_geography(japan):
+    ent = japan["entities.csv"]
+    assert ent["entity_id"].is_unique
+    counts = ent["market"].value_counts()
+    assert set(counts.index) == {"national", "regional"}
+    assert 480 <= counts["national"] <= 520
+    assert 13_500 <= counts["regional"] <= 14_500
+    assert set(ent["prefecture"]) <= set(PREFECTURES)
+    reg = ent[ent["market"] == "regional"]
+    assert set(reg["prefecture"]) == set(PREFECTURES)
+    assert 1_200 <= (reg["prefecture"] == "Tokyo").sum() <= 1_300
+    assert abs((reg["prefecture"] == "Saitama").sum() - 600) <= 60
+    # administrators: prefecture itself or one of its designated cities
+    nat = ent[ent["market"] == "national"]
+    assert (nat["administrator"] == "national").all()
+    city_ok = reg["administrator"].map(DESIGNATED_CITIES) == reg["prefecture"]
+    assert ((reg["administrator"] == reg["prefecture"]) | city_ok).all()
+    assert set(reg["administrator"]) >= set(DESIGNATED_CITIES)
+
+
+def test_entity_attributes(japan):
+    ent = japan["entities.csv"]
+    nat = ent[ent["market"] == "national"]
+    reg = ent[ent["market"] == "regional"]
+    assert (nat["category"] == "general").all() and (nat["top_level"] == "none").all()
+    assert (nat["electricity_share"] == 0).all()
+    assert set(reg["category"]) == {"general", "dhc"}
+    assert set(reg["top_level"]) == {"none", "top", "near_top"}
+    assert reg["electricity_share"].between(0, 1).all()
+    buildings = reg["sector"].isin(["office", "commercial", "public"])
+    assert 0.40 <= buildings.mean() <= 0.45
+    assert 0.03 <= (reg.loc[buildings, "category"] == "dhc").mean() <= 0.07
+    assert reg["base_emissions_t"].between(2_500, 110_000).all()
+    top10 = nat["base_emissions_t"].nlargest(10) / 1e6
+    assert top10.max() <= 25 and top10.min() >= 8
+
+
+def test_base_is_mean_of_recent_history(japan):
+    ent, hist = japan["entities.csv"], japan["history.csv"]
+    assert sorted(hist["fiscal_year"].unique()) == list(HISTORY_YEARS)
+    assert (hist.groupby("entity_id").size() == len(HISTORY_YEARS)).all()
+    recent = hist[hist["fiscal_year"].isin(BASE_YEARS)].groupby("entity_id")["emissions_t"].mean()
+    base = ent.set_index("entity_id")["base_emissions_t"].reindex(recent.index)
+    np.testing.assert_allclose(base.to_numpy(), recent.round(1).to_numpy(), rtol=0, atol=1e-6)
+    assert len(recent) == len(ent)
+
+
+def test_bau_complete(japan):
+    ent, bau = japan["entities.csv"], japan["bau.csv"]
+    assert len(bau) == len(ent) * len(MODEL_YEARS)
+    years = bau.groupby("entity_id")["year"].apply(list)
+    assert sorted(years.index) == sorted(ent["entity_id"])
+    assert all(y == list(MODEL_YEARS) for y in years)
+    assert (bau["bau_emissions_t"] > 0).all()
+    assert pd.api.types.is_integer_dtype(bau["bau_emissions_t"])
+
+
+def test_coverage_and_national_share(japan, national_co2):
+    ent, bau = japan["entities.csv"], japan["bau.csv"]
+    assert sorted(national_co2.index) == list(MODEL_YEARS)
+    b = bau.merge(ent[["entity_id", "market", "electricity_share"]], on="entity_id")
+    national = b[b["market"] == "national"].groupby("year")["bau_emissions_t"].sum()
+    direct = (b["bau_emissions_t"] * (1 - b["electricity_share"])).groupby(b["year"]).sum()
+    coverage = direct / national_co2
+    assert (coverage >= 0.60).all(), coverage.round(4).to_dict()
+    assert 0.48 <= national[2026] / national_co2[2026] <= 0.56
+
+
+def test_mac_curves(japan):
+    ent, mac = japan["entities.csv"], japan["mac.csv"]
+    assert set(mac["entity_id"]) == set(ent["entity_id"])
+    steps = mac.groupby("entity_id")["step"]
+    assert steps.size().between(3, 5).all()
+    assert (steps.apply(lambda s: list(s) == list(range(1, len(s) + 1)))).all()
+    assert (mac["abatement_share"] > 0).all()
+    assert (mac.groupby("entity_id")["abatement_share"].sum() <= 1 + 1e-9).all()
+    assert (mac.groupby("entity_id")["cost_jpy_per_t"].diff().dropna() > 0).all()
+    assert (mac["cost_jpy_per_t"] != 0).all()
+    assert (mac["cost_jpy_per_t"] < 0).any()
+
+
+def test_offsets(japan):
+    off = japan["offsets.csv"]
+    reg = off[off["market"] == "regional"]
+    per = reg.groupby(["offset_type", "year"]).size()
+    assert set(reg["offset_type"]) == {"small_mid", "renewable", "outside"}
+    assert len(per) == 3 * len(MODEL_YEARS) and per.between(1, 3).all()
+    nat = off[off["market"] == "national"]
+    assert set(nat["offset_type"]) == {"outside"} and sorted(nat["year"].unique()) == list(MODEL_YEARS)
+    assert (off["quantity_t"] > 0).all() and (off["cost_jpy_per_t"] > 0).all()
+
+
+def test_dataset_toml(japan_files):
+    meta = tomllib.loads(japan_files["dataset.toml"])
+    assert meta["name"] == "japan" and meta["seed"] == SHIPPED_SEED
+    assert meta["generator"] == f"nationcap generate --kind japan --seed {SHIPPED_SEED}"
+    numeric = {"base_emissions_t", "electricity_share", "bau_emissions_t", "abatement_share",
+               "cost_jpy_per_t", "quantity_t", "emissions_t", "year", "fiscal_year", "step"}
+    assert numeric <= set(meta["units"])
+    assert all({"id", "citation", "url"} <= set(s) for s in meta["sources"])
+
+
+# --- tiny, scale, arguments ---------------------------------------------------------------
+
+
+def test_tiny_dataset():
+    files = generate("tiny")
+    t = _tables(files)
+    ent = t["entities.csv"]
+    assert ent["market"].value_counts().to_dict() == {"regional": 5, "national": 3}
+    assert {"dhc"} <= set(ent["category"]) and {"top"} <= set(ent["top_level"])
+    assert len(t["bau.csv"]) == len(ent) * len(MODEL_YEARS)
+    assert (t["mac.csv"].groupby("entity_id").size() == 3).all()
+    assert set(t["offsets.csv"]["market"]) == {"national", "regional"}
+    assert set(t["offsets.csv"]["offset_type"]) == {"small_mid", "renewable", "outside"}
+    assert generate("tiny", seed=1)["entities.csv"] == files["entities.csv"]
+    assert sorted(tomllib.loads(files["dataset.toml"])["national_co2_t"]) == [str(y) for y in MODEL_YEARS]
+
+
+def test_scale_multiplies_entity_counts(japan):
+    small = _tables(generate("japan", SHIPPED_SEED, scale=0.1))["entities.csv"]
+    full = japan["entities.csv"]
+    for market in ("national", "regional"):
+        ratio = (small["market"] == market).sum() / (full["market"] == market).sum()
+        assert 0.09 <= ratio <= 0.11, (market, ratio)
+    assert set(small.loc[small["market"] == "regional", "prefecture"]) == set(PREFECTURES)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"kind": "mars"}, "japan, tiny"),
+    ({"scale": 0.0}, "scale"),
+    ({"scale": -1.0}, "scale"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        generate(**kwargs)
+
+
+# --- write_dataset ------------------------------------------------------------------------
+
+
+def test_write_dataset_refuses_then_replaces(tmp_path):
+    out = tmp_path / "ds"
+    files = generate("tiny")
+    write_dataset(files, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(files)
+    with open(out / "bau.csv", encoding="utf-8", newline="") as fh:
+        assert fh.read() == files["bau.csv"]
+
+    (out / "README.md").write_text("hand-written\n", encoding="utf-8")
+    (out / "stale.csv").write_text("old\n", encoding="utf-8")
+    changed = dict(files, **{"bau.csv": "entity_id,year,bau_emissions_t\n"})
+    with pytest.raises(FileExistsError, match="--force"):
+        write_dataset(changed, out)
+    assert (out / "bau.csv").read_text(encoding="utf-8") == files["bau.csv"]  # untouched
+
+    write_dataset(changed, out, force=True)
+    assert (out / "bau.csv").read_text(encoding="utf-8") == changed["bau.csv"]
+    assert not (out / "stale.csv").exists()
+    assert (out / "README.md").read_text(encoding="utf-8") == "hand-written\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"]  # no temporary folders left behind
+
+
+def test_write_dataset_into_empty_folder(tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    write_dataset({"a.csv": "x\n1\n"}, out)
+    assert (out / "a.csv").read_text(encoding="utf-8") == "x\n1\n"
