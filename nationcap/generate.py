@@ -470,7 +470,7 @@ def _japan(seed: int, scale: float) -> dict[str, str]:
     files["dataset.toml"] = _toml(
         name="japan",
         description=_japan_description(scale),
-        generator=f"nationcap generate --kind japan --seed {seed}" + (f" --scale {scale:g}" if scale != 1.0 else ""),
+        generator=f"nationcap generate --kind japan --seed {seed}" + (f" --scale {scale:g}" if scale != 1.0 else "") + " --out inputs/japan",
         seed=seed,
         national=national,
     )
@@ -907,7 +907,7 @@ def _tiny(seed: int) -> dict[str, str]:
             description=("Eight hand-set entities with round numbers (3 national, 5 regional) for tests "
                          "and tutorials; straight-line trends, base = FY2024 level = mean of FY2023-2025. "
                          "The seed is recorded but does not change this dataset."),
-            generator=f"nationcap generate --kind tiny --seed {seed}",
+            generator=f"nationcap generate --kind tiny --seed {seed} --out inputs/tiny",
             seed=seed,
             national=national,
             sources=_TINY_SOURCES,
