@@ -25,7 +25,7 @@ import copy
 import json
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -61,8 +61,63 @@ class Period(_Strict):
         return self.last_year - self.first_year + 1
 
 
+class OffsetLimit(_Strict):
+    """Per-entity purchase limit of one offset type (Tokyo: outside-area credits <= 1/3 of the
+    required reduction)."""
+
+    limit_fraction: float = Field(1.0 / 3.0, description="share of the basis an entity may cover with this type")
+    limit_basis: Literal["required_reduction", "base_emissions"] = Field(
+        "required_reduction",
+        description="required_reduction = base x factor x years; base_emissions = base x years",
+    )
+
+
+class PricePath(_Strict):
+    """A price path per fiscal year: ``start_jpy_per_t * (1 + growth_rate) ** (year - start_year)``,
+    with ``by_year`` entries (``{ 2028 = 2000.0 }``) replacing single years."""
+
+    start_year: int = 2026
+    start_jpy_per_t: float
+    growth_rate: float = 0.03
+    by_year: dict[str, float] = Field(default_factory=dict)
+
+    def value(self, year: int) -> float:
+        if str(year) in self.by_year:
+            return float(self.by_year[str(year)])
+        return self.start_jpy_per_t * (1.0 + self.growth_rate) ** (year - self.start_year)
+
+
+class PriceFloor(PricePath):
+    """GX-ETS adjustment reference price: JPY 1,700/t in FY2026, +3 %/yr (program_rules.md §3.3)."""
+
+    start_jpy_per_t: float = 1700.0
+
+
+class PriceCeiling(PricePath):
+    """GX-ETS upper reference price: JPY 4,300/t in FY2026, +3 %/yr (program_rules.md §3.3)."""
+
+    start_jpy_per_t: float = 4300.0
+
+
+class ExternalLink(_Strict):
+    """Imports of foreign allowances at an exogenous price, limited to a share of the cap per period."""
+
+    price: PricePath = Field(description="price of foreign allowances, JPY/t in each year's money")
+    limit_share: float = Field(0.1, description="imports per period at most this share of the market's cap")
+
+
+class BaseYearRule(_Strict):
+    """How base-year emissions are set: from entities.csv, or from history.csv (Tokyo: the
+    highest average of 3 consecutive fiscal years within a window)."""
+
+    rule: Literal["file", "max_3yr_average"] = "file"
+    first: int | None = Field(None, description="first fiscal year of the window")
+    last: int | None = Field(None, description="last fiscal year of the window")
+
+
 class MarketConfig(_Strict):
-    """Rules of one allowance market."""
+    """Rules of one allowance market. Every program rule is off unless its key is given; inside a
+    rule's table, unspecified values default to the 2009 proposal's / Tokyo's values."""
 
     banking: bool = Field(True, description="unused allowances carry over to the next period")
     borrowing: bool = Field(
@@ -72,6 +127,33 @@ class MarketConfig(_Strict):
         default_factory=dict,
         description="period -> category -> reduction factor in [0, 1); "
         "a category missing from a period falls back to 'general'",
+    )
+    top_level_multiplier: dict[str, float] = Field(
+        default_factory=dict,
+        description="top_level status -> multiplier of the factor, e.g. { top = 0.5, near_top = 0.75 }",
+    )
+    base_year: BaseYearRule = Field(default_factory=BaseYearRule)
+    use_offsets: bool = Field(False, description="entities may use the market's offsets.csv supply")
+    offsets: dict[str, OffsetLimit] = Field(
+        default_factory=dict, description="offset type -> per-entity purchase limit (no table: no limit)"
+    )
+    penalty_multiplier: float | None = Field(
+        None, description="a shortfall is added x this to the next period's obligation (Tokyo: 1.3)"
+    )
+    fine_jpy: float = Field(500_000.0, description="fine per non-compliant entity and period (reported)")
+    final_shortfall_price_jpy_per_t: float | None = Field(
+        None,
+        description="last period: the administrator buys allowances for an entity's shortfall at "
+        "this price (in the last year's money); None = no shortfall allowed in the last period",
+    )
+    trading_from_year: int = Field(
+        1, description="allowances can be traded from this year of each period on (Tokyo: 2)"
+    )
+    price_floor: PriceFloor | None = None
+    price_ceiling: PriceCeiling | None = None
+    external: ExternalLink | None = None
+    auction_share: dict[str, float] = Field(
+        default_factory=dict, description="period -> share of the cap auctioned instead of given free"
     )
 
 
@@ -290,6 +372,7 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
             for cat, f in table.items():
                 if not 0.0 <= f < 1.0:
                     problems.add(fname, f"{key[:-1]}.{cat}'", "", f"factor must be in [0, 1), got {f}")
+        _check_rules(problems, fname, m, mc, scn)
         for pname in names:
             if "general" not in mc.compliance_factor.get(pname, {}):
                 problems.add(
@@ -297,6 +380,55 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
                     "a 'general' factor is required for every period (other categories fall back to it)",
                 )
     return problems
+
+
+def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: Scenario) -> None:
+    key = f"markets.{m}"
+    names = [p.name for p in scn.periods]
+    for status, mult in mc.top_level_multiplier.items():
+        if status not in ("top", "near_top"):
+            problems.add(fname, f"key '{key}.top_level_multiplier.{status}'", "", "unknown status; use 'top' or 'near_top'")
+        if not 0.0 <= mult <= 1.0:
+            problems.add(fname, f"key '{key}.top_level_multiplier.{status}'", "", f"multiplier must be in [0, 1], got {mult}")
+    for otype, lim in mc.offsets.items():
+        if lim.limit_fraction < 0:
+            problems.add(fname, f"key '{key}.offsets.{otype}.limit_fraction'", "", "must be >= 0")
+    if mc.offsets and not mc.use_offsets:
+        problems.add(fname, f"key '{key}.offsets'", "", "offset limits are set but use_offsets is false; set use_offsets = true")
+    if mc.penalty_multiplier is not None and mc.penalty_multiplier < 1.0:
+        problems.add(fname, f"key '{key}.penalty_multiplier'", "", f"must be >= 1 (Tokyo: 1.3), got {mc.penalty_multiplier}")
+    if mc.penalty_multiplier is None and mc.final_shortfall_price_jpy_per_t is not None:
+        problems.add(fname, f"key '{key}.final_shortfall_price_jpy_per_t'", "", "needs penalty_multiplier (no shortfall is allowed without it)")
+    if mc.fine_jpy < 0:
+        problems.add(fname, f"key '{key}.fine_jpy'", "", "must be >= 0")
+    shortest = min((p.n_years for p in scn.periods), default=1)
+    if not 1 <= mc.trading_from_year <= shortest:
+        problems.add(fname, f"key '{key}.trading_from_year'", "",
+                     f"must be between 1 and the shortest period's length ({shortest} years)")
+    for pname, share in mc.auction_share.items():
+        if pname not in names:
+            problems.add(fname, f"key '{key}.auction_share.{pname}'", "", f"unknown period {pname!r}; periods are {names}")
+        if not 0.0 <= share <= 1.0:
+            problems.add(fname, f"key '{key}.auction_share.{pname}'", "", f"share must be in [0, 1], got {share}")
+    if mc.price_floor and mc.price_ceiling:
+        bad = [y for y in scn.years if mc.price_floor.value(y) > mc.price_ceiling.value(y)]
+        if bad:
+            problems.add(fname, f"key '{key}.price_floor'", "", f"floor above the ceiling in FY{bad[:5]}")
+    for path, pp in (("price_floor", mc.price_floor), ("price_ceiling", mc.price_ceiling),
+                     ("external.price", mc.external.price if mc.external else None)):
+        if pp is None:
+            continue
+        for y in pp.by_year:
+            if not y.isdigit():
+                problems.add(fname, f"key '{key}.{path}.by_year.{y}'", "", "keys must be fiscal years, e.g. 2028 = 2000.0")
+        if pp.start_jpy_per_t < 0:
+            problems.add(fname, f"key '{key}.{path}.start_jpy_per_t'", "", "must be >= 0")
+    if mc.external and not 0.0 <= mc.external.limit_share:
+        problems.add(fname, f"key '{key}.external.limit_share'", "", "must be >= 0")
+    by = mc.base_year
+    if by.rule == "max_3yr_average":
+        if by.first is None or by.last is None or by.last - by.first < 2:
+            problems.add(fname, f"key '{key}.base_year'", "", "max_3yr_average needs first and last spanning at least 3 fiscal years")
 
 
 def _p(file: str, where: str, column: str, message: str):
