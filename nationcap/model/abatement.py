@@ -22,9 +22,10 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from .inputs import ModelData
+from .registry import Registry
 
 
-def build(m: pyo.ConcreteModel, md: ModelData) -> None:
+def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     ub = md.col_qty_t / md.scale_t
     m.J = pyo.RangeSet(0, len(ub) - 1, doc="abatement columns (entity, step, year)")
     m.Abate = pyo.Var(

@@ -19,6 +19,9 @@ Constraints
 
         sum_{j in (i, p)} Abate[j] + NetPurchase[i, p] = (sum_{y in Y_p} bau[i, y] - alloc[i, p]) / scale_t
 
+Rule modules add terms to the left side through the registry (:mod:`.registry`): offsets used
+(:mod:`.offsets`) and shortfalls (:mod:`.shortfall`).
+
 The row is an equality, so ``NetPurchase`` is the entity's allowance position: what it must buy
 (or may sell) given its emissions. Any surplus an entity does not use is sold into the market
 pool, where it is banked or expires (:mod:`nationcap.model.market`). With ``<=`` instead, the
@@ -31,9 +34,10 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .inputs import ModelData
+from .registry import Registry
 
 
-def build(m: pyo.ConcreteModel, md: ModelData) -> None:
+def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     n_p = len(md.periods)
     n_rows = md.n_entities * n_p
     need = np.zeros(n_rows)
@@ -44,9 +48,13 @@ def build(m: pyo.ConcreteModel, md: ModelData) -> None:
     m.NetPurchase = pyo.Var(m.EP, domain=pyo.Reals, doc="allowances bought minus sold [Mt]")
     start = md.row_start
     abate = m.Abate
+    extra = reg.compliance
 
     def rule(_m, k):
         cols = range(int(start[k]), int(start[k + 1]))
-        return pyo.quicksum((abate[j] for j in cols)) + _m.NetPurchase[k] == float(rhs[k])
+        lhs = pyo.quicksum((abate[j] for j in cols)) + _m.NetPurchase[k]
+        if k in extra:
+            lhs = lhs + pyo.quicksum(c * v for c, v in extra[k])
+        return lhs == float(rhs[k])
 
     m.EntityCompliance = pyo.Constraint(m.EP, rule=rule, doc="entity emissions = allocation + net purchase [Mt]")

@@ -16,7 +16,9 @@ Constraints
 
         Bank[m, p-1] - sum_{i in I_m} NetPurchase[i, p] - Bank[m, p] - Expire[m, p] = 0
 
-    (``Bank[m, -1]`` = 0.) Read it as the market's allowance pool in period p: it receives what
+    (``Bank[m, -1]`` = 0.) Rule modules register further pool terms (:mod:`.registry`): allowances
+    issued at the price ceiling (+), withdrawn at the floor (-), imported over an external link (+)
+    and the auctioned share of the cap (+, a constant moved to the right-hand side). Read it as the market's allowance pool in period p: it receives what
     was carried in, pays out the entities' net purchases, carries the rest out or lets it lapse.
     Summed over entities this gives the cap identity
     ``sum_i emissions[i, p] = cap[m, p] + Bank[m, p-1] - Bank[m, p] - Expire[m, p]``.
@@ -37,6 +39,7 @@ import pyomo.environ as pyo
 
 from ..errors import ModelError
 from .inputs import ModelData
+from .registry import Registry
 
 
 def bank_bounds(banking: bool, borrowing: bool, last: bool) -> tuple[float | None, float | None]:
@@ -45,8 +48,13 @@ def bank_bounds(banking: bool, borrowing: bool, last: bool) -> tuple[float | Non
     return lo, hi
 
 
-def build(m: pyo.ConcreteModel, md: ModelData) -> None:
+def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     n_m, n_p = len(md.markets), len(md.periods)
+    auction = md.auction_t() / md.scale_t
+    for a in range(n_m):
+        for p in range(n_p):
+            if auction[a, p] > 0:
+                reg.pool_constant[a, p] += float(auction[a, p])
     m.MP = pyo.Set(initialize=[(a, p) for a in range(n_m) for p in range(n_p)], ordered=True,
                    doc="(market, period) pairs")
     m.Bank = pyo.Var(m.MP, doc="bank at the end of the period [Mt]")
@@ -63,7 +71,10 @@ def build(m: pyo.ConcreteModel, md: ModelData) -> None:
         purchases = pyo.quicksum((_m.NetPurchase[int(i) * n_p + p] for i in members[a]))
         carried_in = _m.Bank[a, p - 1] if p > 0 else 0.0
         lapse = _m.Expire[a, p] if (a, p) in _m.Expire else 0.0
-        return carried_in - purchases - _m.Bank[a, p] - lapse == 0.0
+        lhs = carried_in - purchases - _m.Bank[a, p] - lapse
+        if (a, p) in reg.pool:
+            lhs = lhs + pyo.quicksum(c * v for c, v in reg.pool[a, p])
+        return lhs == -reg.pool_constant.get((a, p), 0.0)
 
     m.MarketClearing = pyo.Constraint(m.MP, rule=rule, doc="allowance pool balance [Mt]; dual = PV price")
 
@@ -82,6 +93,8 @@ def check_feasible(md: ModelData) -> None:
     problems = []
     for a, name in enumerate(md.markets):
         cfg = md.scenario.markets[name]
+        if cfg.price_ceiling is not None or cfg.use_offsets or cfg.external is not None or cfg.penalty_multiplier is not None:
+            continue  # extra supply: leave the diagnosis to the solver (see solve.py)
         s = 0.0
         for p, pname in enumerate(md.periods):
             lo, hi = bank_bounds(cfg.banking, cfg.borrowing, p == n_p - 1)

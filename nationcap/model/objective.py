@@ -2,7 +2,9 @@ r"""Objective: least total discounted abatement cost.
 
     minimise  sum_j  d[y(j)] * c_j * Abate[j]        (million JPY, present value at the first year)
 
-with ``d[y] = (1 + discount_rate) ** -(y - first model year)``. Allowance trades are transfers
+with ``d[y] = (1 + discount_rate) ** -(y - first model year)``, plus the cost terms that rule
+modules register (:mod:`.registry`): offset purchases, allowances issued at the ceiling (+),
+withdrawn at the floor (-), imports, and last-period shortfalls bought by the administrator. Allowance trades are transfers
 between entities and cancel out of the social cost, so they do not appear here.
 """
 
@@ -12,12 +14,15 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .inputs import ModelData
+from .registry import Registry
 
 
-def build(m: pyo.ConcreteModel, md: ModelData) -> None:
+def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     coef = md.discount[md.col_year] * md.col_cost
     abate = m.Abate
     expr = pyo.quicksum((float(c) * abate[j] for j, c in enumerate(coef)))
+    for term in reg.cost:
+        expr = expr + term
     m.TotalCost = pyo.Objective(expr=expr, sense=pyo.minimize, doc="PV abatement cost [million JPY]")
 
 
