@@ -81,11 +81,13 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
     price_pv = present_value_prices(md, sr.duals["MarketClearing"].reshape(n_m, n_p))
     price = year_prices(md, price_pv)
     em = md.entity_market
+    rules = _rule_results(md, sr, coords, price_pv)
     # PV compliance cost: PV abatement cost + allowances bought at the PV price of the period
+    # (+ offset credits at their PV price + last-period shortfall bought by the administrator)
     acost_pv = acost * md.discount[None, :]
-    comp = np.zeros((n_e, n_p))
+    comp = rules.pop("_entity_extra_cost")
     for p in range(n_p):
-        comp[:, p] = acost_pv[:, md.period_years(p)].sum(axis=1) + net_purchase[:, p] * price_pv[em, p]
+        comp[:, p] += acost_pv[:, md.period_years(p)].sum(axis=1) + net_purchase[:, p] * price_pv[em, p]
 
     caps = md.cap_t()
     market_em = np.zeros((len(md.markets), n_p))
@@ -93,6 +95,7 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         np.add.at(market_em[:, p], em, emissions[:, md.period_years(p)].sum(axis=1))
     total_cost = np.zeros(len(md.markets))
     np.add.at(total_cost, em, acost_pv.sum(axis=1))
+    total_cost += rules.pop("_market_extra_cost")
 
     d: dict[str, xr.DataArray] = {
         "price": _da(price, ("market", "year"), coords, "JPY/t", "allowance clearing price in each year's money (PV dual of the period / discount factor of the year)"),
@@ -108,7 +111,8 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         "market_emissions": _da(market_em, ("market", "period"), coords, "t", "emissions of the market's entities over the period"),
         "bank": _da(bank, ("market", "period"), coords, "t", "allowances banked at the end of the period (negative = borrowed)"),
         "expired": _da(expired, ("market", "period"), coords, "t", "unused allowances that lapsed at the end of the period (banking off)"),
-        "total_cost": _da(total_cost, ("market",), coords, pv_money, "total abatement cost of the market"),
+        "total_cost": _da(total_cost, ("market",), coords, pv_money, "total cost of the market: abatement, offset credits bought and foreign allowances imported"),
+        **rules,
     }
     ds = xr.Dataset(d)
     ds = ds.assign_coords(
@@ -137,6 +141,96 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         **versions(),
     })
     return ds
+
+
+def _rule_results(md: ModelData, sr: SolveResult, coords: dict, price_pv: np.ndarray) -> dict[str, Any]:
+    """Results of the program rules (zeros / NaN when a rule is off), plus two private cost arrays."""
+    from .model import external, offsets, price_band, shortfall
+
+    n_e, n_m, n_p, n_y = md.n_entities, len(md.markets), len(md.periods), len(md.years)
+    first = md.scenario.first_year
+    pv_money = f"JPY, present value at FY{first}"
+    em = md.entity_market
+    vals, duals = sr.values, sr.duals
+    entity_extra = np.zeros((n_e, n_p))
+    market_extra = np.zeros(n_m)
+    out: dict[str, Any] = {
+        "base_emissions": _da(md.base_t, ("entity",), coords, "t", "base-year emissions used for the allocation (per year)"),
+        "base_year_first": _da(md.base_first_year, ("entity",), coords, "fiscal year",
+                               "first fiscal year of the 3-year base window chosen from history (-1: from entities.csv)"),
+    }
+
+    # offsets
+    types = np.array(md.offset_types, dtype=str)
+    if len(types):
+        c = {**coords, "offset_type": types}
+        used = np.zeros((n_e, len(types), n_p))
+        for k, (e, t, p) in enumerate(offsets.use_index(md)):
+            used[e, t, p] = vals["OffsetUse"][k]
+        bought = np.zeros((n_m, len(types), n_p))
+        cost = np.zeros(n_m)
+        buy = vals.get("OffsetBuy", np.zeros(len(md.off_qty_t)))
+        np.add.at(bought, (md.off_market, md.off_type, md.year_period[md.off_year]), buy)
+        np.add.at(cost, md.off_market, buy * md.off_cost * md.discount[md.off_year])
+        oprice = np.full((n_m, len(types), n_p), np.nan)
+        for k, (a, t, p) in enumerate(offsets.balance_index(md)):
+            oprice[a, t, p] = duals["OffsetBalance"][k] if "OffsetBalance" in duals else 0.0
+        oprice = np.where(np.abs(oprice) < 1e-6, 0.0, oprice)
+        entity_extra += np.einsum("etp,etp->ep", used, np.nan_to_num(oprice[em]))
+        market_extra += cost
+        out["offsets_used"] = _da(used, ("entity", "offset_type", "period"), c, "t", "offset credits surrendered for the period")
+        out["offsets_bought"] = _da(bought, ("market", "offset_type", "period"), c, "t", "offset credits bought from the supply steps")
+        out["offset_price_pv"] = _da(oprice, ("market", "offset_type", "period"), c, f"JPY/t, present value at FY{first}",
+                                     "clearing price of the credit type in the period (dual of the offset balance; NaN = no supply)")
+
+    # shortfall
+    sf = np.zeros((n_e, n_p))
+    for k, (e, p) in enumerate(shortfall.index(md)):
+        sf[e, p] = vals["Shortfall"][k]
+    sf = np.where(sf < 1e-6, 0.0, sf)
+    nonc = np.zeros((n_m, n_p), dtype=np.int64)
+    np.add.at(nonc, em, (sf > 0).astype(np.int64))
+    fines = np.array([[md.market_config(a).fine_jpy * nonc[a, p] for p in range(n_p)] for a in range(n_m)], dtype=float)
+    final = np.zeros(n_m)
+    for a in range(n_m):
+        price = md.market_config(a).final_shortfall_price_jpy_per_t
+        if price is not None:
+            per_entity = sf[:, -1] * price * md.discount[-1] * (em == a)
+            entity_extra[:, -1] += per_entity
+            final[a] = per_entity.sum()
+    out["shortfall"] = _da(sf, ("entity", "period"), coords, "t",
+                           "allowances not surrendered for the period; owed x penalty_multiplier in the next period")
+    out["noncompliant_entities"] = _da(nonc, ("market", "period"), coords, "entities", "entities with a shortfall")
+    out["fines"] = _da(fines, ("market", "period"), coords, "JPY", "fine_jpy x non-compliant entities (reported, not optimised)")
+    out["final_shortfall_cost"] = _da(final, ("market",), coords, pv_money,
+                                      "allowances bought by the administrator for last-period shortfalls")
+
+    # price band and imports, per market and year / period
+    for name, src, desc in (("price_floor", md.floor, "price floor"), ("price_ceiling", md.ceiling, "price ceiling"),
+                            ("import_price", md.import_price, "price of foreign allowances")):
+        out[name] = _da(src, ("market", "year"), coords, "JPY/t", f"{desc} in each year's money (NaN = none)")
+    for name, var, values, desc in (
+        ("ceiling_issued", "CeilingIssue", md.ceiling, "allowances sold at the price ceiling"),
+        ("floor_withdrawn", "FloorWithdraw", md.floor, "allowances withdrawn at the price floor"),
+        ("imports", "Import", md.import_price, "foreign allowances imported"),
+    ):
+        vol = np.zeros((n_m, n_p))
+        pay = np.zeros((n_m, n_p))
+        if var in vals:
+            for k, (a, y) in enumerate(price_band._index(values)):
+                vol[a, md.year_period[y]] += vals[var][k]
+                pay[a, md.year_period[y]] += vals[var][k] * values[a, y] * md.discount[y]
+        out[name] = _da(vol, ("market", "period"), coords, "t", desc)
+        if var == "Import":
+            market_extra += pay.sum(axis=1)
+        else:
+            out[f"{name}_payments"] = _da(pay, ("market", "period"), coords, pv_money, f"payments for {desc}")
+    auction = md.auction_t()
+    out["auction_volume"] = _da(auction, ("market", "period"), coords, "t", "allowances auctioned (share of the cap)")
+    out["auction_revenue"] = _da(auction * price_pv, ("market", "period"), coords, pv_money, "auction volume x clearing price")
+    out["_entity_extra_cost"] = entity_extra
+    out["_market_extra_cost"] = market_extra
+    return out
 
 
 _AGG_VARS = {

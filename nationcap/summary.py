@@ -77,7 +77,30 @@ def run_summary(res: xr.Dataset) -> str:
             })
     lines += ["Emissions against cap (Mt CO2 over the period; bank at the end of the period):",
               pd.DataFrame(rows).set_index(["market", "period"]).to_string(), ""]
+    lines += _rules_summary(res)
     tc = res["total_cost"].to_pandas() / 1e9
     lines += [f"Total abatement cost (billion JPY, present value at FY{res.attrs['first_year']}):",
               tc.round(1).to_string()]
     return "\n".join(lines)
+
+
+def _rules_summary(res: xr.Dataset) -> list[str]:
+    """Lines for the program rules that did something in this run."""
+    lines: list[str] = []
+    if "offsets_used" in res and float(res["offsets_used"].sum()) > 0:
+        off = (res["offsets_bought"].to_dataframe()["offsets_bought"] / 1e6).unstack("period").round(3)
+        price = res["offset_price_pv"].to_dataframe()["offset_price_pv"].unstack("period").round(0)
+        lines += ["Offset credits bought (Mt) and their PV price (JPY/t):",
+                  pd.concat({"Mt": off, "JPY_per_t": price}, axis=1).to_string(), ""]
+    if float(res["shortfall"].sum()) > 0:
+        df = pd.DataFrame({
+            "shortfall_Mt": (res["shortfall"].groupby("entity_market").sum("entity") / 1e6).to_pandas().stack().round(4),
+            "noncompliant": res["noncompliant_entities"].to_pandas().stack(),
+            "fines_mJPY": (res["fines"] / 1e6).to_pandas().stack(),
+        })
+        lines += ["Shortfalls (made up x penalty_multiplier next period), non-compliant entities, fines:", df.to_string(), ""]
+    vols = {v: res[v] for v in ("ceiling_issued", "floor_withdrawn", "imports", "auction_volume") if float(res[v].sum()) > 0}
+    if vols:
+        df = pd.DataFrame({k: (v / 1e6).to_pandas().stack().round(3) for k, v in vols.items()})
+        lines += ["Allowances issued at the ceiling, withdrawn at the floor, imported, auctioned (Mt):", df.to_string(), ""]
+    return lines
