@@ -157,6 +157,28 @@ class MarketConfig(_Strict):
     )
 
 
+class LinkConfig(_Strict):
+    """Allowance trade between two markets (the 2009 proposal: none)."""
+
+    mode: Literal["none", "full", "limited"] = Field("none", description="none (the proposal), full or limited")
+    ratio: float = Field(1.0, description="regional allowances per national allowance (exchange rate)")
+    limit_share: float = Field(0.1, description="limited: per period at most this share of the receiving market's cap")
+    direction: Literal["both", "national_to_regional", "regional_to_national"] = "both"
+    markets: tuple[str, str] = Field(("national", "regional"), description="the (national, regional) pair of markets linked")
+
+
+class OverlapConfig(_Strict):
+    """How purchased electricity, counted in both programs, couples the markets."""
+
+    electricity: Literal["fixed", "coupled"] = Field(
+        "fixed", description="fixed: grid factor fixed, no interaction (Tokyo practice); coupled: "
+        "regional electricity savings lower power suppliers' emissions"
+    )
+    marginal_grid_factor: float = Field(1.0, description="t avoided at power plants per t of electricity emissions saved by users")
+    markets: tuple[str, str] = Field(("national", "regional"), description="the (power supplier, electricity user) markets")
+    power_sector_prefix: str = Field("power", description="entities of the supplier market whose sector starts with this are power suppliers")
+
+
 class SolverConfig(_Strict):
     """Solver settings. ``highs`` entries are passed to HiGHS as options."""
 
@@ -183,6 +205,8 @@ class Scenario(_Strict):
     discount_rate: float = Field(0.03, description="real discount rate per year")
     periods: list[Period]
     markets: dict[str, MarketConfig]
+    link: LinkConfig = Field(default_factory=LinkConfig)
+    overlap: OverlapConfig = Field(default_factory=OverlapConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
 
     # where the file was read from; not a TOML key
@@ -364,6 +388,20 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
                 )
     if not scn.markets:
         problems.add(fname, "key 'markets'", "", "define at least one [markets.<name>] table")
+    for key, pair, active in (("link", scn.link.markets, scn.link.mode != "none"),
+                              ("overlap", scn.overlap.markets, scn.overlap.electricity == "coupled")):
+        if active:
+            for name in pair:
+                if name not in scn.markets:
+                    problems.add(fname, f"key '{key}.markets'", "", f"unknown market {name!r}; the scenario defines {list(scn.markets)}")
+            if pair[0] == pair[1]:
+                problems.add(fname, f"key '{key}.markets'", "", "name two different markets")
+    if scn.link.ratio <= 0:
+        problems.add(fname, "key 'link.ratio'", "", f"must be > 0, got {scn.link.ratio}")
+    if scn.link.limit_share < 0:
+        problems.add(fname, "key 'link.limit_share'", "", "must be >= 0")
+    if scn.overlap.marginal_grid_factor < 0:
+        problems.add(fname, "key 'overlap.marginal_grid_factor'", "", "must be >= 0")
     for m, mc in scn.markets.items():
         for pname, table in mc.compliance_factor.items():
             key = f"key 'markets.{m}.compliance_factor.{pname}'"

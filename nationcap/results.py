@@ -22,6 +22,8 @@ import pandas as pd
 import xarray as xr
 
 from . import __version__
+from .coverage import coverage_table
+from .model import link, overlap
 from .model.inputs import ModelData
 from .prices import present_value_prices, year_prices
 from .solve import SolveResult
@@ -76,7 +78,10 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
     np.add.at(abate, (md.col_entity, md.col_year), abate_t)
     acost = np.zeros((n_e, n_y))
     np.add.at(acost, (md.col_entity, md.col_year), abate_t * md.col_cost)
-    emissions = md.bau_t - abate
+    grid = np.zeros((n_e, n_y))
+    if "ElecSaved" in sr.values:  # coupled electricity overlap: suppliers emit less
+        grid = (md.scenario.overlap.marginal_grid_factor * overlap.power_weights(md) * sr.values["ElecSaved"][None, :])
+    emissions = md.bau_t - abate - grid
 
     price_pv = present_value_prices(md, sr.duals["MarketClearing"].reshape(n_m, n_p))
     price = year_prices(md, price_pv)
@@ -112,7 +117,11 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         "bank": _da(bank, ("market", "period"), coords, "t", "allowances banked at the end of the period (negative = borrowed)"),
         "expired": _da(expired, ("market", "period"), coords, "t", "unused allowances that lapsed at the end of the period (banking off)"),
         "total_cost": _da(total_cost, ("market",), coords, pv_money, "total cost of the market: abatement, offset credits bought and foreign allowances imported"),
+        "grid_reduction": _da(grid, ("entity", "year"), coords, "t",
+                              "power suppliers' emissions avoided by the user market's electricity savings (overlap = coupled)"),
         **rules,
+        **_link_results(md, sr, coords),
+        **_overlap_results(md, emissions, coords),
     }
     ds = xr.Dataset(d)
     ds = ds.assign_coords(
@@ -141,6 +150,45 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         **versions(),
     })
     return ds
+
+
+def _link_results(md: ModelData, sr: SolveResult, coords: dict) -> dict[str, Any]:
+    """Transfers between linked markets and the rents of binding link limits."""
+    dirs = ["national_to_regional", "regional_to_national"]
+    c = {**coords, "direction": np.array(dirs, dtype=str)}
+    n_p = len(md.periods)
+    moved = np.zeros((2, n_p))
+    rent = np.zeros((2, n_p))
+    for k, (var, limit) in enumerate((("LinkNR", "LinkLimitNR"), ("LinkRN", "LinkLimitRN"))):
+        if var in sr.values:
+            moved[k] = sr.values[var]
+        if limit in sr.duals:
+            rent[k] = np.where(np.abs(sr.duals[limit]) < 1e-6, 0.0, -sr.duals[limit])
+    first = md.scenario.first_year
+    return {
+        "link_transfer": _da(moved, ("direction", "period"), c, "t",
+                             "allowances moved between the linked markets, in t of the sending market"),
+        "link_limit_rent": _da(rent, ("direction", "period"), c, f"JPY/t, present value at FY{first}",
+                               "value of one more tonne of link capacity (negated dual of the binding limit; 0 if not binding)"),
+    }
+
+
+def _overlap_results(md: ModelData, emissions: np.ndarray, coords: dict) -> dict[str, Any]:
+    """Double-counted electricity tonnes and coverage of national CO2 (BAU basis)."""
+    n_p = len(md.periods)
+    es = md.dataset.entities["electricity_share"].to_numpy(dtype=float)
+    dc = np.array([(emissions[:, md.period_years(p)] * es[:, None]).sum() for p in range(n_p)])
+    cov = coverage_table(md.scenario, md.dataset, pd.DataFrame(md.bau_t, index=md.entities, columns=md.years))
+    share = np.array([cov[f"share_{m}"].to_numpy() for m in md.markets])
+    return {
+        "double_counted": _da(dc, ("period",), coords, "t",
+                              "purchased-electricity emissions of entities (electricity_share x emissions), also emitted by power plants"),
+        "coverage_share": _da(share, ("market", "year"), coords, "1", "BAU emissions of the market / national CO2 (dataset.toml)"),
+        "double_counted_share": _da(cov["share_double_counted"].to_numpy(), ("year",), coords, "1",
+                                    "BAU electricity emissions counted in two programs / national CO2"),
+        "combined_coverage_share": _da(cov["share_combined"].to_numpy(), ("year",), coords, "1",
+                                       "share of national CO2 covered by the programs together, without double counting (proposal: >= 0.60)"),
+    }
 
 
 def _rule_results(md: ModelData, sr: SolveResult, coords: dict, price_pv: np.ndarray) -> dict[str, Any]:

@@ -22,6 +22,7 @@ _UNIT_SUFFIX = {
     "t": "t",
     "JPY": "jpy",
     "JPY/t": "jpy_per_t",
+    "1": "share",
     "": "",
 }
 

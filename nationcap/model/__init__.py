@@ -7,8 +7,12 @@
 5. :mod:`.trading`    - trading only from the n-th year of a period (rule)
 6. :mod:`.price_band` - allowances issued at the ceiling / withdrawn at the floor (rule)
 7. :mod:`.external`   - imports of foreign allowances with a volume limit (rule)
-8. :mod:`.market`     - market clearing per market and period, bank / expiry, auctioned share
-9. :mod:`.objective`  - total discounted cost
+8. :mod:`.link`       - allowance trade between the two markets (none / full / limited)
+9. :mod:`.market`     - market clearing per market and period, bank / expiry, auctioned share
+10. :mod:`.objective` - total discounted cost
+
+:mod:`.overlap` (electricity coupling) registers into the compliance rows and so is built before
+:mod:`.compliance`.
 
 Each module exposes ``build(m, md, reg)`` and documents its sets, parameters, variables and
 constraints (with units) in its docstring. Rule modules add terms to shared rows through the
@@ -20,11 +24,11 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from . import abatement, compliance, external, market, objective, offsets, price_band, shortfall, trading
+from . import abatement, compliance, external, link, market, objective, offsets, overlap, price_band, shortfall, trading
 from .inputs import ModelData, prepare
 from .registry import Registry
 
-MODULES = (abatement, offsets, shortfall, compliance, trading, price_band, external, market, objective)
+MODULES = (abatement, offsets, shortfall, overlap, compliance, trading, price_band, external, link, market, objective)
 
 __all__ = ["ModelData", "prepare", "build_model", "MODULES"]
 
