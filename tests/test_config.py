@@ -72,8 +72,9 @@ def test_load_valid_scenario(scn_path):
 def test_resolved_lists_every_key_and_absolute_inputs(scn_path):
     scn = load_scenario(scn_path)
     d = scn.resolved()
-    assert set(d) == {"name", "description", "inputs", "discount_rate", "periods", "markets", "solver",
-                      "inputs_resolved"}
+    assert set(d) == {"name", "description", "inputs", "discount_rate", "periods", "markets", "link", "overlap",
+                      "solver", "inputs_resolved"}
+    assert d["link"]["mode"] == "none" and d["overlap"]["electricity"] == "fixed"
     assert "source" not in d
     assert d["inputs"] == "data"
     assert Path(d["inputs_resolved"]).is_absolute()
