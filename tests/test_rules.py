@@ -188,11 +188,28 @@ def test_trading_from_second_year_does_not_bind(tmp_path):
         [("A", 1, 0.1, 1000), ("A", 2, 0.3, 3000), ("B", 1, 0.15, 2000), ("B", 2, 0.3, 5000)],
         [("P1", 2026, 2028)], {"m": {"compliance_factor": {"P1": {"general": 0.2}}}}, discount_rate=0.03,
     )
-    base = run_scenario(path)
-    rule = run_scenario(path, overrides=["markets.m.trading_from_year=2"])
-    for var in ("price", "abatement", "net_purchase", "compliance_cost", "bank"):
-        np.testing.assert_allclose(rule[var].values, base[var].values, rtol=1e-9, atol=1e-6)
-    assert abs(float(base["net_purchase"].sel(entity="A", period="P1"))) > 1  # they do trade
+    from nationcap.model import build_model, prepare
+    from nationcap.model.trading import add_explicit_trades
+    from nationcap.solve import solve
+
+    def solved(overrides, explicit):
+        scn = load_scenario(path, overrides)
+        md = prepare(scn, load_dataset(scn.inputs_path, scn))
+        m = build_model(md)
+        if explicit:
+            add_explicit_trades(m, md)
+        return m, solve(m, md)
+
+    _, base = solved([], explicit=False)
+    m, rule = solved(["markets.m.trading_from_year=2"], explicit=True)
+    assert len(m.Trade) == 2 * 2  # two entities x years 2 and 3
+    for name in ("Abate", "NetPurchase", "Bank"):
+        np.testing.assert_allclose(rule.values[name], base.values[name], rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(rule.duals["MarketClearing"], base.duals["MarketClearing"], rtol=1e-9)
+    assert rule.objective_jpy == pytest.approx(base.objective_jpy, rel=1e-12)
+    assert abs(float(base.values["NetPurchase"][0])) > 1  # they do trade, all of it in years 2-3
+    trades = np.array([m.Trade[k].value for k in m.Trade])
+    assert np.abs(trades).sum() > 1e-7
     with pytest.raises(InputError, match="trading_from_year"):
         run_scenario(path, overrides=["markets.m.trading_from_year=4"])
 

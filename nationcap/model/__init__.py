@@ -4,12 +4,11 @@
 2. :mod:`.offsets`    - offset credits bought and used, per-entity limits (rule)
 3. :mod:`.shortfall`  - shortfall with the make-up multiplier (rule)
 4. :mod:`.compliance` - one compliance row per entity and period, net purchases
-5. :mod:`.trading`    - trading only from the n-th year of a period (rule)
-6. :mod:`.price_band` - allowances issued at the ceiling / withdrawn at the floor (rule)
-7. :mod:`.external`   - imports of foreign allowances with a volume limit (rule)
-8. :mod:`.link`       - allowance trade between the two markets (none / full / limited)
-9. :mod:`.market`     - market clearing per market and period, bank / expiry, auctioned share
-10. :mod:`.objective` - total discounted cost
+5. :mod:`.price_band` - allowances issued at the ceiling / withdrawn at the floor (rule)
+6. :mod:`.external`   - imports of foreign allowances with a volume limit (rule)
+7. :mod:`.link`       - allowance trade between the two markets (none / full / limited)
+8. :mod:`.market`     - market clearing per market and period, bank / expiry, auctioned share
+9. :mod:`.objective`  - total discounted cost
 
 :mod:`.overlap` (electricity coupling) registers into the compliance rows and so is built before
 :mod:`.compliance`.
@@ -24,11 +23,11 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from . import abatement, compliance, external, link, market, objective, offsets, overlap, price_band, shortfall, trading
+from . import abatement, compliance, external, link, market, objective, offsets, overlap, price_band, shortfall
 from .inputs import ModelData, prepare
 from .registry import Registry
 
-MODULES = (abatement, offsets, shortfall, overlap, compliance, trading, price_band, external, link, market, objective)
+MODULES = (abatement, offsets, shortfall, overlap, compliance, price_band, external, link, market, objective)
 
 __all__ = ["ModelData", "prepare", "build_model", "MODULES"]
 

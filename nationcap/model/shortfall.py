@@ -3,7 +3,8 @@ r"""Shortfall and the make-up obligation (Tokyo: 1.3x the shortfall in the next 
 Only for markets with ``penalty_multiplier`` (k below). Without it there is no shortfall.
 
 Variables
-    Shortfall[i, p]   allowances entity i fails to surrender for period p, Mt, >= 0
+    Shortfall[i, p]   allowances entity i fails to surrender for period p, Mt,
+                      0 <= Shortfall[i, p] <= sum_{y in p} BAU[i, y] / scale_t (no more than it emits)
 
 Registered terms
     EntityCompliance[i, p]    += Shortfall[i, p]          (less is surrendered now)
@@ -19,6 +20,11 @@ are reported per entity and period, with the number of non-compliant entities an
 
 Economics. Falling short in p costs k tonnes in p+1, so with PV prices an entity falls short iff
 ``price_pv[p] > k * price_pv[p+1]``; the market then clears with ``price_pv[p] = k * price_pv[p+1]``.
+With banking and k > 1 that needs a period much tighter than the next one; in the last period a
+shortfall happens iff the market price would exceed the administrator's price. Prices decide how
+much a market falls short, not which entities: they all face the same price, so the split among
+entities (and with it the count of non-compliant entities and the fines) is one of many optimal
+splits; the LP's vertex solution concentrates the shortfall on few entities.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     for (e, p) in idx:
         cfg = md.market_config(int(md.entity_market[e]))
         v = m.Shortfall[e, p]
+        v.setub(float(md.bau_t[e, md.period_years(p)].sum() / md.scale_t))
         reg.compliance[e * n_p + p].append((1.0, v))
         if p + 1 < n_p:
             reg.compliance[e * n_p + p + 1].append((-float(cfg.penalty_multiplier), v))

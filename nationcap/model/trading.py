@@ -1,7 +1,7 @@
 r"""Trading only from the n-th year of each period (Tokyo: trading starts in the 2nd year).
 
-With ``trading_from_year = n > 1`` a market's net purchases are split by year and trades in the
-first n-1 years of a period are impossible:
+The rule as an explicit formulation: with ``trading_from_year = n > 1`` a market's net purchases
+are split by year and trades in the first n-1 years of a period are impossible:
 
 Variables
     Trade[i, y]   allowances entity i buys (+) or sells (-) in year y, Mt, for the years of each
@@ -13,10 +13,12 @@ Constraints
 Can the rule bind? Compliance is checked once per period on the period's total and the model has
 perfect foresight and no within-period holding or cash constraint, so any pattern of trades can
 be moved into the allowed years without changing anything an entity surrenders: the rule never
-binds as long as every period has at least n years (the scenario check requires that). It is
-modelled so that this can be shown: ``tests/test_rules.py`` solves the same case with and without
-it and gets identical prices, abatement and costs. It would bind in a model with annual
-surrender or a within-period liquidity limit, which nationcap does not have.
+binds as long as every period has at least n years (the scenario check requires that, and that
+is how nationcap enforces the rule). The explicit constraints add nothing but redundant free
+variables (at full scale they double the solve time), so :func:`add_explicit_trades` is not part
+of the standard build; ``tests/test_rules.py`` adds it to a built model and shows identical
+prices, abatement and costs. The rule would bind in a model with annual surrender or a
+within-period liquidity limit, which nationcap does not have.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .inputs import ModelData
-from .registry import Registry
 
 
-def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
+def add_explicit_trades(m: pyo.ConcreteModel, md: ModelData) -> None:
+    """Add Trade and TradeTotal to a built model (for demonstrating that the rule cannot bind)."""
     n_p = len(md.periods)
     markets = [a for a in range(len(md.markets)) if md.market_config(a).trading_from_year > 1]
     if not markets:
