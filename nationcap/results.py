@@ -164,10 +164,14 @@ def _link_results(md: ModelData, sr: SolveResult, coords: dict) -> dict[str, Any
             moved[k] = sr.values[var]
         if limit in sr.duals:
             rent[k] = np.where(np.abs(sr.duals[limit]) < 1e-6, 0.0, -sr.duals[limit])
+    # a simultaneous flow both ways is a zero-cost round trip the LP may leave in: report net flows
+    ratio = md.scenario.link.ratio
+    net_n = moved[0] - moved[1] / ratio  # in national allowances, + = national to regional
+    moved = np.vstack([np.where(net_n > 0, net_n, 0.0), np.where(net_n < 0, -net_n * ratio, 0.0)])
     first = md.scenario.first_year
     return {
         "link_transfer": _da(moved, ("direction", "period"), c, "t",
-                             "allowances moved between the linked markets, in t of the sending market"),
+                             "net allowances moved between the linked markets, in t of the sending market"),
         "link_limit_rent": _da(rent, ("direction", "period"), c, f"JPY/t, present value at FY{first}",
                                "value of one more tonne of link capacity (negated dual of the binding limit; 0 if not binding)"),
     }

@@ -85,22 +85,40 @@ def run_summary(res: xr.Dataset) -> str:
 
 
 def _rules_summary(res: xr.Dataset) -> list[str]:
-    """Lines for the program rules that did something in this run."""
+    """Lines for every program rule that is switched on in this run (volumes may be zero)."""
+    import json
+
+    cfg = json.loads(res.attrs["config"])
+    markets = cfg["markets"]
+    on = lambda key, off=None: [m for m, c in markets.items() if c.get(key) not in (off, {}, False, None)]  # noqa: E731
     lines: list[str] = []
-    if "offsets_used" in res and float(res["offsets_used"].sum()) > 0:
+    if on("use_offsets") and "offsets_bought" in res:
         off = (res["offsets_bought"].to_dataframe()["offsets_bought"] / 1e6).unstack("period").round(3)
         price = res["offset_price_pv"].to_dataframe()["offset_price_pv"].unstack("period").round(0)
-        lines += ["Offset credits bought (Mt) and their PV price (JPY/t):",
+        lines += ["Offset credits bought (Mt) and their PV price (JPY/t; NaN = no supply):",
                   pd.concat({"Mt": off, "JPY_per_t": price}, axis=1).to_string(), ""]
-    if float(res["shortfall"].sum()) > 0:
+    if on("penalty_multiplier"):
         df = pd.DataFrame({
             "shortfall_Mt": (res["shortfall"].groupby("entity_market").sum("entity") / 1e6).to_pandas().stack().round(4),
             "noncompliant": res["noncompliant_entities"].to_pandas().stack(),
             "fines_mJPY": (res["fines"] / 1e6).to_pandas().stack(),
         })
-        lines += ["Shortfalls (made up x penalty_multiplier next period), non-compliant entities, fines:", df.to_string(), ""]
-    vols = {v: res[v] for v in ("ceiling_issued", "floor_withdrawn", "imports", "auction_volume") if float(res[v].sum()) > 0}
+        lines += ["Shortfalls (made up x penalty_multiplier next period; last period bought by the administrator),",
+                  "non-compliant entities and fines:", df.to_string()]
+        if float(res["shortfall"].sum()) == 0:
+            lines.append("(none: complying costs less than the make-up, or than the administrator's price)")
+        lines.append("")
+    vols = {"ceiling_issued": on("price_ceiling"), "floor_withdrawn": on("price_floor"),
+            "imports": on("external"), "auction_volume": on("auction_share")}
+    vols = {k: res[k] for k, markets_on in vols.items() if markets_on}
     if vols:
         df = pd.DataFrame({k: (v / 1e6).to_pandas().stack().round(3) for k, v in vols.items()})
         lines += ["Allowances issued at the ceiling, withdrawn at the floor, imported, auctioned (Mt):", df.to_string(), ""]
+    if cfg.get("link", {}).get("mode", "none") != "none":
+        df = (res["link_transfer"] / 1e6).to_pandas().round(3)
+        lines += [f"Link ({cfg['link']['mode']}, ratio {cfg['link']['ratio']}): allowances moved (Mt of the sending market):",
+                  df.to_string(), ""]
+    if cfg.get("overlap", {}).get("electricity") == "coupled":
+        lines += [f"Electricity overlap coupled: power-plant emissions avoided by regional savings "
+                  f"{float(res['grid_reduction'].sum()) / 1e6:,.2f} Mt over the horizon", ""]
     return lines
