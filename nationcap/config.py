@@ -319,7 +319,19 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError([_p(fname, "", "", f"not valid TOML: {exc}")], "scenario") from None
-    return scenario_from_dict(raw, source=path, overrides=overrides)
+    # [sweep] and [montecarlo] describe batches of runs (nationcap sweep / montecarlo); a single
+    # run ignores them, but they are still checked so a typo in them is reported here too
+    batch_tables = {k: raw.pop(k) for k in ("sweep", "montecarlo") if k in raw}
+    scn = scenario_from_dict(raw, source=path, overrides=overrides)
+    if batch_tables:
+        from .batch import parse_sweep_table
+        from .uncertainty import parse_montecarlo
+
+        if "sweep" in batch_tables:
+            parse_sweep_table(batch_tables["sweep"], fname)
+        if "montecarlo" in batch_tables:
+            parse_montecarlo(batch_tables["montecarlo"], fname)
+    return scn
 
 
 def scenario_from_dict(

@@ -378,3 +378,17 @@ def test_allocation_follows_overrides(alloc_case):
     scn, ds = alloc_case
     scn2 = load_scenario(scn.source, ["markets.m.compliance_factor.P1.general=0.1"])
     assert allocation_t(scn2, ds).loc["A", "P1"] == pytest.approx(1000.0 * 0.9 * 5)
+
+
+def test_batch_tables_are_accepted_and_checked(scn_path):
+    """[sweep] / [montecarlo] belong to the batch commands: a single run accepts them, but a typo
+    inside them is still an error."""
+    text = scn_path.read_text()
+    scn_path.write_text(text + '\n[sweep]\nmode = "grid"\nparams = { "discount_rate" = [0.02, 0.04] }\n')
+    assert load_scenario(scn_path).name
+    scn_path.write_text(text + '\n[sweep]\nmdoe = "grid"\nparams = { "discount_rate" = [0.02] }\n')
+    with pytest.raises(InputError, match="sweep.mdoe"):
+        load_scenario(scn_path)
+    scn_path.write_text(text + "\n[montecarlo]\ndraws_typo = 3\n")
+    with pytest.raises(InputError, match="montecarlo"):
+        load_scenario(scn_path)
