@@ -187,7 +187,7 @@ def test_offsets(japan):
 def test_dataset_toml(japan_files):
     meta = tomllib.loads(japan_files["dataset.toml"])
     assert meta["name"] == "japan" and meta["seed"] == SHIPPED_SEED
-    assert meta["generator"] == f"nationcap generate --kind japan --seed {SHIPPED_SEED}"
+    assert meta["generator"] == f"nationcap generate --kind japan --seed {SHIPPED_SEED} --out inputs/japan"
     numeric = {"base_emissions_t", "electricity_share", "bau_emissions_t", "abatement_share",
                "cost_jpy_per_t", "quantity_t", "emissions_t", "year", "fiscal_year", "step"}
     assert numeric <= set(meta["units"])
