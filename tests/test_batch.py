@@ -1,0 +1,357 @@
+"""Batch runs: sweep expansion and the [sweep] table, cache/resume, failure recording, Monte
+Carlo determinism, and the same results on a real local Dask cluster as on the local pool.
+
+Every case is a hand-built five-entity dataset (two periods of two years), solved in ~0.1 s.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from casebuilder import write_case
+from click.testing import CliRunner
+
+from nationcap import batch, uncertainty
+from nationcap.cli import cli
+from nationcap.errors import InputError
+
+pytestmark = pytest.mark.solver
+
+KEY = "markets.regional.compliance_factor.P2.general"
+KEY1 = "markets.regional.compliance_factor.P1.general"  # 0.95 is infeasible here: at most 60 % can be abated
+
+MC_TABLE = """
+[montecarlo]
+draws = 4
+seed = 7
+
+[montecarlo.bau_growth]
+by = "market"
+distribution = "normal"
+sd = 0.02
+
+[montecarlo.mac_cost]
+by = "sector"
+distribution = "lognormal"
+sd = 0.3
+"""
+
+
+def make_case(root, extra: str = ""):
+    path = write_case(
+        root,
+        [dict(entity_id="N1", market="national", base_emissions_t=1000.0, sector="power", prefecture="Chiba", administrator="national"),
+         dict(entity_id="N2", market="national", base_emissions_t=500.0, sector="steel", prefecture="Aichi", administrator="national"),
+         dict(entity_id="R1", market="regional", base_emissions_t=100.0, sector="office", prefecture="Tokyo", administrator="Tokyo"),
+         dict(entity_id="R2", market="regional", base_emissions_t=200.0, sector="factory", prefecture="Saitama", administrator="Saitama"),
+         dict(entity_id="R3", market="regional", base_emissions_t=50.0, sector="office", prefecture="Tokyo", administrator="Tokyo")],
+        {"N1": 1000.0, "N2": 500.0, "R1": 100.0, "R2": 200.0, "R3": 50.0},
+        [(e, s, sh, c + 100 * i) for i, e in enumerate(("N1", "N2", "R1", "R2", "R3"))
+         for s, sh, c in ((1, 0.1, 1000), (2, 0.2, 3000), (3, 0.3, 8000))],
+        [("P1", 2026, 2027), ("P2", 2028, 2029)],
+        {"national": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.10}}},
+         "regional": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.10}}}},
+        discount_rate=0.03,
+    )
+    if extra:
+        path.write_text(path.read_text() + "\n" + extra)
+    return path
+
+
+def numeric_equal(a: xr.Dataset, b: xr.Dataset) -> None:
+    """Every variable and coordinate identical (attributes such as timings aside)."""
+    xr.testing.assert_equal(a, b)
+
+
+# ---------------------------------------------------------------------------------------
+# expansion and the [sweep] table
+# ---------------------------------------------------------------------------------------
+
+
+def test_split_values_reads_toml_items_and_respects_brackets():
+    assert batch.split_values("0.1, 0.2,3") == [0.1, 0.2, 3]
+    assert batch.split_values("[1, 2],[3, 4]") == [[1, 2], [3, 4]]
+    assert batch.split_values('"a,b",true,plain') == ["a,b", True, "plain"]
+    with pytest.raises(ValueError):
+        batch.split_values("0.1,,0.2")
+
+
+def test_grid_is_the_cartesian_product_and_zip_pairs():
+    params = {"a": [1, 2], "b": [10, 20, 30]}
+    grid = batch.expand(params, "grid")
+    assert len(grid) == 6 and grid[0] == {"a": 1, "b": 10} and grid[1] == {"a": 1, "b": 20} and grid[-1] == {"a": 2, "b": 30}
+    assert batch.expand({"a": [1, 2], "b": [3, 4]}, "zip") == [{"a": 1, "b": 3}, {"a": 2, "b": 4}]
+    with pytest.raises(ValueError, match="equal length"):
+        batch.expand(params, "zip")
+
+
+def test_sweep_table_in_the_scenario_file(tmp_path):
+    table = f'[sweep]\nmode = "zip"\nparams = {{ "{KEY}" = [0.1, 0.2], "discount_rate" = [0.02, 0.04] }}\n'
+    path = make_case(tmp_path, table)
+    b = batch.plan_sweep(path)
+    assert b.mode == "zip" and b.params == [KEY, "discount_rate"]
+    assert [m.label for m in b.members] == ["s000", "s001"]
+    assert [m.params for m in b.members] == [{KEY: 0.1, "discount_rate": 0.02}, {KEY: 0.2, "discount_rate": 0.04}]
+    # the same table as a grid, overridden from the CLI side: 4 members
+    assert len(batch.plan_sweep(path, mode="grid").members) == 4
+    # unknown keys inside [sweep] are rejected like any other scenario typo
+    bad = make_case(tmp_path / "bad", '[sweep]\nmod = "zip"\nparams = { "discount_rate" = [0.02] }\n')
+    with pytest.raises(InputError, match="sweep.mod"):
+        batch.plan_sweep(bad)
+
+
+def test_cli_sweep_grid_writes_combined_outputs(tmp_path):
+    path = make_case(tmp_path)
+    out = tmp_path / "sw"
+    r = CliRunner().invoke(cli, ["sweep", str(path), "--param", KEY, "--values", "0.08,0.12",
+                                 "--param", "markets.national.compliance_factor.P2.general", "--values", "0.1,0.2",
+                                 "--out", str(out), "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    assert "solved 4, reused 0" in r.output
+    for f in ("results.nc", "summary.csv", "iamc.csv", "run.json", "batch.json", "scenario_market_year.csv", "entities.csv"):
+        assert (out / f).is_file(), f
+    with xr.open_dataset(out / "results.nc") as res:
+        assert list(res["scenario"].values) == ["s000", "s001", "s002", "s003"]
+        assert res["price"].dims == ("scenario", "market", "year")
+        assert list(res[KEY].values) == [0.08, 0.08, 0.12, 0.12]
+        assert list(res["markets.national.compliance_factor.P2.general"].values) == [0.1, 0.2, 0.1, 0.2]
+        assert (res["status"].values == "ok").all()
+        # a stricter factor means a smaller cap
+        cap = res["cap"].sel(market="regional", period="P2").values
+        assert cap[0] > cap[2]
+        for s in range(4):
+            assert json.loads(str(res["config"].values[s]))["markets"]["regional"]["compliance_factor"]["P2"]["general"] == res[KEY].values[s]
+    summary = pd.read_csv(out / "summary.csv")
+    for col in ("scenario", KEY, "status", "market", "year", "period", "price_jpy_per_t", "emissions_t", "cap_t", "bank_t", "total_cost_jpy_pv"):
+        assert col in summary.columns, col
+    assert len(summary) == 4 * 2 * 4  # scenarios x markets x years
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["n_ok"] == 4 and meta["solved_now"] == 4 and meta["sweep"]["mode"] == "grid"
+    assert len(list((out / "runs").glob("*.nc"))) == 4 and len(list((out / "logs").glob("*.log"))) == 4
+    assert "HiGHS" in next((out / "logs").glob("*.log")).read_text() or "IPX" in next((out / "logs").glob("*.log")).read_text()
+
+
+# ---------------------------------------------------------------------------------------
+# cache and resume
+# ---------------------------------------------------------------------------------------
+
+
+def test_rerun_reuses_the_cache_and_refuses_other_results(tmp_path, monkeypatch):
+    path = make_case(tmp_path)
+    out = tmp_path / "sw"
+    calls = []
+    real = batch.solve_job
+    monkeypatch.setattr(batch, "solve_job", lambda job: calls.append(job.key) or real(job))
+    args = ["sweep", str(path), "--param", KEY, "--values", "0.08,0.12", "--out", str(out), "--workers", "1"]
+    runner = CliRunner()
+    assert runner.invoke(cli, args).exit_code == 0
+    assert len(calls) == 2
+    cache = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.nc")}
+    first = xr.load_dataset(out / "results.nc")
+
+    r = runner.invoke(cli, args)  # the same batch again: nothing is solved, outputs rebuilt
+    assert r.exit_code == 0, r.output
+    assert len(calls) == 2 and "solved 0, reused 2" in r.output
+    assert {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.nc")} == cache
+    numeric_equal(xr.load_dataset(out / "results.nc"), first)
+
+    other = ["sweep", str(path), "--param", KEY, "--values", "0.12,0.14", "--out", str(out), "--workers", "1"]
+    r = runner.invoke(cli, other)  # a different batch into the same folder
+    assert r.exit_code == 4 and "--force" in r.output
+    r = runner.invoke(cli, other + ["--force"])
+    assert r.exit_code == 0, r.output
+    assert len(calls) == 3  # 0.12 came from the cache, only 0.14 was solved
+    assert len(list((out / "runs").glob("*.nc"))) == 2  # the 0.08 run of the old batch is pruned
+    with xr.open_dataset(out / "results.nc") as res:
+        assert list(res[KEY].values) == [0.12, 0.14]
+        np.testing.assert_array_equal(res["price"].sel(scenario="s000").values, first["price"].sel(scenario="s001").values)
+
+    r = runner.invoke(cli, other + ["--no-resume"])  # re-solve everything on request
+    assert r.exit_code == 0 and len(calls) == 5
+
+
+def test_refuses_a_folder_with_a_single_run(tmp_path):
+    path = make_case(tmp_path)
+    out = tmp_path / "out"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["run", str(path), "--out", str(out)]).exit_code == 0
+    r = runner.invoke(cli, ["sweep", str(path), "--param", KEY, "--values", "0.1", "--out", str(out), "--workers", "1"])
+    assert r.exit_code == 4
+
+
+def test_cache_key_changes_with_the_configuration_and_the_data(tmp_path):
+    path = make_case(tmp_path)
+    b1 = batch.plan_sweep(path, {KEY: [0.1, 0.1, 0.2]})
+    assert b1.members[0].key == b1.members[1].key != b1.members[2].key
+    assert len(b1.jobs) == 2  # duplicate points are solved once
+    batch._FINGERPRINTS.clear()
+    (tmp_path / "data" / "bau.csv").write_text((tmp_path / "data" / "bau.csv").read_text().replace("1000.0", "1001.0"))
+    b2 = batch.plan_sweep(path, {KEY: [0.1]})
+    assert b2.members[0].key != b1.members[0].key
+
+
+# ---------------------------------------------------------------------------------------
+# failures
+# ---------------------------------------------------------------------------------------
+
+
+def test_failed_members_are_recorded_and_the_batch_completes(tmp_path):
+    path = make_case(tmp_path)
+    out = tmp_path / "sw"
+    # 0.95 in P1 is infeasible (at most 60 % can be abated); 1.5 is not a valid factor at all
+    r = CliRunner().invoke(cli, ["sweep", str(path), "--param", KEY1, "--values", "0.05,0.95,1.5,0.08",
+                                 "--out", str(out), "--workers", "2"])
+    assert r.exit_code == 0, r.output
+    assert "2 failed" in r.output
+    with xr.open_dataset(out / "results.nc") as res:
+        assert list(res["status"].values) == ["ok", "failed", "failed", "ok"]
+        assert "infeasible" in str(res["error"].values[1]) and "regional" in str(res["error"].values[1])
+        assert "factor must be in [0, 1)" in str(res["error"].values[2])
+        assert np.isnan(res["price"].sel(scenario=["s001", "s002"]).values).all()
+        assert np.isfinite(res["price"].sel(scenario=["s000", "s003"]).values).all()
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary.loc[summary["scenario"] == "s001", "status"]) == {"failed"}
+    meta = json.loads((out / "run.json").read_text())
+    assert [m["status"] for m in meta["members"]] == ["ok", "failed", "failed", "ok"]
+    logs = {p.name: p.read_text() for p in (out / "logs").glob("*.log")}
+    assert any("FAILED: infeasible" in t for t in logs.values())
+    assert any(n.startswith("invalid-s002") for n in logs)
+    assert len(list((out / "runs").glob("*.nc"))) == 2  # failures are not cached
+
+
+def test_all_failed_exits_with_model_error_but_writes_outputs(tmp_path):
+    path = make_case(tmp_path)
+    out = tmp_path / "sw"
+    r = CliRunner().invoke(cli, ["sweep", str(path), "--param", KEY1, "--values", "0.9,0.95", "--out", str(out), "--workers", "1"])
+    assert r.exit_code == 3
+    with xr.open_dataset(out / "results.nc") as res:
+        assert list(res["status"].values) == ["failed", "failed"]
+
+
+# ---------------------------------------------------------------------------------------
+# Monte Carlo
+# ---------------------------------------------------------------------------------------
+
+
+def test_draws_apply_growth_and_cost_multipliers_to_a_copy(tmp_path):
+    from nationcap.config import load_scenario
+    from nationcap.data import load_dataset
+
+    path = make_case(tmp_path)
+    scn = load_scenario(path)
+    ds = load_dataset(scn.inputs_path, scn)
+    spec = uncertainty.parse_montecarlo({"bau_growth": {"by": "market", "sd": 0.05}, "mac_cost": {"by": "sector", "distribution": "lognormal", "sd": 0.3}}, "x")
+    d = uncertainty.draw(spec, 3, 0, scn, ds)
+    d_again = uncertainty.draw(spec, 3, 0, scn, ds)
+    np.testing.assert_array_equal(d.bau_multiplier, d_again.bau_multiplier)
+    assert d.bau_labels == ["national", "regional"] and d.mac_labels == ["factory", "office", "power", "steel"]
+    g = d.bau_multiplier[:, 0] - 1.0  # (1 + g)^1 in the first model year
+    np.testing.assert_allclose(d.bau_multiplier, (1 + g)[:, None] ** np.arange(1, 5)[None, :])
+    new = uncertainty.apply_draw(spec, d, scn, ds)
+    r1 = new.bau[(new.bau["entity_id"] == "R1") & (new.bau["year"] == 2029)]["bau_emissions_t"].item()
+    assert r1 == pytest.approx(100.0 * (1 + g[1]) ** 4)
+    steel = new.mac[new.mac["entity_id"] == "N2"]["cost_jpy_per_t"].to_numpy()
+    np.testing.assert_allclose(steel, ds.mac[ds.mac["entity_id"] == "N2"]["cost_jpy_per_t"].to_numpy() * d.mac_multiplier[3])
+    assert ds.bau["bau_emissions_t"].max() == 1000.0  # the original tables are untouched
+
+
+def test_montecarlo_table_is_validated():
+    with pytest.raises(InputError, match="montecarlo.bau_growth.sdd"):
+        uncertainty.parse_montecarlo({"bau_growth": {"sdd": 0.1}}, "f.toml")
+    with pytest.raises(InputError, match="growth rate"):
+        uncertainty.parse_montecarlo({"bau_growth": {"distribution": "lognormal", "sd": 0.1}}, "f.toml")
+    with pytest.raises(InputError, match="needs 'low' and 'high'"):
+        uncertainty.parse_montecarlo({"mac_cost": {"distribution": "uniform"}}, "f.toml")
+    with pytest.raises(InputError, match="at least one"):
+        uncertainty.parse_montecarlo({"draws": 3}, "f.toml")
+
+
+def test_montecarlo_is_deterministic_across_runs_and_worker_counts(tmp_path):
+    path = make_case(tmp_path, MC_TABLE)
+    r1 = batch.run_batch(batch.plan_montecarlo(path), tmp_path / "mc1", workers=1)
+    r2 = batch.run_batch(batch.plan_montecarlo(path), tmp_path / "mc2", workers=2)
+    assert r1.solved == 4 and not r1.failed and r1.engine == "in-process" and r2.engine.startswith("local pool")
+    numeric_equal(r1.results, r2.results)
+    # draw i does not depend on the number of draws
+    r3 = batch.run_batch(batch.plan_montecarlo(path, draws=2), tmp_path / "mc3", workers=1)
+    numeric_equal(r3.results["price"], r1.results["price"].isel(draw=[0, 1]))
+    # a different seed gives different draws
+    r4 = batch.run_batch(batch.plan_montecarlo(path, seed=8), tmp_path / "mc4", workers=1)
+    assert not np.array_equal(r4.results["mc_mac_cost_multiplier"].values, r1.results["mc_mac_cost_multiplier"].values)
+    # the draws differ from each other and change the prices
+    assert len({tuple(np.round(r1.results["price"].values[i].ravel(), 6)) for i in range(4)}) > 1
+
+
+def test_cli_montecarlo_writes_the_price_distribution(tmp_path):
+    path = make_case(tmp_path, MC_TABLE)
+    out = tmp_path / "mc"
+    r = CliRunner().invoke(cli, ["montecarlo", str(path), "--draws", "5", "--seed", "3", "--out", str(out), "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    assert "seed 3" in r.output and "solved 5" in r.output
+    with xr.open_dataset(out / "results.nc") as res:
+        assert list(res["draw"].values) == [0, 1, 2, 3, 4]
+        assert res["price"].dims == ("draw", "market", "year")
+        assert res["mc_bau_multiplier"].dims == ("draw", "bau_group", "year")
+        assert res.attrs["montecarlo_seed"] == 3
+        p50 = np.quantile(res["price"].sel(market="regional", year=2029).values, 0.5)
+    s = pd.read_csv(out / "summary.csv")
+    for col in ("market", "year", "n_draws", "mean_jpy_per_t", "p05_jpy_per_t", "p50_jpy_per_t", "p95_jpy_per_t", "p_price_at_floor", "p_price_at_ceiling"):
+        assert col in s.columns, col
+    row = s[(s["market"] == "regional") & (s["year"] == 2029)].iloc[0]
+    assert row["n_draws"] == 5 and row["p50_jpy_per_t"] == pytest.approx(p50)
+    assert np.isnan(row["p_price_at_floor"])  # no price band configured
+    draws = pd.read_csv(out / "draws.csv")
+    assert len(draws) == 5 * 2 * 4 and {"draw", "status", "price_jpy_per_t"} <= set(draws.columns)
+
+
+def test_price_band_probability_from_results_variables():
+    price = xr.DataArray([[[100.0, 150.0]], [[120.0, 300.0]], [[100.0, 200.0]]], dims=("draw", "market", "year"),
+                         coords={"draw": [0, 1, 2], "market": ["national"], "year": [2026, 2027]})
+    floor = xr.full_like(price, 100.0)
+    ceiling = xr.full_like(price, np.nan)
+    ceiling[:, 0, 1] = 300.0
+    res = xr.Dataset({"price": price, "price_floor": floor, "price_ceiling": ceiling,
+                      "status": ("draw", ["ok", "ok", "ok"])}, attrs={"batch_dim": "draw"})
+    batch._add_band_probability(res)
+    np.testing.assert_allclose(res["p_price_at_floor"].sel(market="national").values, [2 / 3, 0.0])
+    assert np.isnan(res["p_price_at_ceiling"].sel(market="national", year=2026))
+    assert float(res["p_price_at_ceiling"].sel(market="national", year=2027)) == pytest.approx(1 / 3)
+
+
+# ---------------------------------------------------------------------------------------
+# a real local Dask cluster gives the same results as the local pool
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, host="127.0.0.1",
+                                       dashboard_address=None, silence_logs=40)
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+def test_dask_scheduler_gives_the_same_results_as_the_local_pool(tmp_path, dask_cluster):
+    assert dask_cluster.startswith("tcp://127.0.0.1:")
+    path = make_case(tmp_path)
+    args = ["sweep", str(path), "--param", KEY1, "--values", "0.04,0.05,0.95,0.06"]
+    runner = CliRunner()
+    r = runner.invoke(cli, args + ["--out", str(tmp_path / "local"), "--workers", "2"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli, args + ["--out", str(tmp_path / "dask"), "--scheduler", dask_cluster])
+    assert r.exit_code == 0, r.output
+    assert f"dask {dask_cluster}" in r.output
+    local = xr.load_dataset(tmp_path / "local" / "results.nc")
+    remote = xr.load_dataset(tmp_path / "dask" / "results.nc")
+    numeric_equal(local, remote)
+    np.testing.assert_array_equal(local["price"].values, remote["price"].values)
+    assert list(remote["status"].values) == ["ok", "ok", "failed", "ok"]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local" / "summary.csv"), pd.read_csv(tmp_path / "dask" / "summary.csv"))
+    assert json.loads((tmp_path / "dask" / "run.json").read_text())["engine"] == f"dask {dask_cluster}"

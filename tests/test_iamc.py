@@ -1,0 +1,137 @@
+"""IAMC export: columns, variables and units, Japan = sum of prefectures, batches, the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from casebuilder import write_case
+from click.testing import CliRunner
+
+from nationcap import __version__, batch, iamc
+from nationcap.cli import cli
+from nationcap.run import run_scenario
+from nationcap.writers import write_results
+
+pytestmark = pytest.mark.solver
+
+YEARS = ["2026", "2027", "2028", "2029"]
+FLOWS = ("Emissions|CO2", "Baseline Emissions|CO2", "Abatement|CO2", "Abatement Cost")
+
+
+def make_case(root, extra: str = ""):
+    path = write_case(
+        root,
+        [dict(entity_id="N1", market="national", base_emissions_t=1000.0, sector="power", prefecture="Chiba", administrator="national"),
+         dict(entity_id="N2", market="national", base_emissions_t=500.0, sector="steel", prefecture="Aichi", administrator="national"),
+         dict(entity_id="R1", market="regional", base_emissions_t=100.0, sector="office", prefecture="Tokyo", administrator="Tokyo"),
+         dict(entity_id="R2", market="regional", base_emissions_t=200.0, sector="factory", prefecture="Saitama", administrator="Saitama"),
+         dict(entity_id="R3", market="regional", base_emissions_t=50.0, sector="office", prefecture="Tokyo", administrator="Tokyo")],
+        {"N1": 1000.0, "N2": 500.0, "R1": 100.0, "R2": 200.0, "R3": 50.0},
+        [(e, s, sh, c + 100 * i) for i, e in enumerate(("N1", "N2", "R1", "R2", "R3"))
+         for s, sh, c in ((1, 0.1, 1000), (2, 0.2, 3000), (3, 0.3, 8000))],
+        [("P1", 2026, 2027), ("P2", 2028, 2029)],
+        {"national": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.15}}},
+         "regional": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.10}}}},
+        discount_rate=0.03,
+    )
+    if extra:
+        path.write_text(path.read_text() + "\n" + extra)
+    return path
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    root = tmp_path_factory.mktemp("iamc")
+    res = run_scenario(make_case(root))
+    return res, root
+
+
+def test_columns_variables_and_units(single):
+    res, _ = single
+    df = iamc.to_iamc(res)
+    assert list(df.columns) == ["model", "scenario", "region", "variable", "unit"] + YEARS
+    assert set(df["model"]) == {f"nationcap {__version__}"} and set(df["scenario"]) == {"case"}
+    units = dict(zip(df["variable"], df["unit"]))
+    for program in ("National Program", "Regional Program"):
+        assert units[f"Price|Carbon|{program}"] == "JPY/t CO2"
+        assert units[f"Emissions|CO2|{program}"] == "Mt CO2/yr"
+        assert units[f"Baseline Emissions|CO2|{program}"] == "Mt CO2/yr"
+        assert units[f"Abatement|CO2|{program}"] == "Mt CO2/yr"
+        assert units[f"Abatement Cost|{program}"] == "billion JPY/yr"
+        assert units[f"Cap|CO2|{program}"] == "Mt CO2/yr"
+        assert units[f"Bank|CO2|{program}"] == "Mt CO2"
+    assert not df.duplicated(["model", "scenario", "region", "variable"]).any()
+    # prefectures only where the program has entities
+    regions = df.groupby("variable")["region"].apply(set)
+    assert regions["Emissions|CO2|Regional Program"] == {"Japan", "Tokyo", "Saitama"}
+    assert regions["Emissions|CO2|National Program"] == {"Japan", "Chiba", "Aichi"}
+    assert regions["Price|Carbon|National Program"] == {"Japan"}
+
+
+def test_values_match_the_results(single):
+    res, _ = single
+    df = iamc.to_iamc(res).set_index(["region", "variable"])
+    np.testing.assert_allclose(df.loc[("Japan", "Price|Carbon|Regional Program"), YEARS].to_numpy(float),
+                               res["price"].sel(market="regional").values)
+    cap_p2 = float(res["cap"].sel(market="national", period="P2")) / 2 / 1e6
+    np.testing.assert_allclose(df.loc[("Japan", "Cap|CO2|National Program"), ["2028", "2029"]].to_numpy(float), [cap_p2, cap_p2])
+    bank = df.loc[("Japan", "Bank|CO2|National Program"), YEARS].to_numpy(float)
+    assert np.isnan(bank[0]) and bank[1] == pytest.approx(float(res["bank"].sel(market="national", period="P1")) / 1e6)
+    tokyo = res["emissions"].sel(entity=["R1", "R3"]).sum("entity").values / 1e6
+    np.testing.assert_allclose(df.loc[("Tokyo", "Emissions|CO2|Regional Program"), YEARS].to_numpy(float), tokyo)
+    # emissions = baseline - abatement, row by row
+    for region, program in (("Japan", "National Program"), ("Tokyo", "Regional Program")):
+        np.testing.assert_allclose(
+            df.loc[(region, f"Emissions|CO2|{program}"), YEARS].to_numpy(float),
+            (df.loc[(region, f"Baseline Emissions|CO2|{program}"), YEARS] - df.loc[(region, f"Abatement|CO2|{program}"), YEARS]).to_numpy(float))
+
+
+def test_japan_is_the_sum_of_prefectures(single):
+    res, _ = single
+    df = iamc.to_iamc(res)
+    for program in ("National Program", "Regional Program"):
+        for flow in FLOWS:
+            var = df[df["variable"] == f"{flow}|{program}"]
+            japan = var[var["region"] == "Japan"][YEARS].to_numpy(float)
+            prefs = var[var["region"] != "Japan"][YEARS].to_numpy(float).sum(axis=0)
+            np.testing.assert_allclose(japan[0], prefs, rtol=1e-9, atol=1e-12)
+            assert japan[0].sum() != 0 or flow == "Abatement Cost"
+
+
+def test_cli_export_writes_and_refuses_to_overwrite(single, tmp_path):
+    res, _ = single
+    out = tmp_path / "run"
+    write_results(res, out)
+    runner = CliRunner()
+    r = runner.invoke(cli, ["export", str(out), "--format", "iamc"])
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(out / "iamc.csv")
+    pd.testing.assert_frame_equal(df, pd.read_csv(_roundtrip(iamc.to_iamc(res), tmp_path)))
+    assert runner.invoke(cli, ["export", str(out)]).exit_code == 4
+    r = runner.invoke(cli, ["export", str(out / "results.nc"), "--out", str(tmp_path / "x" / "paper.csv")])
+    assert r.exit_code == 0 and (tmp_path / "x" / "paper.csv").is_file()
+
+
+def _roundtrip(df, tmp_path):
+    p = tmp_path / "expected.csv"
+    df.to_csv(p, index=False, lineterminator="\n")
+    return p
+
+
+def test_batches_give_one_scenario_per_member(tmp_path):
+    path = make_case(tmp_path, '[montecarlo]\n[montecarlo.mac_cost]\nby = "market"\ndistribution = "lognormal"\nsd = 0.2\n')
+    sw = batch.run_batch(batch.plan_sweep(path, {"markets.regional.compliance_factor.P1.general": [0.04, 0.95, 0.06]}),
+                         tmp_path / "sw", workers=1)
+    df = pd.read_csv(tmp_path / "sw" / "iamc.csv")
+    assert sorted(set(df["scenario"])) == ["case/s000", "case/s002"]  # the failed member has no rows
+    one, _ = batch.select_member(sw.results, "s002")
+    expected = iamc.to_iamc(one).assign(scenario="case/s002")
+    got = df[df["scenario"] == "case/s002"].reset_index(drop=True)
+    np.testing.assert_allclose(got[YEARS].to_numpy(float), expected[YEARS].to_numpy(float), rtol=1e-12)
+
+    batch.run_batch(batch.plan_montecarlo(path, draws=3, seed=1), tmp_path / "mc", workers=1)
+    mc = pd.read_csv(tmp_path / "mc" / "iamc.csv")
+    assert set(mc["scenario"]) == {"case/draw000", "case/draw001", "case/draw002", "case/p05", "case/p50", "case/p95"}
+    price = mc[(mc["variable"] == "Price|Carbon|Regional Program") & (mc["region"] == "Japan")].set_index("scenario")["2029"]
+    assert price["case/p50"] == pytest.approx(np.median(price[["case/draw000", "case/draw001", "case/draw002"]]))
