@@ -85,8 +85,10 @@ def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
               help="Results folder (default: outputs/<scenario name>/).")
 @_set_option
 @click.option("--force", is_flag=True, help="Replace existing results in the output folder.")
+@click.option("--engine", type=click.Choice(["pyomo", "fast"]), default="pyomo", show_default=True,
+              help="pyomo: the LP with HiGHS (reference); fast: exact merit-order engine (core rules only).")
 @click.pass_obj
-def run(ctx: Ctx, scenario: Path, out_dir: Path | None, overrides: tuple[str, ...], force: bool) -> None:
+def run(ctx: Ctx, scenario: Path, out_dir: Path | None, overrides: tuple[str, ...], force: bool, engine: str) -> None:
     """Solve SCENARIO and write results.nc, CSV tables and run.json."""
     from .config import load_scenario
     from .run import run_scenario
@@ -98,7 +100,7 @@ def run(ctx: Ctx, scenario: Path, out_dir: Path | None, overrides: tuple[str, ..
         scn = load_scenario(scenario, overrides)
         out_dir = out_dir or Path("outputs") / scn.name
         check_writable(out_dir, force)  # fail before spending time on the solve
-        res = run_scenario(scn)
+        res = run_scenario(scn, engine=engine)
         t = time.perf_counter()
         write_results(res, out_dir, force=force)
         ctx.echo(run_summary(res))
@@ -131,5 +133,32 @@ def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path,
         ctx.echo(f"wrote {kind} dataset (seed {seed}, scale {scale:g}) to {out_dir}/: {', '.join(sorted(files))}")
 
 
+@cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for compare_*.csv and compare.png (default: outputs/compare_<first>_vs_<second>/).")
+@click.option("--force", is_flag=True, help="Replace an existing comparison folder.")
+@click.pass_obj
+def compare(ctx: Ctx, results: tuple[Path, ...], out_dir: Path | None, force: bool) -> None:
+    """Compare two or more runs (results folders or .nc files): prices, emissions, costs,
+    transfers and the gains from linking (cost of the first run minus each run's cost)."""
+    from .compare import write_compare
+
+    with reported(ctx):
+        if out_dir is None:
+            out_dir = Path("outputs") / f"compare_{'_vs_'.join(Path(r).stem for r in results[:2])}"
+        tables = write_compare(list(results), out_dir, force=force)
+        import pandas as pd
+
+        with pd.option_context("display.width", 160, "display.max_columns", 30):
+            ctx.echo("Allowance prices (JPY/t, each year's money):")
+            ctx.echo(tables["prices"].round(0).to_string())
+            ctx.echo("\nTotals (JPY present value, t over the horizon); gain_vs_first = cost of the first run - cost of the run:")
+            ctx.echo(tables["summary"].T.to_string(float_format=lambda v: f"{v:,.0f}"))
+        ctx.echo(f"\nwrote {out_dir}/ (compare_prices.csv, compare_summary.csv, compare_periods.csv, compare.png)")
+
+
 def main() -> None:  # pragma: no cover
     cli()
+from .cli_perf import register as _register_perf; _register_perf(cli)
+from .cli_batch import register as _register_batch; _register_batch(cli)

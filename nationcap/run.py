@@ -22,9 +22,16 @@ from .solve import solve
 
 
 def run_scenario(
-    scenario: Scenario | str | Path, overrides: list[str] | tuple[str, ...] = (), log_file: str | None = None
+    scenario: Scenario | str | Path, overrides: list[str] | tuple[str, ...] = (), log_file: str | None = None,
+    engine: str = "pyomo",
 ) -> xr.Dataset:
-    """Load, build, solve and return the results Dataset (nothing is written)."""
+    """Load, build, solve and return the results Dataset (nothing is written).
+
+    ``engine`` is ``"pyomo"`` (the LP with HiGHS, the reference) or ``"fast"`` (the exact
+    merit-order engine of :mod:`nationcap.fast`, core rules only).
+    """
+    if engine not in ("pyomo", "fast"):
+        raise ValueError(f"unknown engine {engine!r}; use 'pyomo' or 'fast'")
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -33,11 +40,15 @@ def run_scenario(
     timings["load"] = time.perf_counter() - t
     t = time.perf_counter()
     md = prepare(scn, ds)
+    if engine == "fast":
+        from .fast import check_supported, solve_fast
+
+        check_supported(md)
     check_feasible(md)
-    m = build_model(md)
+    m = build_model(md) if engine == "pyomo" else None
     timings["build"] = time.perf_counter() - t
     t = time.perf_counter()
-    sr = solve(m, md, log_file=log_file)
+    sr = solve(m, md, log_file=log_file) if engine == "pyomo" else solve_fast(md)
     timings["solve"] = time.perf_counter() - t
     t = time.perf_counter()
     res = build_results(md, sr, timings)

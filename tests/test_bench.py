@@ -1,0 +1,60 @@
+"""`nationcap bench`: the machinery on small cases (the benchmark itself is not a test)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pyomo.environ as pyo
+import pytest
+from click.testing import CliRunner
+from pyomo.repn import generate_standard_repn
+
+from nationcap import bench
+from nationcap.cli import cli
+from nationcap.config import load_scenario
+from nationcap.data import load_dataset
+from nationcap.model import build_model, prepare
+
+pytestmark = pytest.mark.solver
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("overrides", [[], ["markets.regional.banking=false", "markets.national.borrowing=true"]])
+def test_lp_size_counts_the_built_model(overrides):
+    scn = load_scenario(ROOT / "models" / "tiny.toml", overrides)
+    md = prepare(scn, load_dataset(scn.inputs_path, scn))
+    m = build_model(md)
+    cols = sum(1 for v in m.component_data_objects(pyo.Var) if not v.fixed)
+    rows = list(m.component_data_objects(pyo.Constraint, active=True))
+    nnz = sum(len(generate_standard_repn(c.body).linear_vars) for c in rows)
+    assert bench.lp_size(md) == {"entities": md.n_entities, "columns": cols, "rows": len(rows), "nonzeros": nnz}
+
+
+def test_child_runs_report_every_phase(tmp_path):
+    case = bench.Case(1.0, ROOT / "models" / "tiny.toml", [], "tiny")
+    rows = [bench.run_case(case, engine, tmp_path, mc_draws=2) for engine in ("fast", "pyomo")]
+    for r in rows:
+        for phase in bench.PHASES:
+            assert r[f"{phase}_s"] >= 0
+        assert r["end_to_end_s"] >= r["solve_s"] and r["peak_rss_mb"] > 50
+        assert r["entities"] == 8
+    assert rows[0]["price_pv"] == rows[1]["price_pv"]  # same prices, printed to 1e-6 JPY/t
+    assert rows[0]["mc_draw_bau_s"] > 0 and rows[1].get("mc_draw_bau_s") is None
+    assert rows[1]["highs_s"] is not None and rows[1]["highs_s"] <= rows[1]["solve_s"]
+    assert (tmp_path / "out_fast_x1" / "results.nc").is_file()
+    table = bench.format_table(rows)
+    assert "fast" in table and "pyomo" in table and "end-to-end" in table
+
+
+def test_cli_bench_writes_the_csv(tmp_path):
+    out = tmp_path / "b.csv"
+    result = CliRunner().invoke(cli, ["bench", "--scale", "0.1", "--engine", "fast", "--mc-draws", "2",
+                                      "--scenario", str(ROOT / "models" / "tiny.toml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "machine: " in result.output and "Monte Carlo draw" in result.output
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 1 and rows[0]["engine"] == "fast" and float(rows[0]["scale"]) == 0.1
+    assert int(rows[0]["entities"]) > 1000 and int(rows[0]["cores"]) >= 1
+    assert list(rows[0]) == list(bench.COLUMNS)

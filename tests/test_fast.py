@@ -1,0 +1,535 @@
+"""The fast engine (:mod:`nationcap.fast`) against hand-derived answers and the Pyomo engine.
+
+Cross-checks compare what the LP determines uniquely. Prices, the objective and every column
+that is not at exactly its period's price are unique. Columns *at* the price ("tied", e.g. one
+MAC step in every year of a period when the discount rate is 0, or equal step costs of two
+entities) can share the marginal tonnes in many ways at the same cost; HiGHS picks one vertex,
+the fast engine fills them in time and column order. For those the test compares the tied
+total per market and price, and compares entity-year / entity-period numbers and the bank only
+where no tied column is involved.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from casebuilder import write_case
+from click.testing import CliRunner
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from nationcap.cli import cli
+from nationcap.config import load_scenario
+from nationcap.data import load_dataset
+from nationcap.errors import ModelError
+from nationcap.fast import FastEngine, _non_default, solve_fast, unsupported_features
+from nationcap.model import build_model, prepare
+from nationcap.model.market import check_feasible
+from nationcap.results import build_results
+from nationcap.run import run_scenario
+from nationcap.solve import solve
+
+pytestmark = pytest.mark.solver
+ROOT = Path(__file__).resolve().parents[1]
+TOL = 1e-6
+HYPOTHESIS = settings(max_examples=40, deadline=None, database=None,
+                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def ent(eid, market="m", base=100.0, **kw):
+    return dict(entity_id=eid, market=market, base_emissions_t=base, **kw)
+
+
+def model_data(path, overrides=()):
+    scn = load_scenario(path, overrides)
+    return prepare(scn, load_dataset(scn.inputs_path, scn))
+
+
+# ------------------------------------------------------------------------------------------
+# comparing two SolveResults of the same ModelData
+# ------------------------------------------------------------------------------------------
+
+
+def assert_same_solution(md, ref, got, rtol=1e-6):
+    """``got`` (fast) equals ``ref`` (Pyomo) in everything the LP determines uniquely."""
+    n_m, n_p, n_e = len(md.markets), len(md.periods), md.n_entities
+    lam_ref = np.where(np.abs(ref.duals["MarketClearing"]) < 1e-6, 0.0, ref.duals["MarketClearing"]).reshape(n_m, n_p)
+    lam = got.duals["MarketClearing"].reshape(n_m, n_p)
+    np.testing.assert_allclose(lam, lam_ref, rtol=rtol, atol=1e-5, err_msg="PV prices")
+    np.testing.assert_allclose(got.duals["EntityCompliance"], lam[md.entity_market].ravel())
+    assert got.objective_jpy == pytest.approx(ref.objective_jpy, rel=rtol, abs=1e-3)
+
+    w = md.discount[md.col_year] * md.col_cost
+    col_market = md.entity_market[md.col_entity]
+    col_period = md.year_period[md.col_year]
+    col_price = lam[col_market, col_period]
+    tied = np.abs(w - col_price) <= 1e-9 * np.maximum(1.0, np.abs(col_price))
+    x_ref, x = ref.values["Abate"], got.values["Abate"]
+    atol = 1e-6 * max(1.0, float(md.col_qty_t.max(initial=1.0)))
+    np.testing.assert_allclose(x[~tied], x_ref[~tied], rtol=rtol, atol=atol, err_msg="columns off the price")
+    for a in range(n_m):  # tied columns: the same total at each price (prices within 1e-9)
+        sel = tied & (col_market == a)
+        values = np.unique(col_price[sel])
+        if len(values) == 0:
+            continue
+        cluster = np.concatenate([[0], np.cumsum(np.diff(values) > 1e-9 * np.maximum(1.0, values[1:]))])
+        for c in np.unique(cluster):
+            grp = sel & np.isin(col_price, values[cluster == c])
+            assert x[grp].sum() == pytest.approx(x_ref[grp].sum(), rel=rtol, abs=atol), (md.markets[a], values[cluster == c])
+
+    # entity-period positions and the bank where no tied column is involved
+    row = md.col_entity * n_p + col_period
+    free_row = np.bincount(row, weights=tied.astype(float), minlength=n_e * n_p) == 0
+    np.testing.assert_allclose(got.values["NetPurchase"][free_row], ref.values["NetPurchase"][free_row],
+                               rtol=rtol, atol=atol, err_msg="net purchases")
+    for a, name in enumerate(md.markets):
+        cfg = md.scenario.markets[name]
+        # the bank is not unique if tied tonnes can move between periods, or (borrowing without
+        # banking) if two periods at price 0 can trade borrowing against expiry
+        if len(np.unique(col_period[tied & (col_market == a)])) > 1:
+            continue
+        if cfg.borrowing and not cfg.banking and (lam[a] == 0).sum() >= 2:
+            continue
+        np.testing.assert_allclose(got.values["Bank"].reshape(n_m, n_p)[a], ref.values["Bank"].reshape(n_m, n_p)[a],
+                                   rtol=rtol, atol=atol * n_e, err_msg=f"bank of {name}")
+
+    # both go through the same results code; unique outputs agree
+    r_ref = build_results(md, ref, {})
+    r = build_results(md, got, {})
+    np.testing.assert_allclose(r["price"].values, r_ref["price"].values, rtol=rtol, atol=1e-5)
+    np.testing.assert_allclose(r["total_cost"].values, r_ref["total_cost"].values, rtol=rtol, atol=1e-3)
+    col_free = np.ones((n_e, len(md.years)), dtype=bool)
+    col_free[md.col_entity[tied], md.col_year[tied]] = False
+    np.testing.assert_allclose(r["abatement"].values[col_free], r_ref["abatement"].values[col_free],
+                               rtol=rtol, atol=atol, err_msg="abatement per entity-year")
+    assert_invariants(md, r)
+    return r
+
+
+def assert_invariants(md, r):
+    """Market balance and the bank bounds of each market's rules hold in a results Dataset."""
+    scale = max(1.0, float(md.bau_t.sum()))
+    for a, name in enumerate(md.markets):
+        cfg = md.scenario.markets[name]
+        bank = r["bank"].sel(market=name).values
+        expired = r["expired"].sel(market=name).values
+        em = r["market_emissions"].sel(market=name).values
+        cap = r["cap"].sel(market=name).values
+        prev = np.concatenate([[0.0], bank[:-1]])
+        np.testing.assert_allclose(em, cap + prev - bank - expired, atol=1e-9 * scale)
+        assert (expired >= -1e-9 * scale).all()
+        if not cfg.banking:
+            assert (bank <= 1e-9 * scale).all()
+        if not cfg.borrowing:
+            assert (bank >= -1e-9 * scale).all()
+        assert bank[-1] >= -1e-9 * scale
+
+
+# ------------------------------------------------------------------------------------------
+# hand-derived cases (the same as tests/test_model_solved.py, solved by the fast engine)
+# ------------------------------------------------------------------------------------------
+
+
+def test_merit_order_price_is_cost_of_partly_used_step(tmp_path):
+    """40 t needed from A1 10 @1000, B1 15 @2000, A2 20 @3000 (partly), B2 30 @5000: price 3000."""
+    path = write_case(
+        tmp_path, [ent("A"), ent("B")], {"A": 100, "B": 100},
+        [("A", 1, 0.1, 1000), ("A", 2, 0.2, 3000), ("B", 1, 0.15, 2000), ("B", 2, 0.3, 5000)],
+        [("P1", 2026, 2026)], {"m": {"compliance_factor": {"P1": {"general": 0.2}}}},
+    )
+    r = run_scenario(path, engine="fast")
+    assert float(r["price"].sel(market="m", year=2026)) == pytest.approx(3000, abs=TOL)
+    assert r["abatement"].sel(year=2026).values == pytest.approx([25, 15], abs=TOL)
+    assert r["net_purchase"].sel(period="P1").values == pytest.approx([-5, 5], abs=TOL)
+    assert r.attrs["objective_jpy"] == pytest.approx(85_000, abs=1e-3)
+    assert r["compliance_cost"].sel(period="P1").values == pytest.approx([40_000, 45_000], abs=1e-3)
+    assert r.attrs["engine"] == "fast" and r.attrs["termination"] == "convergenceCriteriaSatisfied"
+
+
+def test_non_binding_cap_price_zero_no_regret_used(tmp_path):
+    path = write_case(
+        tmp_path, [ent("A")], {"A": 100}, [("A", 1, 0.1, -500), ("A", 2, 0.3, 2000)],
+        [("P1", 2026, 2027)], {"m": {"compliance_factor": {"P1": {"general": 0.0}}}},
+    )
+    r = run_scenario(path, engine="fast")
+    assert np.all(r["price"].values == 0.0)
+    assert r["abatement"].values.ravel() == pytest.approx([10, 10], abs=TOL)
+    assert float(r["bank"].sel(market="m", period="P1")) == pytest.approx(20, abs=TOL)
+
+
+def test_banking_with_discounting_hotelling(tmp_path):
+    """PV price 2000/1.05 in both periods; the FY2027 step is partly used, 20 t banked."""
+    path = write_case(
+        tmp_path, [ent("A")], {"A": 100}, [("A", 1, 0.2, 1000), ("A", 2, 0.3, 2000)],
+        [("P1", 2026, 2026), ("P2", 2027, 2027)],
+        {"m": {"banking": True, "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.5}}}},
+        discount_rate=0.05,
+    )
+    r = run_scenario(path, engine="fast")
+    pv = 2000 / 1.05
+    assert r["price_pv"].sel(market="m").values == pytest.approx([pv, pv], rel=1e-12)
+    assert float(r["price"].sel(market="m", year=2027)) == pytest.approx(2000, rel=1e-12)
+    assert float(r["bank"].sel(market="m", period="P1")) == pytest.approx(20, abs=TOL)
+    assert r["abatement"].values.ravel() == pytest.approx([20, 30], abs=TOL)
+
+
+@pytest.mark.parametrize("borrowing, prices, bank", [(False, [2000, 0], [0, 10]), (True, [1000, 1000], None)])
+def test_borrowing_joins_the_periods(tmp_path, borrowing, prices, bank):
+    """Without borrowing P1 (45 t needed) cannot use P2's 10 spare t: 2000 then 0. With it the
+    two years are one budget of 35 t from the 20 t @1000 steps: 1000 in both."""
+    path = write_case(
+        tmp_path, [ent("A", base=110.0)], {"A": 100}, [("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
+        [("P1", 2026, 2026), ("P2", 2027, 2027)],
+        {"m": {"banking": True, "borrowing": borrowing,
+               "compliance_factor": {"P1": {"general": 0.5}, "P2": {"general": 0.0}}}},
+    )
+    r = run_scenario(path, engine="fast")
+    assert r["price"].sel(market="m").values == pytest.approx(prices, abs=TOL)
+    if bank is not None:
+        assert r["bank"].sel(market="m").values == pytest.approx(bank, abs=TOL)
+    else:
+        assert float(r["abatement"].sum()) == pytest.approx(35, abs=TOL)
+        assert float(r["bank"].sel(market="m", period="P1")) <= -10 + TOL
+        assert float(r["bank"].sel(market="m", period="P2")) == pytest.approx(0, abs=TOL)
+
+
+def test_banking_off_surplus_expires(tmp_path):
+    path = write_case(
+        tmp_path, [ent("A", base=110.0)], {"A": 100}, [("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
+        [("P1", 2026, 2026), ("P2", 2027, 2027)],
+        {"m": {"banking": False, "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.5}}}},
+    )
+    r = run_scenario(path, engine="fast")
+    assert r["price"].sel(market="m").values == pytest.approx([0, 2000], abs=TOL)
+    assert r["bank"].sel(market="m").values == pytest.approx([0, 0], abs=TOL)
+    assert r["expired"].sel(market="m").values == pytest.approx([10, 0], abs=TOL)
+
+
+def test_borrowing_without_banking_against_pyomo(tmp_path):
+    """Banking off, borrowing on, r = 5%, steps 20 t @1000 and 40 t @2000 each year. P1's 10
+    spare t expire (nothing carries forward). P2 needs 45 t, P3 1 t: P3 may lend to P2, and its
+    FY2028 steps are the cheaper in PV, so the two periods clear together: 20 + 20 t @1000, then
+    6 t of FY2028's 2000 step (PV 2000/1.05^2). P3 abates 26 t and lends 25 t to P2 (bank -25),
+    P2 abates 20 t. Checked against the LP as well."""
+    path = write_case(
+        tmp_path, [ent("A", base=110.0)], {"A": 100}, [("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
+        [("P1", 2026, 2026), ("P2", 2027, 2027), ("P3", 2028, 2028)],
+        {"m": {"banking": False, "borrowing": True,
+               "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.5}, "P3": {"general": 0.1}}}},
+        discount_rate=0.05,
+    )
+    md = model_data(path)
+    got = solve_fast(md)
+    r = assert_same_solution(md, solve(build_model(md), md), got)
+    pv = 2000 / 1.05**2
+    assert r["price_pv"].sel(market="m").values == pytest.approx([0, pv, pv], rel=1e-12)
+    assert r["abatement"].values.ravel() == pytest.approx([0, 20, 26], abs=TOL)
+    assert r["bank"].sel(market="m").values == pytest.approx([0, -25, 0], abs=TOL)
+    assert r["expired"].sel(market="m").values == pytest.approx([10, 0, 0], abs=TOL)
+
+
+def test_two_unlinked_markets_have_their_own_prices(tmp_path):
+    path = write_case(
+        tmp_path,
+        [ent("N", market="national", sector="steel", administrator="national"), ent("R", market="regional")],
+        {"N": 100, "R": 100},
+        [("N", 1, 0.2, 1500), ("N", 2, 0.5, 9000), ("R", 1, 0.2, 1000), ("R", 2, 0.2, 4000)],
+        [("P1", 2026, 2026)],
+        {"national": {"compliance_factor": {"P1": {"general": 0.1}}},
+         "regional": {"compliance_factor": {"P1": {"general": 0.3}}}},
+    )
+    r = run_scenario(path, engine="fast")
+    assert r["price"].sel(year=2026).values == pytest.approx([1500, 4000], abs=TOL)
+    assert r["net_purchase"].values.ravel() == pytest.approx([0, 0], abs=TOL)
+
+
+def test_step_boundary_reports_the_smallest_clearing_price(tmp_path):
+    """40 t needed and the two cheapest steps are exactly 10 + 30 t: any price in [2000, 5000]
+    clears. The fast engine reports 2000 (the least clearing price) and flags the period; the
+    LP's price lies in the same interval, and everything else is identical."""
+    path = write_case(
+        tmp_path, [ent("A"), ent("B")], {"A": 100, "B": 100},
+        [("A", 1, 0.1, 1000), ("A", 2, 0.2, 5000), ("B", 1, 0.3, 2000), ("B", 2, 0.3, 6000)],
+        [("P1", 2026, 2026)], {"m": {"compliance_factor": {"P1": {"general": 0.2}}}},
+    )
+    md = model_data(path)
+    got = solve_fast(md)
+    ref = solve(build_model(md), md)
+    assert got.duals["MarketClearing"] == pytest.approx([2000.0])
+    assert got.info["boundary_periods"] == 1
+    assert 2000 - TOL <= ref.duals["MarketClearing"][0] <= 5000 + TOL
+    np.testing.assert_allclose(got.values["Abate"], ref.values["Abate"], atol=1e-6)
+    assert got.objective_jpy == pytest.approx(ref.objective_jpy, rel=1e-9)
+
+
+# ------------------------------------------------------------------------------------------
+# refusals
+# ------------------------------------------------------------------------------------------
+
+
+def test_unreachable_cap_names_market_and_period(tmp_path):
+    path = write_case(
+        tmp_path, [ent("A", market="regional")], {"A": 100}, [("A", 1, 0.2, 1000), ("A", 2, 0.3, 2000)],
+        [("P1", 2026, 2026), ("P2", 2027, 2027)],
+        {"regional": {"banking": False, "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.6}}}},
+    )
+    with pytest.raises(ModelError, match=r"market 'regional', period P2"):
+        run_scenario(path, engine="fast")
+    with pytest.raises(ModelError, match=r"market 'regional', period P2"):
+        solve_fast(model_data(path))  # without run_scenario's check first
+    r = run_scenario(path, overrides=["markets.regional.banking=true"], engine="fast")
+    assert float(r["bank"].sel(market="regional", period="P1")) >= 10 - TOL
+
+
+@pytest.mark.parametrize("override, key", [
+    ("markets.regional.penalty_multiplier=1.3", "markets.regional.penalty_multiplier"),
+    ("markets.national.price_floor={ start_jpy_per_t = 1700.0 }", "markets.national.price_floor"),
+    ("markets.regional.auction_share={ P1 = 0.1 }", "markets.regional.auction_share"),
+    ("markets.national.use_offsets=true", "markets.national.use_offsets"),
+])
+def test_rules_it_does_not_cover_are_refused_by_name(override, key):
+    with pytest.raises(ModelError, match=key.replace(".", r"\.")):
+        run_scenario(ROOT / "models" / "tiny.toml", overrides=[override], engine="fast")
+
+
+def test_refusal_is_generic_for_fields_added_later():
+    """A field the engine has never heard of is refused as soon as it leaves its default."""
+
+    class Future(BaseModel):
+        banking: bool = True
+        link_ratio: float = 1.0
+        rules: dict[str, float] = {}
+
+    assert _non_default(Future(), frozenset({"banking"})) == []
+    assert _non_default(Future(banking=False), frozenset({"banking"})) == []
+    assert [k for k, _ in _non_default(Future(link_ratio=0.5, rules={"x": 1.0}), frozenset({"banking"}))] == ["link_ratio", "rules"]
+    scn = load_scenario(ROOT / "models" / "tiny.toml")
+    assert unsupported_features(scn) == []
+
+
+def test_cli_run_engine_fast(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(ROOT / "models" / "tiny.toml"), "--engine", "fast", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "results.nc").is_file()
+    bad = CliRunner().invoke(cli, ["run", str(ROOT / "models" / "tiny.toml"), "--engine", "fast", "--out", str(tmp_path / "x"),
+                                   "--set", "markets.regional.penalty_multiplier=1.3"])
+    assert bad.exit_code == 3 and "penalty_multiplier" in bad.output and "Traceback" not in bad.output
+
+
+# ------------------------------------------------------------------------------------------
+# the shipped scenarios
+# ------------------------------------------------------------------------------------------
+
+
+def test_tiny_matches_pyomo():
+    md = model_data(ROOT / "models" / "tiny.toml")
+    r = assert_same_solution(md, solve(build_model(md), md), solve_fast(md))
+    assert (r["price"].values > 0).all()
+
+
+def test_reused_order_gives_identical_results():
+    """FastEngine re-solves with a cached cost order; changed caps or costs give the same
+    answers as a fresh engine."""
+    import dataclasses
+
+    md = model_data(ROOT / "models" / "tiny.toml")
+    eng = FastEngine()
+    eng.solve(md)
+    for variant in (dataclasses.replace(md, alloc_t=md.alloc_t * 0.97),
+                    dataclasses.replace(md, col_cost=md.col_cost[::-1].copy()),
+                    dataclasses.replace(md, col_qty_t=md.col_qty_t * 1.1)):
+        a, b = eng.solve(variant), solve_fast(variant)
+        np.testing.assert_array_equal(a.values["Abate"], b.values["Abate"])
+        np.testing.assert_array_equal(a.duals["MarketClearing"], b.duals["MarketClearing"])
+
+
+@pytest.mark.integration
+def test_baseline_matches_pyomo():
+    md = model_data(ROOT / "models" / "baseline.toml")
+    ref = solve(build_model(md), md)
+    got = solve_fast(md)
+    np.testing.assert_allclose(got.duals["MarketClearing"], ref.duals["MarketClearing"], rtol=1e-6)
+    assert got.objective_jpy == pytest.approx(ref.objective_jpy, rel=1e-6)
+    r = assert_same_solution(md, ref, got)
+    r_ref = build_results(md, ref, {})
+    np.testing.assert_allclose(r["total_cost"].values, r_ref["total_cost"].values, rtol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------
+# property-based cross-checks
+# ------------------------------------------------------------------------------------------
+
+YEARS0 = 2026
+
+
+@st.composite
+def cases(draw):
+    """Structure from hypothesis; magnitudes from a drawn seed (continuous values, so the
+    requirement essentially never lands exactly on a step boundary)."""
+    n_per = draw(st.integers(1, 3))
+    lengths = draw(st.lists(st.integers(1, 3), min_size=n_per, max_size=n_per))
+    periods, y = [], YEARS0
+    for k, n in enumerate(lengths):
+        periods.append((f"P{k + 1}", y, y + n - 1))
+        y += n
+    n_years = y - YEARS0
+    rate = draw(st.one_of(st.just(0.0), st.floats(0.0, 0.1)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    entities, bau, mac, markets = [], {}, [], {}
+    for m in ("national", "regional"):
+        n_e = draw(st.integers(1, 6))
+        for i in range(n_e):
+            eid = f"{m[0].upper()}{i:02d}"
+            base = float(np.exp(rng.uniform(np.log(50), np.log(5000))))
+            entities.append(ent(eid, market=m, base=base, category="dhc" if rng.random() < 0.3 else "general"))
+            bau[eid] = [float(base * g) for g in rng.uniform(0.85, 1.25, n_years)]
+            n_steps = draw(st.integers(1, 4))
+            shares = rng.dirichlet(np.ones(n_steps)) * rng.uniform(0.3, 0.95)
+            costs = np.where(rng.random(n_steps) < 0.15, rng.uniform(-3000, -1, n_steps), rng.uniform(1, 15000, n_steps))
+            mac += [(eid, k + 1, float(s), float(c)) for k, (s, c) in enumerate(zip(shares, costs))]
+        factors = {p: {"general": float(rng.uniform(0.0, 0.45)), "dhc": float(rng.uniform(0.0, 0.45))} for p, _, _ in periods}
+        markets[m] = {"banking": draw(st.booleans()), "borrowing": draw(st.booleans()), "compliance_factor": factors}
+    return dict(entities=entities, bau=bau, mac=mac, periods=periods, markets=markets, discount_rate=rate)
+
+
+@HYPOTHESIS
+@given(case=cases())
+def test_fast_matches_pyomo_on_random_cases(case):
+    with tempfile.TemporaryDirectory() as tmp:
+        md = model_data(write_case(Path(tmp), **case))
+    try:
+        check_feasible(md)
+    except ModelError as exc:  # the fast engine finds it too, and reports it the same way
+        with pytest.raises(ModelError) as got_exc:
+            solve_fast(md)
+        assert str(got_exc.value) == str(exc)
+        return
+    got = solve_fast(md)
+    assert_optimal(md, got)
+    assume(got.info["boundary_periods"] == 0)  # non-unique price: not comparable point-wise
+    assert_same_solution(md, solve(build_model(md), md), got)
+
+
+@HYPOTHESIS
+@given(case=cases(), market=st.sampled_from(["national", "regional"]), step=st.floats(0.01, 0.5))
+def test_tightening_a_market_never_lowers_its_prices(case, market, step):
+    """Raising every compliance factor of one market (every period and category, f -> f +
+    step * (1 - f)) never lowers any of that market's PV prices (with banking, a tighter later
+    period can raise earlier prices too) and leaves the other, unlinked market's prices exactly
+    as they were. Holds exactly with the fast engine's least-clearing-price convention."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_case(Path(tmp), **case)
+        md = model_data(path)
+        tight = [f"markets.{market}.compliance_factor.{p}.{cat}={f + step * (1 - f)!r}"
+                 for p, table in case["markets"][market]["compliance_factor"].items() for cat, f in table.items()]
+        md2 = model_data(path, tight)
+    try:
+        check_feasible(md2)  # the tighter one is the harder to meet
+    except ModelError:
+        assume(False)
+    a = md.markets.index(market)
+    lam = solve_fast(md).duals["MarketClearing"].reshape(len(md.markets), -1)
+    lam2 = solve_fast(md2).duals["MarketClearing"].reshape(len(md.markets), -1)
+    assert (lam2[a] >= lam[a] * (1 - 1e-12) - 1e-9).all(), (lam[a], lam2[a])
+    other = [b for b in range(len(md.markets)) if b != a]
+    np.testing.assert_array_equal(lam2[other], lam[other])
+
+
+@st.composite
+def round_cases(draw):
+    """Round numbers from small sets: requirements often land exactly on step boundaries,
+    costs tie across entities and years, zero-cost steps and non-binding caps are common."""
+    n_per = draw(st.integers(1, 3))
+    lengths = draw(st.lists(st.integers(1, 2), min_size=n_per, max_size=n_per))
+    periods, y = [], YEARS0
+    for k, n in enumerate(lengths):
+        periods.append((f"P{k + 1}", y, y + n - 1))
+        y += n
+    entities, bau, mac, markets = [], {}, [], {}
+    for m in ("national", "regional"):
+        for i in range(draw(st.integers(1, 3))):
+            eid = f"{m[0].upper()}{i}"
+            entities.append(ent(eid, market=m, base=draw(st.sampled_from([100.0, 200.0]))))
+            bau[eid] = [float(draw(st.sampled_from([80, 100, 120]))) for _ in range(y - YEARS0)]
+            for k in range(draw(st.integers(1, 3))):
+                mac.append((eid, k + 1, draw(st.sampled_from([0.1, 0.2, 0.25])),
+                            float(draw(st.sampled_from([-500, 0, 1000, 2000, 3000])))))
+        factors = {p: {"general": draw(st.sampled_from([0.0, 0.1, 0.2, 0.3]))} for p, _, _ in periods}
+        markets[m] = {"banking": draw(st.booleans()), "borrowing": draw(st.booleans()), "compliance_factor": factors}
+    return dict(entities=entities, bau=bau, mac=mac, periods=periods, markets=markets,
+                discount_rate=draw(st.sampled_from([0.0, 0.05])))
+
+
+def assert_optimal(md, sr, tol=1e-7):
+    """KKT conditions of the LP for a SolveResult: primal feasibility, every column at the bound
+    its reduced cost ``w - lam`` asks for, prices >= 0, the reduced cost of each Bank (``lam[p] -
+    lam[p+1]``) consistent with its bounds, and expiry only at price 0."""
+    from nationcap.model.market import bank_bounds
+
+    n_m, n_p = len(md.markets), len(md.periods)
+    lam = sr.duals["MarketClearing"].reshape(n_m, n_p)
+    bank = sr.values["Bank"].reshape(n_m, n_p)
+    expire = np.zeros((n_m, n_p))
+    for k, (a, p) in enumerate(md.expire_index()):
+        expire[a, p] = sr.values["Expire"][k]
+    w = md.discount[md.col_year] * md.col_cost
+    cm, cp = md.entity_market[md.col_entity], md.year_period[md.col_year]
+    x, q, lp = sr.values["Abate"], md.col_qty_t, lam[cm, cp]
+    assert (lam >= 0).all()
+    assert (x >= -tol).all() and (x <= q + tol).all()
+    assert (x[w < lp - 1e-9] >= q[w < lp - 1e-9] - tol).all()
+    assert (x[w > lp + 1e-9] <= tol).all()
+    need = np.stack([md.bau_t[:, md.period_years(p)].sum(1) - md.alloc_t[:, p] for p in range(n_p)], axis=1)
+    for a, name in enumerate(md.markets):
+        cfg = md.scenario.markets[name]
+        used = np.bincount(cp[cm == a], weights=x[cm == a], minlength=n_p)
+        prev = np.concatenate([[0.0], bank[a, :-1]])
+        np.testing.assert_allclose(prev + used - need[md.entity_market == a].sum(0) - bank[a] - expire[a], 0, atol=tol)
+        assert (expire[a][lam[a] > 1e-9] <= tol).all()
+        for p in range(n_p):
+            lo, hi = bank_bounds(cfg.banking, cfg.borrowing, p == n_p - 1)
+            lo = -np.inf if lo is None else lo
+            hi = np.inf if hi is None else hi
+            b = bank[a, p]
+            assert lo - tol <= b <= hi + tol
+            rc = lam[a, p] - (lam[a, p + 1] if p < n_p - 1 else 0.0)
+            if b > lo + tol:
+                assert rc <= 1e-6, (name, p)
+            if b < hi - tol:
+                assert rc >= -1e-6, (name, p)
+
+
+@settings(max_examples=30, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(case=round_cases())
+def test_fast_is_optimal_on_degenerate_cases(case):
+    """Where prices are not unique the engines may differ, but the fast answer is still an
+    optimum (KKT) with the LP's objective, its price is the least one, and the period is flagged."""
+    with tempfile.TemporaryDirectory() as tmp:
+        md = model_data(write_case(Path(tmp), **case))
+    try:
+        check_feasible(md)
+    except ModelError as exc:
+        with pytest.raises(ModelError) as got_exc:
+            solve_fast(md)
+        assert str(got_exc.value) == str(exc)
+        return
+    got = solve_fast(md)
+    ref = solve(build_model(md), md)
+    assert_optimal(md, got)
+    assert got.objective_jpy == pytest.approx(ref.objective_jpy, rel=1e-9, abs=1e-6)
+    lam, lam_ref = got.duals["MarketClearing"], ref.duals["MarketClearing"]
+    assert (lam <= lam_ref + 1e-6).all()
+    if not np.allclose(lam, lam_ref, atol=1e-6):
+        assert got.info["boundary_periods"] > 0
+
+
+@pytest.mark.skip(reason="needs linked national/regional markets, which nationcap does not model yet: "
+                         "a linked price should lie between the two unlinked prices")
+def test_linked_price_lies_between_unlinked_prices():  # pragma: no cover
+    raise NotImplementedError
