@@ -50,3 +50,59 @@ def test_run_baseline_full_scale(tmp_path):
             np.testing.assert_allclose(r["market_emissions"].sel(period=p), r["cap"].sel(period=p) + prev - bank, rtol=1e-7, atol=1.0)
             prev = bank
         np.testing.assert_allclose(float(r["total_cost"].sum()), r.attrs["objective_jpy"], rtol=1e-9)
+
+
+SCENARIOS = sorted(p.stem for p in (ROOT / "models").glob("*.toml"))
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_shipped_scenario_validates(name):
+    result = CliRunner().invoke(cli, ["validate", str(ROOT / "models" / f"{name}.toml")])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def full_runs(tmp_path_factory):
+    """Full-scale runs of the rule and link scenarios, shared by the tests below."""
+    base = tmp_path_factory.mktemp("full")
+    out = {}
+    for name in ("baseline", "linked", "tokyo_rules", "gx_band", "external_link"):
+        result = CliRunner().invoke(cli, ["run", str(ROOT / "models" / f"{name}.toml"), "--out", str(base / name)])
+        assert result.exit_code == 0, result.output
+        out[name] = (base / name, result.output)
+    return out
+
+
+def test_rule_scenarios_show_the_rules_at_work(full_runs):
+    _, text = full_runs["tokyo_rules"]
+    assert "Offset credits bought" in text and "Shortfalls" in text
+    with xr.open_dataset(full_runs["tokyo_rules"][0] / "results.nc") as r:
+        assert float(r["offsets_used"].sum()) > 0
+        assert (r["base_year_first"].values >= 2019).all()
+    _, text = full_runs["gx_band"]
+    assert "ceiling_issued" in text and "floor_withdrawn" in text
+    with xr.open_dataset(full_runs["gx_band"][0] / "results.nc") as r:
+        assert float(r["ceiling_issued"].sel(market="national").sum()) > 0
+        assert float(r["floor_withdrawn"].sel(market="regional").sum()) > 0
+        p, lo, hi = r["price"], r["price_floor"], r["price_ceiling"]
+        assert bool(((p >= lo - 1e-6) | lo.isnull()).all()) and bool(((p <= hi + 1e-6) | hi.isnull()).all())
+    _, text = full_runs["external_link"]
+    assert "imports" in text
+    with xr.open_dataset(full_runs["external_link"][0] / "results.nc") as r:
+        assert float(r["imports"].sum()) > 0
+        np.testing.assert_array_less(r["price"].sel(market="national").values, r["import_price"].sel(market="national").values + 1e-6)
+
+
+def test_compare_baseline_and_linked_at_full_scale(full_runs, tmp_path):
+    result = CliRunner().invoke(cli, ["compare", str(full_runs["baseline"][0]), str(full_runs["linked"][0]), "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    assert "gain_vs_first_jpy" in result.output
+    import pandas as pd
+
+    s = pd.read_csv(tmp_path / "cmp" / "compare_summary.csv", index_col="run")
+    assert s.loc["linked", "gain_vs_first_jpy"] > 0  # linking never costs more
+    with xr.open_dataset(full_runs["baseline"][0] / "results.nc") as b, xr.open_dataset(full_runs["linked"][0] / "results.nc") as li:
+        lo = np.minimum(b["price"].sel(market="national"), b["price"].sel(market="regional"))
+        hi = np.maximum(b["price"].sel(market="national"), b["price"].sel(market="regional"))
+        pl = li["price"].sel(market="national")
+        assert bool(((pl >= lo - 1e-6) & (pl <= hi + 1e-6)).all())
