@@ -290,6 +290,8 @@ def test_unreachable_cap_names_market_and_period(tmp_path):
     ("markets.national.price_floor={ start_jpy_per_t = 1700.0 }", "markets.national.price_floor"),
     ("markets.regional.auction_share={ P1 = 0.1 }", "markets.regional.auction_share"),
     ("markets.national.use_offsets=true", "markets.national.use_offsets"),
+    ('link.mode="full"', "scenario key 'link'"),
+    ('overlap.electricity="coupled"', "scenario key 'overlap'"),
 ])
 def test_rules_it_does_not_cover_are_refused_by_name(override, key):
     with pytest.raises(ModelError, match=key.replace(".", r"\.")):
@@ -368,10 +370,10 @@ YEARS0 = 2026
 
 
 @st.composite
-def cases(draw):
+def cases(draw, max_periods=3):
     """Structure from hypothesis; magnitudes from a drawn seed (continuous values, so the
     requirement essentially never lands exactly on a step boundary)."""
-    n_per = draw(st.integers(1, 3))
+    n_per = draw(st.integers(1, max_periods))
     lengths = draw(st.lists(st.integers(1, 3), min_size=n_per, max_size=n_per))
     periods, y = [], YEARS0
     for k, n in enumerate(lengths):
@@ -529,7 +531,25 @@ def test_fast_is_optimal_on_degenerate_cases(case):
         assert got.info["boundary_periods"] > 0
 
 
-@pytest.mark.skip(reason="needs linked national/regional markets, which nationcap does not model yet: "
-                         "a linked price should lie between the two unlinked prices")
-def test_linked_price_lies_between_unlinked_prices():  # pragma: no cover
-    raise NotImplementedError
+@settings(max_examples=25, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(case=cases(max_periods=1))
+def test_linked_price_lies_between_unlinked_prices(case):
+    """One compliance period: a full one-to-one link (``[link] mode = "full"``) pools the two
+    merit orders, so the common price lies between the two unlinked prices. Linking is outside
+    the fast engine's scope (it refuses it): this property is checked on the Pyomo engine."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_case(Path(tmp), **case)
+        md = model_data(path)
+        linked = model_data(path, ['link.mode="full"', "link.ratio=1.0"])
+    try:
+        check_feasible(md)
+    except ModelError:
+        assume(False)
+    lam = solve_fast(md).duals["MarketClearing"].reshape(2, -1)
+    with pytest.raises(ModelError, match="scenario key 'link'"):
+        solve_fast(linked)
+    both = solve(build_model(linked), linked).duals["MarketClearing"].reshape(2, -1)
+    np.testing.assert_allclose(both[0], both[1], rtol=1e-6, atol=1e-6)
+    tol = 1e-6 * max(1.0, float(lam.max()))
+    assert (both[0] >= lam.min(axis=0) - tol).all() and (both[0] <= lam.max(axis=0) + tol).all(), (lam, both)
