@@ -221,6 +221,7 @@ class Job:
     montecarlo: dict[str, Any] | None = None
     seed: int | None = None
     draw: int | None = None
+    reuse: bool = False  # re-solve this process's persistent model when only allocations differ
 
 
 @dataclasses.dataclass
@@ -276,8 +277,12 @@ def plan_sweep(
     params: dict[str, list[Any]] | None = None,
     mode: str | None = None,
     overrides: Iterable[str] = (),
+    reuse: bool = False,
 ) -> Batch:
-    """Members of a sweep: from ``params`` (e.g. the CLI) or else the file's ``[sweep]`` table."""
+    """Members of a sweep: from ``params`` (e.g. the CLI) or else the file's ``[sweep]`` table.
+
+    With ``reuse``, a worker re-solves its built model (nationcap.persistent) for members that
+    change only allocations; such runs are cached under their own keys."""
     path = Path(path)
     data, table, _, base = _base(path, overrides)
     if params is None:
@@ -302,9 +307,9 @@ def plan_sweep(
         except (NationcapError, ValueError) as exc:
             members.append(Member(label, label, point, None, _error_text(exc)))
             continue
-        key = run_key(scn)
+        key = run_key(scn, {"reuse": True} if reuse else None)
         members.append(Member(label, label, point, key))
-        jobs.setdefault(key, Job(key, label, raw, str(path.resolve())))
+        jobs.setdefault(key, Job(key, label, raw, str(path.resolve()), reuse=reuse))
     if not jobs:
         raise InputError([Problem(str(path), m.label, "", m.error) for m in members[:3]], "sweep (no valid scenario)")
     return Batch("sweep", base.name, path, base, members, jobs, params=list(params), mode=mode)
@@ -411,7 +416,11 @@ def solve_job(job: Job) -> Outcome:
         log_path = Path(td) / "highs.log"
         res, err, tb = None, "", ""
         try:
-            if job.montecarlo is None:  # a sweep point: exactly what `nationcap run --set ...` solves
+            if job.montecarlo is None and job.reuse:  # re-solve this worker's model if it can
+                from .persistent import solve_reusing
+
+                res = solve_reusing(scenario_from_dict(job.raw, source=job.source), log_file=str(log_path))
+            elif job.montecarlo is None:  # a sweep point: exactly what `nationcap run --set ...` solves
                 from .run import run_scenario
 
                 res = run_scenario(scenario_from_dict(job.raw, source=job.source), log_file=str(log_path))

@@ -80,6 +80,9 @@ def _report(ctx: Ctx, res) -> None:
 @click.option("--values", "values", multiple=True, metavar="V1,V2,...",
               help="Comma-separated values (TOML) of the matching --param.")
 @click.option("--zip", "zip_", is_flag=True, help="Pair the value lists (default: their cartesian product).")
+@click.option("--reuse", is_flag=True,
+              help="Members that change only allocations (compliance factors, top-level multipliers) "
+                   "re-solve each worker's built model with a warm-started simplex instead of rebuilding.")
 @_out_option
 @_workers_option
 @_scheduler_option
@@ -87,7 +90,7 @@ def _report(ctx: Ctx, res) -> None:
 @_resume_option
 @_set_option
 @click.pass_obj
-def sweep(ctx: Ctx, scenario: Path, params, values, zip_, out_dir, workers, scheduler, force, resume, overrides) -> None:
+def sweep(ctx: Ctx, scenario: Path, params, values, zip_, reuse, out_dir, workers, scheduler, force, resume, overrides) -> None:
     """Solve SCENARIO for every combination of --param values (or its [sweep] table)."""
     from .batch import plan_sweep, split_values
 
@@ -102,7 +105,7 @@ def sweep(ctx: Ctx, scenario: Path, params, values, zip_, out_dir, workers, sche
                     spec[k] = split_values(v)
                 except ValueError as exc:
                     raise InputError([Problem("--values", v, "", str(exc))], "arguments") from None
-        batch = plan_sweep(scenario, spec, "zip" if zip_ else None, overrides)
+        batch = plan_sweep(scenario, spec, "zip" if zip_ else None, overrides, reuse=reuse)
         res = _run(ctx, batch, out_dir, workers, scheduler, force, resume)
         _print_sweep(ctx, res)
         _report(ctx, res)

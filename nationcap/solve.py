@@ -47,11 +47,16 @@ def _values(var, n: int) -> np.ndarray:
     return np.fromiter((v.value for v in var.values()), dtype=float, count=n)
 
 
-def solve(m: pyo.ConcreteModel, md: ModelData, log_file: str | None = None) -> SolveResult:
+def solve(m: pyo.ConcreteModel, md: ModelData, log_file: str | None = None, opt=None,
+          extra_options: dict[str, Any] | None = None) -> SolveResult:
+    """Solve ``m``; with ``opt`` (a persistent Pyomo HiGHS solver that already holds ``m``) only
+    the changes are passed on and HiGHS starts from its current basis (see persistent.py)."""
     opts = md.scenario.solver.highs_options()
     if log_file:
         opts = {**opts, "log_file": str(log_file)}
-    opt = SolverFactory("highs")
+    opts.update(extra_options or {})
+    if opt is None:
+        opt = SolverFactory("highs")
     if not opt.available():
         raise ModelError("HiGHS is not available: install highspy (pip install highspy)")
     t0 = time.perf_counter()

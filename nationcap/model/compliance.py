@@ -37,14 +37,22 @@ from .inputs import ModelData
 from .registry import Registry
 
 
-def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
+def rhs_values(md: ModelData) -> np.ndarray:
+    """Right-hand sides of the compliance rows in row order (k = entity * P + period), Mt."""
     n_p = len(md.periods)
-    n_rows = md.n_entities * n_p
-    need = np.zeros(n_rows)
+    need = np.zeros(md.n_entities * n_p)
     for p in range(n_p):
         need[p::n_p] = md.bau_t[:, md.period_years(p)].sum(axis=1) - md.alloc_t[:, p]
-    rhs = need / md.scale_t
+    return need / md.scale_t
+
+
+def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
+    n_rows = md.n_entities * len(md.periods)
+    rhs = rhs_values(md)
     m.EP = pyo.RangeSet(0, n_rows - 1, doc="(entity, period) pairs, k = entity * P + period")
+    # mutable, so that a persistent solver can change allocations (factors) without a rebuild
+    m.ComplianceRHS = pyo.Param(m.EP, initialize=dict(enumerate(rhs.tolist())), mutable=True,
+                                doc="(period BAU - free allocation) / scale_t [Mt]")
     m.NetPurchase = pyo.Var(m.EP, domain=pyo.Reals, doc="allowances bought minus sold [Mt]")
     start = md.row_start
     abate = m.Abate
@@ -55,6 +63,6 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
         lhs = pyo.quicksum((abate[j] for j in cols)) + _m.NetPurchase[k]
         if k in extra:
             lhs = lhs + pyo.quicksum(c * v for c, v in extra[k])
-        return lhs == float(rhs[k])
+        return lhs == _m.ComplianceRHS[k]
 
     m.EntityCompliance = pyo.Constraint(m.EP, rule=rule, doc="entity emissions = allocation + net purchase [Mt]")
