@@ -52,9 +52,19 @@ Non-unique answers
     period when the discount rate is 0) can share the marginal tonnes in many ways at equal
     cost; prices, total cost and every non-tied column are unique.
 
+Full link
+    With ``[link] mode = "full"``, ``direction = "both"`` and the same banking / borrowing rules
+    in both markets, the two markets are one market in national-allowance units: a regional step
+    of q t at PV cost w frees q / ratio national allowances at w * ratio each, and the regional
+    requirement counts R / ratio. The pooled price is the national price, the regional price is
+    that / ratio. The split of the pooled bank between the markets is not unique; this engine
+    keeps it in the national market and moves each period's regional surplus (or deficit) over
+    the link.
+
 Scope
-    The core rules only: caps from compliance factors, banking and borrowing in any combination,
-    unlinked markets. Any other market or scenario setting with a non-default value (offsets,
+    Caps from compliance factors (with top-level multipliers and base-year rules, which only
+    change allocations; ``trading_from_year``, which cannot bind), banking and borrowing in any
+    combination, unlinked or fully linked markets. Any other market or scenario setting with a non-default value (offsets,
     shortfall, price floor/ceiling, auctions, links, ... and whatever is added later) is refused
     with a :class:`~nationcap.errors.ModelError` naming it, so a new rule can never be silently
     ignored; use the Pyomo engine for those.
@@ -74,12 +84,13 @@ from .model.market import check_feasible
 from .solve import SolveResult
 
 #: MarketConfig fields this engine implements; any other field must keep its default value
-SUPPORTED_MARKET_KEYS = frozenset({"banking", "borrowing", "compliance_factor"})
+SUPPORTED_MARKET_KEYS = frozenset({"banking", "borrowing", "compliance_factor", "top_level_multiplier",
+                                   "base_year", "trading_from_year", "fine_jpy"})
 #: Scenario fields this engine implements (or that do not reach the LP). ``solver`` holds HiGHS
 #: settings, which this engine does not need; ``montecarlo`` (when present) only perturbs the
 #: dataset before ModelData is prepared.
 SUPPORTED_SCENARIO_KEYS = frozenset(
-    {"name", "description", "inputs", "discount_rate", "periods", "markets", "solver", "source", "montecarlo"}
+    {"name", "description", "inputs", "discount_rate", "periods", "markets", "solver", "source", "montecarlo", "link"}
 )
 SUPPORTED_PERIOD_KEYS = frozenset({"name", "first_year", "last_year"})
 
@@ -117,6 +128,13 @@ def unsupported_features(scn) -> list[str]:
         found += [f"periods.{i}.{k} = {v!r}" for k, v in _non_default(per, SUPPORTED_PERIOD_KEYS)]
     for m, cfg in scn.markets.items():
         found += [f"markets.{m}.{k} = {v!r}" for k, v in _non_default(cfg, SUPPORTED_MARKET_KEYS)]
+    link = scn.link
+    if link.mode == "limited" or (link.mode == "full" and link.direction != "both"):
+        found.append(f"link.mode = {link.mode!r}, direction = {link.direction!r} (only a full two-way link)")
+    elif link.mode == "full":
+        a, b = (scn.markets.get(x) for x in link.markets)
+        if a is not None and b is not None and (a.banking, a.borrowing) != (b.banking, b.borrowing):
+            found.append("link.mode = 'full' between markets with different banking / borrowing rules")
     return found
 
 
@@ -349,7 +367,15 @@ class FastEngine:
         expire_mp = np.zeros((n_m, n_p))
         boundary = np.zeros((n_m, n_p), dtype=bool)
         problems = []
+        link_values: dict[str, np.ndarray] = {}
+        linked: tuple[int, int] | None = None
+        if md.scenario.link.mode == "full":
+            linked = tuple(md.markets.index(x) for x in md.scenario.link.markets)
+            link_values = self._solve_linked(md, w, col_period, layouts, req, linked, abate, price, bank,
+                                             expire_mp, boundary, problems)
         for a, lay in enumerate(layouts):
+            if linked and a in linked:
+                continue
             name = md.markets[a]
             cfg = md.scenario.markets[name]
             mk = _Market(lay, md.col_qty_t[lay.cols], req[a])
@@ -379,12 +405,42 @@ class FastEngine:
             termination=TERMINATION,
             objective_jpy=objective,
             solve_time_s=elapsed,
-            values={"Abate": abate, "NetPurchase": net_purchase, "Bank": bank.ravel(), "Expire": expire},
+            values={"Abate": abate, "NetPurchase": net_purchase, "Bank": bank.ravel(), "Expire": expire, **link_values},
             duals={"MarketClearing": price.ravel(), "EntityCompliance": price[md.entity_market].ravel()},
             info={"engine": "fast", "columns": int(len(w)), "boundary_periods": int(boundary.sum()),
                   "boundary": [[md.markets[a], md.periods[p]] for a, p in zip(*np.nonzero(boundary))]},
             engine="fast",
         )
+
+
+    @staticmethod
+    def _solve_linked(md, w, col_period, layouts, req, linked, abate, price, bank, expire_mp, boundary, problems):
+        """Solve a fully linked (national, regional) pair as one market in national units."""
+        n, r = linked
+        ratio = float(md.scenario.link.ratio)
+        n_p = len(md.periods)
+        cols = [np.arange(len(w))[layouts[a].cols] for a in (n, r)]
+        factor = np.concatenate([np.ones(len(cols[0])), np.full(len(cols[1]), ratio)])  # t per pooled unit
+        idx = np.concatenate(cols)
+        lay = _Layout(idx, w[idx] * factor, col_period[idx])
+        cfg = md.scenario.markets[md.markets[n]]
+        pooled_req = req[n] + req[r] / ratio
+        mk = _Market(lay, md.col_qty_t[idx] / factor, pooled_req)
+        lam, x_sorted, nb, bad = _solve_market(mk, cfg.banking, cfg.borrowing)
+        for periods in bad:
+            names = ", ".join(md.periods[p] for p in sorted(periods))
+            problems.append(f"linked markets {md.markets[n]!r} and {md.markets[r]!r}, period {names}: "
+                            "the caps cannot be met even with every abatement step used")
+        x = np.empty_like(x_sorted)
+        x[mk.order] = x_sorted
+        abate[idx] = x * factor
+        price[n], price[r] = lam, lam / ratio
+        boundary[n] = boundary[r] = nb
+        used = [np.bincount(col_period[c], weights=abate[c], minlength=n_p) for c in cols]
+        surplus_r = used[1] - req[r]  # regional allowances freed (+) or needed (-) per period
+        bank[n], expire_mp[n] = _bank(used[0] - req[n] + surplus_r / ratio, cfg.banking, cfg.borrowing, mk.tol)
+        return {"LinkRN": np.where(surplus_r > 0, surplus_r, 0.0),
+                "LinkNR": np.where(surplus_r < 0, -surplus_r / ratio, 0.0)}
 
 
 def solve_fast(md: ModelData) -> SolveResult:

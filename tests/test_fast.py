@@ -290,12 +290,14 @@ def test_unreachable_cap_names_market_and_period(tmp_path):
     ("markets.national.price_floor={ start_jpy_per_t = 1700.0 }", "markets.national.price_floor"),
     ("markets.regional.auction_share={ P1 = 0.1 }", "markets.regional.auction_share"),
     ("markets.national.use_offsets=true", "markets.national.use_offsets"),
-    ('link.mode="full"', "scenario key 'link'"),
+    ('link.mode="limited"', "link.mode = 'limited'"),
+    ('link.direction="national_to_regional"', "only a full two-way link"),
     ('overlap.electricity="coupled"', "scenario key 'overlap'"),
 ])
 def test_rules_it_does_not_cover_are_refused_by_name(override, key):
+    extra = ['link.mode="full"'] if override.startswith("link.direction") else []
     with pytest.raises(ModelError, match=key.replace(".", r"\.")):
-        run_scenario(ROOT / "models" / "tiny.toml", overrides=[override], engine="fast")
+        run_scenario(ROOT / "models" / "tiny.toml", overrides=[*extra, override], engine="fast")
 
 
 def test_refusal_is_generic_for_fields_added_later():
@@ -536,8 +538,10 @@ def test_fast_is_optimal_on_degenerate_cases(case):
 @given(case=cases(max_periods=1))
 def test_linked_price_lies_between_unlinked_prices(case):
     """One compliance period: a full one-to-one link (``[link] mode = "full"``) pools the two
-    merit orders, so the common price lies between the two unlinked prices. Linking is outside
-    the fast engine's scope (it refuses it): this property is checked on the Pyomo engine."""
+    merit orders, so the common price lies between the two unlinked prices (fast engine), and the
+    Pyomo engine gives the same linked prices."""
+    for m in case["markets"].values():  # one period: the bank rules do not matter; make them equal
+        m["banking"], m["borrowing"] = True, False
     with tempfile.TemporaryDirectory() as tmp:
         path = write_case(Path(tmp), **case)
         md = model_data(path)
@@ -547,9 +551,42 @@ def test_linked_price_lies_between_unlinked_prices(case):
     except ModelError:
         assume(False)
     lam = solve_fast(md).duals["MarketClearing"].reshape(2, -1)
-    with pytest.raises(ModelError, match="scenario key 'link'"):
-        solve_fast(linked)
-    both = solve(build_model(linked), linked).duals["MarketClearing"].reshape(2, -1)
-    np.testing.assert_allclose(both[0], both[1], rtol=1e-6, atol=1e-6)
+    fast = solve_fast(linked)
+    assume(fast.info["boundary_periods"] == 0)
+    both = fast.duals["MarketClearing"].reshape(2, -1)
+    np.testing.assert_allclose(both[0], both[1], rtol=1e-12)
+    ref = solve(build_model(linked), linked).duals["MarketClearing"].reshape(2, -1)
+    np.testing.assert_allclose(both, ref, rtol=1e-6, atol=1e-6)
     tol = 1e-6 * max(1.0, float(lam.max()))
     assert (both[0] >= lam.min(axis=0) - tol).all() and (both[0] <= lam.max(axis=0) + tol).all(), (lam, both)
+
+
+@HYPOTHESIS
+@given(case=cases(), ratio=st.sampled_from([0.5, 1.0, 2.0]), banking=st.booleans(), borrowing=st.booleans())
+def test_fast_matches_pyomo_on_random_full_links(case, ratio, banking, borrowing):
+    """A full two-way link at any ratio, both markets with the same bank rules: prices (national
+    = ratio x regional) and total cost agree with the LP; with banking (no Expire variables) so
+    does the bank in national units when it is unique: not without banking (the LP may let
+    allowances lapse while in debt and repay later) and not at a zero discount rate (a step ties
+    with itself across years, so abatement can move between periods at no cost)."""
+    for m in case["markets"].values():
+        m["banking"], m["borrowing"] = banking, borrowing
+    with tempfile.TemporaryDirectory() as tmp:
+        md = model_data(write_case(Path(tmp), **case), ['link.mode="full"', f"link.ratio={ratio!r}"])
+    try:
+        ref = solve(build_model(md), md)
+    except ModelError:
+        with pytest.raises(ModelError):
+            solve_fast(md)
+        return
+    got = solve_fast(md)
+    assume(got.info["boundary_periods"] == 0)
+    lam, lam_ref = (s.duals["MarketClearing"].reshape(2, -1) for s in (got, ref))
+    np.testing.assert_allclose(lam, lam_ref, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(lam[0], ratio * lam[1], rtol=1e-12, atol=1e-9)
+    assert got.objective_jpy == pytest.approx(ref.objective_jpy, rel=1e-6, abs=1e-3)
+    if banking and case["discount_rate"] > 0:
+        bank, bank_ref = (s.values["Bank"].reshape(2, -1) for s in (got, ref))
+        np.testing.assert_allclose(bank[0] + bank[1] / ratio, bank_ref[0] + bank_ref[1] / ratio, rtol=1e-6, atol=1e-3)
+        if not borrowing:
+            assert (bank >= -1e-9).all()
