@@ -356,27 +356,9 @@ class Outcome:
 
 def solve_dataset(scn: Scenario, ds, log_file: str | None = None) -> xr.Dataset:
     """run_scenario's steps (Pyomo engine) on an already loaded, possibly modified, dataset."""
-    from .model import build_model, prepare
-    from .model.market import check_feasible
-    from .results import build_results
-    from .solve import solve
+    from .run import run_dataset
 
-    t_start = time.perf_counter()
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
-    md = prepare(scn, ds)
-    check_feasible(md)
-    m = build_model(md)
-    timings["build"] = time.perf_counter() - t
-    t = time.perf_counter()
-    sr = solve(m, md, log_file=log_file)
-    timings["solve"] = time.perf_counter() - t
-    t = time.perf_counter()
-    res = build_results(md, sr, timings)
-    timings["extract"] = time.perf_counter() - t
-    res.attrs["timings_s"] = json.dumps({k: round(v, 4) for k, v in timings.items()}, sort_keys=True)
-    res.attrs["wall_time_s"] = time.perf_counter() - t_start
-    return res
+    return run_dataset(scn, ds, log_file=log_file)
 
 
 def draw_variables(d, years: list[int]) -> xr.Dataset:

@@ -33,11 +33,19 @@ def run_scenario(
     if engine not in ("pyomo", "fast"):
         raise ValueError(f"unknown engine {engine!r}; use 'pyomo' or 'fast'")
     t_start = time.perf_counter()
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
     scn = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, overrides)
     ds = load_dataset(scn.inputs_path, scn)
-    timings["load"] = time.perf_counter() - t
+    return run_dataset(scn, ds, engine=engine, log_file=log_file,
+                       timings={"load": time.perf_counter() - t_start}, t_start=t_start)
+
+
+def run_dataset(scn: Scenario, ds, engine: str = "pyomo", log_file: str | None = None,
+                timings: dict[str, float] | None = None, t_start: float | None = None) -> xr.Dataset:
+    """prepare -> build -> solve -> results on an already loaded (possibly modified) dataset."""
+    if engine not in ("pyomo", "fast"):
+        raise ValueError(f"unknown engine {engine!r}; use 'pyomo' or 'fast'")
+    t_start = time.perf_counter() if t_start is None else t_start
+    timings = dict(timings or {})
     t = time.perf_counter()
     md = prepare(scn, ds)
     if engine == "fast":
