@@ -28,9 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Any
 
-import numpy as np
 import xarray as xr
 
 from .config import Scenario

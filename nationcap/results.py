@@ -23,7 +23,7 @@ import xarray as xr
 
 from . import __version__
 from .coverage import coverage_table
-from .model import link, overlap
+from .model import overlap
 from .model.inputs import ModelData
 from .prices import present_value_prices, year_prices
 from .solve import SolveResult
@@ -197,9 +197,9 @@ def _overlap_results(md: ModelData, emissions: np.ndarray, coords: dict) -> dict
 
 def _rule_results(md: ModelData, sr: SolveResult, coords: dict, price_pv: np.ndarray) -> dict[str, Any]:
     """Results of the program rules (zeros / NaN when a rule is off), plus two private cost arrays."""
-    from .model import external, offsets, price_band, shortfall
+    from .model import offsets, price_band, shortfall
 
-    n_e, n_m, n_p, n_y = md.n_entities, len(md.markets), len(md.periods), len(md.years)
+    n_e, n_m, n_p, _n_y = md.n_entities, len(md.markets), len(md.periods), len(md.years)
     first = md.scenario.first_year
     pv_money = f"JPY, present value at FY{first}"
     em = md.entity_market

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -24,7 +23,7 @@ def dataset_summary(scn: Scenario, ds: Dataset) -> str:
     ent = ds.entities
     lines = [
         f"scenario {scn.name!r}: dataset {ds.name!r} ({ds.path})",
-        f"periods: " + ", ".join(f"{p.name} FY{p.first_year}-{p.last_year}" for p in scn.periods),
+        "periods: " + ", ".join(f"{p.name} FY{p.first_year}-{p.last_year}" for p in scn.periods),
         f"entities: {len(ent):,}",
         "",
         "Entities per market and sector:",
