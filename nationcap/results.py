@@ -199,7 +199,7 @@ def _rule_results(md: ModelData, sr: SolveResult, coords: dict, price_pv: np.nda
     """Results of the program rules (zeros / NaN when a rule is off), plus two private cost arrays."""
     from .model import offsets, price_band, shortfall
 
-    n_e, n_m, n_p, _n_y = md.n_entities, len(md.markets), len(md.periods), len(md.years)
+    n_e, n_m, n_p = md.n_entities, len(md.markets), len(md.periods)
     first = md.scenario.first_year
     pv_money = f"JPY, present value at FY{first}"
     em = md.entity_market
