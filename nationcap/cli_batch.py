@@ -46,6 +46,14 @@ def _progress(ctx: Ctx, n: int, label: str):
         yield bar.update
 
 
+def _batch_options(func):
+    """The options every batch command shares: --out, --workers, --scheduler, --force,
+    --resume/--no-resume and --set (applied in this order, as click lists them)."""
+    for option in reversed((_out_option, _workers_option, _scheduler_option, _force_option, _resume_option, _set_option)):
+        func = option(func)
+    return func
+
+
 def _run(ctx: Ctx, batch, out_dir, workers, scheduler, force, resume):
     from .batch import run_batch
 
@@ -83,12 +91,7 @@ def _report(ctx: Ctx, res) -> None:
 @click.option("--reuse", is_flag=True,
               help="Members that change only allocations (compliance factors, top-level multipliers) "
                    "re-solve each worker's built model with a warm-started simplex instead of rebuilding.")
-@_out_option
-@_workers_option
-@_scheduler_option
-@_force_option
-@_resume_option
-@_set_option
+@_batch_options
 @click.pass_obj
 def sweep(ctx: Ctx, scenario: Path, params, values, zip_, reuse, out_dir, workers, scheduler, force, resume, overrides) -> None:
     """Solve SCENARIO for every combination of --param values (or its [sweep] table)."""
@@ -127,12 +130,7 @@ def _print_sweep(ctx: Ctx, res) -> None:
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--draws", type=click.IntRange(min=1), default=None, help="Number of draws (default: montecarlo.draws).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: montecarlo.seed, else 0).")
-@_out_option
-@_workers_option
-@_scheduler_option
-@_force_option
-@_resume_option
-@_set_option
+@_batch_options
 @click.pass_obj
 def montecarlo(ctx: Ctx, scenario: Path, draws, seed, out_dir, workers, scheduler, force, resume, overrides) -> None:
     """Solve SCENARIO for N draws of the uncertain inputs in its [montecarlo] table."""

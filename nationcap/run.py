@@ -30,8 +30,6 @@ def run_scenario(
     ``engine`` is ``"pyomo"`` (the LP with HiGHS, the reference) or ``"fast"`` (the exact
     merit-order engine of :mod:`nationcap.fast`, core rules only).
     """
-    if engine not in ("pyomo", "fast"):
-        raise ValueError(f"unknown engine {engine!r}; use 'pyomo' or 'fast'")
     t_start = time.perf_counter()
     scn = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, overrides)
     ds = load_dataset(scn.inputs_path, scn)

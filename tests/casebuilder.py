@@ -90,3 +90,26 @@ def write_case(
     path = root / f"{name}.toml"
     path.write_text(scenario_toml(name, periods, markets, discount_rate))
     return path
+
+
+def batch_case(root: Path, extra: str = "", national_p2: float = 0.10) -> Path:
+    """The small two-market case of the batch and export tests (5 entities, two 2-year periods);
+    ``extra`` is appended to the scenario file (e.g. a [sweep] or [montecarlo] table)."""
+    path = write_case(
+        root,
+        [dict(entity_id="N1", market="national", base_emissions_t=1000.0, sector="power", prefecture="Chiba", administrator="national"),
+         dict(entity_id="N2", market="national", base_emissions_t=500.0, sector="steel", prefecture="Aichi", administrator="national"),
+         dict(entity_id="R1", market="regional", base_emissions_t=100.0, sector="office", prefecture="Tokyo", administrator="Tokyo"),
+         dict(entity_id="R2", market="regional", base_emissions_t=200.0, sector="factory", prefecture="Saitama", administrator="Saitama"),
+         dict(entity_id="R3", market="regional", base_emissions_t=50.0, sector="office", prefecture="Tokyo", administrator="Tokyo")],
+        {"N1": 1000.0, "N2": 500.0, "R1": 100.0, "R2": 200.0, "R3": 50.0},
+        [(e, s, sh, c + 100 * i) for i, e in enumerate(("N1", "N2", "R1", "R2", "R3"))
+         for s, sh, c in ((1, 0.1, 1000), (2, 0.2, 3000), (3, 0.3, 8000))],
+        [("P1", 2026, 2027), ("P2", 2028, 2029)],
+        {"national": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": national_p2}}},
+         "regional": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.10}}}},
+        discount_rate=0.03,
+    )
+    if extra:
+        path.write_text(path.read_text() + "\n" + extra)
+    return path

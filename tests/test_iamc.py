@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from casebuilder import write_case
+from casebuilder import batch_case
 from click.testing import CliRunner
 
 from nationcap import __version__, batch, iamc
@@ -20,24 +20,7 @@ FLOWS = ("Emissions|CO2", "Baseline Emissions|CO2", "Abatement|CO2", "Abatement 
 
 
 def make_case(root, extra: str = ""):
-    path = write_case(
-        root,
-        [dict(entity_id="N1", market="national", base_emissions_t=1000.0, sector="power", prefecture="Chiba", administrator="national"),
-         dict(entity_id="N2", market="national", base_emissions_t=500.0, sector="steel", prefecture="Aichi", administrator="national"),
-         dict(entity_id="R1", market="regional", base_emissions_t=100.0, sector="office", prefecture="Tokyo", administrator="Tokyo"),
-         dict(entity_id="R2", market="regional", base_emissions_t=200.0, sector="factory", prefecture="Saitama", administrator="Saitama"),
-         dict(entity_id="R3", market="regional", base_emissions_t=50.0, sector="office", prefecture="Tokyo", administrator="Tokyo")],
-        {"N1": 1000.0, "N2": 500.0, "R1": 100.0, "R2": 200.0, "R3": 50.0},
-        [(e, s, sh, c + 100 * i) for i, e in enumerate(("N1", "N2", "R1", "R2", "R3"))
-         for s, sh, c in ((1, 0.1, 1000), (2, 0.2, 3000), (3, 0.3, 8000))],
-        [("P1", 2026, 2027), ("P2", 2028, 2029)],
-        {"national": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.15}}},
-         "regional": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.10}}}},
-        discount_rate=0.03,
-    )
-    if extra:
-        path.write_text(path.read_text() + "\n" + extra)
-    return path
+    return batch_case(root, extra, national_p2=0.15)
 
 
 @pytest.fixture(scope="module")
