@@ -40,7 +40,12 @@ def base_emissions(scn: Scenario, ds: Dataset) -> tuple[pd.Series, pd.Series]:
         if len(ids) == 0:
             continue
         if ds.history is None:
-            problems.add(str(ds.path / "history.csv"), "", "", f"markets.{m}.base_year uses {rule.rule!r}, which needs history.csv")
+            problems.add(
+                str(ds.path / "history.csv"),
+                "",
+                "",
+                f"markets.{m}.base_year uses {rule.rule!r}, which needs history.csv",
+            )
             continue
         years = list(range(rule.first, rule.last + 1))
         h = ds.history[ds.history["entity_id"].isin(ids) & ds.history["fiscal_year"].isin(years)]
@@ -49,9 +54,13 @@ def base_emissions(scn: Scenario, ds: Dataset) -> tuple[pd.Series, pd.Series]:
         avg = (vals[:, :-2] + vals[:, 1:-1] + vals[:, 2:]) / 3.0  # NaN where a year is missing
         ok = ~np.isnan(avg).all(axis=1)
         for eid in ids[~ok]:
-            problems.add(str(ds.path / "history.csv"), f"entity_id {eid}", "emissions_t",
-                         f"no 3 consecutive fiscal years of history within FY{rule.first}-{rule.last} "
-                         f"(needed by markets.{m}.base_year)")
+            problems.add(
+                str(ds.path / "history.csv"),
+                f"entity_id {eid}",
+                "emissions_t",
+                f"no 3 consecutive fiscal years of history within FY{rule.first}-{rule.last} "
+                f"(needed by markets.{m}.base_year)",
+            )
         best = np.argmax(np.where(np.isnan(avg), -np.inf, avg), axis=1)
         base.loc[ids[ok]] = avg[ok, best[ok]]
         first.loc[ids[ok]] = np.array(years)[best[ok]]
@@ -89,16 +98,19 @@ def required_reduction_t(scn: Scenario, ds: Dataset, base: pd.Series) -> pd.Data
     """base x effective factor x years per entity and period (Tokyo's offset-limit basis)."""
     factors = compliance_factors(scn, ds)
     b = base.to_numpy(dtype=float)
-    return pd.DataFrame({p.name: b * factors[p.name].to_numpy() * p.n_years for p in scn.periods},
-                        index=ds.entities.index)
+    return pd.DataFrame(
+        {p.name: b * factors[p.name].to_numpy() * p.n_years for p in scn.periods}, index=ds.entities.index
+    )
 
 
 def auction_shares(scn: Scenario, ds: Dataset) -> pd.DataFrame:
     """Auctioned share per entity (rows, by its market) and period (columns); 0 if none."""
     markets = ds.entities["market"].to_numpy()
     return pd.DataFrame(
-        {p.name: np.array([scn.markets[m].auction_share.get(p.name, 0.0) for m in markets], dtype=float)
-         for p in scn.periods},
+        {
+            p.name: np.array([scn.markets[m].auction_share.get(p.name, 0.0) for m in markets], dtype=float)
+            for p in scn.periods
+        },
         index=ds.entities.index,
     )
 

@@ -71,7 +71,9 @@ def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]
     """TOML -> (scenario dict, ``[sweep]`` table, ``[montecarlo]`` table); the tables are popped."""
     path = Path(path)
     if not path.is_file():
-        raise InputError([Problem(str(path), "", "", "file not found; give the path of a scenario .toml file")], "scenario")
+        raise InputError(
+            [Problem(str(path), "", "", "file not found; give the path of a scenario .toml file")], "scenario"
+        )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -133,13 +135,22 @@ def parse_sweep_table(table: dict[str, Any], fname: str) -> tuple[dict[str, list
     problems = []
     unknown = set(table) - {"mode", "params"}
     for k in sorted(unknown):
-        problems.append(Problem(fname, f"key 'sweep.{k}'", "", "unknown key (a typo?); [sweep] takes 'mode' and 'params'"))
+        problems.append(
+            Problem(fname, f"key 'sweep.{k}'", "", "unknown key (a typo?); [sweep] takes 'mode' and 'params'")
+        )
     mode = table.get("mode", "grid")
     if mode not in ("grid", "zip"):
         problems.append(Problem(fname, "key 'sweep.mode'", "", f"must be 'grid' or 'zip', got {mode!r}"))
     params = table.get("params")
     if not isinstance(params, dict) or not params:
-        problems.append(Problem(fname, "key 'sweep.params'", "", 'give a table of dotted key = [values], e.g. { "discount_rate" = [0.02, 0.03] }'))
+        problems.append(
+            Problem(
+                fname,
+                "key 'sweep.params'",
+                "",
+                'give a table of dotted key = [values], e.g. { "discount_rate" = [0.02, 0.03] }',
+            )
+        )
         params = {}
     params = _flatten(params)
     for k, v in params.items():
@@ -180,7 +191,11 @@ def dataset_fingerprint(path: str | Path) -> str:
         return _FINGERPRINTS[key]
     h = hashlib.sha256()
     if path.is_dir():
-        for f in sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)):
+        for f in sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        ):
             h.update(str(f.relative_to(path)).encode())
             h.update(b"\0")
             with open(f, "rb") as fh:
@@ -287,7 +302,17 @@ def plan_sweep(
     data, table, _, base = _base(path, overrides)
     if params is None:
         if table is None:
-            raise InputError([Problem(str(path), "", "", "nothing to sweep: give --param KEY --values V1,V2 or a [sweep] table in the file")], "scenario")
+            raise InputError(
+                [
+                    Problem(
+                        str(path),
+                        "",
+                        "",
+                        "nothing to sweep: give --param KEY --values V1,V2 or a [sweep] table in the file",
+                    )
+                ],
+                "scenario",
+            )
         params, file_mode = parse_sweep_table(table, str(path))
         mode = mode or file_mode
     mode = mode or "grid"
@@ -324,12 +349,22 @@ def plan_montecarlo(
     path = Path(path)
     data, _, table, base = _base(path, overrides)
     if table is None:
-        raise InputError([Problem(str(path), "", "", "no [montecarlo] table: declare the uncertain inputs (see README, 'Batch runs')")], "scenario")
+        raise InputError(
+            [
+                Problem(
+                    str(path), "", "", "no [montecarlo] table: declare the uncertain inputs (see README, 'Batch runs')"
+                )
+            ],
+            "scenario",
+        )
     spec = parse_montecarlo(table, str(path))
     draws = draws if draws is not None else spec.draws
     seed = seed if seed is not None else (spec.seed if spec.seed is not None else 0)
     if draws is None or draws < 1:
-        raise InputError([Problem(str(path), "key 'montecarlo.draws'", "", "give --draws N (N >= 1) or montecarlo.draws")], "scenario")
+        raise InputError(
+            [Problem(str(path), "key 'montecarlo.draws'", "", "give --draws N (N >= 1) or montecarlo.draws")],
+            "scenario",
+        )
     uncertain = json.loads(spec.uncertain_json())
     members, jobs = [], {}
     for i in range(draws):
@@ -363,14 +398,22 @@ def solve_dataset(scn: Scenario, ds, log_file: str | None = None) -> xr.Dataset:
 
 def draw_variables(d, years: list[int]) -> xr.Dataset:
     """The values of a Monte Carlo draw as variables of its results."""
-    return xr.Dataset({
-        "mc_bau_multiplier": xr.DataArray(
-            d.bau_multiplier, dims=("bau_group", "year"), coords={"bau_group": d.bau_labels, "year": np.array(years, dtype=np.int64)},
-            attrs={"units": "1", "description": "BAU emissions multiplier of the draw by group and year"}),
-        "mc_mac_cost_multiplier": xr.DataArray(
-            d.mac_multiplier, dims=("mac_group",), coords={"mac_group": d.mac_labels},
-            attrs={"units": "1", "description": "MAC step cost multiplier of the draw by group"}),
-    })
+    return xr.Dataset(
+        {
+            "mc_bau_multiplier": xr.DataArray(
+                d.bau_multiplier,
+                dims=("bau_group", "year"),
+                coords={"bau_group": d.bau_labels, "year": np.array(years, dtype=np.int64)},
+                attrs={"units": "1", "description": "BAU emissions multiplier of the draw by group and year"},
+            ),
+            "mc_mac_cost_multiplier": xr.DataArray(
+                d.mac_multiplier,
+                dims=("mac_group",),
+                coords={"mac_group": d.mac_labels},
+                attrs={"units": "1", "description": "MAC step cost multiplier of the draw by group"},
+            ),
+        }
+    )
 
 
 def dataset_for(job: Job):
@@ -434,7 +477,14 @@ def _preload_modules() -> list[str]:
     and dask.array when installed (xarray imports it lazily on the first DataArray, ~1 s)."""
     import importlib.util
 
-    mods = ["nationcap.batch", "nationcap.run", "nationcap.model", "nationcap.solve", "nationcap.results", "nationcap.data"]
+    mods = [
+        "nationcap.batch",
+        "nationcap.run",
+        "nationcap.model",
+        "nationcap.solve",
+        "nationcap.results",
+        "nationcap.data",
+    ]
     if importlib.util.find_spec("dask") is not None:
         mods.append("dask.array")
     return mods
@@ -443,8 +493,12 @@ def _preload_modules() -> list[str]:
 _PRELOAD = _preload_modules()
 
 
-def execute(jobs: list[Job], workers: int = 1, scheduler: str | None = None,
-            on_done: Callable[[Job, Outcome], None] = lambda j, o: None) -> str:
+def execute(
+    jobs: list[Job],
+    workers: int = 1,
+    scheduler: str | None = None,
+    on_done: Callable[[Job, Outcome], None] = lambda j, o: None,
+) -> str:
     """Run ``jobs``; call ``on_done`` in this process as each finishes. Returns the engine used."""
     if not jobs:
         return "none (all cached)"
@@ -475,11 +529,15 @@ def _execute_dask(jobs: list[Job], address: str, on_done) -> str:
     try:
         from dask.distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
-        raise InputError([Problem("--scheduler", "", "", "needs Dask: pip install 'nationcap[dask]'")], "arguments") from None
+        raise InputError(
+            [Problem("--scheduler", "", "", "needs Dask: pip install 'nationcap[dask]'")], "arguments"
+        ) from None
     try:
         client = Client(address, timeout=30)
     except Exception as exc:
-        raise InputError([Problem("--scheduler", address, "", f"cannot connect to the Dask scheduler: {exc}")], "arguments") from None
+        raise InputError(
+            [Problem("--scheduler", address, "", f"cannot connect to the Dask scheduler: {exc}")], "arguments"
+        ) from None
     with client:
         futures = client.map(solve_job, jobs, pure=False)
         by_future = dict(zip(futures, jobs))
@@ -569,13 +627,21 @@ def run_batch(
     runs, logs = out_dir / "runs", out_dir / "logs"
     runs.mkdir(parents=True, exist_ok=True)
     logs.mkdir(exist_ok=True)
-    spec = {"kind": batch.kind, "name": batch.name, "source": str(batch.source), "spec_hash": batch.spec_hash(),
-            "members": [{"label": m.label, "key": m.key, "params": m.params} for m in batch.members]}
+    spec = {
+        "kind": batch.kind,
+        "name": batch.name,
+        "source": str(batch.source),
+        "spec_hash": batch.spec_hash(),
+        "members": [{"label": m.label, "key": m.key, "params": m.params} for m in batch.members],
+    }
     _write_atomic(out_dir / BATCH_FILE, lambda p: p.write_text(json.dumps(spec, indent=1, default=str) + "\n"))
 
     for m in batch.members:  # invalid configurations: log the error
         if m.key is None:
-            _write_atomic(logs / f"invalid-{m.label}.log", lambda p, m=m: p.write_text(f"nationcap batch member {m.label}\nINVALID: {m.error}\n"))
+            _write_atomic(
+                logs / f"invalid-{m.label}.log",
+                lambda p, m=m: p.write_text(f"nationcap batch member {m.label}\nINVALID: {m.error}\n"),
+            )
 
     pending = [j for k, j in batch.jobs.items() if not (resume and (runs / f"{k}.nc").is_file())]
     cached = len(batch.jobs) - len(pending)
@@ -618,8 +684,9 @@ def _coord_values(values: list[Any]) -> np.ndarray:
     return np.array([v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in values], dtype=str)
 
 
-def combine(batch: Batch, runs: Path, info: dict[str, dict[str, Any]],
-            fresh: dict[str, xr.Dataset] | None = None) -> tuple[xr.Dataset, list[dict[str, Any]]]:
+def combine(
+    batch: Batch, runs: Path, info: dict[str, dict[str, Any]], fresh: dict[str, xr.Dataset] | None = None
+) -> tuple[xr.Dataset, list[dict[str, Any]]]:
     """The combined Dataset (batch dimension first) and one record per member.
 
     Members come from ``fresh`` (solved now, already in memory) or the cache ``runs/<key>.nc``.
@@ -627,8 +694,14 @@ def combine(batch: Batch, runs: Path, info: dict[str, dict[str, Any]],
     loaded: dict[str, xr.Dataset] = dict(fresh or {})
     records = []
     for m in batch.members:
-        rec = {"label": m.label, "params": m.params, "key": m.key, "status": "failed", "error": m.error,
-               "cached": m.key is not None and m.key not in info}
+        rec = {
+            "label": m.label,
+            "params": m.params,
+            "key": m.key,
+            "status": "failed",
+            "error": m.error,
+            "cached": m.key is not None and m.key not in info,
+        }
         if m.key is not None:
             rec.update(info.get(m.key, {}))
             path = runs / f"{m.key}.nc"
@@ -653,8 +726,15 @@ def combine(batch: Batch, runs: Path, info: dict[str, dict[str, Any]],
             ds = (loaded[m.key] if rec["status"] == "ok" else blank).copy()
             ds.attrs = {}
             parts.append(ds)
-        out = xr.concat(parts, dim=pd.Index(coords, name=dim), data_vars="all", coords="minimal",
-                        compat="override", join="outer", combine_attrs="drop")
+        out = xr.concat(
+            parts,
+            dim=pd.Index(coords, name=dim),
+            data_vars="all",
+            coords="minimal",
+            compat="override",
+            join="outer",
+            combine_attrs="drop",
+        )
         out = out.assign_coords({dim: coords})  # plain numpy labels (pandas may infer its own string dtype)
         first_attrs = template.attrs
     else:
@@ -667,24 +747,45 @@ def combine(batch: Batch, runs: Path, info: dict[str, dict[str, Any]],
     per = {
         "status": ([r["status"] for r in records], "", "ok or failed"),
         "error": ([r["error"] for r in records], "", "why the member failed (empty when ok)"),
-        "config_hash": ([m.key or "" for m in batch.members], "", "cache key: sha256 of the resolved configuration, dataset and draw (runs/<key>.nc)"),
-        "config": ([member_attr(m, r, "config", "") for m, r in zip(batch.members, records)], "", "resolved configuration of the member (JSON)"),
-        "termination": ([member_attr(m, r, "termination", "") for m, r in zip(batch.members, records)], "", "solver termination condition"),
+        "config_hash": (
+            [m.key or "" for m in batch.members],
+            "",
+            "cache key: sha256 of the resolved configuration, dataset and draw (runs/<key>.nc)",
+        ),
+        "config": (
+            [member_attr(m, r, "config", "") for m, r in zip(batch.members, records)],
+            "",
+            "resolved configuration of the member (JSON)",
+        ),
+        "termination": (
+            [member_attr(m, r, "termination", "") for m, r in zip(batch.members, records)],
+            "",
+            "solver termination condition",
+        ),
     }
     for name, (vals, units, desc) in per.items():
         out[name] = xr.DataArray(np.array(vals, dtype=str), dims=(dim,), attrs={"units": units, "description": desc})
     out["objective"] = xr.DataArray(
         np.array([float(member_attr(m, r, "objective_jpy", np.nan)) for m, r in zip(batch.members, records)]),
-        dims=(dim,), attrs={"units": "JPY, present value", "description": "optimal objective (total discounted abatement cost)"})
+        dims=(dim,),
+        attrs={"units": "JPY, present value", "description": "optimal objective (total discounted abatement cost)"},
+    )
     for key in batch.params:
         out = out.assign_coords({key: (dim, _coord_values([m.params[key] for m in batch.members]))})
         out[key].attrs = {"units": "", "description": f"swept value of {key}"}
     if dim in out.coords and dim == SWEEP_DIM:
         out[dim].attrs = {"units": "", "description": "sweep point"}
     elif dim in out.coords:
-        out[dim].attrs = {"units": "", "description": "Monte Carlo draw number (rng = numpy.random.default_rng([seed, draw]))"}
+        out[dim].attrs = {
+            "units": "",
+            "description": "Monte Carlo draw number (rng = numpy.random.default_rng([seed, draw]))",
+        }
 
-    keep = {k: first_attrs[k] for k in ("dataset", "first_year", "nationcap_version", "pyomo_version", "highs_version", "python_version") if k in first_attrs}
+    keep = {
+        k: first_attrs[k]
+        for k in ("dataset", "first_year", "nationcap_version", "pyomo_version", "highs_version", "python_version")
+        if k in first_attrs
+    }
     out.attrs = {
         "scenario": batch.name,
         "description": batch.base.description,
@@ -727,7 +828,12 @@ def market_year_table(res: xr.Dataset) -> pd.DataFrame:
     df["abatement_cost_jpy"] = by("abatement_cost")
     df = df.reset_index()
     df.insert(len(dims) + 2, "period", df["year"].map(year_period))
-    per = res[["cap", "bank"]].to_dataframe()[["cap", "bank"]].rename(columns={"cap": "cap_t", "bank": "bank_t"}).reset_index()
+    per = (
+        res[["cap", "bank"]]
+        .to_dataframe()[["cap", "bank"]]
+        .rename(columns={"cap": "cap_t", "bank": "bank_t"})
+        .reset_index()
+    )
     df = df.merge(per, on=dims + ["market", "period"], how="left")
     tc = res["total_cost"].to_dataframe(name="total_cost_jpy_pv")[["total_cost_jpy_pv"]].reset_index()
     df = df.merge(tc, on=dims + ["market"], how="left")
@@ -765,7 +871,9 @@ def _add_band_probability(res: xr.Dataset) -> None:
         tol = 1e-6 * np.maximum(1.0, np.abs(band))
         hit = (price <= band + tol) if which == "price_floor" else (price >= band - tol)
         prob = hit.where(price.notnull()).mean(DRAW_DIM).where(np.isfinite(band))
-        res[name] = prob.assign_attrs(units="1", description=f"share of the successful draws whose price is at the {which.split('_')[1]}")
+        res[name] = prob.assign_attrs(
+            units="1", description=f"share of the successful draws whose price is at the {which.split('_')[1]}"
+        )
 
 
 def montecarlo_summary(res: xr.Dataset) -> pd.DataFrame:
@@ -804,8 +912,9 @@ def combined_tables(res: xr.Dataset) -> dict[str, pd.DataFrame]:
     return csv_tables(slim)
 
 
-def write_batch_outputs(res: xr.Dataset, records: list[dict[str, Any]], batch: Batch, out_dir: Path,
-                        engine: str, prune: bool = True) -> None:
+def write_batch_outputs(
+    res: xr.Dataset, records: list[dict[str, Any]], batch: Batch, out_dir: Path, engine: str, prune: bool = True
+) -> None:
     """Stage the combined files, then move them into ``out_dir``; ``run.json`` goes last."""
     from . import iamc
 
@@ -820,19 +929,30 @@ def write_batch_outputs(res: xr.Dataset, records: list[dict[str, Any]], batch: B
             montecarlo_summary(res).to_csv(stage / "summary.csv", index=False, lineterminator="\n")
             table = market_year_table(res)
             if not table.empty:
-                table.insert(1, "status", table[DRAW_DIM].map(dict(zip(res[DRAW_DIM].values.tolist(), res["status"].values))))
+                table.insert(
+                    1, "status", table[DRAW_DIM].map(dict(zip(res[DRAW_DIM].values.tolist(), res["status"].values)))
+                )
             table.to_csv(stage / "draws.csv", index=False, lineterminator="\n")
         if "price" in res:
             iamc.to_iamc(res).to_csv(stage / "iamc.csv", index=False, lineterminator="\n")
             for fname, df in combined_tables(res).items():
                 df.to_csv(stage / fname, index=False, lineterminator="\n")
         meta = {
-            "batch": batch.kind, "scenario": batch.name, "source": str(batch.source), "spec_hash": batch.spec_hash(),
-            "engine": engine, "dimension": batch.dim,
-            "n_members": len(records), "n_ok": sum(r["status"] == "ok" for r in records),
+            "batch": batch.kind,
+            "scenario": batch.name,
+            "source": str(batch.source),
+            "spec_hash": batch.spec_hash(),
+            "engine": engine,
+            "dimension": batch.dim,
+            "n_members": len(records),
+            "n_ok": sum(r["status"] == "ok" for r in records),
             "n_failed": sum(r["status"] != "ok" for r in records),
             "members": records,
-            **{k: v for k, v in res.attrs.items() if k not in ("config", "montecarlo", "sweep_params", "scenario", "batch")},
+            **{
+                k: v
+                for k, v in res.attrs.items()
+                if k not in ("config", "montecarlo", "sweep_params", "scenario", "batch")
+            },
             "config": json.loads(res.attrs["config"]),
         }
         if batch.kind == "sweep":
@@ -879,7 +999,10 @@ def load_results(path: str | Path) -> xr.Dataset:
     path = Path(path)
     nc = path / "results.nc" if path.is_dir() else path
     if not nc.is_file():
-        raise InputError([Problem(str(path), "", "", "no results here: give a results folder (with results.nc) or a .nc file")], "arguments")
+        raise InputError(
+            [Problem(str(path), "", "", "no results here: give a results folder (with results.nc) or a .nc file")],
+            "arguments",
+        )
     try:
         return xr.load_dataset(nc, engine="netcdf4")
     except Exception as exc:
@@ -919,7 +1042,10 @@ def select_member(res: xr.Dataset, which: str | None = None) -> tuple[xr.Dataset
     else:
         labels = {str(c): c for c, _ in ok}
         if str(which) not in labels:
-            raise InputError([Problem("--member", str(which), "", f"not a successful member; choose one of {sorted(labels)[:10]}")], "arguments")
+            raise InputError(
+                [Problem("--member", str(which), "", f"not a successful member; choose one of {sorted(labels)[:10]}")],
+                "arguments",
+            )
         coord = labels[str(which)]
     one = res.sel({dim: coord})
     cfg = str(one["config"].values) if "config" in one else res.attrs["config"]
@@ -929,7 +1055,7 @@ def select_member(res: xr.Dataset, which: str | None = None) -> tuple[xr.Dataset
 
 
 def member_description(res: xr.Dataset, coord) -> str:
-    """", key=value, ..." of a sweep member's swept values ('' for a draw)."""
+    """ ", key=value, ..." of a sweep member's swept values ('' for a draw)."""
     params = json.loads(res.attrs.get("sweep_params", "[]"))
     if not params:
         return ""

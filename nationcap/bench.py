@@ -37,17 +37,32 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = ROOT / "models" / "baseline.toml"
 DEFAULT_SCALES = (0.1, 0.5, 1.0, 2.0, 4.0)
 PHASES = ("import", "load", "build", "solve", "extract", "write")
 COLUMNS = (
-    "engine", "scale", "dataset", "entities", "columns", "rows", "nonzeros",
-    *(f"{p}_s" for p in PHASES), "highs_s", "end_to_end_s", "peak_rss_mb",
-    "mc_draw_bau_s", "mc_draw_bau_cost_s", "price_pv", "objective_jpy", "cores", "cpu",
+    "engine",
+    "scale",
+    "dataset",
+    "entities",
+    "columns",
+    "rows",
+    "nonzeros",
+    *(f"{p}_s" for p in PHASES),
+    "highs_s",
+    "end_to_end_s",
+    "peak_rss_mb",
+    "mc_draw_bau_s",
+    "mc_draw_bau_cost_s",
+    "price_pv",
+    "objective_jpy",
+    "cores",
+    "cpu",
 )
 
 
@@ -69,8 +84,13 @@ def machine() -> dict[str, Any]:
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError, AttributeError):
         mem = float("nan")
-    return {"cores": os.cpu_count(), "cpu": cpu, "memory_gb": round(mem, 1),
-            "python": platform.python_version(), "platform": platform.platform()}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(mem, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def lp_size(md) -> dict[str, int]:
@@ -155,7 +175,9 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     out["done_at"] = time.time()  # results written: the end of "end to end"
 
     out.update(lp_size(md))
-    out["price_pv"] = " ".join(f"{v:.6f}" for v in present_value_prices(md, sr.duals["MarketClearing"].reshape(len(md.markets), -1)).ravel())
+    out["price_pv"] = " ".join(
+        f"{v:.6f}" for v in present_value_prices(md, sr.duals["MarketClearing"].reshape(len(md.markets), -1)).ravel()
+    )
     out["objective_jpy"] = sr.objective_jpy
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
     n_draws = int(spec.get("mc_draws", 0))
@@ -188,8 +210,9 @@ def _mc_seconds_per_draw(md, engine, n: int, costs: bool) -> float:
         cost = md.col_cost
         if costs:
             cost = md.col_cost * np.exp(rng.normal(0.0, 0.2, len(labels)))[col_sector]
-        draw = dataclasses.replace(md, bau_t=md.bau_t * mult, col_qty_t=md.col_qty_t * mult[md.col_entity, md.col_year],
-                                   col_cost=cost)
+        draw = dataclasses.replace(
+            md, bau_t=md.bau_t * mult, col_qty_t=md.col_qty_t * mult[md.col_entity, md.col_year], col_cost=cost
+        )
         sr = engine.solve(draw)
         present_value_prices(draw, sr.duals["MarketClearing"].reshape(len(md.markets), -1))
     return (time.perf_counter() - t) / n
@@ -228,24 +251,39 @@ def make_cases(scales, workdir: Path, scenario: Path = DEFAULT_SCENARIO) -> list
 def run_case(case: Case, engine: str, workdir: Path, mc_draws: int = 0) -> dict[str, Any]:
     """Run one case in a fresh process; raise RuntimeError with its stderr if it fails."""
     out_dir = workdir / f"out_{engine}_x{case.scale:g}"
-    spec = {"engine": engine, "scenario": str(case.scenario), "overrides": case.overrides,
-            "out_dir": str(out_dir), "mc_draws": mc_draws if engine == "fast" else 0}
+    spec = {
+        "engine": engine,
+        "scenario": str(case.scenario),
+        "overrides": case.overrides,
+        "out_dir": str(out_dir),
+        "mc_draws": mc_draws if engine == "fast" else 0,
+    }
     started = time.time()
-    proc = subprocess.run([sys.executable, "-m", "nationcap.bench", "--child", json.dumps(spec)],
-                          capture_output=True, text=True, cwd=str(workdir))
+    proc = subprocess.run(
+        [sys.executable, "-m", "nationcap.bench", "--child", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        cwd=str(workdir),
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{engine} at scale {case.scale:g} failed:\n{proc.stderr[-3000:]}")
     row = json.loads(proc.stdout.strip().splitlines()[-1])
     # process start (interpreter start-up, imports) to results written; the Monte Carlo
     # timing that follows in the same process is not included
-    row.update({"engine": engine, "scale": case.scale, "dataset": case.dataset,
-                "end_to_end_s": row.pop("done_at") - started})
+    row.update(
+        {"engine": engine, "scale": case.scale, "dataset": case.dataset, "end_to_end_s": row.pop("done_at") - started}
+    )
     return row
 
 
-def run_bench(scales=DEFAULT_SCALES, engines=("fast", "pyomo"), out_csv: Path | None = None,
-              scenario: Path = DEFAULT_SCENARIO, mc_draws: int = 0,
-              progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def run_bench(
+    scales=DEFAULT_SCALES,
+    engines=("fast", "pyomo"),
+    out_csv: Path | None = None,
+    scenario: Path = DEFAULT_SCENARIO,
+    mc_draws: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
     """Run every (scale, engine) case; append each row to ``out_csv`` as it finishes."""
     info = machine()
     rows: list[dict[str, Any]] = []
@@ -287,23 +325,51 @@ def _fmt(v: Any) -> Any:
 
 
 def _one_line(r: dict[str, Any]) -> str:
-    return (f"{r['engine']:5s} x{r['scale']:<4g} end to end {r['end_to_end_s']:7.2f} s, solve {r['solve_s']:7.3f} s, "
-            f"peak {r['peak_rss_mb']:7.0f} MB")
+    return (
+        f"{r['engine']:5s} x{r['scale']:<4g} end to end {r['end_to_end_s']:7.2f} s, solve {r['solve_s']:7.3f} s, "
+        f"peak {r['peak_rss_mb']:7.0f} MB"
+    )
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     """A plain-text table of the runs (times in s, memory in MB)."""
-    head = ["engine", "scale", "entities", "columns", "rows", "nonzeros", "load", "build", "solve",
-            "(HiGHS)", "extract", "write", "end-to-end", "peak MB"]
+    head = [
+        "engine",
+        "scale",
+        "entities",
+        "columns",
+        "rows",
+        "nonzeros",
+        "load",
+        "build",
+        "solve",
+        "(HiGHS)",
+        "extract",
+        "write",
+        "end-to-end",
+        "peak MB",
+    ]
     lines = []
     for r in rows:
         highs = r.get("highs_s")
-        lines.append([
-            r["engine"], f"{r['scale']:g}", f"{r['entities']:,}", f"{r['columns']:,}", f"{r['rows']:,}",
-            f"{r['nonzeros']:,}", f"{r['load_s']:.2f}", f"{r['build_s']:.2f}", f"{r['solve_s']:.3f}",
-            f"{highs:.2f}" if highs is not None else "-", f"{r['extract_s']:.2f}", f"{r['write_s']:.2f}",
-            f"{r['end_to_end_s']:.2f}", f"{r['peak_rss_mb']:.0f}",
-        ])
+        lines.append(
+            [
+                r["engine"],
+                f"{r['scale']:g}",
+                f"{r['entities']:,}",
+                f"{r['columns']:,}",
+                f"{r['rows']:,}",
+                f"{r['nonzeros']:,}",
+                f"{r['load_s']:.2f}",
+                f"{r['build_s']:.2f}",
+                f"{r['solve_s']:.3f}",
+                f"{highs:.2f}" if highs is not None else "-",
+                f"{r['extract_s']:.2f}",
+                f"{r['write_s']:.2f}",
+                f"{r['end_to_end_s']:.2f}",
+                f"{r['peak_rss_mb']:.0f}",
+            ]
+        )
     widths = [max(len(h), *(len(x[i]) for x in lines)) if lines else len(h) for i, h in enumerate(head)]
     fmt = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
     return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *(fmt(x) for x in lines)])

@@ -40,7 +40,13 @@ def reported(ctx: Ctx):
     except NationcapError as exc:
         if ctx.debug:
             raise
-        code = EXIT_INPUT if isinstance(exc, InputError) else EXIT_OUTPUT if isinstance(exc, OutputExistsError) else EXIT_MODEL
+        code = (
+            EXIT_INPUT
+            if isinstance(exc, InputError)
+            else EXIT_OUTPUT
+            if isinstance(exc, OutputExistsError)
+            else EXIT_MODEL
+        )
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(code)
 
@@ -57,7 +63,10 @@ def cli(click_ctx: click.Context, debug: bool, quiet: bool) -> None:
 
 
 _set_option = click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
     help="Override a scenario value by dotted path, e.g. markets.regional.compliance_factor.P1.general=0.1",
 )
 
@@ -81,12 +90,22 @@ def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Results folder (default: outputs/<scenario name>/).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Results folder (default: outputs/<scenario name>/).",
+)
 @_set_option
 @click.option("--force", is_flag=True, help="Replace existing results in the output folder.")
-@click.option("--engine", type=click.Choice(["pyomo", "fast"]), default="pyomo", show_default=True,
-              help="pyomo: the LP with HiGHS (reference); fast: exact merit-order engine (core rules only).")
+@click.option(
+    "--engine",
+    type=click.Choice(["pyomo", "fast"]),
+    default="pyomo",
+    show_default=True,
+    help="pyomo: the LP with HiGHS (reference); fast: exact merit-order engine (core rules only).",
+)
 @click.pass_obj
 def run(ctx: Ctx, scenario: Path, out_dir: Path | None, overrides: tuple[str, ...], force: bool, engine: str) -> None:
     """Solve SCENARIO and write results.nc, CSV tables and run.json."""
@@ -104,17 +123,25 @@ def run(ctx: Ctx, scenario: Path, out_dir: Path | None, overrides: tuple[str, ..
         t = time.perf_counter()
         write_results(res, out_dir, force=force)
         ctx.echo(run_summary(res))
-        ctx.echo(f"\nwrote {out_dir}/ (results.nc, CSV tables, run.json) in {time.perf_counter() - t:.1f} s; "
-                 f"wall time {time.perf_counter() - t0:.1f} s")
+        ctx.echo(
+            f"\nwrote {out_dir}/ (results.nc, CSV tables, run.json) in {time.perf_counter() - t:.1f} s; "
+            f"wall time {time.perf_counter() - t0:.1f} s"
+        )
 
 
 @cli.command()
-@click.option("--kind", type=click.Choice(["japan", "tiny"]), default="japan", show_default=True,
-              help="Which dataset to generate.")
+@click.option(
+    "--kind",
+    type=click.Choice(["japan", "tiny"]),
+    default="japan",
+    show_default=True,
+    help="Which dataset to generate.",
+)
 @click.option("--seed", type=int, default=None, help="Random seed (default: the seed of the shipped dataset).")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="Multiply the entity counts (benchmarks).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Dataset folder to write.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Dataset folder to write."
+)
 @click.option("--force", is_flag=True, help="Replace an existing non-empty folder.")
 @click.pass_obj
 def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path, force: bool) -> None:
@@ -135,8 +162,13 @@ def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path,
 
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for compare_*.csv and compare.png (default: outputs/compare_<first>_vs_<second>/).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for compare_*.csv and compare.png (default: outputs/compare_<first>_vs_<second>/).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing comparison folder.")
 @click.pass_obj
 def compare(ctx: Ctx, results: tuple[Path, ...], out_dir: Path | None, force: bool) -> None:
@@ -153,12 +185,20 @@ def compare(ctx: Ctx, results: tuple[Path, ...], out_dir: Path | None, force: bo
         with pd.option_context("display.width", 160, "display.max_columns", 30):
             ctx.echo("Allowance prices (JPY/t, each year's money):")
             ctx.echo(tables["prices"].round(0).to_string())
-            ctx.echo("\nTotals (JPY present value, t over the horizon); gain_vs_first = cost of the first run - cost of the run:")
+            ctx.echo(
+                "\nTotals (JPY present value, t over the horizon); gain_vs_first = cost of the first run - cost of the run:"
+            )
             ctx.echo(tables["summary"].T.to_string(float_format=lambda v: f"{v:,.0f}"))
         ctx.echo(f"\nwrote {out_dir}/ (compare_prices.csv, compare_summary.csv, compare_periods.csv, compare.png)")
 
 
 def main() -> None:  # pragma: no cover
     cli()
-from .cli_perf import register as _register_perf; _register_perf(cli)
-from .cli_batch import register as _register_batch; _register_batch(cli)
+
+
+from .cli_perf import register as _register_perf
+
+_register_perf(cli)
+from .cli_batch import register as _register_batch
+
+_register_batch(cli)

@@ -27,7 +27,9 @@ def open_results(path: str | Path) -> xr.Dataset:
     p = Path(path)
     nc = p / "results.nc" if p.is_dir() else p
     if not nc.is_file():
-        raise InputError([Problem(str(path), "", "", "no results.nc here; give a results folder or a .nc file")], "arguments")
+        raise InputError(
+            [Problem(str(path), "", "", "no results.nc here; give a results folder or a .nc file")], "arguments"
+        )
     with xr.open_dataset(nc) as ds:
         return ds.load()
 
@@ -64,11 +66,17 @@ def compare(paths: list[str | Path]) -> dict[str, pd.DataFrame]:
         rows.append(row)
         for m in r["market"].values:
             for p in r["period"].values:
-                per.append({"run": lab, "market": m, "period": p,
-                            "emissions_t": float(r["market_emissions"].sel(market=m, period=p)),
-                            "cap_t": float(r["cap"].sel(market=m, period=p)),
-                            "bank_t": float(r["bank"].sel(market=m, period=p)),
-                            "price_pv_jpy_per_t": float(r["price_pv"].sel(market=m, period=p))})
+                per.append(
+                    {
+                        "run": lab,
+                        "market": m,
+                        "period": p,
+                        "emissions_t": float(r["market_emissions"].sel(market=m, period=p)),
+                        "cap_t": float(r["cap"].sel(market=m, period=p)),
+                        "bank_t": float(r["bank"].sel(market=m, period=p)),
+                        "price_pv_jpy_per_t": float(r["price_pv"].sel(market=m, period=p)),
+                    }
+                )
     summary = pd.DataFrame(rows).set_index("run")
     summary["gain_vs_first_jpy"] = summary["total_cost_jpy"].iloc[0] - summary["total_cost_jpy"]
     return {"prices": prices, "summary": summary, "periods": pd.DataFrame(per).set_index(["run", "market", "period"])}

@@ -120,9 +120,7 @@ class MarketConfig(_Strict):
     rule's table, unspecified values default to the 2009 proposal's / Tokyo's values."""
 
     banking: bool = Field(True, description="unused allowances carry over to the next period")
-    borrowing: bool = Field(
-        False, description="a period may use allowances of later periods (bank below zero)"
-    )
+    borrowing: bool = Field(False, description="a period may use allowances of later periods (bank below zero)")
     compliance_factor: dict[str, dict[str, float]] = Field(
         default_factory=dict,
         description="period -> category -> reduction factor in [0, 1); "
@@ -164,19 +162,28 @@ class LinkConfig(_Strict):
     ratio: float = Field(1.0, description="regional allowances per national allowance (exchange rate)")
     limit_share: float = Field(0.1, description="limited: per period at most this share of the receiving market's cap")
     direction: Literal["both", "national_to_regional", "regional_to_national"] = "both"
-    markets: tuple[str, str] = Field(("national", "regional"), description="the (national, regional) pair of markets linked")
+    markets: tuple[str, str] = Field(
+        ("national", "regional"), description="the (national, regional) pair of markets linked"
+    )
 
 
 class OverlapConfig(_Strict):
     """How purchased electricity, counted in both programs, couples the markets."""
 
     electricity: Literal["fixed", "coupled"] = Field(
-        "fixed", description="fixed: grid factor fixed, no interaction (Tokyo practice); coupled: "
-        "regional electricity savings lower power suppliers' emissions"
+        "fixed",
+        description="fixed: grid factor fixed, no interaction (Tokyo practice); coupled: "
+        "regional electricity savings lower power suppliers' emissions",
     )
-    marginal_grid_factor: float = Field(1.0, description="t avoided at power plants per t of electricity emissions saved by users")
-    markets: tuple[str, str] = Field(("national", "regional"), description="the (power supplier, electricity user) markets")
-    power_sector_prefix: str = Field("power", description="entities of the supplier market whose sector starts with this are power suppliers")
+    marginal_grid_factor: float = Field(
+        1.0, description="t avoided at power plants per t of electricity emissions saved by users"
+    )
+    markets: tuple[str, str] = Field(
+        ("national", "regional"), description="the (power supplier, electricity user) markets"
+    )
+    power_sector_prefix: str = Field(
+        "power", description="entities of the supplier market whose sector starts with this are power suppliers"
+    )
 
 
 class SolverConfig(_Strict):
@@ -300,9 +307,7 @@ def _list_index(node: list, part: str, path: list[str]) -> int:
             raise IndexError(idx)
         node[idx]
     except (ValueError, IndexError):
-        raise ValueError(
-            f"--set {'.'.join(path)}: '{part}' must be an index 0..{len(node) - 1} of the list"
-        ) from None
+        raise ValueError(f"--set {'.'.join(path)}: '{part}' must be an index 0..{len(node) - 1} of the list") from None
     return idx
 
 
@@ -388,24 +393,35 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
             prev = scn.periods[i - 1]
             if p.first_year <= prev.last_year:
                 problems.add(
-                    fname, where, "",
+                    fname,
+                    where,
+                    "",
                     f"overlaps period {prev.name} (which ends in {prev.last_year}); "
                     f"periods must be in order and must not overlap",
                 )
             elif p.first_year > prev.last_year + 1:
                 problems.add(
-                    fname, where, "",
+                    fname,
+                    where,
+                    "",
                     f"gap after period {prev.name}: years {prev.last_year + 1}..{p.first_year - 1} "
                     f"are in no period; periods must be contiguous",
                 )
     if not scn.markets:
         problems.add(fname, "key 'markets'", "", "define at least one [markets.<name>] table")
-    for key, pair, active in (("link", scn.link.markets, scn.link.mode != "none"),
-                              ("overlap", scn.overlap.markets, scn.overlap.electricity == "coupled")):
+    for key, pair, active in (
+        ("link", scn.link.markets, scn.link.mode != "none"),
+        ("overlap", scn.overlap.markets, scn.overlap.electricity == "coupled"),
+    ):
         if active:
             for name in pair:
                 if name not in scn.markets:
-                    problems.add(fname, f"key '{key}.markets'", "", f"unknown market {name!r}; the scenario defines {list(scn.markets)}")
+                    problems.add(
+                        fname,
+                        f"key '{key}.markets'",
+                        "",
+                        f"unknown market {name!r}; the scenario defines {list(scn.markets)}",
+                    )
             if pair[0] == pair[1]:
                 problems.add(fname, f"key '{key}.markets'", "", "name two different markets")
     if scn.link.ratio <= 0:
@@ -426,7 +442,9 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
         for pname in names:
             if "general" not in mc.compliance_factor.get(pname, {}):
                 problems.add(
-                    fname, f"key 'markets.{m}.compliance_factor.{pname}'", "",
+                    fname,
+                    f"key 'markets.{m}.compliance_factor.{pname}'",
+                    "",
                     "a 'general' factor is required for every period (other categories fall back to it)",
                 )
     return problems
@@ -437,48 +455,77 @@ def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: 
     names = [p.name for p in scn.periods]
     for status, mult in mc.top_level_multiplier.items():
         if status not in ("top", "near_top"):
-            problems.add(fname, f"key '{key}.top_level_multiplier.{status}'", "", "unknown status; use 'top' or 'near_top'")
+            problems.add(
+                fname, f"key '{key}.top_level_multiplier.{status}'", "", "unknown status; use 'top' or 'near_top'"
+            )
         if not 0.0 <= mult <= 1.0:
-            problems.add(fname, f"key '{key}.top_level_multiplier.{status}'", "", f"multiplier must be in [0, 1], got {mult}")
+            problems.add(
+                fname, f"key '{key}.top_level_multiplier.{status}'", "", f"multiplier must be in [0, 1], got {mult}"
+            )
     for otype, lim in mc.offsets.items():
         if lim.limit_fraction < 0:
             problems.add(fname, f"key '{key}.offsets.{otype}.limit_fraction'", "", "must be >= 0")
     if mc.offsets and not mc.use_offsets:
-        problems.add(fname, f"key '{key}.offsets'", "", "offset limits are set but use_offsets is false; set use_offsets = true")
+        problems.add(
+            fname, f"key '{key}.offsets'", "", "offset limits are set but use_offsets is false; set use_offsets = true"
+        )
     if mc.penalty_multiplier is not None and mc.penalty_multiplier < 1.0:
-        problems.add(fname, f"key '{key}.penalty_multiplier'", "", f"must be >= 1 (Tokyo: 1.3), got {mc.penalty_multiplier}")
+        problems.add(
+            fname, f"key '{key}.penalty_multiplier'", "", f"must be >= 1 (Tokyo: 1.3), got {mc.penalty_multiplier}"
+        )
     if mc.penalty_multiplier is None and mc.final_shortfall_price_jpy_per_t is not None:
-        problems.add(fname, f"key '{key}.final_shortfall_price_jpy_per_t'", "", "needs penalty_multiplier (no shortfall is allowed without it)")
+        problems.add(
+            fname,
+            f"key '{key}.final_shortfall_price_jpy_per_t'",
+            "",
+            "needs penalty_multiplier (no shortfall is allowed without it)",
+        )
     if mc.fine_jpy < 0:
         problems.add(fname, f"key '{key}.fine_jpy'", "", "must be >= 0")
     shortest = min((p.n_years for p in scn.periods), default=1)
     if not 1 <= mc.trading_from_year <= shortest:
-        problems.add(fname, f"key '{key}.trading_from_year'", "",
-                     f"must be between 1 and the shortest period's length ({shortest} years)")
+        problems.add(
+            fname,
+            f"key '{key}.trading_from_year'",
+            "",
+            f"must be between 1 and the shortest period's length ({shortest} years)",
+        )
     for pname, share in mc.auction_share.items():
         if pname not in names:
-            problems.add(fname, f"key '{key}.auction_share.{pname}'", "", f"unknown period {pname!r}; periods are {names}")
+            problems.add(
+                fname, f"key '{key}.auction_share.{pname}'", "", f"unknown period {pname!r}; periods are {names}"
+            )
         if not 0.0 <= share <= 1.0:
             problems.add(fname, f"key '{key}.auction_share.{pname}'", "", f"share must be in [0, 1], got {share}")
     if mc.price_floor and mc.price_ceiling:
         bad = [y for y in scn.years if mc.price_floor.value(y) > mc.price_ceiling.value(y)]
         if bad:
             problems.add(fname, f"key '{key}.price_floor'", "", f"floor above the ceiling in FY{bad[:5]}")
-    for path, pp in (("price_floor", mc.price_floor), ("price_ceiling", mc.price_ceiling),
-                     ("external.price", mc.external.price if mc.external else None)):
+    for path, pp in (
+        ("price_floor", mc.price_floor),
+        ("price_ceiling", mc.price_ceiling),
+        ("external.price", mc.external.price if mc.external else None),
+    ):
         if pp is None:
             continue
         for y in pp.by_year:
             if not y.isdigit():
-                problems.add(fname, f"key '{key}.{path}.by_year.{y}'", "", "keys must be fiscal years, e.g. 2028 = 2000.0")
+                problems.add(
+                    fname, f"key '{key}.{path}.by_year.{y}'", "", "keys must be fiscal years, e.g. 2028 = 2000.0"
+                )
         if pp.start_jpy_per_t < 0:
             problems.add(fname, f"key '{key}.{path}.start_jpy_per_t'", "", "must be >= 0")
-    if mc.external and not 0.0 <= mc.external.limit_share:
+    if mc.external and not mc.external.limit_share >= 0.0:
         problems.add(fname, f"key '{key}.external.limit_share'", "", "must be >= 0")
     by = mc.base_year
     if by.rule == "max_3yr_average":
         if by.first is None or by.last is None or by.last - by.first < 2:
-            problems.add(fname, f"key '{key}.base_year'", "", "max_3yr_average needs first and last spanning at least 3 fiscal years")
+            problems.add(
+                fname,
+                f"key '{key}.base_year'",
+                "",
+                "max_3yr_average needs first and last spanning at least 3 fiscal years",
+            )
 
 
 def _p(file: str, where: str, column: str, message: str):

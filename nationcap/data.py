@@ -56,8 +56,15 @@ TABLES: dict[str, Table] = {
             Column("market", "str", "", "market the entity belongs to (a [markets.<name>] of the scenario)"),
             Column("name", "str", "", "display name"),
             Column("sector", "str", "", "sector label used in aggregates"),
-            Column("prefecture", "str", "", "one of the 47 prefectures (English name, e.g. Tokyo)", choices=PREFECTURES),
-            Column("administrator", "str", "", "prefecture or designated city that manages it; 'national' for national suppliers"),
+            Column(
+                "prefecture", "str", "", "one of the 47 prefectures (English name, e.g. Tokyo)", choices=PREFECTURES
+            ),
+            Column(
+                "administrator",
+                "str",
+                "",
+                "prefecture or designated city that manages it; 'national' for national suppliers",
+            ),
             Column("category", "str", "", "compliance-factor category: 'general', 'dhc', ..."),
             Column("top_level", "str", "", "top-level installation status", choices=TOP_LEVELS),
             Column("base_emissions_t", "float", "t CO2/yr", "base-year emissions", lo=0.0),
@@ -81,7 +88,9 @@ TABLES: dict[str, Table] = {
         (
             Column("entity_id", "str", "", "entity id (from entities.csv)"),
             Column("step", "int", "", "step number within the entity's curve", lo=0),
-            Column("abatement_share", "float", "1", "share of the year's BAU emissions the step can abate", lo=0.0, hi=1.0),
+            Column(
+                "abatement_share", "float", "1", "share of the year's BAU emissions the step can abate", lo=0.0, hi=1.0
+            ),
             Column("cost_jpy_per_t", "float", "JPY/t CO2", "cost of the step (negative = no-regret)"),
         ),
         "stepwise marginal abatement cost curves",
@@ -152,7 +161,9 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
     raw.columns = [c.strip() for c in raw.columns]
     missing = [c.name for c in table.columns if c.name not in raw.columns]
     for name in missing:
-        problems.add(fname, "header", name, f"required column is missing; the columns are {[c.name for c in table.columns]}")
+        problems.add(
+            fname, "header", name, f"required column is missing; the columns are {[c.name for c in table.columns]}"
+        )
     if missing:
         return None
     out = raw.copy()
@@ -181,7 +192,12 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
         nonnum = ~np.isfinite(values) & ~empty  # "abc", but also inf / 1e400
         values = np.where(nonnum, np.nan, values)
         if nonnum.any():
-            problems.add_rows(fname, _rows(raw, nonnum), col.name, f"not a number (or not finite); expected a {'whole number' if col.kind == 'int' else 'number'} ({col.unit or 'dimensionless'})")
+            problems.add_rows(
+                fname,
+                _rows(raw, nonnum),
+                col.name,
+                f"not a number (or not finite); expected a {'whole number' if col.kind == 'int' else 'number'} ({col.unit or 'dimensionless'})",
+            )
         ok = ~np.isnan(values)
         if col.kind == "int":
             frac = ok & (np.abs(values - np.round(values)) > 0)
@@ -195,7 +211,12 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
         if col.hi is not None:
             high = ok & (values > col.hi)
             if high.any():
-                problems.add_rows(fname, _rows(raw, high), col.name, f"value above {col.hi:g}; expected a share in [{col.lo:g}, {col.hi:g}]")
+                problems.add_rows(
+                    fname,
+                    _rows(raw, high),
+                    col.name,
+                    f"value above {col.hi:g}; expected a share in [{col.lo:g}, {col.hi:g}]",
+                )
         if col.kind == "int":
             out[col.name] = np.where(ok, np.round(values), -1).astype(np.int64)
         else:
@@ -208,11 +229,13 @@ def _check_ids(df: pd.DataFrame, fname: str, known: pd.Index, problems: Problems
     ids = df["entity_id"].to_numpy()
     unknown = ~pd.Index(ids).isin(known) & (ids != "")
     if unknown.any():
-        problems.add_rows(fname, _rows(df, unknown), "entity_id", "unknown entity_id; every id must appear in entities.csv")
+        problems.add_rows(
+            fname, _rows(df, unknown), "entity_id", "unknown entity_id; every id must appear in entities.csv"
+        )
     return ~unknown
 
 
-def load_dataset(path: str | Path, scenario: "Scenario | None" = None) -> Dataset:
+def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
     """Read and validate a dataset folder; with a scenario also check markets and model years."""
     path = Path(path)
     problems = Problems(context=f"dataset {path}")
@@ -223,7 +246,9 @@ def load_dataset(path: str | Path, scenario: "Scenario | None" = None) -> Datase
     meta: dict[str, Any] = {}
     meta_path = path / "dataset.toml"
     if not meta_path.is_file():
-        problems.add(str(meta_path), "", "", "file is missing; every dataset folder needs a dataset.toml (see inputs/README.md)")
+        problems.add(
+            str(meta_path), "", "", "file is missing; every dataset folder needs a dataset.toml (see inputs/README.md)"
+        )
     else:
         try:
             meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
@@ -236,7 +261,9 @@ def load_dataset(path: str | Path, scenario: "Scenario | None" = None) -> Datase
         fpath = path / table.file
         if not fpath.is_file():
             if table.required:
-                problems.add(str(fpath), "", "", f"required file is missing ({table.description}); see inputs/README.md")
+                problems.add(
+                    str(fpath), "", "", f"required file is missing ({table.description}); see inputs/README.md"
+                )
             frames[key] = None
             continue
         frames[key] = _read_csv(fpath, table, problems)
@@ -254,12 +281,19 @@ def load_dataset(path: str | Path, scenario: "Scenario | None" = None) -> Datase
             _check_ids(h, str(path / "history.csv"), known, problems)
             dup = h.duplicated(["entity_id", "fiscal_year"], keep="first").to_numpy()
             if dup.any():
-                problems.add_rows(str(path / "history.csv"), _rows(h, dup), "fiscal_year", "duplicate (entity_id, fiscal_year) row")
+                problems.add_rows(
+                    str(path / "history.csv"), _rows(h, dup), "fiscal_year", "duplicate (entity_id, fiscal_year) row"
+                )
     if frames["offsets"] is not None and scenario is not None:
         off = frames["offsets"]
         bad = ~off["market"].isin(list(scenario.markets)).to_numpy() & (off["market"] != "").to_numpy()
         if bad.any():
-            problems.add_rows(str(path / "offsets.csv"), _rows(off, bad), "market", f"unknown market; the scenario defines {list(scenario.markets)}")
+            problems.add_rows(
+                str(path / "offsets.csv"),
+                _rows(off, bad),
+                "market",
+                f"unknown market; the scenario defines {list(scenario.markets)}",
+            )
 
     problems.raise_if_any()
     assert ent is not None and frames["bau"] is not None and frames["mac"] is not None
@@ -294,7 +328,7 @@ def _national_totals(meta: dict[str, Any], meta_path: Path, problems: Problems) 
     return out
 
 
-def _check_entities(ent: pd.DataFrame, fname: str, scenario: "Scenario | None", problems: Problems) -> None:
+def _check_entities(ent: pd.DataFrame, fname: str, scenario: Scenario | None, problems: Problems) -> None:
     dup = ent["entity_id"].duplicated(keep="first").to_numpy() & (ent["entity_id"] != "").to_numpy()
     if dup.any():
         problems.add_rows(fname, _rows(ent, dup), "entity_id", "duplicate entity_id; ids must be unique")
@@ -303,13 +337,17 @@ def _check_entities(ent: pd.DataFrame, fname: str, scenario: "Scenario | None", 
         if bad.any():
             vals = ", ".join(repr(v) for v in sorted(set(ent["market"][bad]))[:5])
             problems.add_rows(
-                fname, _rows(ent, bad), "market",
+                fname,
+                _rows(ent, bad),
+                "market",
                 f"unknown market ({vals}); the scenario defines {list(scenario.markets)}: add a "
                 f"[markets.<name>] table to the scenario or fix the value",
             )
 
 
-def _check_bau(bau: pd.DataFrame, fname: str, ent: pd.DataFrame, known: pd.Index, scenario: "Scenario | None", problems: Problems) -> None:
+def _check_bau(
+    bau: pd.DataFrame, fname: str, ent: pd.DataFrame, known: pd.Index, scenario: Scenario | None, problems: Problems
+) -> None:
     ok = _check_ids(bau, fname, known, problems)
     dup = bau.duplicated(["entity_id", "year"], keep="first").to_numpy()
     if dup.any():
@@ -326,7 +364,9 @@ def _check_bau(bau: pd.DataFrame, fname: str, ent: pd.DataFrame, known: pd.Index
         rows = [f"entity_id {eid}" for eid in per_entity]
         years = sorted({y for ys in per_entity.values() for y in ys})
         problems.add_rows(
-            fname, rows, "bau_emissions_t",
+            fname,
+            rows,
+            "bau_emissions_t",
             f"BAU missing for model year(s) {years[:10]}{'...' if len(years) > 10 else ''}; "
             f"every entity needs a row for every model year {scenario.years[0]}..{scenario.years[-1]}",
         )
@@ -347,7 +387,13 @@ def _check_mac(mac: pd.DataFrame, fname: str, known: pd.Index, problems: Problem
         first = over & ~mac.duplicated(group, keep="first").to_numpy()
         rows = _rows(mac, first)
         for where, total in list(zip(rows, sums[first]))[:MAX_ROWS_PER_PROBLEM]:
-            problems.add(fname, where, "abatement_share",
-                         f"the shares of this entity sum above 1 ({total:.4f}); an entity cannot abate more than its BAU emissions")
+            problems.add(
+                fname,
+                where,
+                "abatement_share",
+                f"the shares of this entity sum above 1 ({total:.4f}); an entity cannot abate more than its BAU emissions",
+            )
         if len(rows) > MAX_ROWS_PER_PROBLEM:
-            problems.add(fname, f"and {len(rows) - MAX_ROWS_PER_PROBLEM} more entities", "abatement_share", "shares sum above 1")
+            problems.add(
+                fname, f"and {len(rows) - MAX_ROWS_PER_PROBLEM} more entities", "abatement_share", "shares sum above 1"
+            )

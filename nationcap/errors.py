@@ -80,7 +80,7 @@ class Problems:
         if extra > 0:
             self.add(file, f"and {extra} more rows", column, message)
 
-    def extend(self, other: "Problems") -> None:
+    def extend(self, other: Problems) -> None:
         self.items.extend(other.items)
 
     def __bool__(self) -> bool:

@@ -84,8 +84,9 @@ from .model.market import check_feasible
 from .solve import SolveResult
 
 #: MarketConfig fields this engine implements; any other field must keep its default value
-SUPPORTED_MARKET_KEYS = frozenset({"banking", "borrowing", "compliance_factor", "top_level_multiplier",
-                                   "base_year", "trading_from_year", "fine_jpy"})
+SUPPORTED_MARKET_KEYS = frozenset(
+    {"banking", "borrowing", "compliance_factor", "top_level_multiplier", "base_year", "trading_from_year", "fine_jpy"}
+)
 #: Scenario fields this engine implements (or that do not reach the LP). ``solver`` holds HiGHS
 #: settings, which this engine does not need; ``montecarlo`` (when present) only perturbs the
 #: dataset before ModelData is prepared.
@@ -282,7 +283,7 @@ def _solve_market(mk: _Market, banking: bool, borrowing: bool) -> tuple[np.ndarr
             for e in np.flatnonzero(up):
                 boundary[periods[: e + 1]] = True
             for e in np.flatnonzero(down):
-                boundary[periods[e + 1:]] = True
+                boundary[periods[e + 1 :]] = True
         else:
             boundary[periods] |= abs(s_strict[-1] + tied.sum() - s_req[-1]) <= mk.tol
         # requirement left after the strictly cheaper columns, for each prefix of the group
@@ -335,8 +336,11 @@ class FastEngine:
         col_market = md.entity_market[md.col_entity]
         row = md.col_entity * n_p + col_period
         old = self._derived
-        same = (len(old) == 4 and len(self._layouts) == n_m
-                and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip((w, col_period, col_market), old[:3])))
+        same = (
+            len(old) == 4
+            and len(self._layouts) == n_m
+            and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip((w, col_period, col_market), old[:3]))
+        )
         if not same:  # new costs or columns: sort again
             layouts = []
             for a in range(n_m):
@@ -371,8 +375,9 @@ class FastEngine:
         linked: tuple[int, int] | None = None
         if md.scenario.link.mode == "full":
             linked = tuple(md.markets.index(x) for x in md.scenario.link.markets)
-            link_values = self._solve_linked(md, w, col_period, layouts, req, linked, abate, price, bank,
-                                             expire_mp, boundary, problems)
+            link_values = self._solve_linked(
+                md, w, col_period, layouts, req, linked, abate, price, bank, expire_mp, boundary, problems
+            )
         for a, lay in enumerate(layouts):
             if linked and a in linked:
                 continue
@@ -382,7 +387,9 @@ class FastEngine:
             lam, x_sorted, nb, bad = _solve_market(mk, cfg.banking, cfg.borrowing)
             for periods in bad:
                 names = ", ".join(md.periods[p] for p in sorted(periods))
-                problems.append(f"market {name!r}, period {names}: the cap cannot be met even with every abatement step used")
+                problems.append(
+                    f"market {name!r}, period {names}: the cap cannot be met even with every abatement step used"
+                )
             boundary[a] = nb
             price[a] = lam
             abate[lay.cols][mk.order] = x_sorted  # abate[slice] is a view; index arrays copy
@@ -407,11 +414,14 @@ class FastEngine:
             solve_time_s=elapsed,
             values={"Abate": abate, "NetPurchase": net_purchase, "Bank": bank.ravel(), "Expire": expire, **link_values},
             duals={"MarketClearing": price.ravel(), "EntityCompliance": price[md.entity_market].ravel()},
-            info={"engine": "fast", "columns": int(len(w)), "boundary_periods": int(boundary.sum()),
-                  "boundary": [[md.markets[a], md.periods[p]] for a, p in zip(*np.nonzero(boundary))]},
+            info={
+                "engine": "fast",
+                "columns": int(len(w)),
+                "boundary_periods": int(boundary.sum()),
+                "boundary": [[md.markets[a], md.periods[p]] for a, p in zip(*np.nonzero(boundary))],
+            },
             engine="fast",
         )
-
 
     @staticmethod
     def _solve_linked(md, w, col_period, layouts, req, linked, abate, price, bank, expire_mp, boundary, problems):
@@ -429,8 +439,10 @@ class FastEngine:
         lam, x_sorted, nb, bad = _solve_market(mk, cfg.banking, cfg.borrowing)
         for periods in bad:
             names = ", ".join(md.periods[p] for p in sorted(periods))
-            problems.append(f"linked markets {md.markets[n]!r} and {md.markets[r]!r}, period {names}: "
-                            "the caps cannot be met even with every abatement step used")
+            problems.append(
+                f"linked markets {md.markets[n]!r} and {md.markets[r]!r}, period {names}: "
+                "the caps cannot be met even with every abatement step used"
+            )
         x = np.empty_like(x_sorted)
         x[mk.order] = x_sorted
         abate[idx] = x * factor
@@ -439,8 +451,10 @@ class FastEngine:
         used = [np.bincount(col_period[c], weights=abate[c], minlength=n_p) for c in cols]
         surplus_r = used[1] - req[r]  # regional allowances freed (+) or needed (-) per period
         bank[n], expire_mp[n] = _bank(used[0] - req[n] + surplus_r / ratio, cfg.banking, cfg.borrowing, mk.tol)
-        return {"LinkRN": np.where(surplus_r > 0, surplus_r, 0.0),
-                "LinkNR": np.where(surplus_r < 0, -surplus_r / ratio, 0.0)}
+        return {
+            "LinkRN": np.where(surplus_r > 0, surplus_r, 0.0),
+            "LinkNR": np.where(surplus_r < 0, -surplus_r / ratio, 0.0),
+        }
 
 
 def solve_fast(md: ModelData) -> SolveResult:

@@ -68,44 +68,128 @@ _CENTRE_YEAR = 2024
 #: §3.1 SHK specified-establishment emissions by prefecture, FY2017, t CO2e (indirect basis).
 #: Ranks 44-47 (Kagoshima, Tottori, Yamanashi, Nara) are estimates [E] in the source table.
 SHK_FY2017_T: dict[str, float] = {
-    "Chiba": 46_080_324, "Aichi": 40_709_183, "Hiroshima": 40_206_737, "Hyogo": 35_381_734,
-    "Yamaguchi": 33_817_444, "Okayama": 33_618_658, "Oita": 30_109_901, "Ibaraki": 29_710_705,
-    "Fukuoka": 29_338_499, "Kanagawa": 27_102_520, "Hokkaido": 22_567_772, "Osaka": 15_809_385,
-    "Mie": 15_507_781, "Tokyo": 12_976_736, "Ehime": 11_449_712, "Shizuoka": 10_748_303,
-    "Saitama": 10_712_929, "Wakayama": 10_522_232, "Niigata": 8_891_040, "Fukushima": 8_633_136,
-    "Miyagi": 6_359_941, "Tochigi": 6_028_621, "Aomori": 5_839_621, "Gifu": 5_755_698,
-    "Toyama": 5_144_486, "Shiga": 5_010_068, "Gunma": 4_677_227, "Fukui": 4_168_870,
-    "Iwate": 4_143_295, "Kochi": 3_979_691, "Kyoto": 3_924_965, "Kumamoto": 3_503_542,
-    "Tokushima": 3_166_650, "Akita": 3_034_976, "Kagawa": 2_762_577, "Ishikawa": 2_605_851,
-    "Miyazaki": 2_602_808, "Nagano": 2_571_672, "Nagasaki": 2_460_398, "Shimane": 2_286_338,
-    "Yamagata": 2_149_008, "Okinawa": 2_127_352, "Saga": 1_814_000, "Kagoshima": 1_500_000,
-    "Tottori": 1_000_000, "Yamanashi": 950_000, "Nara": 880_000,
+    "Chiba": 46_080_324,
+    "Aichi": 40_709_183,
+    "Hiroshima": 40_206_737,
+    "Hyogo": 35_381_734,
+    "Yamaguchi": 33_817_444,
+    "Okayama": 33_618_658,
+    "Oita": 30_109_901,
+    "Ibaraki": 29_710_705,
+    "Fukuoka": 29_338_499,
+    "Kanagawa": 27_102_520,
+    "Hokkaido": 22_567_772,
+    "Osaka": 15_809_385,
+    "Mie": 15_507_781,
+    "Tokyo": 12_976_736,
+    "Ehime": 11_449_712,
+    "Shizuoka": 10_748_303,
+    "Saitama": 10_712_929,
+    "Wakayama": 10_522_232,
+    "Niigata": 8_891_040,
+    "Fukushima": 8_633_136,
+    "Miyagi": 6_359_941,
+    "Tochigi": 6_028_621,
+    "Aomori": 5_839_621,
+    "Gifu": 5_755_698,
+    "Toyama": 5_144_486,
+    "Shiga": 5_010_068,
+    "Gunma": 4_677_227,
+    "Fukui": 4_168_870,
+    "Iwate": 4_143_295,
+    "Kochi": 3_979_691,
+    "Kyoto": 3_924_965,
+    "Kumamoto": 3_503_542,
+    "Tokushima": 3_166_650,
+    "Akita": 3_034_976,
+    "Kagawa": 2_762_577,
+    "Ishikawa": 2_605_851,
+    "Miyazaki": 2_602_808,
+    "Nagano": 2_571_672,
+    "Nagasaki": 2_460_398,
+    "Shimane": 2_286_338,
+    "Yamagata": 2_149_008,
+    "Okinawa": 2_127_352,
+    "Saga": 1_814_000,
+    "Kagoshima": 1_500_000,
+    "Tottori": 1_000_000,
+    "Yamanashi": 950_000,
+    "Nara": 880_000,
 }
 
 #: §3.2 population by prefecture, 2020 Census
 POPULATION_2020: dict[str, int] = {
-    "Hokkaido": 5_224_614, "Aomori": 1_237_984, "Iwate": 1_210_534, "Miyagi": 2_301_996,
-    "Akita": 959_502, "Yamagata": 1_068_027, "Fukushima": 1_833_152, "Ibaraki": 2_867_009,
-    "Tochigi": 1_933_146, "Gunma": 1_939_110, "Saitama": 7_344_765, "Chiba": 6_284_480,
-    "Tokyo": 14_047_594, "Kanagawa": 9_237_337, "Niigata": 2_201_272, "Toyama": 1_034_814,
-    "Ishikawa": 1_132_526, "Fukui": 766_863, "Yamanashi": 809_974, "Nagano": 2_048_011,
-    "Gifu": 1_978_742, "Shizuoka": 3_633_202, "Aichi": 7_542_415, "Mie": 1_770_254,
-    "Shiga": 1_413_610, "Kyoto": 2_578_087, "Osaka": 8_837_685, "Hyogo": 5_465_002,
-    "Nara": 1_324_473, "Wakayama": 922_584, "Tottori": 553_407, "Shimane": 671_126,
-    "Okayama": 1_888_432, "Hiroshima": 2_799_702, "Yamaguchi": 1_342_059, "Tokushima": 719_559,
-    "Kagawa": 950_244, "Ehime": 1_334_841, "Kochi": 691_527, "Fukuoka": 5_135_214,
-    "Saga": 811_442, "Nagasaki": 1_312_317, "Kumamoto": 1_738_301, "Oita": 1_123_852,
-    "Miyazaki": 1_069_576, "Kagoshima": 1_588_256, "Okinawa": 1_467_480,
+    "Hokkaido": 5_224_614,
+    "Aomori": 1_237_984,
+    "Iwate": 1_210_534,
+    "Miyagi": 2_301_996,
+    "Akita": 959_502,
+    "Yamagata": 1_068_027,
+    "Fukushima": 1_833_152,
+    "Ibaraki": 2_867_009,
+    "Tochigi": 1_933_146,
+    "Gunma": 1_939_110,
+    "Saitama": 7_344_765,
+    "Chiba": 6_284_480,
+    "Tokyo": 14_047_594,
+    "Kanagawa": 9_237_337,
+    "Niigata": 2_201_272,
+    "Toyama": 1_034_814,
+    "Ishikawa": 1_132_526,
+    "Fukui": 766_863,
+    "Yamanashi": 809_974,
+    "Nagano": 2_048_011,
+    "Gifu": 1_978_742,
+    "Shizuoka": 3_633_202,
+    "Aichi": 7_542_415,
+    "Mie": 1_770_254,
+    "Shiga": 1_413_610,
+    "Kyoto": 2_578_087,
+    "Osaka": 8_837_685,
+    "Hyogo": 5_465_002,
+    "Nara": 1_324_473,
+    "Wakayama": 922_584,
+    "Tottori": 553_407,
+    "Shimane": 671_126,
+    "Okayama": 1_888_432,
+    "Hiroshima": 2_799_702,
+    "Yamaguchi": 1_342_059,
+    "Tokushima": 719_559,
+    "Kagawa": 950_244,
+    "Ehime": 1_334_841,
+    "Kochi": 691_527,
+    "Fukuoka": 5_135_214,
+    "Saga": 811_442,
+    "Nagasaki": 1_312_317,
+    "Kumamoto": 1_738_301,
+    "Oita": 1_123_852,
+    "Miyazaki": 1_069_576,
+    "Kagoshima": 1_588_256,
+    "Okinawa": 1_467_480,
 }
 
 #: 2020 Census populations of the designated cities, rounded to thousands. Not in japan_facts:
 #: recalled values [U], used only to size each city's share of its prefecture's installations.
 CITY_POPULATION_2020: dict[str, int] = {
-    "Sapporo": 1_973_000, "Sendai": 1_097_000, "Saitama City": 1_324_000, "Chiba City": 975_000,
-    "Kawasaki": 1_538_000, "Yokohama": 3_777_000, "Sagamihara": 719_000, "Niigata City": 789_000,
-    "Shizuoka City": 693_000, "Hamamatsu": 791_000, "Nagoya": 2_332_000, "Kyoto City": 1_464_000,
-    "Osaka City": 2_752_000, "Sakai": 826_000, "Kobe": 1_525_000, "Okayama City": 725_000,
-    "Hiroshima City": 1_201_000, "Kitakyushu": 939_000, "Fukuoka City": 1_612_000,
+    "Sapporo": 1_973_000,
+    "Sendai": 1_097_000,
+    "Saitama City": 1_324_000,
+    "Chiba City": 975_000,
+    "Kawasaki": 1_538_000,
+    "Yokohama": 3_777_000,
+    "Sagamihara": 719_000,
+    "Niigata City": 789_000,
+    "Shizuoka City": 693_000,
+    "Hamamatsu": 791_000,
+    "Nagoya": 2_332_000,
+    "Kyoto City": 1_464_000,
+    "Osaka City": 2_752_000,
+    "Sakai": 826_000,
+    "Kobe": 1_525_000,
+    "Okayama City": 725_000,
+    "Hiroshima City": 1_201_000,
+    "Kitakyushu": 939_000,
+    "Fukuoka City": 1_612_000,
     "Kumamoto City": 739_000,
 }
 #: a designated city's share of its prefecture's buildings / factories = these multipliers x its
@@ -125,8 +209,16 @@ NATIONAL_CO2_RATE = (CRT_CO2_2024_MT / CRT_CO2_2013_MT) ** (1.0 / 11.0) - 1.0
 #: Plant-size quantiles (MW) for thermal power. Coal from the GPPD Japan list (§2.1) with two
 #: added upper points (p97, and p0) [E]; LNG and oil adapted from GPPD to include the smaller
 #: sites that a ~65 / ~35 site population holds [E].
-_COAL_MW = ((0.0, 40.0), (0.10, 73.0), (0.25, 133.0), (0.50, 300.0), (0.75, 1200.0), (0.90, 1800.0),
-            (0.97, 2600.0), (1.0, 4100.0))
+_COAL_MW = (
+    (0.0, 40.0),
+    (0.10, 73.0),
+    (0.25, 133.0),
+    (0.50, 300.0),
+    (0.75, 1200.0),
+    (0.90, 1800.0),
+    (0.97, 2600.0),
+    (1.0, 4100.0),
+)
 _LNG_MW = ((0.0, 100.0), (0.10, 150.0), (0.25, 400.0), (0.50, 1000.0), (0.75, 2000.0), (0.90, 3500.0), (1.0, 5040.0))
 _OIL_MW = ((0.0, 50.0), (0.10, 200.0), (0.25, 500.0), (0.50, 1000.0), (0.75, 1500.0), (0.90, 2500.0), (1.0, 4400.0))
 
@@ -135,30 +227,109 @@ _OIL_MW = ((0.0, 50.0), (0.10, 200.0), (0.25, 500.0), (0.50, 1000.0), (0.75, 150
 #: Nagoya 14.21, Kakogawa 13.79, Kashima 12.51) reduced ~15% to FY2024 levels, Kashima lower
 #: after its No. 3 furnace closed (§2.2); the smaller works are estimates [E].
 _STEEL_WORKS = (
-    (18.5, "Hiroshima"), (15.0, "Okayama"), (13.5, "Chiba"), (12.8, "Oita"), (12.1, "Aichi"),
-    (11.7, "Hyogo"), (8.0, "Ibaraki"), (6.5, "Chiba"), (5.5, "Wakayama"), (5.0, "Fukuoka"),
-    (3.0, "Hokkaido"), (2.0, "Kanagawa"), (1.5, "Hyogo"), (1.0, "Yamaguchi"),
+    (18.5, "Hiroshima"),
+    (15.0, "Okayama"),
+    (13.5, "Chiba"),
+    (12.8, "Oita"),
+    (12.1, "Aichi"),
+    (11.7, "Hyogo"),
+    (8.0, "Ibaraki"),
+    (6.5, "Chiba"),
+    (5.5, "Wakayama"),
+    (5.0, "Fukuoka"),
+    (3.0, "Hokkaido"),
+    (2.0, "Kanagawa"),
+    (1.5, "Hyogo"),
+    (1.0, "Yamaguchi"),
 )
 
 #: Plausible prefectures for site types whose locations are clustered (general knowledge of
 #: where such plants sit [U]; cement clusters from §2.3: Kyushu 6, Yamaguchi 4, Kanto 6).
 _CEMENT_PREFS = (
-    "Fukuoka", "Fukuoka", "Oita", "Oita", "Kumamoto", "Kagoshima", "Yamaguchi", "Yamaguchi",
-    "Yamaguchi", "Yamaguchi", "Saitama", "Saitama", "Tochigi", "Tochigi", "Gunma", "Ibaraki",
-    "Hokkaido", "Aomori", "Iwate", "Iwate", "Fukushima", "Niigata", "Mie", "Kochi", "Kochi",
-    "Tokushima", "Okayama", "Ehime", "Okinawa",
+    "Fukuoka",
+    "Fukuoka",
+    "Oita",
+    "Oita",
+    "Kumamoto",
+    "Kagoshima",
+    "Yamaguchi",
+    "Yamaguchi",
+    "Yamaguchi",
+    "Yamaguchi",
+    "Saitama",
+    "Saitama",
+    "Tochigi",
+    "Tochigi",
+    "Gunma",
+    "Ibaraki",
+    "Hokkaido",
+    "Aomori",
+    "Iwate",
+    "Iwate",
+    "Fukushima",
+    "Niigata",
+    "Mie",
+    "Kochi",
+    "Kochi",
+    "Tokushima",
+    "Okayama",
+    "Ehime",
+    "Okinawa",
 )
 _REFINERY_PREFS = (
-    "Chiba", "Chiba", "Chiba", "Chiba", "Kanagawa", "Kanagawa", "Kanagawa", "Aichi", "Mie",
-    "Mie", "Osaka", "Okayama", "Okayama", "Ehime", "Oita", "Hokkaido", "Ibaraki", "Miyagi",
-    "Yamaguchi", "Wakayama",
+    "Chiba",
+    "Chiba",
+    "Chiba",
+    "Chiba",
+    "Kanagawa",
+    "Kanagawa",
+    "Kanagawa",
+    "Aichi",
+    "Mie",
+    "Mie",
+    "Osaka",
+    "Okayama",
+    "Okayama",
+    "Ehime",
+    "Oita",
+    "Hokkaido",
+    "Ibaraki",
+    "Miyagi",
+    "Yamaguchi",
+    "Wakayama",
 )
 _COAL_PREFS = {
-    "Fukushima": 6, "Ibaraki": 5, "Aichi": 4, "Hokkaido": 5, "Kanagawa": 3, "Chiba": 3,
-    "Hiroshima": 3, "Yamaguchi": 4, "Shimane": 2, "Okayama": 3, "Hyogo": 3, "Kyoto": 1,
-    "Fukui": 1, "Ishikawa": 1, "Toyama": 2, "Ehime": 3, "Tokushima": 2, "Kochi": 1,
-    "Nagasaki": 3, "Fukuoka": 4, "Kumamoto": 1, "Miyagi": 3, "Akita": 2, "Okinawa": 2,
-    "Niigata": 2, "Oita": 2, "Osaka": 1, "Iwate": 1, "Aomori": 1, "Kagoshima": 1, "Mie": 1,
+    "Fukushima": 6,
+    "Ibaraki": 5,
+    "Aichi": 4,
+    "Hokkaido": 5,
+    "Kanagawa": 3,
+    "Chiba": 3,
+    "Hiroshima": 3,
+    "Yamaguchi": 4,
+    "Shimane": 2,
+    "Okayama": 3,
+    "Hyogo": 3,
+    "Kyoto": 1,
+    "Fukui": 1,
+    "Ishikawa": 1,
+    "Toyama": 2,
+    "Ehime": 3,
+    "Tokushima": 2,
+    "Kochi": 1,
+    "Nagasaki": 3,
+    "Fukuoka": 4,
+    "Kumamoto": 1,
+    "Miyagi": 3,
+    "Akita": 2,
+    "Okinawa": 2,
+    "Niigata": 2,
+    "Oita": 2,
+    "Osaka": 1,
+    "Iwate": 1,
+    "Aomori": 1,
+    "Kagoshima": 1,
+    "Mie": 1,
 }
 #: landlocked prefectures (no LNG / oil-fired sites)
 _LANDLOCKED = ("Tochigi", "Gunma", "Saitama", "Yamanashi", "Nagano", "Gifu", "Shiga", "Nara")
@@ -193,8 +364,13 @@ NATIONAL_SECTORS: tuple[_NationalSector, ...] = (
 #: smallest FY2024-level site size in the national tier, Mt (threshold 0.1 Mt plus a margin)
 NATIONAL_MIN_MT = 0.105
 #: sub-sectors of the "other large sites" (§1.2 SHK manufacturing split, §7) and their weights
-_OTHER_SUBSECTORS = (("paper", 0.35), ("glass_ceramics", 0.15), ("nonferrous", 0.15), ("automotive", 0.15),
-                     ("other_industry", 0.20))
+_OTHER_SUBSECTORS = (
+    ("paper", 0.35),
+    ("glass_ceramics", 0.15),
+    ("nonferrous", 0.15),
+    ("automotive", 0.15),
+    ("other_industry", 0.20),
+)
 
 # --------------------------------------------------------------------------------------------
 # Regional tier (§2.5-2.7, §3.4, §4, §6, §7)
@@ -214,12 +390,20 @@ SIZE_MEDIAN_T = {"building": 5_800.0, "factory": 7_500.0}
 ELEC_SHARE = {"building": (0.60, 0.85), "factory": (0.30, 0.60)}
 DHC_SHARE = {"Tokyo": 0.10, "other": 0.04}  # share of buildings supplied by DHC [E]
 TOP_SHARE, NEAR_TOP_SHARE = 0.03, 0.05  # of buildings [E]
-_BUILDING_SECTORS = {"Tokyo": (("office", 0.65), ("commercial", 0.20), ("public", 0.15)),
-                     "other": (("office", 0.35), ("commercial", 0.35), ("public", 0.30))}
+_BUILDING_SECTORS = {
+    "Tokyo": (("office", 0.65), ("commercial", 0.20), ("public", 0.15)),
+    "other": (("office", 0.35), ("commercial", 0.35), ("public", 0.30)),
+}
 _FACTORY_SECTORS = (
-    ("factory_food", 0.15), ("factory_chemicals", 0.14), ("factory_metals", 0.12),
-    ("factory_machinery", 0.12), ("factory_electronics", 0.12), ("factory_transport", 0.12),
-    ("factory_ceramics", 0.06), ("factory_paper", 0.05), ("factory_other", 0.12),
+    ("factory_food", 0.15),
+    ("factory_chemicals", 0.14),
+    ("factory_metals", 0.12),
+    ("factory_machinery", 0.12),
+    ("factory_electronics", 0.12),
+    ("factory_transport", 0.12),
+    ("factory_ceramics", 0.06),
+    ("factory_paper", 0.05),
+    ("factory_other", 0.12),
 )
 #: BAU trends per year [E]: buildings -1%; factories -0.8% (the Energy Conservation Act's 1%/yr
 #: intensity improvement, §2.7, net of slight output growth)
@@ -249,37 +433,53 @@ class _Tranche:
 MAC_FAMILIES: dict[str, tuple[_Tranche, ...]] = {
     # efficiency / biomass co-firing; coal->LNG dispatch switch centred on 4,370 (METI median);
     # ammonia co-firing; CCS on some plants (priced above the previous step)
-    "coal": (_Tranche((0.02, 0.05), (200, 2_000)),
-             _Tranche((0.20, 0.40), (3_000, 6_000), normal=(4_370, 500)),
-             _Tranche((0.15, 0.20), (15_000, 30_000)),
-             _Tranche((0.15, 0.25), (0, 0), keep=0.5, step_up=(2_000, 12_000))),
-    "lng": (_Tranche((0.02, 0.05), (200, 3_000)),
-            _Tranche((0.10, 0.20), (5_000, 15_000)),
-            _Tranche((0.05, 0.10), (30_000, 50_000))),
-    "oil": (_Tranche((0.02, 0.05), (200, 2_500)),
-            _Tranche((0.20, 0.40), (3_000, 8_000)),
-            _Tranche((0.10, 0.20), (15_000, 30_000))),
+    "coal": (
+        _Tranche((0.02, 0.05), (200, 2_000)),
+        _Tranche((0.20, 0.40), (3_000, 6_000), normal=(4_370, 500)),
+        _Tranche((0.15, 0.20), (15_000, 30_000)),
+        _Tranche((0.15, 0.25), (0, 0), keep=0.5, step_up=(2_000, 12_000)),
+    ),
+    "lng": (
+        _Tranche((0.02, 0.05), (200, 3_000)),
+        _Tranche((0.10, 0.20), (5_000, 15_000)),
+        _Tranche((0.05, 0.10), (30_000, 50_000)),
+    ),
+    "oil": (
+        _Tranche((0.02, 0.05), (200, 2_500)),
+        _Tranche((0.20, 0.40), (3_000, 8_000)),
+        _Tranche((0.10, 0.20), (15_000, 30_000)),
+    ),
     # efficiency; COURSE50-type measures; H2 injection / scrap-EAF shift; H2-DRI on some works
-    "steel": (_Tranche((0.03, 0.05), (500, 5_000)),
-              _Tranche((0.05, 0.10), (5_000, 15_000)),
-              _Tranche((0.10, 0.30), (15_000, 45_000)),
-              _Tranche((0.20, 0.30), (0, 0), keep=0.6, step_up=(5_000, 20_000))),
-    "cement": (_Tranche((0.03, 0.05), (200, 3_000)),
-               _Tranche((0.05, 0.10), (3_000, 10_000)),
-               _Tranche((0.20, 0.40), (15_000, 30_000))),
-    "process": (_Tranche((0.04, 0.06), (200, 3_000)),
-                _Tranche((0.08, 0.12), (3_000, 10_000)),
-                _Tranche((0.08, 0.12), (10_000, 25_000))),
+    "steel": (
+        _Tranche((0.03, 0.05), (500, 5_000)),
+        _Tranche((0.05, 0.10), (5_000, 15_000)),
+        _Tranche((0.10, 0.30), (15_000, 45_000)),
+        _Tranche((0.20, 0.30), (0, 0), keep=0.6, step_up=(5_000, 20_000)),
+    ),
+    "cement": (
+        _Tranche((0.03, 0.05), (200, 3_000)),
+        _Tranche((0.05, 0.10), (3_000, 10_000)),
+        _Tranche((0.20, 0.40), (15_000, 30_000)),
+    ),
+    "process": (
+        _Tranche((0.04, 0.06), (200, 3_000)),
+        _Tranche((0.08, 0.12), (3_000, 10_000)),
+        _Tranche((0.08, 0.12), (10_000, 25_000)),
+    ),
     # regional buildings: the 10-15% first tranche at -3,000..+1,000 split into two steps
-    "building": (_Tranche((0.03, 0.06), (-3_000, -1_000)),
-                 _Tranche((0.05, 0.07), (-1_000, 1_000)),
-                 _Tranche((0.08, 0.12), (1_000, 5_000)),
-                 _Tranche((0.08, 0.12), (5_000, 15_000)),
-                 _Tranche((0.15, 0.25), (0, 0), keep=0.5, step_up=(2_000, 12_000))),
-    "factory": (_Tranche((0.05, 0.07), (0, 2_000)),
-                _Tranche((0.08, 0.12), (2_000, 6_000)),
-                _Tranche((0.08, 0.12), (6_000, 20_000)),
-                _Tranche((0.15, 0.30), (30_000, 50_000), keep=0.6)),
+    "building": (
+        _Tranche((0.03, 0.06), (-3_000, -1_000)),
+        _Tranche((0.05, 0.07), (-1_000, 1_000)),
+        _Tranche((0.08, 0.12), (1_000, 5_000)),
+        _Tranche((0.08, 0.12), (5_000, 15_000)),
+        _Tranche((0.15, 0.25), (0, 0), keep=0.5, step_up=(2_000, 12_000)),
+    ),
+    "factory": (
+        _Tranche((0.05, 0.07), (0, 2_000)),
+        _Tranche((0.08, 0.12), (2_000, 6_000)),
+        _Tranche((0.08, 0.12), (6_000, 20_000)),
+        _Tranche((0.15, 0.30), (30_000, 50_000), keep=0.6),
+    ),
 }
 
 # --------------------------------------------------------------------------------------------
@@ -458,8 +658,20 @@ def _japan(seed: int, scale: float) -> dict[str, str]:
     offsets = _offsets(rng_off, scale)
     national = _national_path(scale)
 
-    ent = ent[["entity_id", "market", "name", "sector", "prefecture", "administrator", "category",
-               "top_level", "base_emissions_t", "electricity_share"]]
+    ent = ent[
+        [
+            "entity_id",
+            "market",
+            "name",
+            "sector",
+            "prefecture",
+            "administrator",
+            "category",
+            "top_level",
+            "base_emissions_t",
+            "electricity_share",
+        ]
+    ]
     files = {
         "entities.csv": _csv(ent),
         "bau.csv": _csv(bau),
@@ -470,7 +682,9 @@ def _japan(seed: int, scale: float) -> dict[str, str]:
     files["dataset.toml"] = _toml(
         name="japan",
         description=_japan_description(scale),
-        generator=f"nationcap generate --kind japan --seed {seed}" + (f" --scale {scale:g}" if scale != 1.0 else "") + " --out inputs/japan",
+        generator=f"nationcap generate --kind japan --seed {seed}"
+        + (f" --scale {scale:g}" if scale != 1.0 else "")
+        + " --out inputs/japan",
         seed=seed,
         national=national,
     )
@@ -500,17 +714,21 @@ def _national_entities(rng: np.random.Generator, scale: float) -> pd.DataFrame:
     for sec in NATIONAL_SECTORS:
         n = _scaled(sec.count, scale)
         sizes, prefs, subsector = _national_sector_sizes(rng, sec, n, shk)
-        frames.append(pd.DataFrame({
-            "market": "national",
-            "sector": subsector,
-            "prefecture": prefs,
-            "_label": sec.label,
-            "_centre": sizes * 1e6,
-            "_trend": sec.trend,
-            "_group": "power" if sec.key.startswith("power") else "industry",
-            "_mac": sec.mac,
-            "_order": sec.key,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "market": "national",
+                    "sector": subsector,
+                    "prefecture": prefs,
+                    "_label": sec.label,
+                    "_centre": sizes * 1e6,
+                    "_trend": sec.trend,
+                    "_group": "power" if sec.key.startswith("power") else "industry",
+                    "_mac": sec.mac,
+                    "_order": sec.key,
+                }
+            )
+        )
     df = pd.concat(frames, ignore_index=True)
     # ids: sector order, largest first within a sector
     df["_sec_rank"] = df["_order"].map({s.key: i for i, s in enumerate(NATIONAL_SECTORS)})
@@ -643,19 +861,21 @@ def _regional_entities(rng: np.random.Generator, scale: float) -> pd.DataFrame:
     level = np.where(v < TOP_SHARE, "top", np.where(v < TOP_SHARE + NEAR_TOP_SHARE, "near_top", "none"))
     top = np.where(is_fac, "none", level).astype(object)
 
-    df = pd.DataFrame({
-        "market": "regional",
-        "sector": sector,
-        "prefecture": pref,
-        "administrator": admin,
-        "category": category,
-        "top_level": top,
-        "electricity_share": elec,
-        "_centre": size,
-        "_trend": np.where(is_fac, REGIONAL_TREND["factory"], REGIONAL_TREND["building"]),
-        "_group": np.where(is_fac, "factory", "building"),
-        "_mac": np.where(is_fac, "factory", "building"),
-    })
+    df = pd.DataFrame(
+        {
+            "market": "regional",
+            "sector": sector,
+            "prefecture": pref,
+            "administrator": admin,
+            "category": category,
+            "top_level": top,
+            "electricity_share": elec,
+            "_centre": size,
+            "_trend": np.where(is_fac, REGIONAL_TREND["factory"], REGIONAL_TREND["building"]),
+            "_group": np.where(is_fac, "factory", "building"),
+            "_mac": np.where(is_fac, "factory", "building"),
+        }
+    )
     df["entity_id"] = [f"R{i + 1:05d}" for i in range(n)]
     label = df["sector"].str.replace("factory_", "factory ", regex=False)
     k = df.groupby(["administrator", "sector"], sort=False).cumcount() + 1
@@ -688,16 +908,20 @@ def _time_series(rng: np.random.Generator, ent: pd.DataFrame):
     bau = np.round(bau).astype(np.int64)
 
     ids = ent["entity_id"].to_numpy()
-    history = pd.DataFrame({
-        "entity_id": np.repeat(ids, hy.size),
-        "fiscal_year": np.tile(hy, n),
-        "emissions_t": hist.ravel(),
-    })
-    bau_df = pd.DataFrame({
-        "entity_id": np.repeat(ids, my.size),
-        "year": np.tile(my, n),
-        "bau_emissions_t": bau.ravel(),
-    })
+    history = pd.DataFrame(
+        {
+            "entity_id": np.repeat(ids, hy.size),
+            "fiscal_year": np.tile(hy, n),
+            "emissions_t": hist.ravel(),
+        }
+    )
+    bau_df = pd.DataFrame(
+        {
+            "entity_id": np.repeat(ids, my.size),
+            "year": np.tile(my, n),
+            "bau_emissions_t": bau.ravel(),
+        }
+    )
     return history, bau_df, base
 
 
@@ -731,12 +955,16 @@ def _mac_table(rng: np.random.Generator, ent: pd.DataFrame) -> pd.DataFrame:
             costs[:, j] = np.maximum(costs[:, j], costs[:, j - 1] + 50)
         rows, cols = np.nonzero(keep)  # row-major: entity, then tranche
         step = keep.cumsum(axis=1)[rows, cols]
-        frames.append(pd.DataFrame({
-            "entity_id": ids[sel][rows],
-            "step": step.astype(np.int64),
-            "abatement_share": shares[rows, cols],
-            "cost_jpy_per_t": costs[rows, cols].astype(np.int64),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "entity_id": ids[sel][rows],
+                    "step": step.astype(np.int64),
+                    "abatement_share": shares[rows, cols],
+                    "cost_jpy_per_t": costs[rows, cols].astype(np.int64),
+                }
+            )
+        )
     mac = pd.concat(frames, ignore_index=True)
     return mac.sort_values(["entity_id", "step"], kind="stable").reset_index(drop=True)
 
@@ -777,43 +1005,90 @@ _UNITS = (
 )
 
 _JAPAN_SOURCES = (
-    ("crt2026", "Japan UNFCCC inventory (CRT), tidy extraction, submission 2026 (japan_facts §1.1)",
-     "https://github.com/lambwf/Tidy-GHG-Inventories"),
-    ("gppd", "WRI Global Power Plant Database v1.3, Japan plant list (japan_facts §2.1)",
-     "https://github.com/wri/global-power-plant-database"),
-    ("kiko-top", "Kiko Network, top emitting sites FY2017 (japan_facts §2.5)",
-     "https://kikonet.org/kiko-blog/4492"),
-    ("kiko-conc", "Kiko Network, concentration of emissions FY2016-17 (japan_facts §2.5)",
-     "https://kikonet.org/content/19933"),
-    ("jca", "Japan Cement Association, plant count and capacity (japan_facts §2.3)",
-     "http://www.jcassoc.or.jp/cement/2eng/ea.html"),
-    ("eia-japan", "US EIA Japan country analysis, refineries (japan_facts §2.4)",
-     "https://www.eia.gov/international/content/analysis/countries_long/Japan/"),
-    ("shk-2021", "SHK reporting results FY2021: 14,915 specified establishments (japan_facts §2.6)",
-     "https://www.kankyo-business.jp/news/b200ca6d-28d1-4003-bb13-6564d60c639e"),
-    ("shk-pref", "SHK specified-establishment emissions by prefecture FY2017 (japan_facts §3.1)",
-     "https://energy-shift.com/news/b6560466-0cea-4e95-9be7-10bbdd99460c?page=2"),
-    ("census2020", "Statistics Bureau of Japan, 2020 Population Census (japan_facts §3.2)",
-     "https://www.e-stat.go.jp/"),
-    ("tmg-ct", "Tokyo Metropolitan Government cap-and-trade results (japan_facts §4)",
-     "https://www.metro.tokyo.lg.jp/english/topics/2016/161116.html"),
-    ("saitama-ets", "ICAP factsheet, Saitama target-setting ETS (japan_facts §3.4)",
-     "https://docslib.org/doc/6900344/japan-saitama-target-setting-emissions-trading-system"),
-    ("gx-ets", "METI GX-ETS price band and coal-to-LNG switching cost, summary (japan_facts §5.1-5.2)",
-     "https://shulman-advisory.com/?p=5614"),
-    ("jpx-jcredit", "JPX carbon credit market, J-Credit prices 11 Oct 2023 (japan_facts §5.1)",
-     "https://www.marketscreener.com/quote/stock/JAPAN-EXCHANGE-GROUP-INC-12249999/news/Japan-Exchange-Oct-11-2023JPXTSEInformation-Trading-Volume-of-Carbon-Credit-Market-on-the-Market-45036625/"),
-    ("arimura-abe", "Arimura & Abe (2019), Tokyo ETS implied permit price (japan_facts §4, §5.1)",
-     "https://docslib.org/doc/6990148/"),
-    ("eccj-offsets", "ECCJ policy news: GX-ETS offset limit of 10% (japan_facts §5.2)",
-     "https://www.asiaeec-col.eccj.or.jp/policynews-202508-2"),
-    ("coe-conv", "Energy Conservation Act conversion factors, 1,500 kL COE threshold (japan_facts §6)",
-     "https://www.komonevalley.com/demand/3379"),
+    (
+        "crt2026",
+        "Japan UNFCCC inventory (CRT), tidy extraction, submission 2026 (japan_facts §1.1)",
+        "https://github.com/lambwf/Tidy-GHG-Inventories",
+    ),
+    (
+        "gppd",
+        "WRI Global Power Plant Database v1.3, Japan plant list (japan_facts §2.1)",
+        "https://github.com/wri/global-power-plant-database",
+    ),
+    ("kiko-top", "Kiko Network, top emitting sites FY2017 (japan_facts §2.5)", "https://kikonet.org/kiko-blog/4492"),
+    (
+        "kiko-conc",
+        "Kiko Network, concentration of emissions FY2016-17 (japan_facts §2.5)",
+        "https://kikonet.org/content/19933",
+    ),
+    (
+        "jca",
+        "Japan Cement Association, plant count and capacity (japan_facts §2.3)",
+        "http://www.jcassoc.or.jp/cement/2eng/ea.html",
+    ),
+    (
+        "eia-japan",
+        "US EIA Japan country analysis, refineries (japan_facts §2.4)",
+        "https://www.eia.gov/international/content/analysis/countries_long/Japan/",
+    ),
+    (
+        "shk-2021",
+        "SHK reporting results FY2021: 14,915 specified establishments (japan_facts §2.6)",
+        "https://www.kankyo-business.jp/news/b200ca6d-28d1-4003-bb13-6564d60c639e",
+    ),
+    (
+        "shk-pref",
+        "SHK specified-establishment emissions by prefecture FY2017 (japan_facts §3.1)",
+        "https://energy-shift.com/news/b6560466-0cea-4e95-9be7-10bbdd99460c?page=2",
+    ),
+    (
+        "census2020",
+        "Statistics Bureau of Japan, 2020 Population Census (japan_facts §3.2)",
+        "https://www.e-stat.go.jp/",
+    ),
+    (
+        "tmg-ct",
+        "Tokyo Metropolitan Government cap-and-trade results (japan_facts §4)",
+        "https://www.metro.tokyo.lg.jp/english/topics/2016/161116.html",
+    ),
+    (
+        "saitama-ets",
+        "ICAP factsheet, Saitama target-setting ETS (japan_facts §3.4)",
+        "https://docslib.org/doc/6900344/japan-saitama-target-setting-emissions-trading-system",
+    ),
+    (
+        "gx-ets",
+        "METI GX-ETS price band and coal-to-LNG switching cost, summary (japan_facts §5.1-5.2)",
+        "https://shulman-advisory.com/?p=5614",
+    ),
+    (
+        "jpx-jcredit",
+        "JPX carbon credit market, J-Credit prices 11 Oct 2023 (japan_facts §5.1)",
+        "https://www.marketscreener.com/quote/stock/JAPAN-EXCHANGE-GROUP-INC-12249999/news/Japan-Exchange-Oct-11-2023JPXTSEInformation-Trading-Volume-of-Carbon-Credit-Market-on-the-Market-45036625/",
+    ),
+    (
+        "arimura-abe",
+        "Arimura & Abe (2019), Tokyo ETS implied permit price (japan_facts §4, §5.1)",
+        "https://docslib.org/doc/6990148/",
+    ),
+    (
+        "eccj-offsets",
+        "ECCJ policy news: GX-ETS offset limit of 10% (japan_facts §5.2)",
+        "https://www.asiaeec-col.eccj.or.jp/policynews-202508-2",
+    ),
+    (
+        "coe-conv",
+        "Energy Conservation Act conversion factors, 1,500 kL COE threshold (japan_facts §6)",
+        "https://www.komonevalley.com/demand/3379",
+    ),
 )
 
 _TINY_SOURCES = (
-    ("illustrative", "Hand-set round numbers for tests and tutorials; orders of magnitude follow the japan dataset",
-     "inputs/japan/README.md"),
+    (
+        "illustrative",
+        "Hand-set round numbers for tests and tutorials; orders of magnitude follow the japan dataset",
+        "inputs/japan/README.md",
+    ),
 )
 
 
@@ -821,7 +1096,9 @@ def _toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _toml(name: str, description: str, generator: str, seed: int, national: dict[int, float], sources=_JAPAN_SOURCES) -> str:
+def _toml(
+    name: str, description: str, generator: str, seed: int, national: dict[int, float], sources=_JAPAN_SOURCES
+) -> str:
     lines = [
         f"name = {_toml_str(name)}",
         f"description = {_toml_str(description)}",
@@ -832,7 +1109,13 @@ def _toml(name: str, description: str, generator: str, seed: int, national: dict
     ]
     lines += [f"{k} = {_toml_str(v)}" for k, v in _UNITS]
     for sid, citation, url in sources:
-        lines += ["", "[[sources]]", f"id = {_toml_str(sid)}", f"citation = {_toml_str(citation)}", f"url = {_toml_str(url)}"]
+        lines += [
+            "",
+            "[[sources]]",
+            f"id = {_toml_str(sid)}",
+            f"citation = {_toml_str(citation)}",
+            f"url = {_toml_str(url)}",
+        ]
     lines += ["", "[national_co2_t]"]
     lines += [f"{y} = {_fmt_t(v)}" for y, v in sorted(national.items())]
     return "\n".join(lines) + "\n"
@@ -845,22 +1128,118 @@ def _toml(name: str, description: str, generator: str, seed: int, national: dict
 #: (id, market, name, sector, prefecture, administrator, category, top_level, FY2024 level t,
 #:  annual change t, electricity_share, MAC steps [(share, cost)])
 _TINY_ENTITIES = (
-    ("N0001", "national", "Coal power station (tiny)", "power_coal", "Aichi", "national", "general", "none",
-     2_000_000, -40_000, 0.0, ((0.03, 1_500), (0.30, 4_400), (0.20, 20_000))),
-    ("N0002", "national", "Integrated steel works (tiny)", "steel", "Chiba", "national", "general", "none",
-     1_500_000, -15_000, 0.0, ((0.04, 2_500), (0.08, 9_000), (0.20, 30_000))),
-    ("N0003", "national", "Cement plant (tiny)", "cement", "Yamaguchi", "national", "general", "none",
-     500_000, -5_000, 0.0, ((0.04, 1_500), (0.08, 6_000), (0.30, 20_000))),
-    ("R00001", "regional", "Tokyo office (tiny)", "office", "Tokyo", "Tokyo", "general", "top",
-     20_000, -200, 0.8, ((0.05, -2_000), (0.10, 3_000), (0.10, 10_000))),
-    ("R00002", "regional", "Tokyo commercial, DHC-supplied (tiny)", "commercial", "Tokyo", "Tokyo", "dhc", "none",
-     15_000, -150, 0.7, ((0.10, -1_000), (0.10, 4_000), (0.10, 12_000))),
-    ("R00003", "regional", "Saitama factory (tiny)", "factory_chemicals", "Saitama", "Saitama", "general", "none",
-     30_000, -300, 0.5, ((0.06, 1_000), (0.10, 4_000), (0.10, 12_000))),
-    ("R00004", "regional", "Osaka City office (tiny)", "office", "Osaka", "Osaka City", "general", "none",
-     10_000, -100, 0.75, ((0.05, -2_000), (0.10, 3_000), (0.10, 10_000))),
-    ("R00005", "regional", "Osaka factory (tiny)", "factory_metals", "Osaka", "Osaka", "general", "none",
-     25_000, -250, 0.4, ((0.06, 1_000), (0.10, 4_000), (0.10, 12_000))),
+    (
+        "N0001",
+        "national",
+        "Coal power station (tiny)",
+        "power_coal",
+        "Aichi",
+        "national",
+        "general",
+        "none",
+        2_000_000,
+        -40_000,
+        0.0,
+        ((0.03, 1_500), (0.30, 4_400), (0.20, 20_000)),
+    ),
+    (
+        "N0002",
+        "national",
+        "Integrated steel works (tiny)",
+        "steel",
+        "Chiba",
+        "national",
+        "general",
+        "none",
+        1_500_000,
+        -15_000,
+        0.0,
+        ((0.04, 2_500), (0.08, 9_000), (0.20, 30_000)),
+    ),
+    (
+        "N0003",
+        "national",
+        "Cement plant (tiny)",
+        "cement",
+        "Yamaguchi",
+        "national",
+        "general",
+        "none",
+        500_000,
+        -5_000,
+        0.0,
+        ((0.04, 1_500), (0.08, 6_000), (0.30, 20_000)),
+    ),
+    (
+        "R00001",
+        "regional",
+        "Tokyo office (tiny)",
+        "office",
+        "Tokyo",
+        "Tokyo",
+        "general",
+        "top",
+        20_000,
+        -200,
+        0.8,
+        ((0.05, -2_000), (0.10, 3_000), (0.10, 10_000)),
+    ),
+    (
+        "R00002",
+        "regional",
+        "Tokyo commercial, DHC-supplied (tiny)",
+        "commercial",
+        "Tokyo",
+        "Tokyo",
+        "dhc",
+        "none",
+        15_000,
+        -150,
+        0.7,
+        ((0.10, -1_000), (0.10, 4_000), (0.10, 12_000)),
+    ),
+    (
+        "R00003",
+        "regional",
+        "Saitama factory (tiny)",
+        "factory_chemicals",
+        "Saitama",
+        "Saitama",
+        "general",
+        "none",
+        30_000,
+        -300,
+        0.5,
+        ((0.06, 1_000), (0.10, 4_000), (0.10, 12_000)),
+    ),
+    (
+        "R00004",
+        "regional",
+        "Osaka City office (tiny)",
+        "office",
+        "Osaka",
+        "Osaka City",
+        "general",
+        "none",
+        10_000,
+        -100,
+        0.75,
+        ((0.05, -2_000), (0.10, 3_000), (0.10, 10_000)),
+    ),
+    (
+        "R00005",
+        "regional",
+        "Osaka factory (tiny)",
+        "factory_metals",
+        "Osaka",
+        "Osaka",
+        "general",
+        "none",
+        25_000,
+        -250,
+        0.4,
+        ((0.06, 1_000), (0.10, 4_000), (0.10, 12_000)),
+    ),
 )
 
 _TINY_OFFSETS = (
@@ -875,7 +1254,7 @@ _TINY_OFFSETS = (
 
 def _tiny(seed: int) -> dict[str, str]:
     ent_rows, bau_rows, hist_rows, mac_rows = [], [], [], []
-    for (eid, market, name, sector, pref, admin, cat, top, level, slope, elec, steps) in _TINY_ENTITIES:
+    for eid, market, name, sector, pref, admin, cat, top, level, slope, elec, steps in _TINY_ENTITIES:
         ent_rows.append((eid, market, name, sector, pref, admin, cat, top, float(level), elec))
         for y in HISTORY_YEARS:
             hist_rows.append((eid, y, level + slope * (y - _CENTRE_YEAR)))
@@ -883,8 +1262,21 @@ def _tiny(seed: int) -> dict[str, str]:
             bau_rows.append((eid, y, level + slope * (y - _CENTRE_YEAR)))
         for k, (share, cost) in enumerate(steps, start=1):
             mac_rows.append((eid, k, share, cost))
-    ent = pd.DataFrame(ent_rows, columns=["entity_id", "market", "name", "sector", "prefecture", "administrator",
-                                          "category", "top_level", "base_emissions_t", "electricity_share"])
+    ent = pd.DataFrame(
+        ent_rows,
+        columns=[
+            "entity_id",
+            "market",
+            "name",
+            "sector",
+            "prefecture",
+            "administrator",
+            "category",
+            "top_level",
+            "base_emissions_t",
+            "electricity_share",
+        ],
+    )
     bau = pd.DataFrame(bau_rows, columns=["entity_id", "year", "bau_emissions_t"])
     hist = pd.DataFrame(hist_rows, columns=["entity_id", "fiscal_year", "emissions_t"])
     mac = pd.DataFrame(mac_rows, columns=["entity_id", "step", "abatement_share", "cost_jpy_per_t"])
@@ -892,8 +1284,10 @@ def _tiny(seed: int) -> dict[str, str]:
         [(t, m, y, float(q), p) for (t, m, q, p) in _TINY_OFFSETS for y in MODEL_YEARS],
         columns=["offset_type", "market", "year", "quantity_t", "cost_jpy_per_t"],
     )
-    off = off.assign(_m=off["market"].map({"national": 0, "regional": 1}),
-                     _t=off["offset_type"].map({"small_mid": 0, "renewable": 1, "outside": 2}))
+    off = off.assign(
+        _m=off["market"].map({"national": 0, "regional": 1}),
+        _t=off["offset_type"].map({"small_mid": 0, "renewable": 1, "outside": 2}),
+    )
     off = off.sort_values(["_m", "year", "_t", "cost_jpy_per_t"], kind="stable").drop(columns=["_m", "_t"])
     national = {y: 910_000_000.0 - 20_000_000.0 * (y - 2026) for y in MODEL_YEARS}
     files = {
@@ -904,9 +1298,11 @@ def _tiny(seed: int) -> dict[str, str]:
         "history.csv": _csv(hist),
         "dataset.toml": _toml(
             name="tiny",
-            description=("Eight hand-set entities with round numbers (3 national, 5 regional) for tests "
-                         "and tutorials; straight-line trends, base = FY2024 level = mean of FY2023-2025. "
-                         "The seed is recorded but does not change this dataset."),
+            description=(
+                "Eight hand-set entities with round numbers (3 national, 5 regional) for tests "
+                "and tutorials; straight-line trends, base = FY2024 level = mean of FY2023-2025. "
+                "The seed is recorded but does not change this dataset."
+            ),
             generator=f"nationcap generate --kind tiny --seed {seed} --out inputs/tiny",
             seed=seed,
             national=national,

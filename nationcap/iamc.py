@@ -64,27 +64,49 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
     ent_mkt = res["entity_market"].values.astype(str)
     ent_pref = res["entity_prefecture"].values.astype(str)
     present = xr.DataArray(
-        [[bool(np.any((ent_mkt == m) & (ent_pref == p))) for p in res["prefecture"].values] for m in res["market"].values],
-        dims=("market", "prefecture"), coords={"market": res["market"], "prefecture": res["prefecture"]})
+        [
+            [bool(np.any((ent_mkt == m) & (ent_pref == p))) for p in res["prefecture"].values]
+            for m in res["market"].values
+        ],
+        dims=("market", "prefecture"),
+        coords={"market": res["market"], "prefecture": res["prefecture"]},
+    )
     by_market = res["entity_market"].rename("market")
     # BAU by prefecture = emissions + abatement (emissions are BAU minus abatement)
-    flows = [("Emissions|CO2", 1e-6, "Mt CO2/yr", res["emissions_by_prefecture"], res["emissions"]),
-             ("Baseline Emissions|CO2", 1e-6, "Mt CO2/yr",
-              res["emissions_by_prefecture"] + res["abatement_by_prefecture"], res["bau_emissions"]),
-             ("Abatement|CO2", 1e-6, "Mt CO2/yr", res["abatement_by_prefecture"], res["abatement"]),
-             ("Abatement Cost", 1e-9, "billion JPY/yr", res["abatement_cost_by_prefecture"], res["abatement_cost"])]
+    flows = [
+        ("Emissions|CO2", 1e-6, "Mt CO2/yr", res["emissions_by_prefecture"], res["emissions"]),
+        (
+            "Baseline Emissions|CO2",
+            1e-6,
+            "Mt CO2/yr",
+            res["emissions_by_prefecture"] + res["abatement_by_prefecture"],
+            res["bau_emissions"],
+        ),
+        ("Abatement|CO2", 1e-6, "Mt CO2/yr", res["abatement_by_prefecture"], res["abatement"]),
+        ("Abatement Cost", 1e-9, "billion JPY/yr", res["abatement_cost_by_prefecture"], res["abatement_cost"]),
+    ]
     for name, scale, unit, by_pref, per_entity in flows:
         parts.append(_rows((by_pref * scale).where(present), name, unit).dropna(subset=["value"]))
-        total = (per_entity * scale).groupby(by_market).sum("entity").reindex(market=res["market"].values, fill_value=0.0)
+        total = (
+            (per_entity * scale).groupby(by_market).sum("entity").reindex(market=res["market"].values, fill_value=0.0)
+        )
         parts.append(_rows(total, name, unit, "Japan"))
 
     # period quantities: the cap as an annual average, the bank in the period's last year
     ypp = _year_period(res)
     years = res["year"].values
     period_of = xr.DataArray([ypp[int(y)] for y in years], dims="year", coords={"year": years})
-    n_years = xr.DataArray([sum(1 for v in ypp.values() if v == ypp[int(y)]) for y in years], dims="year", coords={"year": years})
-    last = xr.DataArray([int(y) == max(k for k, v in ypp.items() if v == ypp[int(y)]) for y in years], dims="year", coords={"year": years})
-    parts.append(_rows(res["cap"].sel(period=period_of).drop_vars("period") * 1e-6 / n_years, "Cap|CO2", "Mt CO2/yr", "Japan"))
+    n_years = xr.DataArray(
+        [sum(1 for v in ypp.values() if v == ypp[int(y)]) for y in years], dims="year", coords={"year": years}
+    )
+    last = xr.DataArray(
+        [int(y) == max(k for k, v in ypp.items() if v == ypp[int(y)]) for y in years],
+        dims="year",
+        coords={"year": years},
+    )
+    parts.append(
+        _rows(res["cap"].sel(period=period_of).drop_vars("period") * 1e-6 / n_years, "Cap|CO2", "Mt CO2/yr", "Japan")
+    )
     bank = (res["bank"].sel(period=period_of).drop_vars("period") * 1e-6).where(last)
     parts.append(_rows(bank, "Bank|CO2", "Mt CO2", "Japan").dropna(subset=["value"]))
 

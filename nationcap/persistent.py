@@ -87,14 +87,23 @@ class PersistentModel:
         self.first = solve(self.model, self.md, log_file=log_file, opt=self.opt)
         self.solves = 1
         au = self.opt.config.auto_updates
-        for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                     "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-                     "update_vars", "update_named_expressions", "update_objective"):
+        for flag in (
+            "check_for_new_or_removed_constraints",
+            "check_for_new_or_removed_vars",
+            "check_for_new_or_removed_params",
+            "check_for_new_objective",
+            "update_constraints",
+            "update_vars",
+            "update_named_expressions",
+            "update_objective",
+        ):
             setattr(au, flag, False)
         au.update_parameters = True
 
     def accepts(self, scn: Scenario) -> bool:
-        return eligible(scn) is None and structure_key(scn) == self.key and scn.inputs_path == self.md.scenario.inputs_path
+        return (
+            eligible(scn) is None and structure_key(scn) == self.key and scn.inputs_path == self.md.scenario.inputs_path
+        )
 
     def result(self, scn: Scenario | None = None, log_file: str | None = None) -> xr.Dataset:
         """Results of ``scn`` (default: the scenario the model was built for)."""

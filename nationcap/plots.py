@@ -91,12 +91,23 @@ def model_data_for(one: xr.Dataset):
     mc = None
     if one.attrs.get("batch") == "montecarlo" and "member" in one.attrs:
         mc = json.loads(one.attrs["montecarlo"])
-    job = Job("plot", "plot", cfg, str(Path(inputs or ".") / "scenario.toml"), mc,
-              int(one.attrs.get("montecarlo_seed", 0)) if mc else None, int(one.attrs["member"]) if mc else None)
+    job = Job(
+        "plot",
+        "plot",
+        cfg,
+        str(Path(inputs or ".") / "scenario.toml"),
+        mc,
+        int(one.attrs.get("montecarlo_seed", 0)) if mc else None,
+        int(one.attrs["member"]) if mc else None,
+    )
     try:
         scn, ds, _ = dataset_for(job)
     except InputError as exc:
-        raise InputError(exc.problems + [Problem("results", "", "", "the MAC plot re-reads the run's dataset (inputs_resolved in its config)")], "MAC plot") from None
+        raise InputError(
+            exc.problems
+            + [Problem("results", "", "", "the MAC plot re-reads the run's dataset (inputs_resolved in its config)")],
+            "MAC plot",
+        ) from None
     return prepare(scn, ds)
 
 
@@ -181,14 +192,32 @@ def plot_prices(res: xr.Dataset, **_) -> Figure:
         price = res["price"].sel(market=m)
         if dim == DRAW_DIM:
             for i in np.flatnonzero(ok):
-                ax.plot(years, price.isel({dim: i}), color="#3182bd", alpha=max(0.04, min(0.5, 8 / max(ok.sum(), 1))), linewidth=0.8)
-            ax.plot(years, price.isel({dim: np.flatnonzero(ok)}).median(dim), color="black", linewidth=2, label="median of draws")
+                ax.plot(
+                    years,
+                    price.isel({dim: i}),
+                    color="#3182bd",
+                    alpha=max(0.04, min(0.5, 8 / max(ok.sum(), 1))),
+                    linewidth=0.8,
+                )
+            ax.plot(
+                years,
+                price.isel({dim: np.flatnonzero(ok)}).median(dim),
+                color="black",
+                linewidth=2,
+                label="median of draws",
+            )
             ax.plot([], [], color="#3182bd", alpha=0.6, label=f"each draw ({int(ok.sum())})")
         else:
             cmap = _colors(len(coords))
             for i in np.flatnonzero(ok):
-                ax.plot(years, price.isel({dim: i}), marker="o", markersize=3, color=cmap[i],
-                        label=f"{coords[i]}: {_short_values(res, i)}")
+                ax.plot(
+                    years,
+                    price.isel({dim: i}),
+                    marker="o",
+                    markersize=3,
+                    color=cmap[i],
+                    label=f"{coords[i]}: {_short_values(res, i)}",
+                )
         ax.set_title(_program(m))
         ax.set_xlabel("fiscal year")
         ax.set_ylabel(ylabel)
@@ -214,13 +243,15 @@ def _legend(ax, max_entries: int = 12, below: bool = False) -> None:
         step = int(np.ceil(len(handles) / max_entries))
         handles, labels = handles[::step], labels[::step]
     if handles and below:
-        ax.figure.legend(handles, labels, fontsize=8, loc="outside lower center", ncol=min(4, len(handles)), frameon=False)
+        ax.figure.legend(
+            handles, labels, fontsize=8, loc="outside lower center", ncol=min(4, len(handles)), frameon=False
+        )
     elif handles:
         ax.legend(handles, labels, fontsize=7, loc="best")
 
 
 def _short_values(res: xr.Dataset, i: int) -> str:
-    """"P2.general=0.15, ..." for sweep member ``i`` (last two parts of each dotted key)."""
+    """ "P2.general=0.15, ..." for sweep member ``i`` (last two parts of each dotted key)."""
     params = json.loads(res.attrs.get("sweep_params", "[]"))
     return ", ".join(f"{'.'.join(k.split('.')[-2:])}={res[k].values[i].item()}" for k in params)
 
@@ -238,7 +269,9 @@ def plot_emissions(res: xr.Dataset, member: str | None = None, **_) -> Figure:
         em = one["emissions"].values[sel].sum(axis=0) / 1e6
         bau = one["bau_emissions"].values[sel].sum(axis=0) / 1e6
         n_years = {p["name"]: p["last_year"] - p["first_year"] + 1 for p in _periods(one)}
-        cap = np.array([float(one["cap"].sel(market=m, period=ypp[int(y)])) / n_years[ypp[int(y)]] for y in years]) / 1e6
+        cap = (
+            np.array([float(one["cap"].sel(market=m, period=ypp[int(y)])) / n_years[ypp[int(y)]] for y in years]) / 1e6
+        )
         ax.plot(years, bau, color="0.5", linestyle="--", label="BAU emissions")
         ax.plot(years, em, color="#1f77b4", marker="o", markersize=4, label="emissions")
         ax.step(years, cap, where="mid", color="#d62728", linewidth=1.8, label="cap (period cap / years)")
@@ -278,8 +311,10 @@ def plot_sector(res: xr.Dataset, member: str | None = None, **_) -> Figure:
     years = one["year"].values
     fig = Figure(figsize=(5.8 * len(markets), 9.0), layout="constrained")
     axes = _market_axes(fig, len(markets), rows=2)
-    rows = [("abatement_by_sector", 1e-6, "abatement (Mt CO2/yr)", "abatement"),
-            ("abatement_cost_by_sector", 1e-9, "abatement cost (billion JPY/yr, each year's money)", "abatement cost")]
+    rows = [
+        ("abatement_by_sector", 1e-6, "abatement (Mt CO2/yr)", "abatement"),
+        ("abatement_cost_by_sector", 1e-9, "abatement cost (billion JPY/yr, each year's money)", "abatement cost"),
+    ]
     for c, m in enumerate(markets):
         data = [one[var].sel(market=m) * scale for var, scale, _, _ in rows]
         # one sector order and colour per market (ranked by abatement) for both panels
@@ -292,7 +327,9 @@ def plot_sector(res: xr.Dataset, member: str | None = None, **_) -> Figure:
             ax = axes[r][c]
             series = [(s.replace("_", " "), da.sel(sector=s).values, colors[s]) for s in top]
             if rest:
-                series.append((f"other ({len(rest)} sectors)", da.sel(sector=rest).sum("sector").values, colors["other"]))
+                series.append(
+                    (f"other ({len(rest)} sectors)", da.sel(sector=rest).sum("sector").values, colors["other"])
+                )
             pos = np.zeros(len(years))
             neg = np.zeros(len(years))
             for name, vals, color in series:
@@ -329,9 +366,13 @@ def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | No
     ypp = _period_of_year(one)
     periods = [p["name"] for p in _periods(one)]
     spans = {p["name"]: f"{p['name']} (FY{p['first_year']}–{p['last_year']})" for p in _periods(one)}
-    present = sorted(set(one["entity_prefecture"].values[one["entity_market"].values.astype(str) == market].astype(str)))
-    specs = [("abatement_by_prefecture", 1e-6, "abatement (Mt CO2, sum over the period's years)"),
-             ("abatement_cost_by_prefecture", 1e-9, "abatement cost (billion JPY, sum over the period's years)")]
+    present = sorted(
+        set(one["entity_prefecture"].values[one["entity_market"].values.astype(str) == market].astype(str))
+    )
+    specs = [
+        ("abatement_by_prefecture", 1e-6, "abatement (Mt CO2, sum over the period's years)"),
+        ("abatement_cost_by_prefecture", 1e-9, "abatement cost (billion JPY, sum over the period's years)"),
+    ]
     data = []
     for var, scale, _ in specs:
         da = one[var].sel(market=market, prefecture=present) * scale
@@ -349,8 +390,10 @@ def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | No
         pos = np.zeros(len(names))
         neg = np.zeros(len(names))
         for p, color in zip(periods, colors):
-            vals = np.array([float(per_period[p].sel(prefecture=n)) for n in order] +
-                            ([float(per_period[p].sel(prefecture=rest).sum())] if rest else []))
+            vals = np.array(
+                [float(per_period[p].sel(prefecture=n)) for n in order]
+                + ([float(per_period[p].sel(prefecture=rest).sum())] if rest else [])
+            )
             ax.barh(y, vals, left=np.where(vals >= 0, pos, neg), color=color, label=spans[p], height=0.7)
             pos += np.where(vals >= 0, vals, 0)
             neg += np.where(vals < 0, vals, 0)
@@ -360,7 +403,9 @@ def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | No
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.3g}"))
         ax.grid(alpha=0.3, axis="x")
     axes[0].set_ylabel("prefecture")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=len(periods), frameon=False, fontsize=9)
+    fig.legend(
+        *axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=len(periods), frameon=False, fontsize=9
+    )
     top = f"top {TOP_PREFECTURES} of {len(ranked)}" if rest else f"{len(ranked)} prefectures"
     fig.suptitle(_title(one, f"{_program(market)}: abatement and cost by prefecture ({top})", label))
     return fig
@@ -396,8 +441,15 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
                 x = xv[idx] if numeric else np.arange(len(idx))
                 yv = res["price_pv"].sel(market=m, period=p).values[idx]
                 tag = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in zip(others, g))
-                ax.plot(x, yv, color=color, linestyle=styles[(pi + gi) % len(styles)], marker=markers[pi % len(markers)],
-                        markersize=7 - 2 * (pi % 2), label=f"{p}" + (f" ({tag})" if tag else ""))
+                ax.plot(
+                    x,
+                    yv,
+                    color=color,
+                    linestyle=styles[(pi + gi) % len(styles)],
+                    marker=markers[pi % len(markers)],
+                    markersize=7 - 2 * (pi % 2),
+                    label=f"{p}" + (f" ({tag})" if tag else ""),
+                )
         failed = np.flatnonzero(~ok)
         if len(failed) and numeric:
             ax.plot(xv[failed], np.zeros(len(failed)), "x", color="black", label="failed (infeasible or error)")
@@ -416,7 +468,9 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
 
 def plot_distribution(res: xr.Dataset, **_) -> Figure:
     if batch_dim(res) != DRAW_DIM:
-        raise InputError([Problem("--kind distribution", "", "", "needs the results of `nationcap montecarlo`")], "arguments")
+        raise InputError(
+            [Problem("--kind distribution", "", "", "needs the results of `nationcap montecarlo`")], "arguments"
+        )
     ok = np.flatnonzero(res["status"].values.astype(str) == "ok")
     markets = [str(m) for m in res["market"].values]
     years = res["year"].values
@@ -432,7 +486,11 @@ def plot_distribution(res: xr.Dataset, **_) -> Figure:
         ax.plot(years, pm.mean(DRAW_DIM).values, color="black", linestyle="--", linewidth=1, label="mean")
         for which, color in (("price_floor", "#2ca02c"), ("price_ceiling", "#d62728")):
             if which in res:
-                band = res[which].sel(market=m).isel({DRAW_DIM: ok}).max(DRAW_DIM).values if DRAW_DIM in res[which].dims else res[which].sel(market=m).values
+                band = (
+                    res[which].sel(market=m).isel({DRAW_DIM: ok}).max(DRAW_DIM).values
+                    if DRAW_DIM in res[which].dims
+                    else res[which].sel(market=m).values
+                )
                 if np.isfinite(band).any():
                     ax.plot(years, band, color=color, linewidth=1.2, linestyle=":", label=which.replace("_", " "))
         ax.set_xlabel("fiscal year")
@@ -442,7 +500,11 @@ def plot_distribution(res: xr.Dataset, **_) -> Figure:
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=8, loc="upper left")
-    fig.suptitle(_title(res, f"Allowance price distribution, {len(ok)} Monte Carlo draws (seed {res.attrs.get('montecarlo_seed')})"))
+    fig.suptitle(
+        _title(
+            res, f"Allowance price distribution, {len(ok)} Monte Carlo draws (seed {res.attrs.get('montecarlo_seed')})"
+        )
+    )
     return fig
 
 
@@ -473,7 +535,9 @@ def applicable_kinds(res: xr.Dataset) -> list[str]:
 
 def make_figure(res: xr.Dataset, kind: str, **options) -> Figure:
     if kind not in PLOTTERS:
-        raise InputError([Problem("--kind", kind, "", f"unknown plot kind; choose from {sorted(PLOTTERS)}")], "arguments")
+        raise InputError(
+            [Problem("--kind", kind, "", f"unknown plot kind; choose from {sorted(PLOTTERS)}")], "arguments"
+        )
     return PLOTTERS[kind](res, **options)
 
 

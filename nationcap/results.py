@@ -47,8 +47,9 @@ def versions() -> dict[str, str]:
 
 
 def _da(values, dims, coords, units: str, description: str) -> xr.DataArray:
-    return xr.DataArray(values, dims=dims, coords={d: coords[d] for d in dims},
-                        attrs={"units": units, "description": description})
+    return xr.DataArray(
+        values, dims=dims, coords={d: coords[d] for d in dims}, attrs={"units": units, "description": description}
+    )
 
 
 def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> xr.Dataset:
@@ -80,7 +81,7 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
     np.add.at(acost, (md.col_entity, md.col_year), abate_t * md.col_cost)
     grid = np.zeros((n_e, n_y))
     if "ElecSaved" in sr.values:  # coupled electricity overlap: suppliers emit less
-        grid = (md.scenario.overlap.marginal_grid_factor * overlap.power_weights(md) * sr.values["ElecSaved"][None, :])
+        grid = md.scenario.overlap.marginal_grid_factor * overlap.power_weights(md) * sr.values["ElecSaved"][None, :]
     emissions = md.bau_t - abate - grid
 
     price_pv = present_value_prices(md, sr.duals["MarketClearing"].reshape(n_m, n_p))
@@ -103,22 +104,67 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
     total_cost += rules.pop("_market_extra_cost")
 
     d: dict[str, xr.DataArray] = {
-        "price": _da(price, ("market", "year"), coords, "JPY/t", "allowance clearing price in each year's money (PV dual of the period / discount factor of the year)"),
-        "price_pv": _da(price_pv, ("market", "period"), coords, f"JPY/t, present value at FY{first}", "allowance price of the period in first-model-year money (the dual of market clearing)"),
+        "price": _da(
+            price,
+            ("market", "year"),
+            coords,
+            "JPY/t",
+            "allowance clearing price in each year's money (PV dual of the period / discount factor of the year)",
+        ),
+        "price_pv": _da(
+            price_pv,
+            ("market", "period"),
+            coords,
+            f"JPY/t, present value at FY{first}",
+            "allowance price of the period in first-model-year money (the dual of market clearing)",
+        ),
         "bau_emissions": _da(md.bau_t, ("entity", "year"), coords, "t", "business-as-usual emissions"),
         "emissions": _da(emissions, ("entity", "year"), coords, "t", "emissions after abatement"),
         "abatement": _da(abate, ("entity", "year"), coords, "t", "abatement from MAC steps"),
         "abatement_cost": _da(acost, ("entity", "year"), coords, "JPY", "abatement cost in that year's money"),
         "allocation": _da(md.alloc_t, ("entity", "period"), coords, "t", "free allocation for the period"),
-        "net_purchase": _da(net_purchase, ("entity", "period"), coords, "t", "allowances bought minus sold in the period (positive = bought, negative = sold)"),
-        "compliance_cost": _da(comp, ("entity", "period"), coords, pv_money, "abatement cost plus the value of allowances bought minus sold at the clearing price (who bears what)"),
+        "net_purchase": _da(
+            net_purchase,
+            ("entity", "period"),
+            coords,
+            "t",
+            "allowances bought minus sold in the period (positive = bought, negative = sold)",
+        ),
+        "compliance_cost": _da(
+            comp,
+            ("entity", "period"),
+            coords,
+            pv_money,
+            "abatement cost plus the value of allowances bought minus sold at the clearing price (who bears what)",
+        ),
         "cap": _da(caps, ("market", "period"), coords, "t", "cap: sum of the market's allocations for the period"),
-        "market_emissions": _da(market_em, ("market", "period"), coords, "t", "emissions of the market's entities over the period"),
-        "bank": _da(bank, ("market", "period"), coords, "t", "allowances banked at the end of the period (negative = borrowed)"),
-        "expired": _da(expired, ("market", "period"), coords, "t", "unused allowances that lapsed at the end of the period (banking off)"),
-        "total_cost": _da(total_cost, ("market",), coords, pv_money, "total cost of the market: abatement, offset credits bought and foreign allowances imported"),
-        "grid_reduction": _da(grid, ("entity", "year"), coords, "t",
-                              "power suppliers' emissions avoided by the user market's electricity savings (overlap = coupled)"),
+        "market_emissions": _da(
+            market_em, ("market", "period"), coords, "t", "emissions of the market's entities over the period"
+        ),
+        "bank": _da(
+            bank, ("market", "period"), coords, "t", "allowances banked at the end of the period (negative = borrowed)"
+        ),
+        "expired": _da(
+            expired,
+            ("market", "period"),
+            coords,
+            "t",
+            "unused allowances that lapsed at the end of the period (banking off)",
+        ),
+        "total_cost": _da(
+            total_cost,
+            ("market",),
+            coords,
+            pv_money,
+            "total cost of the market: abatement, offset credits bought and foreign allowances imported",
+        ),
+        "grid_reduction": _da(
+            grid,
+            ("entity", "year"),
+            coords,
+            "t",
+            "power suppliers' emissions avoided by the user market's electricity savings (overlap = coupled)",
+        ),
         **rules,
         **_link_results(md, sr, coords),
         **_overlap_results(md, emissions, coords),
@@ -130,25 +176,31 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         entity_prefecture=("entity", ent["prefecture"].to_numpy().astype(str)),
         entity_administrator=("entity", ent["administrator"].to_numpy().astype(str)),
     )
-    for coord, desc in [("entity_market", "market of the entity"), ("entity_sector", "sector of the entity"),
-                        ("entity_prefecture", "prefecture of the entity"), ("entity_administrator", "administrator of the entity")]:
+    for coord, desc in [
+        ("entity_market", "market of the entity"),
+        ("entity_sector", "sector of the entity"),
+        ("entity_prefecture", "prefecture of the entity"),
+        ("entity_administrator", "administrator of the entity"),
+    ]:
         ds[coord].attrs = {"units": "", "description": desc}
     ds = ds.merge(_aggregates(ds))
 
-    ds.attrs.update({
-        "scenario": scn.name,
-        "description": scn.description,
-        "dataset": md.dataset.name,
-        "config": scn.resolved_json(),
-        "first_year": first,
-        "termination": sr.termination,
-        "engine": sr.engine,
-        "objective_jpy": sr.objective_jpy,
-        "solve_time_s": sr.solve_time_s,
-        "highs_info": json.dumps(sr.info, sort_keys=True),
-        "timings_s": json.dumps({k: round(v, 4) for k, v in timings.items()}, sort_keys=True),
-        **versions(),
-    })
+    ds.attrs.update(
+        {
+            "scenario": scn.name,
+            "description": scn.description,
+            "dataset": md.dataset.name,
+            "config": scn.resolved_json(),
+            "first_year": first,
+            "termination": sr.termination,
+            "engine": sr.engine,
+            "objective_jpy": sr.objective_jpy,
+            "solve_time_s": sr.solve_time_s,
+            "highs_info": json.dumps(sr.info, sort_keys=True),
+            "timings_s": json.dumps({k: round(v, 4) for k, v in timings.items()}, sort_keys=True),
+            **versions(),
+        }
+    )
     return ds
 
 
@@ -170,10 +222,20 @@ def _link_results(md: ModelData, sr: SolveResult, coords: dict) -> dict[str, Any
     moved = np.vstack([np.where(net_n > 0, net_n, 0.0), np.where(net_n < 0, -net_n * ratio, 0.0)])
     first = md.scenario.first_year
     return {
-        "link_transfer": _da(moved, ("direction", "period"), c, "t",
-                             "net allowances moved between the linked markets, in t of the sending market"),
-        "link_limit_rent": _da(rent, ("direction", "period"), c, f"JPY/t, present value at FY{first}",
-                               "value of one more tonne of link capacity (negated dual of the binding limit; 0 if not binding)"),
+        "link_transfer": _da(
+            moved,
+            ("direction", "period"),
+            c,
+            "t",
+            "net allowances moved between the linked markets, in t of the sending market",
+        ),
+        "link_limit_rent": _da(
+            rent,
+            ("direction", "period"),
+            c,
+            f"JPY/t, present value at FY{first}",
+            "value of one more tonne of link capacity (negated dual of the binding limit; 0 if not binding)",
+        ),
     }
 
 
@@ -185,13 +247,30 @@ def _overlap_results(md: ModelData, emissions: np.ndarray, coords: dict) -> dict
     cov = coverage_table(md.scenario, md.dataset, pd.DataFrame(md.bau_t, index=md.entities, columns=md.years))
     share = np.array([cov[f"share_{m}"].to_numpy() for m in md.markets])
     return {
-        "double_counted": _da(dc, ("period",), coords, "t",
-                              "purchased-electricity emissions of entities (electricity_share x emissions), also emitted by power plants"),
-        "coverage_share": _da(share, ("market", "year"), coords, "1", "BAU emissions of the market / national CO2 (dataset.toml)"),
-        "double_counted_share": _da(cov["share_double_counted"].to_numpy(), ("year",), coords, "1",
-                                    "BAU electricity emissions counted in two programs / national CO2"),
-        "combined_coverage_share": _da(cov["share_combined"].to_numpy(), ("year",), coords, "1",
-                                       "share of national CO2 covered by the programs together, without double counting (proposal: >= 0.60)"),
+        "double_counted": _da(
+            dc,
+            ("period",),
+            coords,
+            "t",
+            "purchased-electricity emissions of entities (electricity_share x emissions), also emitted by power plants",
+        ),
+        "coverage_share": _da(
+            share, ("market", "year"), coords, "1", "BAU emissions of the market / national CO2 (dataset.toml)"
+        ),
+        "double_counted_share": _da(
+            cov["share_double_counted"].to_numpy(),
+            ("year",),
+            coords,
+            "1",
+            "BAU electricity emissions counted in two programs / national CO2",
+        ),
+        "combined_coverage_share": _da(
+            cov["share_combined"].to_numpy(),
+            ("year",),
+            coords,
+            "1",
+            "share of national CO2 covered by the programs together, without double counting (proposal: >= 0.60)",
+        ),
     }
 
 
@@ -207,9 +286,16 @@ def _rule_results(md: ModelData, sr: SolveResult, coords: dict, price_pv: np.nda
     entity_extra = np.zeros((n_e, n_p))
     market_extra = np.zeros(n_m)
     out: dict[str, Any] = {
-        "base_emissions": _da(md.base_t, ("entity",), coords, "t", "base-year emissions used for the allocation (per year)"),
-        "base_year_first": _da(md.base_first_year, ("entity",), coords, "fiscal year",
-                               "first fiscal year of the 3-year base window chosen from history (-1: from entities.csv)"),
+        "base_emissions": _da(
+            md.base_t, ("entity",), coords, "t", "base-year emissions used for the allocation (per year)"
+        ),
+        "base_year_first": _da(
+            md.base_first_year,
+            ("entity",),
+            coords,
+            "fiscal year",
+            "first fiscal year of the 3-year base window chosen from history (-1: from entities.csv)",
+        ),
     }
 
     # offsets
@@ -230,10 +316,19 @@ def _rule_results(md: ModelData, sr: SolveResult, coords: dict, price_pv: np.nda
         oprice = np.where(np.abs(oprice) < 1e-6, 0.0, oprice)
         entity_extra += np.einsum("etp,etp->ep", used, np.nan_to_num(oprice[em]))
         market_extra += cost
-        out["offsets_used"] = _da(used, ("entity", "offset_type", "period"), c, "t", "offset credits surrendered for the period")
-        out["offsets_bought"] = _da(bought, ("market", "offset_type", "period"), c, "t", "offset credits bought from the supply steps")
-        out["offset_price_pv"] = _da(oprice, ("market", "offset_type", "period"), c, f"JPY/t, present value at FY{first}",
-                                     "clearing price of the credit type in the period (dual of the offset balance; NaN = no supply)")
+        out["offsets_used"] = _da(
+            used, ("entity", "offset_type", "period"), c, "t", "offset credits surrendered for the period"
+        )
+        out["offsets_bought"] = _da(
+            bought, ("market", "offset_type", "period"), c, "t", "offset credits bought from the supply steps"
+        )
+        out["offset_price_pv"] = _da(
+            oprice,
+            ("market", "offset_type", "period"),
+            c,
+            f"JPY/t, present value at FY{first}",
+            "clearing price of the credit type in the period (dual of the offset balance; NaN = no supply)",
+        )
 
     # shortfall
     sf = np.zeros((n_e, n_p))
@@ -250,16 +345,27 @@ def _rule_results(md: ModelData, sr: SolveResult, coords: dict, price_pv: np.nda
             per_entity = sf[:, -1] * price * md.discount[-1] * (em == a)
             entity_extra[:, -1] += per_entity
             final[a] = per_entity.sum()
-    out["shortfall"] = _da(sf, ("entity", "period"), coords, "t",
-                           "allowances not surrendered for the period; owed x penalty_multiplier in the next period")
+    out["shortfall"] = _da(
+        sf,
+        ("entity", "period"),
+        coords,
+        "t",
+        "allowances not surrendered for the period; owed x penalty_multiplier in the next period",
+    )
     out["noncompliant_entities"] = _da(nonc, ("market", "period"), coords, "entities", "entities with a shortfall")
-    out["fines"] = _da(fines, ("market", "period"), coords, "JPY", "fine_jpy x non-compliant entities (reported, not optimised)")
-    out["final_shortfall_cost"] = _da(final, ("market",), coords, pv_money,
-                                      "allowances bought by the administrator for last-period shortfalls")
+    out["fines"] = _da(
+        fines, ("market", "period"), coords, "JPY", "fine_jpy x non-compliant entities (reported, not optimised)"
+    )
+    out["final_shortfall_cost"] = _da(
+        final, ("market",), coords, pv_money, "allowances bought by the administrator for last-period shortfalls"
+    )
 
     # price band and imports, per market and year / period
-    for name, src, desc in (("price_floor", md.floor, "price floor"), ("price_ceiling", md.ceiling, "price ceiling"),
-                            ("import_price", md.import_price, "price of foreign allowances")):
+    for name, src, desc in (
+        ("price_floor", md.floor, "price floor"),
+        ("price_ceiling", md.ceiling, "price ceiling"),
+        ("import_price", md.import_price, "price of foreign allowances"),
+    ):
         out[name] = _da(src, ("market", "year"), coords, "JPY/t", f"{desc} in each year's money (NaN = none)")
     for name, var, values, desc in (
         ("ceiling_issued", "CeilingIssue", md.ceiling, "allowances sold at the price ceiling"),
@@ -279,7 +385,9 @@ def _rule_results(md: ModelData, sr: SolveResult, coords: dict, price_pv: np.nda
             out[f"{name}_payments"] = _da(pay, ("market", "period"), coords, pv_money, f"payments for {desc}")
     auction = md.auction_t()
     out["auction_volume"] = _da(auction, ("market", "period"), coords, "t", "allowances auctioned (share of the cap)")
-    out["auction_revenue"] = _da(auction * price_pv, ("market", "period"), coords, pv_money, "auction volume x clearing price")
+    out["auction_revenue"] = _da(
+        auction * price_pv, ("market", "period"), coords, pv_money, "auction volume x clearing price"
+    )
     out["_entity_extra_cost"] = entity_extra
     out["_market_extra_cost"] = market_extra
     return out
@@ -308,7 +416,8 @@ def _aggregates(ds: xr.Dataset) -> xr.Dataset:
             agg = np.zeros((len(markets), len(labels), vals.shape[1]))
             np.add.at(agg, (mi, gi), vals)
             out[f"{var}_by_{group}"] = xr.DataArray(
-                agg, dims=("market", group, tdim),
+                agg,
+                dims=("market", group, tdim),
                 coords={"market": markets, group: labels, tdim: ds[tdim].to_numpy()},
                 attrs={"units": units, "description": f"{desc}, summed by market and {group}"},
             )

@@ -1,8 +1,8 @@
 """The pipeline as one call: scenario -> dataset -> model -> solve -> results Dataset.
 
-    >>> from nationcap.run import run_scenario
-    >>> res = run_scenario("models/tiny.toml")          # doctest: +SKIP
-    >>> res["price"].sel(market="regional").values      # doctest: +SKIP
+>>> from nationcap.run import run_scenario
+>>> res = run_scenario("models/tiny.toml")          # doctest: +SKIP
+>>> res["price"].sel(market="regional").values      # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from .solve import solve
 
 
 def run_scenario(
-    scenario: Scenario | str | Path, overrides: list[str] | tuple[str, ...] = (), log_file: str | None = None,
+    scenario: Scenario | str | Path,
+    overrides: list[str] | tuple[str, ...] = (),
+    log_file: str | None = None,
     engine: str = "pyomo",
 ) -> xr.Dataset:
     """Load, build, solve and return the results Dataset (nothing is written).
@@ -33,12 +35,19 @@ def run_scenario(
     t_start = time.perf_counter()
     scn = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, overrides)
     ds = load_dataset(scn.inputs_path, scn)
-    return run_dataset(scn, ds, engine=engine, log_file=log_file,
-                       timings={"load": time.perf_counter() - t_start}, t_start=t_start)
+    return run_dataset(
+        scn, ds, engine=engine, log_file=log_file, timings={"load": time.perf_counter() - t_start}, t_start=t_start
+    )
 
 
-def run_dataset(scn: Scenario, ds, engine: str = "pyomo", log_file: str | None = None,
-                timings: dict[str, float] | None = None, t_start: float | None = None) -> xr.Dataset:
+def run_dataset(
+    scn: Scenario,
+    ds,
+    engine: str = "pyomo",
+    log_file: str | None = None,
+    timings: dict[str, float] | None = None,
+    t_start: float | None = None,
+) -> xr.Dataset:
     """prepare -> build -> solve -> results on an already loaded (possibly modified) dataset."""
     if engine not in ("pyomo", "fast"):
         raise ValueError(f"unknown engine {engine!r}; use 'pyomo' or 'fast'")

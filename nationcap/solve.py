@@ -47,8 +47,13 @@ def _values(var, n: int) -> np.ndarray:
     return np.fromiter((v.value for v in var.values()), dtype=float, count=n)
 
 
-def solve(m: pyo.ConcreteModel, md: ModelData, log_file: str | None = None, opt=None,
-          extra_options: dict[str, Any] | None = None) -> SolveResult:
+def solve(
+    m: pyo.ConcreteModel,
+    md: ModelData,
+    log_file: str | None = None,
+    opt=None,
+    extra_options: dict[str, Any] | None = None,
+) -> SolveResult:
     """Solve ``m``; with ``opt`` (a persistent Pyomo HiGHS solver that already holds ``m``) only
     the changes are passed on and HiGHS starts from its current basis (see persistent.py)."""
     opts = md.scenario.solver.highs_options()
@@ -60,13 +65,15 @@ def solve(m: pyo.ConcreteModel, md: ModelData, log_file: str | None = None, opt=
     if not opt.available():
         raise ModelError("HiGHS is not available: install highspy (pip install highspy)")
     t0 = time.perf_counter()
-    res = opt.solve(
-        m, solver_options=opts, load_solutions=False, raise_exception_on_nonoptimal_result=False, tee=False
-    )
+    res = opt.solve(m, solver_options=opts, load_solutions=False, raise_exception_on_nonoptimal_result=False, tee=False)
     elapsed = time.perf_counter() - t0
     tc = res.termination_condition
     if tc != TerminationCondition.convergenceCriteriaSatisfied or res.solution_status != SolutionStatus.optimal:
-        if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded, TerminationCondition.locallyInfeasible):
+        if tc in (
+            TerminationCondition.provenInfeasible,
+            TerminationCondition.infeasibleOrUnbounded,
+            TerminationCondition.locallyInfeasible,
+        ):
             check_feasible(md)  # raises with the market and period when it can tell
         raise ModelError(
             f"HiGHS did not find an optimal solution for scenario {md.scenario.name!r}: "

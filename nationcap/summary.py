@@ -42,9 +42,14 @@ def dataset_summary(scn: Scenario, ds: Dataset) -> str:
         for p in scn.periods:
             b = float(bau.loc[market == m, p.years].to_numpy().sum())
             c = float(caps.loc[m, p.name])
-            rows.append({"market": m, "period": p.name, "BAU_Mt": _mt(b), "cap_Mt": _mt(c),
-                         "BAU_minus_cap_Mt": _mt(b - c)})
-    lines += ["BAU and cap by market and period (Mt CO2 over the period):", _table(pd.DataFrame(rows).set_index(["market", "period"])), ""]
+            rows.append(
+                {"market": m, "period": p.name, "BAU_Mt": _mt(b), "cap_Mt": _mt(c), "BAU_minus_cap_Mt": _mt(b - c)}
+            )
+    lines += [
+        "BAU and cap by market and period (Mt CO2 over the period):",
+        _table(pd.DataFrame(rows).set_index(["market", "period"])),
+        "",
+    ]
 
     cov = coverage_table(scn, ds, bau)
     if cov["national_co2_t"].notna().any():
@@ -62,24 +67,37 @@ def dataset_summary(scn: Scenario, ds: Dataset) -> str:
 
 def run_summary(res: xr.Dataset) -> str:
     price = res["price"].to_pandas()
-    lines = [f"scenario {res.attrs['scenario']!r}: {res.attrs['termination']} "
-             f"(solve {res.attrs['solve_time_s']:.1f} s, total {res.attrs['wall_time_s']:.1f} s)", "",
-             "Allowance price (JPY/t, each year's money):", price.round(0).astype("int64").to_string(), ""]
+    lines = [
+        f"scenario {res.attrs['scenario']!r}: {res.attrs['termination']} "
+        f"(solve {res.attrs['solve_time_s']:.1f} s, total {res.attrs['wall_time_s']:.1f} s)",
+        "",
+        "Allowance price (JPY/t, each year's money):",
+        price.round(0).astype("int64").to_string(),
+        "",
+    ]
     rows = []
     for m in res["market"].values:
         for p in res["period"].values:
-            rows.append({
-                "market": m, "period": p,
-                "emissions_Mt": _mt(float(res["market_emissions"].sel(market=m, period=p))),
-                "cap_Mt": _mt(float(res["cap"].sel(market=m, period=p))),
-                "bank_end_Mt": _mt(float(res["bank"].sel(market=m, period=p))),
-            })
-    lines += ["Emissions against cap (Mt CO2 over the period; bank at the end of the period):",
-              pd.DataFrame(rows).set_index(["market", "period"]).to_string(), ""]
+            rows.append(
+                {
+                    "market": m,
+                    "period": p,
+                    "emissions_Mt": _mt(float(res["market_emissions"].sel(market=m, period=p))),
+                    "cap_Mt": _mt(float(res["cap"].sel(market=m, period=p))),
+                    "bank_end_Mt": _mt(float(res["bank"].sel(market=m, period=p))),
+                }
+            )
+    lines += [
+        "Emissions against cap (Mt CO2 over the period; bank at the end of the period):",
+        pd.DataFrame(rows).set_index(["market", "period"]).to_string(),
+        "",
+    ]
     lines += _rules_summary(res)
     tc = res["total_cost"].to_pandas() / 1e9
-    lines += [f"Total abatement cost (billion JPY, present value at FY{res.attrs['first_year']}):",
-              tc.round(1).to_string()]
+    lines += [
+        f"Total abatement cost (billion JPY, present value at FY{res.attrs['first_year']}):",
+        tc.round(1).to_string(),
+    ]
     return "\n".join(lines)
 
 
@@ -94,30 +112,55 @@ def _rules_summary(res: xr.Dataset) -> list[str]:
     if on("use_offsets") and "offsets_bought" in res:
         off = (res["offsets_bought"].to_dataframe()["offsets_bought"] / 1e6).unstack("period").round(3)
         price = res["offset_price_pv"].to_dataframe()["offset_price_pv"].unstack("period").round(0)
-        lines += ["Offset credits bought (Mt) and their PV price (JPY/t; NaN = no supply):",
-                  pd.concat({"Mt": off, "JPY_per_t": price}, axis=1).to_string(), ""]
+        lines += [
+            "Offset credits bought (Mt) and their PV price (JPY/t; NaN = no supply):",
+            pd.concat({"Mt": off, "JPY_per_t": price}, axis=1).to_string(),
+            "",
+        ]
     if on("penalty_multiplier"):
-        df = pd.DataFrame({
-            "shortfall_Mt": (res["shortfall"].groupby("entity_market").sum("entity") / 1e6).to_pandas().stack().round(4),
-            "noncompliant": res["noncompliant_entities"].to_pandas().stack(),
-            "fines_mJPY": (res["fines"] / 1e6).to_pandas().stack(),
-        })
-        lines += ["Shortfalls (made up x penalty_multiplier next period; last period bought by the administrator),",
-                  "non-compliant entities and fines:", df.to_string()]
+        df = pd.DataFrame(
+            {
+                "shortfall_Mt": (res["shortfall"].groupby("entity_market").sum("entity") / 1e6)
+                .to_pandas()
+                .stack()
+                .round(4),
+                "noncompliant": res["noncompliant_entities"].to_pandas().stack(),
+                "fines_mJPY": (res["fines"] / 1e6).to_pandas().stack(),
+            }
+        )
+        lines += [
+            "Shortfalls (made up x penalty_multiplier next period; last period bought by the administrator),",
+            "non-compliant entities and fines:",
+            df.to_string(),
+        ]
         if float(res["shortfall"].sum()) == 0:
             lines.append("(none: complying costs less than the make-up, or than the administrator's price)")
         lines.append("")
-    vols = {"ceiling_issued": on("price_ceiling"), "floor_withdrawn": on("price_floor"),
-            "imports": on("external"), "auction_volume": on("auction_share")}
+    vols = {
+        "ceiling_issued": on("price_ceiling"),
+        "floor_withdrawn": on("price_floor"),
+        "imports": on("external"),
+        "auction_volume": on("auction_share"),
+    }
     vols = {k: res[k] for k, markets_on in vols.items() if markets_on}
     if vols:
         df = pd.DataFrame({k: (v / 1e6).to_pandas().stack().round(3) for k, v in vols.items()})
-        lines += ["Allowances issued at the ceiling, withdrawn at the floor, imported, auctioned (Mt):", df.to_string(), ""]
+        lines += [
+            "Allowances issued at the ceiling, withdrawn at the floor, imported, auctioned (Mt):",
+            df.to_string(),
+            "",
+        ]
     if cfg.get("link", {}).get("mode", "none") != "none":
         df = (res["link_transfer"] / 1e6).to_pandas().round(3)
-        lines += [f"Link ({cfg['link']['mode']}, ratio {cfg['link']['ratio']}): allowances moved (Mt of the sending market):",
-                  df.to_string(), ""]
+        lines += [
+            f"Link ({cfg['link']['mode']}, ratio {cfg['link']['ratio']}): allowances moved (Mt of the sending market):",
+            df.to_string(),
+            "",
+        ]
     if cfg.get("overlap", {}).get("electricity") == "coupled":
-        lines += [f"Electricity overlap coupled: power-plant emissions avoided by regional savings "
-                  f"{float(res['grid_reduction'].sum()) / 1e6:,.2f} Mt over the horizon", ""]
+        lines += [
+            f"Electricity overlap coupled: power-plant emissions avoided by regional savings "
+            f"{float(res['grid_reduction'].sum()) / 1e6:,.2f} Mt over the horizon",
+            "",
+        ]
     return lines

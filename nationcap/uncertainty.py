@@ -66,17 +66,20 @@ class _Strict(BaseModel):
 class Uncertain(_Strict):
     """One uncertain input: how it is grouped and distributed."""
 
-    by: Literal["all", "market", "sector"] = Field("all", description="one draw per market, per sector, or one in common")
+    by: Literal["all", "market", "sector"] = Field(
+        "all", description="one draw per market, per sector, or one in common"
+    )
     distribution: Literal["normal", "lognormal", "uniform"] = "normal"
     mean: float | None = Field(None, description="normal: mean; lognormal: mean of the logarithm")
     sd: float | None = Field(None, ge=0.0, description="normal: standard deviation; lognormal: sd of the logarithm")
     low: float | None = Field(None, description="uniform: lower bound")
     high: float | None = Field(None, description="uniform: upper bound")
     process: Literal["rate", "random_walk"] = Field(
-        "rate", description="bau_growth only: one rate per draw, or one per year (random walk)")
+        "rate", description="bau_growth only: one rate per draw, or one per year (random walk)"
+    )
 
     @model_validator(mode="after")
-    def _parameters(self) -> "Uncertain":
+    def _parameters(self) -> Uncertain:
         if self.distribution in ("normal", "lognormal"):
             if self.sd is None:
                 raise ValueError(f"distribution '{self.distribution}' needs 'sd'")
@@ -110,7 +113,7 @@ class MonteCarloSpec(_Strict):
     mac_cost: Uncertain | None = None
 
     @model_validator(mode="after")
-    def _something(self) -> "MonteCarloSpec":
+    def _something(self) -> MonteCarloSpec:
         if self.bau_growth is None and self.mac_cost is None:
             raise ValueError("declare at least one of [montecarlo.bau_growth] or [montecarlo.mac_cost]")
         if self.bau_growth is not None and self.bau_growth.distribution == "lognormal":
@@ -138,7 +141,7 @@ def parse_montecarlo(table: dict[str, Any], fname: str) -> MonteCarloSpec:
         raise InputError(problems, "scenario") from None
 
 
-def group_labels(by: str, scn: "Scenario", ds: "Dataset") -> list[str]:
+def group_labels(by: str, scn: Scenario, ds: Dataset) -> list[str]:
     if by == "all":
         return ["all"]
     if by == "market":
@@ -146,7 +149,7 @@ def group_labels(by: str, scn: "Scenario", ds: "Dataset") -> list[str]:
     return sorted(set(ds.entities["sector"].astype(str)))
 
 
-def _entity_groups(by: str, ds: "Dataset", labels: list[str]) -> np.ndarray:
+def _entity_groups(by: str, ds: Dataset, labels: list[str]) -> np.ndarray:
     """Group index of every entity (entities.csv order)."""
     if by == "all":
         return np.zeros(len(ds.entities), dtype=np.int64)
@@ -165,7 +168,7 @@ class Draw:
     mac_multiplier: np.ndarray  # (G_mac,)
 
 
-def draw(spec: MonteCarloSpec, seed: int, index: int, scn: "Scenario", ds: "Dataset") -> Draw:
+def draw(spec: MonteCarloSpec, seed: int, index: int, scn: Scenario, ds: Dataset) -> Draw:
     """The values of draw ``index``; depends only on (spec, seed, index, group labels, years)."""
     rng = np.random.default_rng([int(seed), int(index)])
     years = np.array(scn.years)
@@ -187,7 +190,7 @@ def draw(spec: MonteCarloSpec, seed: int, index: int, scn: "Scenario", ds: "Data
     return Draw(index, bau_labels, bau, mac_labels, mac)
 
 
-def apply_draw(spec: MonteCarloSpec, d: Draw, scn: "Scenario", ds: "Dataset") -> "Dataset":
+def apply_draw(spec: MonteCarloSpec, d: Draw, scn: Scenario, ds: Dataset) -> Dataset:
     """A copy of ``ds`` with BAU and MAC costs multiplied by the draw (the original is untouched)."""
     bau = ds.bau.copy()
     mac = ds.mac.copy()

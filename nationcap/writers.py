@@ -45,7 +45,7 @@ def check_writable(out_dir: Path, force: bool) -> None:
         )
 
 
-def csv_tables(ds: xr.Dataset) -> dict[str, "object"]:
+def csv_tables(ds: xr.Dataset) -> dict[str, object]:
     """One tidy table per combination of dimensions; value columns carry their unit."""
     import pandas as pd
 

@@ -36,8 +36,13 @@ def _toml_value(v):
     raise TypeError(v)
 
 
-def scenario_toml(name: str, periods: list[tuple[str, int, int]], markets: dict[str, dict],
-                  discount_rate: float = 0.0, inputs: str = "data") -> str:
+def scenario_toml(
+    name: str,
+    periods: list[tuple[str, int, int]],
+    markets: dict[str, dict],
+    discount_rate: float = 0.0,
+    inputs: str = "data",
+) -> str:
     lines = [f'name = "{name}"', f'inputs = "{inputs}"', f"discount_rate = {discount_rate!r}", ""]
     for pname, first, last in periods:
         lines += ["[[periods]]", f'name = "{pname}"', f"first_year = {first}", f"last_year = {last}", ""]
@@ -71,18 +76,31 @@ def write_case(
     data.mkdir(parents=True, exist_ok=True)
     years = [y for _, a, b in periods for y in range(a, b + 1)]
     rows = [{**ENTITY_DEFAULTS, **e} for e in entities]
-    cols = ["entity_id", "market", "name", "sector", "prefecture", "administrator", "category",
-            "top_level", "base_emissions_t", "electricity_share"]
+    cols = [
+        "entity_id",
+        "market",
+        "name",
+        "sector",
+        "prefecture",
+        "administrator",
+        "category",
+        "top_level",
+        "base_emissions_t",
+        "electricity_share",
+    ]
     pd.DataFrame(rows)[cols].to_csv(data / "entities.csv", index=False)
     brows = []
     for eid, v in bau.items():
         vals = v if isinstance(v, list) else [v] * len(years)
         brows += [{"entity_id": eid, "year": y, "bau_emissions_t": x} for y, x in zip(years, vals)]
     pd.DataFrame(brows).to_csv(data / "bau.csv", index=False)
-    pd.DataFrame(mac, columns=["entity_id", "step", "abatement_share", "cost_jpy_per_t"]).to_csv(data / "mac.csv", index=False)
+    pd.DataFrame(mac, columns=["entity_id", "step", "abatement_share", "cost_jpy_per_t"]).to_csv(
+        data / "mac.csv", index=False
+    )
     if offsets:
         pd.DataFrame(offsets, columns=["offset_type", "market", "year", "quantity_t", "cost_jpy_per_t"]).to_csv(
-            data / "offsets.csv", index=False)
+            data / "offsets.csv", index=False
+        )
     meta = ['name = "test"', "[national_co2_t]"]
     for y, v in (national_co2_t or {}).items():
         meta.append(f"{y} = {v!r}")
@@ -97,17 +115,59 @@ def batch_case(root: Path, extra: str = "", national_p2: float = 0.10) -> Path:
     ``extra`` is appended to the scenario file (e.g. a [sweep] or [montecarlo] table)."""
     path = write_case(
         root,
-        [dict(entity_id="N1", market="national", base_emissions_t=1000.0, sector="power", prefecture="Chiba", administrator="national"),
-         dict(entity_id="N2", market="national", base_emissions_t=500.0, sector="steel", prefecture="Aichi", administrator="national"),
-         dict(entity_id="R1", market="regional", base_emissions_t=100.0, sector="office", prefecture="Tokyo", administrator="Tokyo"),
-         dict(entity_id="R2", market="regional", base_emissions_t=200.0, sector="factory", prefecture="Saitama", administrator="Saitama"),
-         dict(entity_id="R3", market="regional", base_emissions_t=50.0, sector="office", prefecture="Tokyo", administrator="Tokyo")],
+        [
+            dict(
+                entity_id="N1",
+                market="national",
+                base_emissions_t=1000.0,
+                sector="power",
+                prefecture="Chiba",
+                administrator="national",
+            ),
+            dict(
+                entity_id="N2",
+                market="national",
+                base_emissions_t=500.0,
+                sector="steel",
+                prefecture="Aichi",
+                administrator="national",
+            ),
+            dict(
+                entity_id="R1",
+                market="regional",
+                base_emissions_t=100.0,
+                sector="office",
+                prefecture="Tokyo",
+                administrator="Tokyo",
+            ),
+            dict(
+                entity_id="R2",
+                market="regional",
+                base_emissions_t=200.0,
+                sector="factory",
+                prefecture="Saitama",
+                administrator="Saitama",
+            ),
+            dict(
+                entity_id="R3",
+                market="regional",
+                base_emissions_t=50.0,
+                sector="office",
+                prefecture="Tokyo",
+                administrator="Tokyo",
+            ),
+        ],
         {"N1": 1000.0, "N2": 500.0, "R1": 100.0, "R2": 200.0, "R3": 50.0},
-        [(e, s, sh, c + 100 * i) for i, e in enumerate(("N1", "N2", "R1", "R2", "R3"))
-         for s, sh, c in ((1, 0.1, 1000), (2, 0.2, 3000), (3, 0.3, 8000))],
+        [
+            (e, s, sh, c + 100 * i)
+            for i, e in enumerate(("N1", "N2", "R1", "R2", "R3"))
+            for s, sh, c in ((1, 0.1, 1000), (2, 0.2, 3000), (3, 0.3, 8000))
+        ],
         [("P1", 2026, 2027), ("P2", 2028, 2029)],
-        {"national": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": national_p2}}},
-         "regional": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.10}}}},
+        {
+            "national": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": national_p2}}},
+            "regional": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.10}}},
+        },
         discount_rate=0.03,
     )
     if extra:

@@ -66,7 +66,12 @@ def test_split_values_reads_toml_items_and_respects_brackets():
 def test_grid_is_the_cartesian_product_and_zip_pairs():
     params = {"a": [1, 2], "b": [10, 20, 30]}
     grid = batch.expand(params, "grid")
-    assert len(grid) == 6 and grid[0] == {"a": 1, "b": 10} and grid[1] == {"a": 1, "b": 20} and grid[-1] == {"a": 2, "b": 30}
+    assert (
+        len(grid) == 6
+        and grid[0] == {"a": 1, "b": 10}
+        and grid[1] == {"a": 1, "b": 20}
+        and grid[-1] == {"a": 2, "b": 30}
+    )
     assert batch.expand({"a": [1, 2], "b": [3, 4]}, "zip") == [{"a": 1, "b": 3}, {"a": 2, "b": 4}]
     with pytest.raises(ValueError, match="equal length"):
         batch.expand(params, "zip")
@@ -90,12 +95,36 @@ def test_sweep_table_in_the_scenario_file(tmp_path):
 def test_cli_sweep_grid_writes_combined_outputs(tmp_path):
     path = make_case(tmp_path)
     out = tmp_path / "sw"
-    r = CliRunner().invoke(cli, ["sweep", str(path), "--param", KEY, "--values", "0.08,0.12",
-                                 "--param", "markets.national.compliance_factor.P2.general", "--values", "0.1,0.2",
-                                 "--out", str(out), "--workers", "1"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "sweep",
+            str(path),
+            "--param",
+            KEY,
+            "--values",
+            "0.08,0.12",
+            "--param",
+            "markets.national.compliance_factor.P2.general",
+            "--values",
+            "0.1,0.2",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "solved 4, reused 0" in r.output
-    for f in ("results.nc", "summary.csv", "iamc.csv", "run.json", "batch.json", "scenario_market_year.csv", "entities.csv"):
+    for f in (
+        "results.nc",
+        "summary.csv",
+        "iamc.csv",
+        "run.json",
+        "batch.json",
+        "scenario_market_year.csv",
+        "entities.csv",
+    ):
         assert (out / f).is_file(), f
     with xr.open_dataset(out / "results.nc") as res:
         assert list(res["scenario"].values) == ["s000", "s001", "s002", "s003"]
@@ -107,15 +136,33 @@ def test_cli_sweep_grid_writes_combined_outputs(tmp_path):
         cap = res["cap"].sel(market="regional", period="P2").values
         assert cap[0] > cap[2]
         for s in range(4):
-            assert json.loads(str(res["config"].values[s]))["markets"]["regional"]["compliance_factor"]["P2"]["general"] == res[KEY].values[s]
+            assert (
+                json.loads(str(res["config"].values[s]))["markets"]["regional"]["compliance_factor"]["P2"]["general"]
+                == res[KEY].values[s]
+            )
     summary = pd.read_csv(out / "summary.csv")
-    for col in ("scenario", KEY, "status", "market", "year", "period", "price_jpy_per_t", "emissions_t", "cap_t", "bank_t", "total_cost_jpy_pv"):
+    for col in (
+        "scenario",
+        KEY,
+        "status",
+        "market",
+        "year",
+        "period",
+        "price_jpy_per_t",
+        "emissions_t",
+        "cap_t",
+        "bank_t",
+        "total_cost_jpy_pv",
+    ):
         assert col in summary.columns, col
     assert len(summary) == 4 * 2 * 4  # scenarios x markets x years
     meta = json.loads((out / "run.json").read_text())
     assert meta["n_ok"] == 4 and meta["solved_now"] == 4 and meta["sweep"]["mode"] == "grid"
     assert len(list((out / "runs").glob("*.nc"))) == 4 and len(list((out / "logs").glob("*.log"))) == 4
-    assert "HiGHS" in next((out / "logs").glob("*.log")).read_text() or "IPX" in next((out / "logs").glob("*.log")).read_text()
+    assert (
+        "HiGHS" in next((out / "logs").glob("*.log")).read_text()
+        or "IPX" in next((out / "logs").glob("*.log")).read_text()
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -151,7 +198,9 @@ def test_rerun_reuses_the_cache_and_refuses_other_results(tmp_path, monkeypatch)
     assert len(list((out / "runs").glob("*.nc"))) == 2  # the 0.08 run of the old batch is pruned
     with xr.open_dataset(out / "results.nc") as res:
         assert list(res[KEY].values) == [0.12, 0.14]
-        np.testing.assert_array_equal(res["price"].sel(scenario="s000").values, first["price"].sel(scenario="s001").values)
+        np.testing.assert_array_equal(
+            res["price"].sel(scenario="s000").values, first["price"].sel(scenario="s001").values
+        )
 
     r = runner.invoke(cli, other + ["--no-resume"])  # re-solve everything on request
     assert r.exit_code == 0 and len(calls) == 5
@@ -186,8 +235,10 @@ def test_failed_members_are_recorded_and_the_batch_completes(tmp_path):
     path = make_case(tmp_path)
     out = tmp_path / "sw"
     # 0.95 in P1 is infeasible (at most 60 % can be abated); 1.5 is not a valid factor at all
-    r = CliRunner().invoke(cli, ["sweep", str(path), "--param", KEY1, "--values", "0.05,0.95,1.5,0.08",
-                                 "--out", str(out), "--workers", "2"])
+    r = CliRunner().invoke(
+        cli,
+        ["sweep", str(path), "--param", KEY1, "--values", "0.05,0.95,1.5,0.08", "--out", str(out), "--workers", "2"],
+    )
     assert r.exit_code == 0, r.output
     assert "2 failed" in r.output
     with xr.open_dataset(out / "results.nc") as res:
@@ -209,7 +260,9 @@ def test_failed_members_are_recorded_and_the_batch_completes(tmp_path):
 def test_all_failed_exits_with_model_error_but_writes_outputs(tmp_path):
     path = make_case(tmp_path)
     out = tmp_path / "sw"
-    r = CliRunner().invoke(cli, ["sweep", str(path), "--param", KEY1, "--values", "0.9,0.95", "--out", str(out), "--workers", "1"])
+    r = CliRunner().invoke(
+        cli, ["sweep", str(path), "--param", KEY1, "--values", "0.9,0.95", "--out", str(out), "--workers", "1"]
+    )
     assert r.exit_code == 3
     with xr.open_dataset(out / "results.nc") as res:
         assert list(res["status"].values) == ["failed", "failed"]
@@ -227,7 +280,13 @@ def test_draws_apply_growth_and_cost_multipliers_to_a_copy(tmp_path):
     path = make_case(tmp_path)
     scn = load_scenario(path)
     ds = load_dataset(scn.inputs_path, scn)
-    spec = uncertainty.parse_montecarlo({"bau_growth": {"by": "market", "sd": 0.05}, "mac_cost": {"by": "sector", "distribution": "lognormal", "sd": 0.3}}, "x")
+    spec = uncertainty.parse_montecarlo(
+        {
+            "bau_growth": {"by": "market", "sd": 0.05},
+            "mac_cost": {"by": "sector", "distribution": "lognormal", "sd": 0.3},
+        },
+        "x",
+    )
     d = uncertainty.draw(spec, 3, 0, scn, ds)
     d_again = uncertainty.draw(spec, 3, 0, scn, ds)
     np.testing.assert_array_equal(d.bau_multiplier, d_again.bau_multiplier)
@@ -238,7 +297,9 @@ def test_draws_apply_growth_and_cost_multipliers_to_a_copy(tmp_path):
     r1 = new.bau[(new.bau["entity_id"] == "R1") & (new.bau["year"] == 2029)]["bau_emissions_t"].item()
     assert r1 == pytest.approx(100.0 * (1 + g[1]) ** 4)
     steel = new.mac[new.mac["entity_id"] == "N2"]["cost_jpy_per_t"].to_numpy()
-    np.testing.assert_allclose(steel, ds.mac[ds.mac["entity_id"] == "N2"]["cost_jpy_per_t"].to_numpy() * d.mac_multiplier[3])
+    np.testing.assert_allclose(
+        steel, ds.mac[ds.mac["entity_id"] == "N2"]["cost_jpy_per_t"].to_numpy() * d.mac_multiplier[3]
+    )
     assert ds.bau["bau_emissions_t"].max() == 1000.0  # the original tables are untouched
 
 
@@ -272,7 +333,9 @@ def test_montecarlo_is_deterministic_across_runs_and_worker_counts(tmp_path):
 def test_cli_montecarlo_writes_the_price_distribution(tmp_path):
     path = make_case(tmp_path, MC_TABLE)
     out = tmp_path / "mc"
-    r = CliRunner().invoke(cli, ["montecarlo", str(path), "--draws", "5", "--seed", "3", "--out", str(out), "--workers", "1"])
+    r = CliRunner().invoke(
+        cli, ["montecarlo", str(path), "--draws", "5", "--seed", "3", "--out", str(out), "--workers", "1"]
+    )
     assert r.exit_code == 0, r.output
     assert "seed 3" in r.output and "solved 5" in r.output
     with xr.open_dataset(out / "results.nc") as res:
@@ -282,7 +345,17 @@ def test_cli_montecarlo_writes_the_price_distribution(tmp_path):
         assert res.attrs["montecarlo_seed"] == 3
         p50 = np.quantile(res["price"].sel(market="regional", year=2029).values, 0.5)
     s = pd.read_csv(out / "summary.csv")
-    for col in ("market", "year", "n_draws", "mean_jpy_per_t", "p05_jpy_per_t", "p50_jpy_per_t", "p95_jpy_per_t", "p_price_at_floor", "p_price_at_ceiling"):
+    for col in (
+        "market",
+        "year",
+        "n_draws",
+        "mean_jpy_per_t",
+        "p05_jpy_per_t",
+        "p50_jpy_per_t",
+        "p95_jpy_per_t",
+        "p_price_at_floor",
+        "p_price_at_ceiling",
+    ):
         assert col in s.columns, col
     row = s[(s["market"] == "regional") & (s["year"] == 2029)].iloc[0]
     assert row["n_draws"] == 5 and row["p50_jpy_per_t"] == pytest.approx(p50)
@@ -292,13 +365,18 @@ def test_cli_montecarlo_writes_the_price_distribution(tmp_path):
 
 
 def test_price_band_probability_from_results_variables():
-    price = xr.DataArray([[[100.0, 150.0]], [[120.0, 300.0]], [[100.0, 200.0]]], dims=("draw", "market", "year"),
-                         coords={"draw": [0, 1, 2], "market": ["national"], "year": [2026, 2027]})
+    price = xr.DataArray(
+        [[[100.0, 150.0]], [[120.0, 300.0]], [[100.0, 200.0]]],
+        dims=("draw", "market", "year"),
+        coords={"draw": [0, 1, 2], "market": ["national"], "year": [2026, 2027]},
+    )
     floor = xr.full_like(price, 100.0)
     ceiling = xr.full_like(price, np.nan)
     ceiling[:, 0, 1] = 300.0
-    res = xr.Dataset({"price": price, "price_floor": floor, "price_ceiling": ceiling,
-                      "status": ("draw", ["ok", "ok", "ok"])}, attrs={"batch_dim": "draw"})
+    res = xr.Dataset(
+        {"price": price, "price_floor": floor, "price_ceiling": ceiling, "status": ("draw", ["ok", "ok", "ok"])},
+        attrs={"batch_dim": "draw"},
+    )
     batch._add_band_probability(res)
     np.testing.assert_allclose(res["p_price_at_floor"].sel(market="national").values, [2 / 3, 0.0])
     assert np.isnan(res["p_price_at_ceiling"].sel(market="national", year=2026))
@@ -313,8 +391,9 @@ def test_price_band_probability_from_results_variables():
 @pytest.fixture()
 def dask_cluster():
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=40)
+    cluster = distributed.LocalCluster(
+        n_workers=1, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, silence_logs=40
+    )
     try:
         yield cluster.scheduler_address
     finally:
@@ -336,5 +415,7 @@ def test_dask_scheduler_gives_the_same_results_as_the_local_pool(tmp_path, dask_
     numeric_equal(local, remote)
     np.testing.assert_array_equal(local["price"].values, remote["price"].values)
     assert list(remote["status"].values) == ["ok", "ok", "failed", "ok"]
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "local" / "summary.csv"), pd.read_csv(tmp_path / "dask" / "summary.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "local" / "summary.csv"), pd.read_csv(tmp_path / "dask" / "summary.csv")
+    )
     assert json.loads((tmp_path / "dask" / "run.json").read_text())["engine"] == f"dask {dask_cluster}"

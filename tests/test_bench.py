@@ -49,8 +49,22 @@ def test_child_runs_report_every_phase(tmp_path):
 
 def test_cli_bench_writes_the_csv(tmp_path):
     out = tmp_path / "b.csv"
-    result = CliRunner().invoke(cli, ["bench", "--scale", "0.1", "--engine", "fast", "--mc-draws", "2",
-                                      "--scenario", str(ROOT / "models" / "tiny.toml"), "--out", str(out)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "bench",
+            "--scale",
+            "0.1",
+            "--engine",
+            "fast",
+            "--mc-draws",
+            "2",
+            "--scenario",
+            str(ROOT / "models" / "tiny.toml"),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "machine: " in result.output and "Monte Carlo draw" in result.output
     with open(out, newline="") as fh:

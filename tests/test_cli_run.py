@@ -32,14 +32,43 @@ REQUIRED_VARS = {
 def case(tmp_path):
     return write_case(
         tmp_path,
-        [dict(entity_id="N1", market="national", base_emissions_t=1000.0, sector="power", prefecture="Chiba", administrator="national"),
-         dict(entity_id="R1", market="regional", base_emissions_t=100.0, sector="office", prefecture="Tokyo", administrator="Tokyo", electricity_share=0.7),
-         dict(entity_id="R2", market="regional", base_emissions_t=100.0, sector="factory", prefecture="Saitama", administrator="Saitama City", category="dhc")],
+        [
+            dict(
+                entity_id="N1",
+                market="national",
+                base_emissions_t=1000.0,
+                sector="power",
+                prefecture="Chiba",
+                administrator="national",
+            ),
+            dict(
+                entity_id="R1",
+                market="regional",
+                base_emissions_t=100.0,
+                sector="office",
+                prefecture="Tokyo",
+                administrator="Tokyo",
+                electricity_share=0.7,
+            ),
+            dict(
+                entity_id="R2",
+                market="regional",
+                base_emissions_t=100.0,
+                sector="factory",
+                prefecture="Saitama",
+                administrator="Saitama City",
+                category="dhc",
+            ),
+        ],
         {"N1": 1000.0, "R1": 100.0, "R2": 100.0},
         [("N1", 1, 0.1, 1500), ("N1", 2, 0.3, 4000), ("R1", 1, 0.1, -300), ("R1", 2, 0.2, 2500), ("R2", 1, 0.2, 1800)],
         [("P1", 2026, 2027), ("P2", 2028, 2029)],
-        {"national": {"compliance_factor": {"P1": {"general": 0.08}, "P2": {"general": 0.17}}},
-         "regional": {"compliance_factor": {"P1": {"general": 0.08, "dhc": 0.06}, "P2": {"general": 0.17, "dhc": 0.15}}}},
+        {
+            "national": {"compliance_factor": {"P1": {"general": 0.08}, "P2": {"general": 0.17}}},
+            "regional": {
+                "compliance_factor": {"P1": {"general": 0.08, "dhc": 0.06}, "P2": {"general": 0.17, "dhc": 0.15}}
+            },
+        },
         discount_rate=0.03,
         national_co2_t={2026: 2000.0, 2027: 2000.0, 2028: 2000.0, 2029: 2000.0},
     )
@@ -60,7 +89,11 @@ def test_run_writes_results_with_schema(case, tmp_path):
         assert r["year"].dtype.kind == "i"
         assert set(r["market"].values) == {"national", "regional"}
         assert list(r["entity_administrator"].values) == ["national", "Tokyo", "Saitama City"]
-        assert "net_purchase_by_prefecture" in r and r["net_purchase_by_prefecture"].dims == ("market", "prefecture", "period")
+        assert "net_purchase_by_prefecture" in r and r["net_purchase_by_prefecture"].dims == (
+            "market",
+            "prefecture",
+            "period",
+        )
         cfg = json.loads(r.attrs["config"])
         assert cfg["name"] == "case" and cfg["markets"]["regional"]["compliance_factor"]["P1"]["dhc"] == 0.06
         for key in ("nationcap_version", "pyomo_version", "highs_version", "termination", "objective_jpy"):
@@ -82,7 +115,10 @@ def test_run_refuses_to_overwrite_without_force(case, tmp_path):
     assert result.exit_code == 4
     assert "--force" in result.output
     assert marker.stat().st_mtime_ns == before
-    result = runner.invoke(cli, ["run", str(case), "--out", str(out), "--force", "--set", "markets.national.compliance_factor.P1.general=0.12"])
+    result = runner.invoke(
+        cli,
+        ["run", str(case), "--out", str(out), "--force", "--set", "markets.national.compliance_factor.P1.general=0.12"],
+    )
     assert result.exit_code == 0, result.output
     with xr.open_dataset(out / "results.nc") as r:
         assert json.loads(r.attrs["config"])["markets"]["national"]["compliance_factor"]["P1"]["general"] == 0.12

@@ -16,20 +16,26 @@ def test_compare_unlinked_and_linked(tmp_path):
     """The full-link case of test_link.py: unlinked cost 100,000 JPY, linked 75,000: gain 25,000."""
     path = write_case(
         tmp_path,
-        [dict(entity_id="N", market="national", base_emissions_t=100.0, sector="steel", administrator="national"),
-         dict(entity_id="R", market="regional", base_emissions_t=100.0)],
+        [
+            dict(entity_id="N", market="national", base_emissions_t=100.0, sector="steel", administrator="national"),
+            dict(entity_id="R", market="regional", base_emissions_t=100.0),
+        ],
         {"N": 100, "R": 100},
         [("N", 1, 0.1, 1000), ("N", 2, 0.3, 5000), ("R", 1, 0.25, 2000), ("R", 2, 0.4, 3000)],
         [("P1", 2026, 2026)],
-        {"national": {"compliance_factor": {"P1": {"general": 0.2}}},
-         "regional": {"compliance_factor": {"P1": {"general": 0.2}}}},
+        {
+            "national": {"compliance_factor": {"P1": {"general": 0.2}}},
+            "regional": {"compliance_factor": {"P1": {"general": 0.2}}},
+        },
     )
     runner = CliRunner()
     assert runner.invoke(cli, ["run", str(path), "--out", str(tmp_path / "unlinked")]).exit_code == 0
     res = runner.invoke(cli, ["run", str(path), "--out", str(tmp_path / "linked"), "--set", 'link.mode="full"'])
     assert res.exit_code == 0, res.output
     out = tmp_path / "cmp"
-    result = runner.invoke(cli, ["compare", str(tmp_path / "unlinked"), str(tmp_path / "linked" / "results.nc"), "--out", str(out)])
+    result = runner.invoke(
+        cli, ["compare", str(tmp_path / "unlinked"), str(tmp_path / "linked" / "results.nc"), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "gain_vs_first_jpy" in result.output
     for f in ("compare_prices.csv", "compare_summary.csv", "compare_periods.csv", "compare.png"):
@@ -43,5 +49,10 @@ def test_compare_unlinked_and_linked(tmp_path):
     prices = tables["prices"]
     assert prices.loc[("national", 2026)].tolist() == pytest.approx([5000, 3000], abs=1e-6)
     # refuses to overwrite, and needs two runs
-    assert runner.invoke(cli, ["compare", str(tmp_path / "unlinked"), str(tmp_path / "linked"), "--out", str(out)]).exit_code == 4
+    assert (
+        runner.invoke(
+            cli, ["compare", str(tmp_path / "unlinked"), str(tmp_path / "linked"), "--out", str(out)]
+        ).exit_code
+        == 4
+    )
     assert runner.invoke(cli, ["compare", str(tmp_path / "unlinked"), "--out", str(tmp_path / "x")]).exit_code == 2

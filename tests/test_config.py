@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from casebuilder import scenario_toml, write_case
 from click.testing import CliRunner
 
-from casebuilder import scenario_toml, write_case
 from nationcap.allocation import allocation_t, caps_t, compliance_factors
 from nationcap.cli import cli
 from nationcap.config import (
@@ -59,8 +59,7 @@ def test_load_valid_scenario(scn_path):
     assert scn.periods[0].n_years == 5 and scn.periods[1].years == [2031, 2032]
     assert scn.years == list(range(2026, 2033))
     assert scn.first_year == 2026
-    assert scn.period_of_year() == {2026: "P1", 2027: "P1", 2028: "P1", 2029: "P1", 2030: "P1",
-                                    2031: "P2", 2032: "P2"}
+    assert scn.period_of_year() == {2026: "P1", 2027: "P1", 2028: "P1", 2029: "P1", 2030: "P1", 2031: "P2", 2032: "P2"}
     assert scn.discount_factor(2026) == 1.0
     assert scn.discount_factor(2028) == pytest.approx(1 / 1.03**2)
     assert scn.discount_factor(2032) == pytest.approx(1.03**-6)
@@ -72,8 +71,18 @@ def test_load_valid_scenario(scn_path):
 def test_resolved_lists_every_key_and_absolute_inputs(scn_path):
     scn = load_scenario(scn_path)
     d = scn.resolved()
-    assert set(d) == {"name", "description", "inputs", "discount_rate", "periods", "markets", "link", "overlap",
-                      "solver", "inputs_resolved"}
+    assert set(d) == {
+        "name",
+        "description",
+        "inputs",
+        "discount_rate",
+        "periods",
+        "markets",
+        "link",
+        "overlap",
+        "solver",
+        "inputs_resolved",
+    }
     assert d["link"]["mode"] == "none" and d["overlap"]["electricity"] == "fixed"
     assert "source" not in d
     assert d["inputs"] == "data"
@@ -83,8 +92,10 @@ def test_resolved_lists_every_key_and_absolute_inputs(scn_path):
     assert d["periods"][1] == {"name": "P2", "first_year": 2031, "last_year": 2032}
     market = d["markets"]["m"]
     assert {k: market[k] for k in ("banking", "borrowing", "compliance_factor")} == {
-        "banking": True, "borrowing": False,
-        "compliance_factor": {"P1": {"general": 0.08, "dhc": 0.06}, "P2": {"general": 0.15}}}
+        "banking": True,
+        "borrowing": False,
+        "compliance_factor": {"P1": {"general": 0.08, "dhc": 0.06}, "P2": {"general": 0.15}},
+    }
     # every rule key is written out, with its (off) default
     assert market["use_offsets"] is False and market["penalty_multiplier"] is None
     assert market["price_floor"] is None and market["auction_share"] == {}
@@ -141,8 +152,16 @@ def test_override_into_inline_table_keeps_the_other_entries(scn_path):
 
 
 def test_override_booleans_strings_numbers(scn_path):
-    scn = load_scenario(scn_path, ["markets.m.banking=false", "markets.n.borrowing=false",
-                                   "name=other", 'description="two words"', "discount_rate=0.05"])
+    scn = load_scenario(
+        scn_path,
+        [
+            "markets.m.banking=false",
+            "markets.n.borrowing=false",
+            "name=other",
+            'description="two words"',
+            "discount_rate=0.05",
+        ],
+    )
     assert scn.markets["m"].banking is False and scn.markets["n"].borrowing is False
     assert scn.name == "other" and scn.description == "two words"
     assert scn.discount_rate == 0.05
@@ -194,11 +213,14 @@ def test_bad_override_paths_are_input_errors(scn_path, override, word):
     assert word in p.message
 
 
-@pytest.mark.parametrize("override, key", [
-    ("markets.m.bankng=true", "markets.m.bankng"),
-    ("discount_rat=0.1", "discount_rat"),
-    ("solver.threads=2", "solver.threads"),
-])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ("markets.m.bankng=true", "markets.m.bankng"),
+        ("discount_rat=0.1", "discount_rat"),
+        ("solver.threads=2", "solver.threads"),
+    ],
+)
 def test_override_of_an_unknown_key_is_rejected(scn_path, override, key):
     with pytest.raises(InputError) as info:
         load_scenario(scn_path, [override])
@@ -212,9 +234,14 @@ def test_override_with_wrong_type_is_rejected(scn_path):
 
 
 def test_override_through_the_cli(tmp_path):
-    path = write_case(tmp_path, entities=[dict(entity_id="A", market="m", base_emissions_t=1000.0)],
-                      bau={"A": 1000.0}, mac=[("A", 1, 0.5, 100.0)], periods=PERIODS,
-                      markets={"m": MARKETS["m"]})
+    path = write_case(
+        tmp_path,
+        entities=[dict(entity_id="A", market="m", base_emissions_t=1000.0)],
+        bau={"A": 1000.0},
+        mac=[("A", 1, 0.5, 100.0)],
+        periods=PERIODS,
+        markets={"m": MARKETS["m"]},
+    )
     runner = CliRunner()
     ok = runner.invoke(cli, ["validate", str(path), "--set", "markets.m.compliance_factor.P1.general=0.1"])
     assert ok.exit_code == 0, ok.output
@@ -275,8 +302,12 @@ def test_market_without_factors_needs_general_for_every_period(tmp_path):
     ],
 )
 def test_scenario_value_checks(changes, where, word):
-    raw = {"name": "s", "inputs": "data", "periods": [{"name": "P1", "first_year": 2026, "last_year": 2030}],
-           "markets": {"m": {"compliance_factor": {"P1": {"general": 0.1}}}}}
+    raw = {
+        "name": "s",
+        "inputs": "data",
+        "periods": [{"name": "P1", "first_year": 2026, "last_year": 2030}],
+        "markets": {"m": {"compliance_factor": {"P1": {"general": 0.1}}}},
+    }
     raw.update(changes)
     with pytest.raises(InputError) as info:
         scenario_from_dict(raw, source="s.toml")
@@ -284,10 +315,15 @@ def test_scenario_value_checks(changes, where, word):
 
 
 def test_duplicate_period_names_are_an_error():
-    raw = {"name": "s", "inputs": "data",
-           "periods": [{"name": "P1", "first_year": 2026, "last_year": 2027},
-                       {"name": "P1", "first_year": 2028, "last_year": 2029}],
-           "markets": {"m": {"compliance_factor": {"P1": {"general": 0.1}}}}}
+    raw = {
+        "name": "s",
+        "inputs": "data",
+        "periods": [
+            {"name": "P1", "first_year": 2026, "last_year": 2027},
+            {"name": "P1", "first_year": 2028, "last_year": 2029},
+        ],
+        "markets": {"m": {"compliance_factor": {"P1": {"general": 0.1}}}},
+    }
     with pytest.raises(InputError) as info:
         scenario_from_dict(raw, source="s.toml")
     assert_problem(info.value, "periods.1", "more than once")

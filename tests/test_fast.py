@@ -36,8 +36,13 @@ from nationcap.solve import solve
 pytestmark = pytest.mark.solver
 ROOT = Path(__file__).resolve().parents[1]
 TOL = 1e-6
-HYPOTHESIS = settings(max_examples=40, deadline=None, database=None, derandomize=True,
-                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+HYPOTHESIS = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def ent(eid, market="m", base=100.0, **kw):
@@ -79,13 +84,21 @@ def assert_same_solution(md, ref, got, rtol=1e-6):
         cluster = np.concatenate([[0], np.cumsum(np.diff(values) > 1e-9 * np.maximum(1.0, values[1:]))])
         for c in np.unique(cluster):
             grp = sel & np.isin(col_price, values[cluster == c])
-            assert x[grp].sum() == pytest.approx(x_ref[grp].sum(), rel=rtol, abs=atol), (md.markets[a], values[cluster == c])
+            assert x[grp].sum() == pytest.approx(x_ref[grp].sum(), rel=rtol, abs=atol), (
+                md.markets[a],
+                values[cluster == c],
+            )
 
     # entity-period positions and the bank where no tied column is involved
     row = md.col_entity * n_p + col_period
     free_row = np.bincount(row, weights=tied.astype(float), minlength=n_e * n_p) == 0
-    np.testing.assert_allclose(got.values["NetPurchase"][free_row], ref.values["NetPurchase"][free_row],
-                               rtol=rtol, atol=atol, err_msg="net purchases")
+    np.testing.assert_allclose(
+        got.values["NetPurchase"][free_row],
+        ref.values["NetPurchase"][free_row],
+        rtol=rtol,
+        atol=atol,
+        err_msg="net purchases",
+    )
     for a, name in enumerate(md.markets):
         cfg = md.scenario.markets[name]
         # the bank is not unique if tied tonnes can move between periods, or (borrowing without
@@ -94,8 +107,13 @@ def assert_same_solution(md, ref, got, rtol=1e-6):
             continue
         if cfg.borrowing and not cfg.banking and (lam[a] == 0).sum() >= 2:
             continue
-        np.testing.assert_allclose(got.values["Bank"].reshape(n_m, n_p)[a], ref.values["Bank"].reshape(n_m, n_p)[a],
-                                   rtol=rtol, atol=atol * n_e, err_msg=f"bank of {name}")
+        np.testing.assert_allclose(
+            got.values["Bank"].reshape(n_m, n_p)[a],
+            ref.values["Bank"].reshape(n_m, n_p)[a],
+            rtol=rtol,
+            atol=atol * n_e,
+            err_msg=f"bank of {name}",
+        )
 
     # both go through the same results code; unique outputs agree
     r_ref = build_results(md, ref, {})
@@ -104,8 +122,13 @@ def assert_same_solution(md, ref, got, rtol=1e-6):
     np.testing.assert_allclose(r["total_cost"].values, r_ref["total_cost"].values, rtol=rtol, atol=1e-3)
     col_free = np.ones((n_e, len(md.years)), dtype=bool)
     col_free[md.col_entity[tied], md.col_year[tied]] = False
-    np.testing.assert_allclose(r["abatement"].values[col_free], r_ref["abatement"].values[col_free],
-                               rtol=rtol, atol=atol, err_msg="abatement per entity-year")
+    np.testing.assert_allclose(
+        r["abatement"].values[col_free],
+        r_ref["abatement"].values[col_free],
+        rtol=rtol,
+        atol=atol,
+        err_msg="abatement per entity-year",
+    )
     assert_invariants(md, r)
     return r
 
@@ -137,9 +160,12 @@ def assert_invariants(md, r):
 def test_merit_order_price_is_cost_of_partly_used_step(tmp_path):
     """40 t needed from A1 10 @1000, B1 15 @2000, A2 20 @3000 (partly), B2 30 @5000: price 3000."""
     path = write_case(
-        tmp_path, [ent("A"), ent("B")], {"A": 100, "B": 100},
+        tmp_path,
+        [ent("A"), ent("B")],
+        {"A": 100, "B": 100},
         [("A", 1, 0.1, 1000), ("A", 2, 0.2, 3000), ("B", 1, 0.15, 2000), ("B", 2, 0.3, 5000)],
-        [("P1", 2026, 2026)], {"m": {"compliance_factor": {"P1": {"general": 0.2}}}},
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.2}}}},
     )
     r = run_scenario(path, engine="fast")
     assert float(r["price"].sel(market="m", year=2026)) == pytest.approx(3000, abs=TOL)
@@ -152,8 +178,12 @@ def test_merit_order_price_is_cost_of_partly_used_step(tmp_path):
 
 def test_non_binding_cap_price_zero_no_regret_used(tmp_path):
     path = write_case(
-        tmp_path, [ent("A")], {"A": 100}, [("A", 1, 0.1, -500), ("A", 2, 0.3, 2000)],
-        [("P1", 2026, 2027)], {"m": {"compliance_factor": {"P1": {"general": 0.0}}}},
+        tmp_path,
+        [ent("A")],
+        {"A": 100},
+        [("A", 1, 0.1, -500), ("A", 2, 0.3, 2000)],
+        [("P1", 2026, 2027)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.0}}}},
     )
     r = run_scenario(path, engine="fast")
     assert np.all(r["price"].values == 0.0)
@@ -164,7 +194,10 @@ def test_non_binding_cap_price_zero_no_regret_used(tmp_path):
 def test_banking_with_discounting_hotelling(tmp_path):
     """PV price 2000/1.05 in both periods; the FY2027 step is partly used, 20 t banked."""
     path = write_case(
-        tmp_path, [ent("A")], {"A": 100}, [("A", 1, 0.2, 1000), ("A", 2, 0.3, 2000)],
+        tmp_path,
+        [ent("A")],
+        {"A": 100},
+        [("A", 1, 0.2, 1000), ("A", 2, 0.3, 2000)],
         [("P1", 2026, 2026), ("P2", 2027, 2027)],
         {"m": {"banking": True, "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.5}}}},
         discount_rate=0.05,
@@ -182,10 +215,18 @@ def test_borrowing_joins_the_periods(tmp_path, borrowing, prices, bank):
     """Without borrowing P1 (45 t needed) cannot use P2's 10 spare t: 2000 then 0. With it the
     two years are one budget of 35 t from the 20 t @1000 steps: 1000 in both."""
     path = write_case(
-        tmp_path, [ent("A", base=110.0)], {"A": 100}, [("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
+        tmp_path,
+        [ent("A", base=110.0)],
+        {"A": 100},
+        [("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
         [("P1", 2026, 2026), ("P2", 2027, 2027)],
-        {"m": {"banking": True, "borrowing": borrowing,
-               "compliance_factor": {"P1": {"general": 0.5}, "P2": {"general": 0.0}}}},
+        {
+            "m": {
+                "banking": True,
+                "borrowing": borrowing,
+                "compliance_factor": {"P1": {"general": 0.5}, "P2": {"general": 0.0}},
+            }
+        },
     )
     r = run_scenario(path, engine="fast")
     assert r["price"].sel(market="m").values == pytest.approx(prices, abs=TOL)
@@ -199,7 +240,10 @@ def test_borrowing_joins_the_periods(tmp_path, borrowing, prices, bank):
 
 def test_banking_off_surplus_expires(tmp_path):
     path = write_case(
-        tmp_path, [ent("A", base=110.0)], {"A": 100}, [("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
+        tmp_path,
+        [ent("A", base=110.0)],
+        {"A": 100},
+        [("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
         [("P1", 2026, 2026), ("P2", 2027, 2027)],
         {"m": {"banking": False, "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.5}}}},
     )
@@ -216,10 +260,18 @@ def test_borrowing_without_banking_against_pyomo(tmp_path):
     6 t of FY2028's 2000 step (PV 2000/1.05^2). P3 abates 26 t and lends 25 t to P2 (bank -25),
     P2 abates 20 t. Checked against the LP as well."""
     path = write_case(
-        tmp_path, [ent("A", base=110.0)], {"A": 100}, [("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
+        tmp_path,
+        [ent("A", base=110.0)],
+        {"A": 100},
+        [("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
         [("P1", 2026, 2026), ("P2", 2027, 2027), ("P3", 2028, 2028)],
-        {"m": {"banking": False, "borrowing": True,
-               "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.5}, "P3": {"general": 0.1}}}},
+        {
+            "m": {
+                "banking": False,
+                "borrowing": True,
+                "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.5}, "P3": {"general": 0.1}},
+            }
+        },
         discount_rate=0.05,
     )
     md = model_data(path)
@@ -239,8 +291,10 @@ def test_two_unlinked_markets_have_their_own_prices(tmp_path):
         {"N": 100, "R": 100},
         [("N", 1, 0.2, 1500), ("N", 2, 0.5, 9000), ("R", 1, 0.2, 1000), ("R", 2, 0.2, 4000)],
         [("P1", 2026, 2026)],
-        {"national": {"compliance_factor": {"P1": {"general": 0.1}}},
-         "regional": {"compliance_factor": {"P1": {"general": 0.3}}}},
+        {
+            "national": {"compliance_factor": {"P1": {"general": 0.1}}},
+            "regional": {"compliance_factor": {"P1": {"general": 0.3}}},
+        },
     )
     r = run_scenario(path, engine="fast")
     assert r["price"].sel(year=2026).values == pytest.approx([1500, 4000], abs=TOL)
@@ -252,9 +306,12 @@ def test_step_boundary_reports_the_smallest_clearing_price(tmp_path):
     clears. The fast engine reports 2000 (the least clearing price) and flags the period; the
     LP's price lies in the same interval, and everything else is identical."""
     path = write_case(
-        tmp_path, [ent("A"), ent("B")], {"A": 100, "B": 100},
+        tmp_path,
+        [ent("A"), ent("B")],
+        {"A": 100, "B": 100},
         [("A", 1, 0.1, 1000), ("A", 2, 0.2, 5000), ("B", 1, 0.3, 2000), ("B", 2, 0.3, 6000)],
-        [("P1", 2026, 2026)], {"m": {"compliance_factor": {"P1": {"general": 0.2}}}},
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.2}}}},
     )
     md = model_data(path)
     got = solve_fast(md)
@@ -273,7 +330,10 @@ def test_step_boundary_reports_the_smallest_clearing_price(tmp_path):
 
 def test_unreachable_cap_names_market_and_period(tmp_path):
     path = write_case(
-        tmp_path, [ent("A", market="regional")], {"A": 100}, [("A", 1, 0.2, 1000), ("A", 2, 0.3, 2000)],
+        tmp_path,
+        [ent("A", market="regional")],
+        {"A": 100},
+        [("A", 1, 0.2, 1000), ("A", 2, 0.3, 2000)],
         [("P1", 2026, 2026), ("P2", 2027, 2027)],
         {"regional": {"banking": False, "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.6}}}},
     )
@@ -285,15 +345,18 @@ def test_unreachable_cap_names_market_and_period(tmp_path):
     assert float(r["bank"].sel(market="regional", period="P1")) >= 10 - TOL
 
 
-@pytest.mark.parametrize("override, key", [
-    ("markets.regional.penalty_multiplier=1.3", "markets.regional.penalty_multiplier"),
-    ("markets.national.price_floor={ start_jpy_per_t = 1700.0 }", "markets.national.price_floor"),
-    ("markets.regional.auction_share={ P1 = 0.1 }", "markets.regional.auction_share"),
-    ("markets.national.use_offsets=true", "markets.national.use_offsets"),
-    ('link.mode="limited"', "link.mode = 'limited'"),
-    ('link.direction="national_to_regional"', "only a full two-way link"),
-    ('overlap.electricity="coupled"', "scenario key 'overlap'"),
-])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ("markets.regional.penalty_multiplier=1.3", "markets.regional.penalty_multiplier"),
+        ("markets.national.price_floor={ start_jpy_per_t = 1700.0 }", "markets.national.price_floor"),
+        ("markets.regional.auction_share={ P1 = 0.1 }", "markets.regional.auction_share"),
+        ("markets.national.use_offsets=true", "markets.national.use_offsets"),
+        ('link.mode="limited"', "link.mode = 'limited'"),
+        ('link.direction="national_to_regional"', "only a full two-way link"),
+        ('overlap.electricity="coupled"', "scenario key 'overlap'"),
+    ],
+)
 def test_rules_it_does_not_cover_are_refused_by_name(override, key):
     extra = ['link.mode="full"'] if override.startswith("link.direction") else []
     with pytest.raises(ModelError, match=key.replace(".", r"\.")):
@@ -310,7 +373,10 @@ def test_refusal_is_generic_for_fields_added_later():
 
     assert _non_default(Future(), frozenset({"banking"})) == []
     assert _non_default(Future(banking=False), frozenset({"banking"})) == []
-    assert [k for k, _ in _non_default(Future(link_ratio=0.5, rules={"x": 1.0}), frozenset({"banking"}))] == ["link_ratio", "rules"]
+    assert [k for k, _ in _non_default(Future(link_ratio=0.5, rules={"x": 1.0}), frozenset({"banking"}))] == [
+        "link_ratio",
+        "rules",
+    ]
     scn = load_scenario(ROOT / "models" / "tiny.toml")
     assert unsupported_features(scn) == []
 
@@ -320,8 +386,19 @@ def test_cli_run_engine_fast(tmp_path):
     result = CliRunner().invoke(cli, ["run", str(ROOT / "models" / "tiny.toml"), "--engine", "fast", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "results.nc").is_file()
-    bad = CliRunner().invoke(cli, ["run", str(ROOT / "models" / "tiny.toml"), "--engine", "fast", "--out", str(tmp_path / "x"),
-                                   "--set", "markets.regional.penalty_multiplier=1.3"])
+    bad = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            str(ROOT / "models" / "tiny.toml"),
+            "--engine",
+            "fast",
+            "--out",
+            str(tmp_path / "x"),
+            "--set",
+            "markets.regional.penalty_multiplier=1.3",
+        ],
+    )
     assert bad.exit_code == 3 and "penalty_multiplier" in bad.output and "Traceback" not in bad.output
 
 
@@ -344,9 +421,11 @@ def test_reused_order_gives_identical_results():
     md = model_data(ROOT / "models" / "tiny.toml")
     eng = FastEngine()
     eng.solve(md)
-    for variant in (dataclasses.replace(md, alloc_t=md.alloc_t * 0.97),
-                    dataclasses.replace(md, col_cost=md.col_cost[::-1].copy()),
-                    dataclasses.replace(md, col_qty_t=md.col_qty_t * 1.1)):
+    for variant in (
+        dataclasses.replace(md, alloc_t=md.alloc_t * 0.97),
+        dataclasses.replace(md, col_cost=md.col_cost[::-1].copy()),
+        dataclasses.replace(md, col_qty_t=md.col_qty_t * 1.1),
+    ):
         a, b = eng.solve(variant), solve_fast(variant)
         np.testing.assert_array_equal(a.values["Abate"], b.values["Abate"])
         np.testing.assert_array_equal(a.duals["MarketClearing"], b.duals["MarketClearing"])
@@ -396,9 +475,13 @@ def cases(draw, max_periods=3):
             bau[eid] = [float(base * g) for g in rng.uniform(0.85, 1.25, n_years)]
             n_steps = draw(st.integers(1, 4))
             shares = rng.dirichlet(np.ones(n_steps)) * rng.uniform(0.3, 0.95)
-            costs = np.where(rng.random(n_steps) < 0.15, rng.uniform(-3000, -1, n_steps), rng.uniform(1, 15000, n_steps))
+            costs = np.where(
+                rng.random(n_steps) < 0.15, rng.uniform(-3000, -1, n_steps), rng.uniform(1, 15000, n_steps)
+            )
             mac += [(eid, k + 1, float(s), float(c)) for k, (s, c) in enumerate(zip(shares, costs))]
-        factors = {p: {"general": float(rng.uniform(0.0, 0.45)), "dhc": float(rng.uniform(0.0, 0.45))} for p, _, _ in periods}
+        factors = {
+            p: {"general": float(rng.uniform(0.0, 0.45)), "dhc": float(rng.uniform(0.0, 0.45))} for p, _, _ in periods
+        }
         markets[m] = {"banking": draw(st.booleans()), "borrowing": draw(st.booleans()), "compliance_factor": factors}
     return dict(entities=entities, bau=bau, mac=mac, periods=periods, markets=markets, discount_rate=rate)
 
@@ -431,8 +514,11 @@ def test_tightening_a_market_never_lowers_its_prices(case, market, step):
     with tempfile.TemporaryDirectory() as tmp:
         path = write_case(Path(tmp), **case)
         md = model_data(path)
-        tight = [f"markets.{market}.compliance_factor.{p}.{cat}={f + step * (1 - f)!r}"
-                 for p, table in case["markets"][market]["compliance_factor"].items() for cat, f in table.items()]
+        tight = [
+            f"markets.{market}.compliance_factor.{p}.{cat}={f + step * (1 - f)!r}"
+            for p, table in case["markets"][market]["compliance_factor"].items()
+            for cat, f in table.items()
+        ]
         md2 = model_data(path, tight)
     try:
         check_feasible(md2)  # the tighter one is the harder to meet
@@ -463,12 +549,24 @@ def round_cases(draw):
             entities.append(ent(eid, market=m, base=draw(st.sampled_from([100.0, 200.0]))))
             bau[eid] = [float(draw(st.sampled_from([80, 100, 120]))) for _ in range(y - YEARS0)]
             for k in range(draw(st.integers(1, 3))):
-                mac.append((eid, k + 1, draw(st.sampled_from([0.1, 0.2, 0.25])),
-                            float(draw(st.sampled_from([-500, 0, 1000, 2000, 3000])))))
+                mac.append(
+                    (
+                        eid,
+                        k + 1,
+                        draw(st.sampled_from([0.1, 0.2, 0.25])),
+                        float(draw(st.sampled_from([-500, 0, 1000, 2000, 3000]))),
+                    )
+                )
         factors = {p: {"general": draw(st.sampled_from([0.0, 0.1, 0.2, 0.3]))} for p, _, _ in periods}
         markets[m] = {"banking": draw(st.booleans()), "borrowing": draw(st.booleans()), "compliance_factor": factors}
-    return dict(entities=entities, bau=bau, mac=mac, periods=periods, markets=markets,
-                discount_rate=draw(st.sampled_from([0.0, 0.05])))
+    return dict(
+        entities=entities,
+        bau=bau,
+        mac=mac,
+        periods=periods,
+        markets=markets,
+        discount_rate=draw(st.sampled_from([0.0, 0.05])),
+    )
 
 
 def assert_optimal(md, sr, tol=1e-7):
@@ -510,8 +608,12 @@ def assert_optimal(md, sr, tol=1e-7):
                 assert rc >= -1e-6, (name, p)
 
 
-@settings(max_examples=30, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(case=round_cases())
 def test_fast_is_optimal_on_degenerate_cases(case):
     """Where prices are not unique the engines may differ, but the fast answer is still an
@@ -535,8 +637,13 @@ def test_fast_is_optimal_on_degenerate_cases(case):
         assert got.info["boundary_periods"] > 0
 
 
-@settings(max_examples=25, deadline=None, database=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(case=cases(max_periods=1))
 def test_linked_price_lies_between_unlinked_prices(case):
     """One compliance period: a full one-to-one link (``[link] mode = "full"``) pools the two

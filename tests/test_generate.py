@@ -26,8 +26,18 @@ from nationcap.geo import DESIGNATED_CITIES, PREFECTURES
 ROOT = Path(__file__).resolve().parents[1]
 
 COLUMNS = {
-    "entities.csv": ["entity_id", "market", "name", "sector", "prefecture", "administrator", "category",
-                     "top_level", "base_emissions_t", "electricity_share"],
+    "entities.csv": [
+        "entity_id",
+        "market",
+        "name",
+        "sector",
+        "prefecture",
+        "administrator",
+        "category",
+        "top_level",
+        "base_emissions_t",
+        "electricity_share",
+    ],
     "bau.csv": ["entity_id", "year", "bau_emissions_t"],
     "mac.csv": ["entity_id", "step", "abatement_share", "cost_jpy_per_t"],
     "offsets.csv": ["offset_type", "market", "year", "quantity_t", "cost_jpy_per_t"],
@@ -86,8 +96,12 @@ def test_shipped_folder_equals_generator_output(kind, japan_files):
 def test_columns_and_row_order(japan):
     for name, cols in COLUMNS.items():
         assert list(japan[name].columns) == cols, name
-    for name, keys in (("entities.csv", ["entity_id"]), ("bau.csv", ["entity_id", "year"]),
-                       ("mac.csv", ["entity_id", "step"]), ("history.csv", ["entity_id", "fiscal_year"])):
+    for name, keys in (
+        ("entities.csv", ["entity_id"]),
+        ("bau.csv", ["entity_id", "year"]),
+        ("mac.csv", ["entity_id", "step"]),
+        ("history.csv", ["entity_id", "fiscal_year"]),
+    ):
         df = japan[name]
         assert df.equals(df.sort_values(keys, kind="stable").reset_index(drop=True)), f"{name} not sorted by {keys}"
 
@@ -188,8 +202,18 @@ def test_dataset_toml(japan_files):
     meta = tomllib.loads(japan_files["dataset.toml"])
     assert meta["name"] == "japan" and meta["seed"] == SHIPPED_SEED
     assert meta["generator"] == f"nationcap generate --kind japan --seed {SHIPPED_SEED} --out inputs/japan"
-    numeric = {"base_emissions_t", "electricity_share", "bau_emissions_t", "abatement_share",
-               "cost_jpy_per_t", "quantity_t", "emissions_t", "year", "fiscal_year", "step"}
+    numeric = {
+        "base_emissions_t",
+        "electricity_share",
+        "bau_emissions_t",
+        "abatement_share",
+        "cost_jpy_per_t",
+        "quantity_t",
+        "emissions_t",
+        "year",
+        "fiscal_year",
+        "step",
+    }
     assert numeric <= set(meta["units"])
     assert all({"id", "citation", "url"} <= set(s) for s in meta["sources"])
 
@@ -220,11 +244,14 @@ def test_scale_multiplies_entity_counts(japan):
     assert set(small.loc[small["market"] == "regional", "prefecture"]) == set(PREFECTURES)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"kind": "mars"}, "japan, tiny"),
-    ({"scale": 0.0}, "scale"),
-    ({"scale": -1.0}, "scale"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"kind": "mars"}, "japan, tiny"),
+        ({"scale": 0.0}, "scale"),
+        ({"scale": -1.0}, "scale"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         generate(**kwargs)

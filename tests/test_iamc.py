@@ -55,10 +55,14 @@ def test_columns_variables_and_units(single):
 def test_values_match_the_results(single):
     res, _ = single
     df = iamc.to_iamc(res).set_index(["region", "variable"])
-    np.testing.assert_allclose(df.loc[("Japan", "Price|Carbon|Regional Program"), YEARS].to_numpy(float),
-                               res["price"].sel(market="regional").values)
+    np.testing.assert_allclose(
+        df.loc[("Japan", "Price|Carbon|Regional Program"), YEARS].to_numpy(float),
+        res["price"].sel(market="regional").values,
+    )
     cap_p2 = float(res["cap"].sel(market="national", period="P2")) / 2 / 1e6
-    np.testing.assert_allclose(df.loc[("Japan", "Cap|CO2|National Program"), ["2028", "2029"]].to_numpy(float), [cap_p2, cap_p2])
+    np.testing.assert_allclose(
+        df.loc[("Japan", "Cap|CO2|National Program"), ["2028", "2029"]].to_numpy(float), [cap_p2, cap_p2]
+    )
     bank = df.loc[("Japan", "Bank|CO2|National Program"), YEARS].to_numpy(float)
     assert np.isnan(bank[0]) and bank[1] == pytest.approx(float(res["bank"].sel(market="national", period="P1")) / 1e6)
     tokyo = res["emissions"].sel(entity=["R1", "R3"]).sum("entity").values / 1e6
@@ -67,7 +71,11 @@ def test_values_match_the_results(single):
     for region, program in (("Japan", "National Program"), ("Tokyo", "Regional Program")):
         np.testing.assert_allclose(
             df.loc[(region, f"Emissions|CO2|{program}"), YEARS].to_numpy(float),
-            (df.loc[(region, f"Baseline Emissions|CO2|{program}"), YEARS] - df.loc[(region, f"Abatement|CO2|{program}"), YEARS]).to_numpy(float))
+            (
+                df.loc[(region, f"Baseline Emissions|CO2|{program}"), YEARS]
+                - df.loc[(region, f"Abatement|CO2|{program}"), YEARS]
+            ).to_numpy(float),
+        )
 
 
 def test_japan_is_the_sum_of_prefectures(single):
@@ -103,9 +111,14 @@ def _roundtrip(df, tmp_path):
 
 
 def test_batches_give_one_scenario_per_member(tmp_path):
-    path = make_case(tmp_path, '[montecarlo]\n[montecarlo.mac_cost]\nby = "market"\ndistribution = "lognormal"\nsd = 0.2\n')
-    sw = batch.run_batch(batch.plan_sweep(path, {"markets.regional.compliance_factor.P1.general": [0.04, 0.95, 0.06]}),
-                         tmp_path / "sw", workers=1)
+    path = make_case(
+        tmp_path, '[montecarlo]\n[montecarlo.mac_cost]\nby = "market"\ndistribution = "lognormal"\nsd = 0.2\n'
+    )
+    sw = batch.run_batch(
+        batch.plan_sweep(path, {"markets.regional.compliance_factor.P1.general": [0.04, 0.95, 0.06]}),
+        tmp_path / "sw",
+        workers=1,
+    )
     df = pd.read_csv(tmp_path / "sw" / "iamc.csv")
     assert sorted(set(df["scenario"])) == ["case/s000", "case/s002"]  # the failed member has no rows
     one, _ = batch.select_member(sw.results, "s002")
@@ -116,5 +129,7 @@ def test_batches_give_one_scenario_per_member(tmp_path):
     batch.run_batch(batch.plan_montecarlo(path, draws=3, seed=1), tmp_path / "mc", workers=1)
     mc = pd.read_csv(tmp_path / "mc" / "iamc.csv")
     assert set(mc["scenario"]) == {"case/draw000", "case/draw001", "case/draw002", "case/p05", "case/p50", "case/p95"}
-    price = mc[(mc["variable"] == "Price|Carbon|Regional Program") & (mc["region"] == "Japan")].set_index("scenario")["2029"]
+    price = mc[(mc["variable"] == "Price|Carbon|Regional Program") & (mc["region"] == "Japan")].set_index("scenario")[
+        "2029"
+    ]
     assert price["case/p50"] == pytest.approx(np.median(price[["case/draw000", "case/draw001", "case/draw002"]]))

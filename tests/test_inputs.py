@@ -9,16 +9,16 @@ with exit code 2 and no traceback (and re-raises it with ``--debug``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 import pytest
+from casebuilder import write_case
 from click.testing import CliRunner
 
-from casebuilder import write_case
 from nationcap.cli import cli
 from nationcap.config import load_scenario
 from nationcap.data import TABLES, Dataset, load_dataset
@@ -37,10 +37,22 @@ REPO = Path(__file__).resolve().parents[1]
 
 ENTITIES = [
     dict(entity_id="R1", market="regional", base_emissions_t=1000.0, electricity_share=0.4),
-    dict(entity_id="R2", market="regional", base_emissions_t=2000.0, category="dhc",
-         prefecture="Saitama", administrator="Saitama"),
-    dict(entity_id="N1", market="national", base_emissions_t=5000.0, sector="power_coal",
-         prefecture="Aichi", administrator="national"),
+    dict(
+        entity_id="R2",
+        market="regional",
+        base_emissions_t=2000.0,
+        category="dhc",
+        prefecture="Saitama",
+        administrator="Saitama",
+    ),
+    dict(
+        entity_id="N1",
+        market="national",
+        base_emissions_t=5000.0,
+        sector="power_coal",
+        prefecture="Aichi",
+        administrator="national",
+    ),
 ]
 BAU = {"R1": 1000.0, "R2": [2000.0, 1990.0, 1980.0, 1970.0], "N1": 5000.0}
 MAC = [("R1", 1, 0.5, 1000.0), ("R2", 1, 0.3, 2000.0), ("N1", 1, 0.2, -500.0), ("N1", 2, 0.3, 8000.0)]
@@ -54,8 +66,9 @@ OFFSETS = [("small_mid", "regional", 2026, 100.0, 3000.0), ("renewable", "nation
 
 
 def make_case(root: Path, **kw) -> Path:
-    args = dict(entities=ENTITIES, bau=BAU, mac=MAC, periods=PERIODS, markets=MARKETS,
-                national_co2_t=NATIONAL, offsets=OFFSETS)
+    args = dict(
+        entities=ENTITIES, bau=BAU, mac=MAC, periods=PERIODS, markets=MARKETS, national_co2_t=NATIONAL, offsets=OFFSETS
+    )
     args.update(kw)
     return write_case(root, **args)
 
@@ -83,16 +96,20 @@ def edit(path: Path, fn: Callable[[pd.DataFrame], pd.DataFrame | None]) -> None:
 
 def set_cell(file: str, row: int, column: str, value: str) -> Callable[[Path], None]:
     """Corruption: set ``column`` of CSV line ``row`` (header = line 1) of ``file`` to ``value``."""
+
     def corrupt(scn: Path) -> None:
         def fn(df):
             df.loc[row - 2, column] = value
+
         edit(data_dir(scn) / file, fn)
+
     return corrupt
 
 
 def append_row(file: str, **values: str) -> Callable[[Path], None]:
     def corrupt(scn: Path) -> None:
         edit(data_dir(scn) / file, lambda df: pd.concat([df, pd.DataFrame([values])], ignore_index=True).fillna(""))
+
     return corrupt
 
 
@@ -102,8 +119,7 @@ def load(scn_path: Path) -> Dataset:
 
 
 def find(err: InputError, file: str, column: str, where: str = "") -> list[Problem]:
-    return [p for p in err.problems
-            if p.file.endswith(file) and p.column == column and where in p.where]
+    return [p for p in err.problems if p.file.endswith(file) and p.column == column and where in p.where]
 
 
 def assert_problem(err: InputError, file: str, where: str, column: str, word: str) -> Problem:
@@ -161,7 +177,8 @@ def test_optional_files_may_be_absent(tmp_path):
 
 def test_optional_history_is_read_and_checked(case):
     pd.DataFrame({"entity_id": ["R1", "R1"], "fiscal_year": [2024, 2025], "emissions_t": [990.0, 1010.0]}).to_csv(
-        data_dir(case) / "history.csv", index=False)
+        data_dir(case) / "history.csv", index=False
+    )
     ds = load(case)
     assert ds.history["fiscal_year"].dtype == np.int64
     assert ds.history["emissions_t"].tolist() == [990.0, 1010.0]
@@ -192,8 +209,13 @@ def test_columns_may_come_in_any_order_with_spaces(case):
 def test_optional_year_column_of_mac(case):
     # steps per (entity, year): R1 may abate 0.5 + 0.3 in 2026 and 0.7 in 2027, each year <= 1
     pd.DataFrame(
-        [("R1", 1, 0.5, 1000.0, 2026), ("R1", 2, 0.3, 3000.0, 2026), ("R1", 1, 0.7, 900.0, 2027),
-         ("R2", 1, 0.3, 2000.0, 2026), ("N1", 1, 0.2, 100.0, 2026)],
+        [
+            ("R1", 1, 0.5, 1000.0, 2026),
+            ("R1", 2, 0.3, 3000.0, 2026),
+            ("R1", 1, 0.7, 900.0, 2027),
+            ("R2", 1, 0.3, 2000.0, 2026),
+            ("N1", 1, 0.2, 100.0, 2026),
+        ],
         columns=["entity_id", "step", "abatement_share", "cost_jpy_per_t", "year"],
     ).to_csv(data_dir(case) / "mac.csv", index=False)
     ds = load(case)
@@ -227,8 +249,9 @@ def _drop_column(file: str, column: str) -> Callable[[Path], None]:
 
 
 def _drop_bau_year(entity: str, year: int) -> Callable[[Path], None]:
-    return lambda scn: edit(data_dir(scn) / "bau.csv",
-                            lambda df: df[~((df["entity_id"] == entity) & (df["year"] == str(year)))])
+    return lambda scn: edit(
+        data_dir(scn) / "bau.csv", lambda df: df[~((df["entity_id"] == entity) & (df["year"] == str(year)))]
+    )
 
 
 def _rewrite_scenario(old: str, new: str) -> Callable[[Path], None]:
@@ -236,6 +259,7 @@ def _rewrite_scenario(old: str, new: str) -> Callable[[Path], None]:
         text = scn.read_text()
         assert old in text, old
         scn.write_text(text.replace(old, new, 1))
+
     return corrupt
 
 
@@ -266,76 +290,247 @@ BAD = [
     Bad("missing bau.csv", _remove("bau.csv"), "bau.csv", "", "", "required file is missing"),
     Bad("missing mac.csv", _remove("mac.csv"), "mac.csv", "", "", "required file is missing"),
     Bad("missing dataset.toml", _remove("dataset.toml"), "dataset.toml", "", "", "missing"),
-    Bad("missing dataset folder", _rewrite_scenario('inputs = "data"', 'inputs = "no_such_folder"'),
-        "no_such_folder", "", "", "folder not found"),
-    Bad("missing column entities", _drop_column("entities.csv", "electricity_share"),
-        "entities.csv", "header", "electricity_share", "required column is missing"),
+    Bad(
+        "missing dataset folder",
+        _rewrite_scenario('inputs = "data"', 'inputs = "no_such_folder"'),
+        "no_such_folder",
+        "",
+        "",
+        "folder not found",
+    ),
+    Bad(
+        "missing column entities",
+        _drop_column("entities.csv", "electricity_share"),
+        "entities.csv",
+        "header",
+        "electricity_share",
+        "required column is missing",
+    ),
     Bad("missing column bau", _drop_column("bau.csv", "year"), "bau.csv", "header", "year", "required column"),
-    Bad("missing column offsets", _drop_column("offsets.csv", "quantity_t"),
-        "offsets.csv", "header", "quantity_t", "required column"),
+    Bad(
+        "missing column offsets",
+        _drop_column("offsets.csv", "quantity_t"),
+        "offsets.csv",
+        "header",
+        "quantity_t",
+        "required column",
+    ),
     # 2. ids
-    Bad("duplicate entity_id", append_row("entities.csv", **{
-        "entity_id": "R1", "market": "regional", "name": "copy", "sector": "office", "prefecture": "Tokyo",
-        "administrator": "Tokyo", "category": "general", "top_level": "none", "base_emissions_t": "1",
-        "electricity_share": "0"}), "entities.csv", "row 5 (entity_id R1)", "entity_id", "unique"),
-    Bad("unknown entity_id in bau", append_row("bau.csv", entity_id="X9", year="2026", bau_emissions_t="10"),
-        "bau.csv", "row 14 (entity_id X9)", "entity_id", "must appear in entities.csv"),
-    Bad("unknown entity_id in mac", append_row("mac.csv", entity_id="X9", step="1", abatement_share="0.1",
-                                               cost_jpy_per_t="10"),
-        "mac.csv", "row 6 (entity_id X9)", "entity_id", "unknown entity_id"),
+    Bad(
+        "duplicate entity_id",
+        append_row(
+            "entities.csv",
+            **{
+                "entity_id": "R1",
+                "market": "regional",
+                "name": "copy",
+                "sector": "office",
+                "prefecture": "Tokyo",
+                "administrator": "Tokyo",
+                "category": "general",
+                "top_level": "none",
+                "base_emissions_t": "1",
+                "electricity_share": "0",
+            },
+        ),
+        "entities.csv",
+        "row 5 (entity_id R1)",
+        "entity_id",
+        "unique",
+    ),
+    Bad(
+        "unknown entity_id in bau",
+        append_row("bau.csv", entity_id="X9", year="2026", bau_emissions_t="10"),
+        "bau.csv",
+        "row 14 (entity_id X9)",
+        "entity_id",
+        "must appear in entities.csv",
+    ),
+    Bad(
+        "unknown entity_id in mac",
+        append_row("mac.csv", entity_id="X9", step="1", abatement_share="0.1", cost_jpy_per_t="10"),
+        "mac.csv",
+        "row 6 (entity_id X9)",
+        "entity_id",
+        "unknown entity_id",
+    ),
     # 3. markets and prefectures
-    Bad("unknown market of an entity", set_cell("entities.csv", 3, "market", "regionl"),
-        "entities.csv", "row 3 (entity_id R2)", "market", "'regionl'"),
-    Bad("unknown market in offsets", set_cell("offsets.csv", 3, "market", "global"),
-        "offsets.csv", "row 3", "market", "unknown market"),
-    Bad("unknown prefecture", set_cell("entities.csv", 2, "prefecture", "Tokio"),
-        "entities.csv", "row 2 (entity_id R1)", "prefecture", "47 prefectures"),
-    Bad("unknown top_level", set_cell("entities.csv", 4, "top_level", "yes"),
-        "entities.csv", "row 4 (entity_id N1)", "top_level", "near_top"),
+    Bad(
+        "unknown market of an entity",
+        set_cell("entities.csv", 3, "market", "regionl"),
+        "entities.csv",
+        "row 3 (entity_id R2)",
+        "market",
+        "'regionl'",
+    ),
+    Bad(
+        "unknown market in offsets",
+        set_cell("offsets.csv", 3, "market", "global"),
+        "offsets.csv",
+        "row 3",
+        "market",
+        "unknown market",
+    ),
+    Bad(
+        "unknown prefecture",
+        set_cell("entities.csv", 2, "prefecture", "Tokio"),
+        "entities.csv",
+        "row 2 (entity_id R1)",
+        "prefecture",
+        "47 prefectures",
+    ),
+    Bad(
+        "unknown top_level",
+        set_cell("entities.csv", 4, "top_level", "yes"),
+        "entities.csv",
+        "row 4 (entity_id N1)",
+        "top_level",
+        "near_top",
+    ),
     # 4. negative, non-numeric and missing numbers
-    Bad("negative base emissions", set_cell("entities.csv", 3, "base_emissions_t", "-5"),
-        "entities.csv", "row 3 (entity_id R2)", "base_emissions_t", "negative"),
-    Bad("non-numeric bau", set_cell("bau.csv", 7, "bau_emissions_t", "abc"),
-        "bau.csv", "row 7 (entity_id R2)", "bau_emissions_t", "not a number"),
-    Bad("empty cost", set_cell("mac.csv", 4, "cost_jpy_per_t", ""),
-        "mac.csv", "row 4 (entity_id N1)", "cost_jpy_per_t", "missing"),
-    Bad("empty entity_id", set_cell("mac.csv", 2, "entity_id", ""),
-        "mac.csv", "row 2", "entity_id", "missing"),
-    Bad("fractional year", set_cell("bau.csv", 2, "year", "2026.5"),
-        "bau.csv", "row 2 (entity_id R1)", "year", "whole number"),
-    Bad("negative offset quantity", set_cell("offsets.csv", 2, "quantity_t", "-1"),
-        "offsets.csv", "row 2", "quantity_t", ">= 0"),
+    Bad(
+        "negative base emissions",
+        set_cell("entities.csv", 3, "base_emissions_t", "-5"),
+        "entities.csv",
+        "row 3 (entity_id R2)",
+        "base_emissions_t",
+        "negative",
+    ),
+    Bad(
+        "non-numeric bau",
+        set_cell("bau.csv", 7, "bau_emissions_t", "abc"),
+        "bau.csv",
+        "row 7 (entity_id R2)",
+        "bau_emissions_t",
+        "not a number",
+    ),
+    Bad(
+        "empty cost",
+        set_cell("mac.csv", 4, "cost_jpy_per_t", ""),
+        "mac.csv",
+        "row 4 (entity_id N1)",
+        "cost_jpy_per_t",
+        "missing",
+    ),
+    Bad("empty entity_id", set_cell("mac.csv", 2, "entity_id", ""), "mac.csv", "row 2", "entity_id", "missing"),
+    Bad(
+        "fractional year",
+        set_cell("bau.csv", 2, "year", "2026.5"),
+        "bau.csv",
+        "row 2 (entity_id R1)",
+        "year",
+        "whole number",
+    ),
+    Bad(
+        "negative offset quantity",
+        set_cell("offsets.csv", 2, "quantity_t", "-1"),
+        "offsets.csv",
+        "row 2",
+        "quantity_t",
+        ">= 0",
+    ),
     # 5. shares
-    Bad("electricity_share above 1", set_cell("entities.csv", 2, "electricity_share", "1.2"),
-        "entities.csv", "row 2 (entity_id R1)", "electricity_share", "[0, 1]"),
-    Bad("negative abatement_share", set_cell("mac.csv", 3, "abatement_share", "-0.1"),
-        "mac.csv", "row 3 (entity_id R2)", "abatement_share", "negative"),
-    Bad("MAC shares of an entity sum above 1", append_row("mac.csv", entity_id="N1", step="3",
-                                                          abatement_share="0.6", cost_jpy_per_t="20000"),
-        "mac.csv", "entity_id N1", "abatement_share", "sum above 1"),
+    Bad(
+        "electricity_share above 1",
+        set_cell("entities.csv", 2, "electricity_share", "1.2"),
+        "entities.csv",
+        "row 2 (entity_id R1)",
+        "electricity_share",
+        "[0, 1]",
+    ),
+    Bad(
+        "negative abatement_share",
+        set_cell("mac.csv", 3, "abatement_share", "-0.1"),
+        "mac.csv",
+        "row 3 (entity_id R2)",
+        "abatement_share",
+        "negative",
+    ),
+    Bad(
+        "MAC shares of an entity sum above 1",
+        append_row("mac.csv", entity_id="N1", step="3", abatement_share="0.6", cost_jpy_per_t="20000"),
+        "mac.csv",
+        "entity_id N1",
+        "abatement_share",
+        "sum above 1",
+    ),
     # 6. BAU years
     Bad("missing BAU year", _drop_bau_year("R2", 2028), "bau.csv", "entity_id R2", "bau_emissions_t", "2028"),
     # 7. compliance factors (scenario)
-    Bad("factor for an unknown period", None, "case.toml", "markets.regional.compliance_factor.P3", "",
+    Bad(
+        "factor for an unknown period",
+        None,
+        "case.toml",
+        "markets.regional.compliance_factor.P3",
+        "",
         "unknown period",
-        case_kw=dict(markets=_markets_with("regional", compliance_factor={
-            "P1": {"general": 0.08}, "P2": {"general": 0.15}, "P3": {"general": 0.2}}))),
-    Bad("factor equal to 1", None, "case.toml", "markets.national.compliance_factor.P2.general", "", "[0, 1)",
-        case_kw=dict(markets=_markets_with("national", compliance_factor={
-            "P1": {"general": 0.02}, "P2": {"general": 1.0}}))),
-    Bad("negative factor", None, "case.toml", "markets.regional.compliance_factor.P1.dhc", "", "[0, 1)",
-        case_kw=dict(markets=_markets_with("regional", compliance_factor={
-            "P1": {"general": 0.08, "dhc": -0.1}, "P2": {"general": 0.15}}))),
+        case_kw=dict(
+            markets=_markets_with(
+                "regional", compliance_factor={"P1": {"general": 0.08}, "P2": {"general": 0.15}, "P3": {"general": 0.2}}
+            )
+        ),
+    ),
+    Bad(
+        "factor equal to 1",
+        None,
+        "case.toml",
+        "markets.national.compliance_factor.P2.general",
+        "",
+        "[0, 1)",
+        case_kw=dict(
+            markets=_markets_with("national", compliance_factor={"P1": {"general": 0.02}, "P2": {"general": 1.0}})
+        ),
+    ),
+    Bad(
+        "negative factor",
+        None,
+        "case.toml",
+        "markets.regional.compliance_factor.P1.dhc",
+        "",
+        "[0, 1)",
+        case_kw=dict(
+            markets=_markets_with(
+                "regional", compliance_factor={"P1": {"general": 0.08, "dhc": -0.1}, "P2": {"general": 0.15}}
+            )
+        ),
+    ),
     # 8. periods (scenario)
-    Bad("overlapping periods", None, "case.toml", "periods.1", "", "overlap",
-        case_kw=dict(periods=[("P1", 2026, 2027), ("P2", 2027, 2029)])),
-    Bad("gap between periods", None, "case.toml", "periods.1", "", "gap",
-        case_kw=dict(periods=[("P1", 2026, 2027), ("P2", 2029, 2030)])),
+    Bad(
+        "overlapping periods",
+        None,
+        "case.toml",
+        "periods.1",
+        "",
+        "overlap",
+        case_kw=dict(periods=[("P1", 2026, 2027), ("P2", 2027, 2029)]),
+    ),
+    Bad(
+        "gap between periods",
+        None,
+        "case.toml",
+        "periods.1",
+        "",
+        "gap",
+        case_kw=dict(periods=[("P1", 2026, 2027), ("P2", 2029, 2030)]),
+    ),
     # 9. unknown scenario keys (typos)
-    Bad("unknown top-level key", _prepend_scenario("discount_rat = 0.05"), "case.toml", "discount_rat", "",
-        "unknown key"),
-    Bad("unknown nested key", None, "case.toml", "markets.regional.bankng", "", "unknown key",
-        case_kw=dict(markets=_markets_with("regional", bankng=True))),
+    Bad(
+        "unknown top-level key",
+        _prepend_scenario("discount_rat = 0.05"),
+        "case.toml",
+        "discount_rat",
+        "",
+        "unknown key",
+    ),
+    Bad(
+        "unknown nested key",
+        None,
+        "case.toml",
+        "markets.regional.bankng",
+        "",
+        "unknown key",
+        case_kw=dict(markets=_markets_with("regional", bankng=True)),
+    ),
 ]
 
 
@@ -461,8 +656,9 @@ def test_more_than_ten_rows_with_one_problem_are_cut(case):
 
 def test_many_entities_with_the_same_problem(tmp_path):
     ents = [dict(entity_id=f"R{i:03d}", market="regional", base_emissions_t=-1.0) for i in range(25)]
-    scn = make_case(tmp_path, entities=ents, bau={e["entity_id"]: 1.0 for e in ents},
-                    mac=[("R000", 1, 0.1, 1.0)], offsets=None)
+    scn = make_case(
+        tmp_path, entities=ents, bau={e["entity_id"]: 1.0 for e in ents}, mac=[("R000", 1, 0.1, 1.0)], offsets=None
+    )
     with pytest.raises(InputError) as info:
         load(scn)
     hits = find(info.value, "entities.csv", "base_emissions_t")
@@ -496,12 +692,15 @@ def test_readme_documents_every_file_and_column():
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("file, row, column, value", [
-    ("entities.csv", 2, "base_emissions_t", "inf"),
-    ("bau.csv", 3, "bau_emissions_t", "1e400"),
-    ("mac.csv", 2, "cost_jpy_per_t", "-inf"),
-    ("bau.csv", 2, "year", "inf"),
-])
+@pytest.mark.parametrize(
+    "file, row, column, value",
+    [
+        ("entities.csv", 2, "base_emissions_t", "inf"),
+        ("bau.csv", 3, "bau_emissions_t", "1e400"),
+        ("mac.csv", 2, "cost_jpy_per_t", "-inf"),
+        ("bau.csv", 2, "year", "inf"),
+    ],
+)
 def test_non_finite_numbers_are_rejected(case, file, row, column, value):
     set_cell(file, row, column, value)(case)
     with pytest.raises(InputError) as info:

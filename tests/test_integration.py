@@ -47,7 +47,9 @@ def test_run_baseline_full_scale(tmp_path):
         prev = xr.zeros_like(r["bank"].isel(period=0))
         for p in r["period"].values:
             bank = r["bank"].sel(period=p)
-            np.testing.assert_allclose(r["market_emissions"].sel(period=p), r["cap"].sel(period=p) + prev - bank, rtol=1e-7, atol=1.0)
+            np.testing.assert_allclose(
+                r["market_emissions"].sel(period=p), r["cap"].sel(period=p) + prev - bank, rtol=1e-7, atol=1.0
+            )
             prev = bank
         np.testing.assert_allclose(float(r["total_cost"].sum()), r.attrs["objective_jpy"], rtol=1e-9)
 
@@ -90,18 +92,25 @@ def test_rule_scenarios_show_the_rules_at_work(full_runs):
     assert "imports" in text
     with xr.open_dataset(full_runs["external_link"][0] / "results.nc") as r:
         assert float(r["imports"].sum()) > 0
-        np.testing.assert_array_less(r["price"].sel(market="national").values, r["import_price"].sel(market="national").values + 1e-6)
+        np.testing.assert_array_less(
+            r["price"].sel(market="national").values, r["import_price"].sel(market="national").values + 1e-6
+        )
 
 
 def test_compare_baseline_and_linked_at_full_scale(full_runs, tmp_path):
-    result = CliRunner().invoke(cli, ["compare", str(full_runs["baseline"][0]), str(full_runs["linked"][0]), "--out", str(tmp_path / "cmp")])
+    result = CliRunner().invoke(
+        cli, ["compare", str(full_runs["baseline"][0]), str(full_runs["linked"][0]), "--out", str(tmp_path / "cmp")]
+    )
     assert result.exit_code == 0, result.output
     assert "gain_vs_first_jpy" in result.output
     import pandas as pd
 
     s = pd.read_csv(tmp_path / "cmp" / "compare_summary.csv", index_col="run")
     assert s.loc["linked", "gain_vs_first_jpy"] > 0  # linking never costs more
-    with xr.open_dataset(full_runs["baseline"][0] / "results.nc") as b, xr.open_dataset(full_runs["linked"][0] / "results.nc") as li:
+    with (
+        xr.open_dataset(full_runs["baseline"][0] / "results.nc") as b,
+        xr.open_dataset(full_runs["linked"][0] / "results.nc") as li,
+    ):
         lo = np.minimum(b["price"].sel(market="national"), b["price"].sel(market="regional"))
         hi = np.maximum(b["price"].sel(market="national"), b["price"].sel(market="regional"))
         pl = li["price"].sel(market="national")

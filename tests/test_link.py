@@ -17,15 +17,27 @@ pytestmark = pytest.mark.solver
 TOL = 1e-6
 
 
-def two_markets(tmp_path, n_mac=(("N", 1, 0.1, 1000), ("N", 2, 0.3, 5000)),
-                r_mac=(("R", 1, 0.25, 2000), ("R", 2, 0.4, 3000)), r_factor=0.2, es=0.0, sector="steel"):
+def two_markets(
+    tmp_path,
+    n_mac=(("N", 1, 0.1, 1000), ("N", 2, 0.3, 5000)),
+    r_mac=(("R", 1, 0.25, 2000), ("R", 2, 0.4, 3000)),
+    r_factor=0.2,
+    es=0.0,
+    sector="steel",
+):
     return write_case(
         tmp_path,
-        [dict(entity_id="N", market="national", base_emissions_t=100.0, sector=sector, administrator="national"),
-         dict(entity_id="R", market="regional", base_emissions_t=100.0, electricity_share=es)],
-        {"N": 100, "R": 100}, list(n_mac) + list(r_mac), [("P1", 2026, 2026)],
-        {"national": {"compliance_factor": {"P1": {"general": 0.2}}},
-         "regional": {"compliance_factor": {"P1": {"general": r_factor}}}},
+        [
+            dict(entity_id="N", market="national", base_emissions_t=100.0, sector=sector, administrator="national"),
+            dict(entity_id="R", market="regional", base_emissions_t=100.0, electricity_share=es),
+        ],
+        {"N": 100, "R": 100},
+        list(n_mac) + list(r_mac),
+        [("P1", 2026, 2026)],
+        {
+            "national": {"compliance_factor": {"P1": {"general": 0.2}}},
+            "regional": {"compliance_factor": {"P1": {"general": r_factor}}},
+        },
         national_co2_t={2026: 1000.0},
     )
 
@@ -42,7 +54,9 @@ def test_full_link_price_between_unlinked_prices_and_cost_not_higher(tmp_path):
     un = run_scenario(path)
     li = run_scenario(path, overrides=['link.mode="full"'])
     assert (price(un, "national"), price(un, "regional")) == pytest.approx((5000, 2000), abs=TOL)
-    assert price(li, "national") == pytest.approx(3000, abs=TOL) and price(li, "regional") == pytest.approx(3000, abs=TOL)
+    assert price(li, "national") == pytest.approx(3000, abs=TOL) and price(li, "regional") == pytest.approx(
+        3000, abs=TOL
+    )
     assert price(un, "regional") <= price(li, "national") <= price(un, "national")
     assert float(un["total_cost"].sum()) == pytest.approx(100_000, abs=1e-3)
     assert float(li["total_cost"].sum()) == pytest.approx(75_000, abs=1e-3)
@@ -56,7 +70,9 @@ def test_limited_link_binds(tmp_path):
     r = run_scenario(two_markets(tmp_path), overrides=['link.mode="limited"', "link.limit_share=0.1"])
     assert (price(r, "national"), price(r, "regional")) == pytest.approx((5000, 3000), abs=TOL)
     assert float(r["link_transfer"].sel(direction="regional_to_national", period="P1")) == pytest.approx(8, abs=TOL)
-    assert float(r["link_limit_rent"].sel(direction="regional_to_national", period="P1")) == pytest.approx(2000, abs=TOL)
+    assert float(r["link_limit_rent"].sel(direction="regional_to_national", period="P1")) == pytest.approx(
+        2000, abs=TOL
+    )
     # a limit that does not bind leaves one price
     r = run_scenario(two_markets(tmp_path / "loose"), overrides=['link.mode="limited"', "link.limit_share=0.5"])
     assert price(r, "national") == pytest.approx(price(r, "regional"), abs=TOL)

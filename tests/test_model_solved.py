@@ -32,9 +32,12 @@ def test_merit_order_price_is_cost_of_partly_used_step(tmp_path):
     Cost = 10*1000 + 15*2000 + 15*3000 = 85,000 JPY.
     """
     path = write_case(
-        tmp_path, [ent("A"), ent("B")], {"A": 100, "B": 100},
+        tmp_path,
+        [ent("A"), ent("B")],
+        {"A": 100, "B": 100},
         [("A", 1, 0.1, 1000), ("A", 2, 0.2, 3000), ("B", 1, 0.15, 2000), ("B", 2, 0.3, 5000)],
-        [("P1", 2026, 2026)], {"m": {"compliance_factor": {"P1": {"general": 0.2}}}},
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.2}}}},
     )
     r = run_scenario(path)
     assert r["price"].sel(market="m", year=2026) == pytest.approx(3000, abs=TOL)
@@ -52,9 +55,12 @@ def test_cap_that_does_not_bind_has_zero_price(tmp_path):
     The no-regret step (negative cost) is still used because it saves money by itself.
     """
     path = write_case(
-        tmp_path, [ent("A")], {"A": 100},
+        tmp_path,
+        [ent("A")],
+        {"A": 100},
         [("A", 1, 0.1, -500), ("A", 2, 0.3, 2000)],
-        [("P1", 2026, 2027)], {"m": {"compliance_factor": {"P1": {"general": 0.0}}}},
+        [("P1", 2026, 2027)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.0}}}},
     )
     r = run_scenario(path)
     assert np.all(r["price"].values == 0.0)
@@ -73,7 +79,9 @@ def test_banking_with_discounting_hotelling(tmp_path):
     FY2026 price is 1904.76 and the FY2027 price 2000 = 1904.76 x 1.05 (Hotelling).
     """
     path = write_case(
-        tmp_path, [ent("A")], {"A": 100},
+        tmp_path,
+        [ent("A")],
+        {"A": 100},
         [("A", 1, 0.2, 1000), ("A", 2, 0.3, 2000)],
         [("P1", 2026, 2026), ("P2", 2027, 2027)],
         {"m": {"banking": True, "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.5}}}},
@@ -92,9 +100,12 @@ def test_year_price_rises_at_discount_rate_within_a_period(tmp_path):
     """One 3-year period, r = 10%: compliance is per period, so the PV price is one number and
     the price in each year's money grows by exactly 1.1 a year."""
     path = write_case(
-        tmp_path, [ent("A")], {"A": 100},
+        tmp_path,
+        [ent("A")],
+        {"A": 100},
         [("A", 1, 0.2, 1000), ("A", 2, 0.3, 2000)],
-        [("P1", 2026, 2028)], {"m": {"compliance_factor": {"P1": {"general": 0.3}}}},
+        [("P1", 2026, 2028)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.3}}}},
         discount_rate=0.10,
     )
     r = run_scenario(path)
@@ -118,17 +129,23 @@ def test_no_borrowing_binds_later_price_below_earlier(tmp_path):
     borrows at least P2's 10 spare tonnes (how the 35 t split between the years is a tie).
     """
     common = dict(
-        entities=[ent("A", base=110.0)], bau={"A": 100}, mac=[("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
+        entities=[ent("A", base=110.0)],
+        bau={"A": 100},
+        mac=[("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
         periods=[("P1", 2026, 2026), ("P2", 2027, 2027)],
     )
     factors = {"P1": {"general": 0.5}, "P2": {"general": 0.0}}
-    path = write_case(tmp_path / "nb", markets={"m": {"banking": True, "borrowing": False, "compliance_factor": factors}}, **common)
+    path = write_case(
+        tmp_path / "nb", markets={"m": {"banking": True, "borrowing": False, "compliance_factor": factors}}, **common
+    )
     r = run_scenario(path)
     assert r["price"].sel(market="m").values == pytest.approx([2000, 0], abs=TOL)
     assert r["bank"].sel(market="m").values == pytest.approx([0, 10], abs=TOL)
     assert r["abatement"].values.ravel() == pytest.approx([45, 0], abs=TOL)
 
-    path = write_case(tmp_path / "b", markets={"m": {"banking": True, "borrowing": True, "compliance_factor": factors}}, **common)
+    path = write_case(
+        tmp_path / "b", markets={"m": {"banking": True, "borrowing": True, "compliance_factor": factors}}, **common
+    )
     r = run_scenario(path)
     assert r["price"].sel(market="m").values == pytest.approx([1000, 1000], abs=TOL)
     assert float(r["abatement"].sum()) == pytest.approx(35, abs=TOL)
@@ -143,7 +160,9 @@ def test_banking_off_surplus_expires(tmp_path):
     0.5): allocation 55, 45 t needed: 20 @1000 + 25 of the 40 t @2000 step -> price 2000.
     """
     path = write_case(
-        tmp_path, [ent("A", base=110.0)], {"A": 100},
+        tmp_path,
+        [ent("A", base=110.0)],
+        {"A": 100},
         [("A", 1, 0.2, 1000), ("A", 2, 0.4, 2000)],
         [("P1", 2026, 2026), ("P2", 2027, 2027)],
         {"m": {"banking": False, "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.5}}}},
@@ -164,8 +183,10 @@ def test_two_unlinked_markets_have_their_own_prices(tmp_path):
         {"N": 100, "R": 100},
         [("N", 1, 0.2, 1500), ("N", 2, 0.5, 9000), ("R", 1, 0.2, 1000), ("R", 2, 0.2, 4000)],
         [("P1", 2026, 2026)],
-        {"national": {"compliance_factor": {"P1": {"general": 0.1}}},
-         "regional": {"compliance_factor": {"P1": {"general": 0.3}}}},
+        {
+            "national": {"compliance_factor": {"P1": {"general": 0.1}}},
+            "regional": {"compliance_factor": {"P1": {"general": 0.3}}},
+        },
     )
     r = run_scenario(path)
     assert float(r["price"].sel(market="national", year=2026)) == pytest.approx(1500, abs=TOL)
@@ -184,17 +205,33 @@ def mixed_case(tmp_path_factory):
         market = "national" if i < 6 else "regional"
         eid = f"E{i:02d}"
         base = float(rng.integers(50, 500))
-        ents.append(ent(eid, market=market, base=base, category="dhc" if i % 5 == 0 else "general",
-                        prefecture=["Tokyo", "Osaka", "Aichi"][i % 3], sector=["power", "steel", "office"][i % 3]))
+        ents.append(
+            ent(
+                eid,
+                market=market,
+                base=base,
+                category="dhc" if i % 5 == 0 else "general",
+                prefecture=["Tokyo", "Osaka", "Aichi"][i % 3],
+                sector=["power", "steel", "office"][i % 3],
+            )
+        )
         bau[eid] = [round(base * g, 3) for g in (1.0, 0.98, 0.97, 0.95)]
         costs = np.sort(rng.uniform(-500, 8000, 3))
         shares = rng.dirichlet(np.ones(4))[:3] * 0.8
         mac += [(eid, k + 1, round(float(s), 4), round(float(c), 2)) for k, (s, c) in enumerate(zip(shares, costs))]
     factors = {"P1": {"general": 0.08, "dhc": 0.06}, "P2": {"general": 0.2, "dhc": 0.15}}
-    path = write_case(tmp, ents, bau, mac, [("P1", 2026, 2027), ("P2", 2028, 2029)],
-                      {"national": {"banking": True, "compliance_factor": factors},
-                       "regional": {"banking": True, "compliance_factor": factors}},
-                      discount_rate=0.03)
+    path = write_case(
+        tmp,
+        ents,
+        bau,
+        mac,
+        [("P1", 2026, 2027), ("P2", 2028, 2029)],
+        {
+            "national": {"banking": True, "compliance_factor": factors},
+            "regional": {"banking": True, "compliance_factor": factors},
+        },
+        discount_rate=0.03,
+    )
     return run_scenario(path), path
 
 
@@ -262,7 +299,9 @@ def test_entity_duals_equal_market_dual(tmp_path):
     from nationcap.solve import solve
 
     path = write_case(
-        tmp_path, [ent("A"), ent("B"), ent("C", market="n")], {"A": 100, "B": 100, "C": 100},
+        tmp_path,
+        [ent("A"), ent("B"), ent("C", market="n")],
+        {"A": 100, "B": 100, "C": 100},
         [("A", 1, 0.1, 1000), ("A", 2, 0.2, 3000), ("B", 1, 0.15, 2000), ("B", 2, 0.3, 5000), ("C", 1, 0.5, 700)],
         [("P1", 2026, 2026)],
         {"m": {"compliance_factor": {"P1": {"general": 0.2}}}, "n": {"compliance_factor": {"P1": {"general": 0.1}}}},
@@ -277,7 +316,9 @@ def test_entity_duals_equal_market_dual(tmp_path):
 def test_unreachable_cap_names_market_and_period(tmp_path):
     """Banking off and a P2 cap 60 t below BAU with only 50 t of abatement: infeasible in P2."""
     path = write_case(
-        tmp_path, [ent("A", market="regional")], {"A": 100},
+        tmp_path,
+        [ent("A", market="regional")],
+        {"A": 100},
         [("A", 1, 0.2, 1000), ("A", 2, 0.3, 2000)],
         [("P1", 2026, 2026), ("P2", 2027, 2027)],
         {"regional": {"banking": False, "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.6}}}},

@@ -32,10 +32,18 @@ def case(tmp_path):
         costs = np.sort(rng.uniform(100, 9000, 3)).round(1)
         mac += [(eid, k + 1, 0.1 + 0.05 * k, float(c)) for k, c in enumerate(costs)]
     fac = {"P1": {"general": 0.05}, "P2": {"general": 0.12}}
-    return write_case(tmp_path, ents, bau, mac, [("P1", 2026, 2027), ("P2", 2028, 2029)],
-                      {"national": {"compliance_factor": fac}, "regional": {"compliance_factor": fac,
-                                                                            "top_level_multiplier": {"top": 0.5}}},
-                      discount_rate=0.03)
+    return write_case(
+        tmp_path,
+        ents,
+        bau,
+        mac,
+        [("P1", 2026, 2027), ("P2", 2028, 2029)],
+        {
+            "national": {"compliance_factor": fac},
+            "regional": {"compliance_factor": fac, "top_level_multiplier": {"top": 0.5}},
+        },
+        discount_rate=0.03,
+    )
 
 
 VARIANTS = [
@@ -80,7 +88,7 @@ def test_only_allocation_changes_are_accepted(case):
     assert not pm.accepts(load_scenario(case, ["markets.national.banking=false"]))
     with pytest.raises(ModelError, match="changes more than allocations"):
         pm.result(load_scenario(case, ["discount_rate=0.05"]))
-    ext = load_scenario(case, ['markets.national.external={price={start_jpy_per_t=3000.0}, limit_share=0.1}'])
+    ext = load_scenario(case, ["markets.national.external={price={start_jpy_per_t=3000.0}, limit_share=0.1}"])
     assert "external" in eligible(ext)
     with pytest.raises(ModelError, match="cannot be re-solved in place"):
         PersistentModel(ext)
@@ -100,8 +108,16 @@ def test_solve_reusing_keeps_one_model_per_process(case):
 
 def test_sweep_with_reuse_matches_sweep_without(case, tmp_path):
     runner = CliRunner()
-    args = ["sweep", str(case), "--param", "markets.regional.compliance_factor.P2.general",
-            "--values", "0.10,0.14,0.18", "--workers", "1"]
+    args = [
+        "sweep",
+        str(case),
+        "--param",
+        "markets.regional.compliance_factor.P2.general",
+        "--values",
+        "0.10,0.14,0.18",
+        "--workers",
+        "1",
+    ]
     cold = runner.invoke(cli, ["--quiet", *args, "--out", str(tmp_path / "cold")])
     assert cold.exit_code == 0, cold.output
     warm = runner.invoke(cli, ["--quiet", *args, "--reuse", "--out", str(tmp_path / "warm")])

@@ -16,24 +16,81 @@ from nationcap.writers import write_results
 pytestmark = pytest.mark.solver
 
 KEY = "markets.regional.compliance_factor.P1.general"  # 0.95 is infeasible
-PREFECTURES = ["Tokyo", "Osaka", "Saitama", "Chiba", "Aichi", "Kanagawa", "Hyogo", "Fukuoka", "Hokkaido",
-               "Miyagi", "Hiroshima", "Kyoto", "Shizuoka", "Ibaraki", "Niigata", "Nagano", "Gifu", "Okayama"]
+PREFECTURES = [
+    "Tokyo",
+    "Osaka",
+    "Saitama",
+    "Chiba",
+    "Aichi",
+    "Kanagawa",
+    "Hyogo",
+    "Fukuoka",
+    "Hokkaido",
+    "Miyagi",
+    "Hiroshima",
+    "Kyoto",
+    "Shizuoka",
+    "Ibaraki",
+    "Niigata",
+    "Nagano",
+    "Gifu",
+    "Okayama",
+]
 
 
 def make_case(root):
     """Two national suppliers and 18 regional installations in 18 prefectures (> 15: 'other' bar)."""
-    ents = [dict(entity_id="N1", market="national", base_emissions_t=1000.0, sector="power", prefecture="Chiba", administrator="national"),
-            dict(entity_id="N2", market="national", base_emissions_t=500.0, sector="steel", prefecture="Aichi", administrator="national")]
-    ents += [dict(entity_id=f"R{i:02d}", market="regional", base_emissions_t=100.0 + 10 * i, sector=("office", "factory", "retail")[i % 3],
-                  prefecture=p, administrator=p) for i, p in enumerate(PREFECTURES)]
+    ents = [
+        dict(
+            entity_id="N1",
+            market="national",
+            base_emissions_t=1000.0,
+            sector="power",
+            prefecture="Chiba",
+            administrator="national",
+        ),
+        dict(
+            entity_id="N2",
+            market="national",
+            base_emissions_t=500.0,
+            sector="steel",
+            prefecture="Aichi",
+            administrator="national",
+        ),
+    ]
+    ents += [
+        dict(
+            entity_id=f"R{i:02d}",
+            market="regional",
+            base_emissions_t=100.0 + 10 * i,
+            sector=("office", "factory", "retail")[i % 3],
+            prefecture=p,
+            administrator=p,
+        )
+        for i, p in enumerate(PREFECTURES)
+    ]
     bau = {e["entity_id"]: e["base_emissions_t"] for e in ents}
-    mac = [(e["entity_id"], s, sh, c + 37 * i) for i, e in enumerate(ents) for s, sh, c in ((1, 0.1, -200), (2, 0.2, 2000), (3, 0.3, 6000))]
-    path = write_case(root, ents, bau, mac, [("P1", 2026, 2027), ("P2", 2028, 2029)],
-                      {"national": {"compliance_factor": {"P1": {"general": 0.12}, "P2": {"general": 0.2}}},
-                       "regional": {"compliance_factor": {"P1": {"general": 0.12}, "P2": {"general": 0.2}}}},
-                      discount_rate=0.03)
-    path.write_text(path.read_text() + '\n[montecarlo]\n[montecarlo.bau_growth]\nby = "market"\nsd = 0.02\n'
-                    '[montecarlo.mac_cost]\nby = "sector"\ndistribution = "lognormal"\nsd = 0.3\n')
+    mac = [
+        (e["entity_id"], s, sh, c + 37 * i)
+        for i, e in enumerate(ents)
+        for s, sh, c in ((1, 0.1, -200), (2, 0.2, 2000), (3, 0.3, 6000))
+    ]
+    path = write_case(
+        root,
+        ents,
+        bau,
+        mac,
+        [("P1", 2026, 2027), ("P2", 2028, 2029)],
+        {
+            "national": {"compliance_factor": {"P1": {"general": 0.12}, "P2": {"general": 0.2}}},
+            "regional": {"compliance_factor": {"P1": {"general": 0.12}, "P2": {"general": 0.2}}},
+        },
+        discount_rate=0.03,
+    )
+    path.write_text(
+        path.read_text() + '\n[montecarlo]\n[montecarlo.bau_growth]\nby = "market"\nsd = 0.02\n'
+        '[montecarlo.mac_cost]\nby = "sector"\ndistribution = "lognormal"\nsd = 0.3\n'
+    )
     return path
 
 
@@ -112,7 +169,11 @@ def test_sector(results, tmp_path):
     fig = plots.plot_sector(results["single"])
     got = labels(fig)
     assert ("fiscal year", "abatement (Mt CO2/yr)", "Regional Program: abatement by sector") in got
-    assert ("fiscal year", "abatement cost (billion JPY/yr, each year's money)", "National Program: abatement cost by sector") in got
+    assert (
+        "fiscal year",
+        "abatement cost (billion JPY/yr, each year's money)",
+        "National Program: abatement cost by sector",
+    ) in got
     legend = [t.get_text() for t in fig.axes[3].get_legend().get_texts()]
     assert set(legend) == {"office", "factory", "retail"}
     check_saved(fig, tmp_path, "sector")
@@ -157,11 +218,26 @@ def test_cli_plot_all_kinds_that_apply(results, tmp_path):
     r = runner.invoke(cli, ["plot", str(root / "single"), "--kind", "all", "--out", str(tmp_path / "a")])
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
-        f"{k}.{e}" for k in ("mac", "prices", "emissions", "sector", "prefecture") for e in ("png", "pdf"))
+        f"{k}.{e}" for k in ("mac", "prices", "emissions", "sector", "prefecture") for e in ("png", "pdf")
+    )
     r = runner.invoke(cli, ["plot", str(root / "mc" / "results.nc"), "--kind", "distribution", "--kind", "prices"])
     assert r.exit_code == 0, r.output
     assert (root / "mc" / "plots" / "distribution.png").is_file() and (root / "mc" / "plots" / "prices.pdf").is_file()
-    r = runner.invoke(cli, ["plot", str(root / "sweep"), "--kind", "sweep", "--kind", "mac", "--member", "s003", "--out", str(tmp_path / "s")])
+    r = runner.invoke(
+        cli,
+        [
+            "plot",
+            str(root / "sweep"),
+            "--kind",
+            "sweep",
+            "--kind",
+            "mac",
+            "--member",
+            "s003",
+            "--out",
+            str(tmp_path / "s"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "s" / "sweep.png").is_file() and (tmp_path / "s" / "mac.png").is_file()
     r = runner.invoke(cli, ["plot", str(root / "single"), "--kind", "sweep"])

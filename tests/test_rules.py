@@ -22,10 +22,25 @@ def ent(eid, market="m", base=100.0, **kw):
     return dict(entity_id=eid, market=market, base_emissions_t=base, **kw)
 
 
-def one_entity(tmp_path, market_cfg, periods=ONE_YEAR, mac=(("A", 1, 0.1, 1000), ("A", 2, 0.3, 5000)),
-               offsets=None, discount_rate=0.0, base=100.0):
-    return write_case(tmp_path, [ent("A", base=base)], {"A": 100}, list(mac), periods, {"m": market_cfg},
-                      discount_rate=discount_rate, offsets=offsets)
+def one_entity(
+    tmp_path,
+    market_cfg,
+    periods=ONE_YEAR,
+    mac=(("A", 1, 0.1, 1000), ("A", 2, 0.3, 5000)),
+    offsets=None,
+    discount_rate=0.0,
+    base=100.0,
+):
+    return write_case(
+        tmp_path,
+        [ent("A", base=base)],
+        {"A": 100},
+        list(mac),
+        periods,
+        {"m": market_cfg},
+        discount_rate=discount_rate,
+        offsets=offsets,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -48,10 +63,12 @@ def test_offset_limit_one_third_of_required_reduction(tmp_path):
     assert float(r["offsets_used"].sum()) == pytest.approx(20, abs=TOL)
 
     path = one_entity(tmp_path / "lim", cfg, offsets=offsets)
-    r = run_scenario(path, overrides=['markets.m.offsets.outside.limit_fraction=0.3333333333333333'])
+    r = run_scenario(path, overrides=["markets.m.offsets.outside.limit_fraction=0.3333333333333333"])
     assert float(r["price"].sel(market="m", year=2026)) == pytest.approx(5000, abs=TOL)
     assert float(r["offsets_used"].sel(entity="A", offset_type="outside", period="P1")) == pytest.approx(10, abs=TOL)
-    assert float(r["offset_price_pv"].sel(market="m", offset_type="outside", period="P1")) == pytest.approx(2000, abs=TOL)
+    assert float(r["offset_price_pv"].sel(market="m", offset_type="outside", period="P1")) == pytest.approx(
+        2000, abs=TOL
+    )
     assert float(r["abatement"].sum()) == pytest.approx(20, abs=TOL)
     # credits cost 10 x 2000 on top of 10 x 1000 + 10 x 5000 of abatement
     assert float(r["total_cost"].sel(market="m")) == pytest.approx(80_000, abs=1e-3)
@@ -74,16 +91,23 @@ def test_offsets_together_with_banking(tmp_path):
     Without offsets the PV price would be 3000/1.05 (the 3000 step in 2027 is needed).
     """
     offsets = [("renewable", "m", 2026, 15.0, 500.0)]
-    cfg = {"use_offsets": True, "banking": True,
-           "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.5}}}
-    path = one_entity(tmp_path, cfg, periods=TWO_YEARS, mac=(("A", 1, 0.2, 1000), ("A", 2, 0.4, 3000)),
-                      offsets=offsets, discount_rate=0.05)
+    cfg = {"use_offsets": True, "banking": True, "compliance_factor": {"P1": {"general": 0.0}, "P2": {"general": 0.5}}}
+    path = one_entity(
+        tmp_path,
+        cfg,
+        periods=TWO_YEARS,
+        mac=(("A", 1, 0.2, 1000), ("A", 2, 0.4, 3000)),
+        offsets=offsets,
+        discount_rate=0.05,
+    )
     r = run_scenario(path)
     assert r["price"].sel(market="m").values == pytest.approx([1000, 1050], rel=1e-9)
     assert float(r["offsets_used"].sel(entity="A", offset_type="renewable", period="P1")) == pytest.approx(15, abs=TOL)
     assert float(r["bank"].sel(market="m", period="P1")) == pytest.approx(30, abs=TOL)
     assert r["abatement"].values.ravel() == pytest.approx([15, 20], abs=TOL)
-    assert float(r["offset_price_pv"].sel(market="m", offset_type="renewable", period="P1")) == pytest.approx(1000, rel=1e-9)
+    assert float(r["offset_price_pv"].sel(market="m", offset_type="renewable", period="P1")) == pytest.approx(
+        1000, rel=1e-9
+    )
     r0 = run_scenario(path, overrides=["markets.m.use_offsets=false"])
     assert float(r0["price_pv"].sel(market="m", period="P1")) == pytest.approx(3000 / 1.05, rel=1e-9)
 
@@ -121,8 +145,11 @@ def test_last_period_shortfall_bought_by_administrator(tmp_path):
     """One year, 30 t needed, steps 10 @1000 and 30 @5000, penalty 1.3 and a last-period price of
     3000: the administrator buys the 20 t beyond the 1000 step at 3000, which caps the price at
     3000. Without that price no last-period shortfall is possible: price 5000."""
-    cfg = {"penalty_multiplier": 1.3, "final_shortfall_price_jpy_per_t": 3000.0,
-           "compliance_factor": {"P1": {"general": 0.3}}}
+    cfg = {
+        "penalty_multiplier": 1.3,
+        "final_shortfall_price_jpy_per_t": 3000.0,
+        "compliance_factor": {"P1": {"general": 0.3}},
+    }
     path = one_entity(tmp_path, cfg)
     r = run_scenario(path)
     assert float(r["price"].sel(market="m", year=2026)) == pytest.approx(3000, abs=TOL)
@@ -142,11 +169,21 @@ def test_top_level_multiplier_and_dhc_factor(tmp_path):
     near_top (x0.75): 6 % -> 4,700 t; DHC 6 % and top: 3 % -> 4,850 t."""
     path = write_case(
         tmp_path,
-        [ent("G", base=1000.0), ent("T", base=1000.0, top_level="top"), ent("N", base=1000.0, top_level="near_top"),
-         ent("D", base=1000.0, top_level="top", category="dhc")],
-        {k: 1000.0 for k in "GTND"}, [("G", 1, 0.1, 100)], [("P1", 2026, 2030)],
-        {"m": {"compliance_factor": {"P1": {"general": 0.08, "dhc": 0.06}},
-               "top_level_multiplier": {"top": 0.5, "near_top": 0.75}}},
+        [
+            ent("G", base=1000.0),
+            ent("T", base=1000.0, top_level="top"),
+            ent("N", base=1000.0, top_level="near_top"),
+            ent("D", base=1000.0, top_level="top", category="dhc"),
+        ],
+        {k: 1000.0 for k in "GTND"},
+        [("G", 1, 0.1, 100)],
+        [("P1", 2026, 2030)],
+        {
+            "m": {
+                "compliance_factor": {"P1": {"general": 0.08, "dhc": 0.06}},
+                "top_level_multiplier": {"top": 0.5, "near_top": 0.75},
+            }
+        },
     )
     scn = load_scenario(path)
     alloc = allocation_t(scn, load_dataset(scn.inputs_path, scn))["P1"]
@@ -158,11 +195,17 @@ def test_base_year_highest_three_year_average(tmp_path):
     """History FY2019..2025 = 90, 120, 110, 100, 130, 95, 80: 3-year averages 106.7, 110, 113.3,
     108.3, 101.7 -> the highest is FY2021-2023 = 113.33 t. Factor 0.1, one year: allocation
     102 t; BAU 100 -> nothing to abate, price 0 and a surplus of 2 t banked."""
-    path = one_entity(tmp_path, {"compliance_factor": {"P1": {"general": 0.1}},
-                                 "base_year": {"rule": "max_3yr_average", "first": 2019, "last": 2025}})
+    path = one_entity(
+        tmp_path,
+        {
+            "compliance_factor": {"P1": {"general": 0.1}},
+            "base_year": {"rule": "max_3yr_average", "first": 2019, "last": 2025},
+        },
+    )
     hist = [90, 120, 110, 100, 130, 95, 80]
     pd.DataFrame({"entity_id": "A", "fiscal_year": range(2019, 2026), "emissions_t": hist}).to_csv(
-        tmp_path / "data" / "history.csv", index=False)
+        tmp_path / "data" / "history.csv", index=False
+    )
     scn = load_scenario(path)
     base, first = base_emissions(scn, load_dataset(scn.inputs_path, scn))
     assert float(base["A"]) == pytest.approx(340 / 3)
@@ -184,9 +227,13 @@ def test_trading_from_second_year_does_not_bind(tmp_path):
     first year changes nothing — compliance is on the period total, so the trades move into years
     2-3 (see nationcap/model/trading.py)."""
     path = write_case(
-        tmp_path, [ent("A"), ent("B")], {"A": 100, "B": 100},
+        tmp_path,
+        [ent("A"), ent("B")],
+        {"A": 100, "B": 100},
         [("A", 1, 0.1, 1000), ("A", 2, 0.3, 3000), ("B", 1, 0.15, 2000), ("B", 2, 0.3, 5000)],
-        [("P1", 2026, 2028)], {"m": {"compliance_factor": {"P1": {"general": 0.2}}}}, discount_rate=0.03,
+        [("P1", 2026, 2028)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.2}}}},
+        discount_rate=0.03,
     )
     from nationcap.model import build_model, prepare
     from nationcap.model.trading import add_explicit_trades
@@ -250,8 +297,12 @@ def test_band_rises_three_percent_and_price_stays_inside(tmp_path):
     r = run_scenario(path)
     assert r["price"].sel(market="m").values == pytest.approx([1700, 1751, 1803.53], rel=1e-9)
     for rate, factor in ((0.10, 0.02), (0.10, 0.35), (0.0, 0.2)):
-        path = one_entity(tmp_path / f"b{rate}{factor}", {**cfg, "compliance_factor": {"P1": {"general": factor}}},
-                          periods=[("P1", 2026, 2028)], discount_rate=rate)
+        path = one_entity(
+            tmp_path / f"b{rate}{factor}",
+            {**cfg, "compliance_factor": {"P1": {"general": factor}}},
+            periods=[("P1", 2026, 2028)],
+            discount_rate=rate,
+        )
         r = run_scenario(path)
         p, lo, hi = (r[v].sel(market="m").values for v in ("price", "price_floor", "price_ceiling"))
         assert np.all(p >= lo - 1e-6) and np.all(p <= hi + 1e-6)
@@ -267,8 +318,10 @@ def test_external_imports_with_volume_limit(tmp_path):
     Limit 10 % of the cap = 7 t: 10 @1000 + 7 imported + 13 t of the 5000 step -> price 5000.
     Limit 100 %: 10 @1000 + 20 imported -> price 3000 (the foreign price).
     """
-    cfg = {"compliance_factor": {"P1": {"general": 0.3}},
-           "external": {"price": {"start_jpy_per_t": 3000.0}, "limit_share": 0.1}}
+    cfg = {
+        "compliance_factor": {"P1": {"general": 0.3}},
+        "external": {"price": {"start_jpy_per_t": 3000.0}, "limit_share": 0.1},
+    }
     path = one_entity(tmp_path, cfg)
     r = run_scenario(path)
     assert float(r["imports"].sel(market="m", period="P1")) == pytest.approx(7, abs=TOL)
@@ -289,9 +342,12 @@ def test_auction_share_keeps_price_and_moves_the_burden(tmp_path):
     rest at 3000; auction revenue 80 x 3000 = 240,000 JPY. Compliance cost of A: 40,000 ->
     40,000 + 40 x 3000 = 160,000; of B: 45,000 -> 165,000."""
     path = write_case(
-        tmp_path, [ent("A"), ent("B")], {"A": 100, "B": 100},
+        tmp_path,
+        [ent("A"), ent("B")],
+        {"A": 100, "B": 100},
         [("A", 1, 0.1, 1000), ("A", 2, 0.2, 3000), ("B", 1, 0.15, 2000), ("B", 2, 0.3, 5000)],
-        ONE_YEAR, {"m": {"compliance_factor": {"P1": {"general": 0.2}}, "auction_share": {"P1": 0.5}}},
+        ONE_YEAR,
+        {"m": {"compliance_factor": {"P1": {"general": 0.2}}, "auction_share": {"P1": 0.5}}},
     )
     r = run_scenario(path)
     assert float(r["price"].sel(market="m", year=2026)) == pytest.approx(3000, abs=TOL)
@@ -305,8 +361,20 @@ def test_auction_share_keeps_price_and_moves_the_burden(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # every rule off = the core model
 # ---------------------------------------------------------------------------------------------
-CORE_VARS = ("price", "price_pv", "emissions", "abatement", "abatement_cost", "allocation", "net_purchase",
-             "compliance_cost", "cap", "bank", "expired", "total_cost")
+CORE_VARS = (
+    "price",
+    "price_pv",
+    "emissions",
+    "abatement",
+    "abatement_cost",
+    "allocation",
+    "net_purchase",
+    "compliance_cost",
+    "cap",
+    "bank",
+    "expired",
+    "total_cost",
+)
 
 
 @pytest.mark.solver
@@ -315,18 +383,46 @@ def test_every_rule_off_reproduces_the_core_model(tmp_path):
     history.csv present and every rule key written out at its 'off' value gives identical results."""
     ents = [ent("A", top_level="top"), ent("B", category="dhc"), ent("C", market="n", base=500.0, sector="steel")]
     bau = {"A": [100, 98, 97, 95], "B": [100, 99, 99, 98], "C": [500, 490, 480, 470]}
-    mac = [("A", 1, 0.1, -200), ("A", 2, 0.3, 3000), ("B", 1, 0.15, 2000), ("B", 2, 0.3, 5000),
-           ("C", 1, 0.2, 1500), ("C", 2, 0.2, 6000)]
+    mac = [
+        ("A", 1, 0.1, -200),
+        ("A", 2, 0.3, 3000),
+        ("B", 1, 0.15, 2000),
+        ("B", 2, 0.3, 5000),
+        ("C", 1, 0.2, 1500),
+        ("C", 2, 0.2, 6000),
+    ]
     periods = [("P1", 2026, 2027), ("P2", 2028, 2029)]
     factors = {"P1": {"general": 0.08, "dhc": 0.06}, "P2": {"general": 0.2, "dhc": 0.15}}
-    core = write_case(tmp_path / "core", ents, bau, mac, periods,
-                      {"m": {"compliance_factor": factors}, "n": {"compliance_factor": factors}}, discount_rate=0.03)
-    off = {"compliance_factor": factors, "top_level_multiplier": {}, "use_offsets": False, "trading_from_year": 1,
-           "auction_share": {"P1": 0.0, "P2": 0.0}, "base_year": {"rule": "file"}}
-    rules_off = write_case(tmp_path / "off", ents, bau, mac, periods, {"m": off, "n": off}, discount_rate=0.03,
-                           offsets=[("outside", "m", 2026, 50.0, 100.0), ("renewable", "n", 2028, 50.0, 100.0)])
+    core = write_case(
+        tmp_path / "core",
+        ents,
+        bau,
+        mac,
+        periods,
+        {"m": {"compliance_factor": factors}, "n": {"compliance_factor": factors}},
+        discount_rate=0.03,
+    )
+    off = {
+        "compliance_factor": factors,
+        "top_level_multiplier": {},
+        "use_offsets": False,
+        "trading_from_year": 1,
+        "auction_share": {"P1": 0.0, "P2": 0.0},
+        "base_year": {"rule": "file"},
+    }
+    rules_off = write_case(
+        tmp_path / "off",
+        ents,
+        bau,
+        mac,
+        periods,
+        {"m": off, "n": off},
+        discount_rate=0.03,
+        offsets=[("outside", "m", 2026, 50.0, 100.0), ("renewable", "n", 2028, 50.0, 100.0)],
+    )
     pd.DataFrame({"entity_id": ["A"] * 3, "fiscal_year": [2023, 2024, 2025], "emissions_t": [300, 300, 300]}).to_csv(
-        tmp_path / "off" / "data" / "history.csv", index=False)
+        tmp_path / "off" / "data" / "history.csv", index=False
+    )
     a, b = run_scenario(core), run_scenario(rules_off)
     for var in CORE_VARS:
         np.testing.assert_allclose(b[var].values, a[var].values, rtol=1e-12, atol=1e-9, err_msg=var)

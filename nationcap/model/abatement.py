@@ -28,8 +28,6 @@ from .registry import Registry
 def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     ub = md.col_qty_t / md.scale_t
     m.J = pyo.RangeSet(0, len(ub) - 1, doc="abatement columns (entity, step, year)")
-    m.Abate = pyo.Var(
-        m.J, domain=pyo.NonNegativeReals, doc="abatement from one MAC step in one year [Mt]"
-    )
+    m.Abate = pyo.Var(m.J, domain=pyo.NonNegativeReals, doc="abatement from one MAC step in one year [Mt]")
     for j, v in enumerate(m.Abate.values()):
         v.setub(float(ub[j]))

@@ -51,8 +51,12 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     rhs = rhs_values(md)
     m.EP = pyo.RangeSet(0, n_rows - 1, doc="(entity, period) pairs, k = entity * P + period")
     # mutable, so that a persistent solver can change allocations (factors) without a rebuild
-    m.ComplianceRHS = pyo.Param(m.EP, initialize=dict(enumerate(rhs.tolist())), mutable=True,
-                                doc="(period BAU - free allocation) / scale_t [Mt]")
+    m.ComplianceRHS = pyo.Param(
+        m.EP,
+        initialize=dict(enumerate(rhs.tolist())),
+        mutable=True,
+        doc="(period BAU - free allocation) / scale_t [Mt]",
+    )
     m.NetPurchase = pyo.Var(m.EP, domain=pyo.Reals, doc="allowances bought minus sold [Mt]")
     start = md.row_start
     abate = m.Abate
@@ -60,7 +64,7 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
 
     def rule(_m, k):
         cols = range(int(start[k]), int(start[k + 1]))
-        lhs = pyo.quicksum((abate[j] for j in cols)) + _m.NetPurchase[k]
+        lhs = pyo.quicksum(abate[j] for j in cols) + _m.NetPurchase[k]
         if k in extra:
             lhs = lhs + pyo.quicksum(c * v for c, v in extra[k])
         return lhs == _m.ComplianceRHS[k]

@@ -35,7 +35,7 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     a_idx, y_idx = np.nonzero(~np.isnan(md.import_price))
     idx = list(zip(a_idx.tolist(), y_idx.tolist()))
     m.Import = pyo.Var(idx, domain=pyo.NonNegativeReals, doc="foreign allowances imported [Mt]")
-    for (a, y) in idx:
+    for a, y in idx:
         reg.pool[a, int(md.year_period[y])].append((1.0, m.Import[a, y]))
     reg.cost.append(pyo.quicksum(float(md.discount[y] * md.import_price[a, y]) * m.Import[a, y] for (a, y) in idx))
     caps = md.cap_t() / md.scale_t

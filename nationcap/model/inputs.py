@@ -96,8 +96,12 @@ class ModelData:
 
     def expire_index(self) -> list[tuple[int, int]]:
         """(market, period) pairs that have an Expire variable: markets without banking."""
-        return [(a, p) for a, name in enumerate(self.markets) if not self.scenario.markets[name].banking
-                for p in range(len(self.periods))]
+        return [
+            (a, p)
+            for a, name in enumerate(self.markets)
+            if not self.scenario.markets[name].banking
+            for p in range(len(self.periods))
+        ]
 
     def bau_by_market_period_t(self) -> np.ndarray:
         out = np.zeros((len(self.markets), len(self.periods)))
@@ -146,11 +150,27 @@ def prepare(scn: Scenario, ds: Dataset) -> ModelData:
     counts = np.bincount(row, minlength=len(ent) * n_p)
     row_start = np.concatenate([[0], np.cumsum(counts)])
     md = ModelData(
-        scenario=scn, dataset=ds, entities=ent.index.to_numpy(), markets=markets, periods=periods,
-        years=years, year_period=year_period, discount=discount, entity_market=entity_market,
-        bau_t=bau, alloc_t=alloc, col_entity=c_e, col_year=c_y, col_step=c_s, col_cost=c_c,
-        col_qty_t=qty, row_start=row_start, alloc_full_t=alloc_full, base_t=base.to_numpy(dtype=float),
-        base_first_year=base_first.to_numpy(), required_t=required,
+        scenario=scn,
+        dataset=ds,
+        entities=ent.index.to_numpy(),
+        markets=markets,
+        periods=periods,
+        years=years,
+        year_period=year_period,
+        discount=discount,
+        entity_market=entity_market,
+        bau_t=bau,
+        alloc_t=alloc,
+        col_entity=c_e,
+        col_year=c_y,
+        col_step=c_s,
+        col_cost=c_c,
+        col_qty_t=qty,
+        row_start=row_start,
+        alloc_full_t=alloc_full,
+        base_t=base.to_numpy(dtype=float),
+        base_first_year=base_first.to_numpy(),
+        required_t=required,
     )
     _prepare_offsets(md)
     _prepare_prices(md)

@@ -57,13 +57,19 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
             reg.pool[n, p].append((-1.0, m.LinkNR[p]))
             reg.pool[r, p].append((ratio, m.LinkNR[p]))
         if link.mode == "limited":
-            m.LinkLimitNR = pyo.Constraint(P, rule=lambda _m, p: ratio * _m.LinkNR[p] <= float(link.limit_share * caps[r, p]),
-                                           doc="regional receipts <= limit_share x regional cap [Mt]")
+            m.LinkLimitNR = pyo.Constraint(
+                P,
+                rule=lambda _m, p: ratio * _m.LinkNR[p] <= float(link.limit_share * caps[r, p]),
+                doc="regional receipts <= limit_share x regional cap [Mt]",
+            )
     if "regional_to_national" in dirs:
         m.LinkRN = pyo.Var(P, domain=pyo.NonNegativeReals, doc="regional allowances moved to the national market [Mt]")
         for p in P:
             reg.pool[r, p].append((-1.0, m.LinkRN[p]))
             reg.pool[n, p].append((1.0 / ratio, m.LinkRN[p]))
         if link.mode == "limited":
-            m.LinkLimitRN = pyo.Constraint(P, rule=lambda _m, p: _m.LinkRN[p] / ratio <= float(link.limit_share * caps[n, p]),
-                                           doc="national receipts <= limit_share x national cap [Mt]")
+            m.LinkLimitRN = pyo.Constraint(
+                P,
+                rule=lambda _m, p: _m.LinkRN[p] / ratio <= float(link.limit_share * caps[n, p]),
+                doc="national receipts <= limit_share x national cap [Mt]",
+            )

@@ -55,8 +55,9 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
         for p in range(n_p):
             if auction[a, p] > 0:
                 reg.pool_constant[a, p] += float(auction[a, p])
-    m.MP = pyo.Set(initialize=[(a, p) for a in range(n_m) for p in range(n_p)], ordered=True,
-                   doc="(market, period) pairs")
+    m.MP = pyo.Set(
+        initialize=[(a, p) for a in range(n_m) for p in range(n_p)], ordered=True, doc="(market, period) pairs"
+    )
     m.Bank = pyo.Var(m.MP, doc="bank at the end of the period [Mt]")
     for a, name in enumerate(md.markets):
         cfg = md.scenario.markets[name]
@@ -68,7 +69,7 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     members = [np.flatnonzero(md.entity_market == a) for a in range(n_m)]
 
     def rule(_m, a, p):
-        purchases = pyo.quicksum((_m.NetPurchase[int(i) * n_p + p] for i in members[a]))
+        purchases = pyo.quicksum(_m.NetPurchase[int(i) * n_p + p] for i in members[a])
         carried_in = _m.Bank[a, p - 1] if p > 0 else 0.0
         lapse = _m.Expire[a, p] if (a, p) in _m.Expire else 0.0
         lhs = carried_in - purchases - _m.Bank[a, p] - lapse
@@ -93,7 +94,12 @@ def check_feasible(md: ModelData) -> None:
     problems = []
     for a, name in enumerate(md.markets):
         cfg = md.scenario.markets[name]
-        if cfg.price_ceiling is not None or cfg.use_offsets or cfg.external is not None or cfg.penalty_multiplier is not None:
+        if (
+            cfg.price_ceiling is not None
+            or cfg.use_offsets
+            or cfg.external is not None
+            or cfg.penalty_multiplier is not None
+        ):
             continue  # extra supply: leave the diagnosis to the solver (see solve.py)
         s = 0.0
         for p, pname in enumerate(md.periods):

@@ -64,7 +64,7 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
         v.setub(float(md.off_qty_t[s] / scale))
     m.OffsetUse = pyo.Var(uidx, domain=pyo.NonNegativeReals, doc="offset credits used by an entity [Mt]")
     users: dict[tuple[int, int, int], list] = {}
-    for (e, t, p) in uidx:
+    for e, t, p in uidx:
         lim = md.off_limit_t[e, t, p]
         if np.isfinite(lim):
             m.OffsetUse[e, t, p].setub(float(lim / scale))
@@ -78,6 +78,8 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     def rule(_m, a, t, p):
         return pyo.quicksum(steps[a, t, p]) - pyo.quicksum(users.get((a, t, p), [])) == 0.0
 
-    m.OffsetBalance = pyo.Constraint(balance_index(md), rule=rule, doc="credits bought = credits used [Mt]; dual = PV credit price")
+    m.OffsetBalance = pyo.Constraint(
+        balance_index(md), rule=rule, doc="credits bought = credits used [Mt]; dual = PV credit price"
+    )
     coef = md.discount[md.off_year] * md.off_cost
     reg.cost.append(pyo.quicksum(float(c) * m.OffsetBuy[s] for s, c in enumerate(coef)))

@@ -80,7 +80,9 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     def rule(_m, y):
         return _m.ElecSaved[y] - pyo.quicksum(float(col_es[j]) * _m.Abate[j] for j in cols_by_year[y]) == 0.0
 
-    m.ElecSavedDef = pyo.Constraint(range(n_y), rule=rule, doc="electricity saved = electricity share x user abatement [Mt]")
+    m.ElecSavedDef = pyo.Constraint(
+        range(n_y), rule=rule, doc="electricity saved = electricity share x user abatement [Mt]"
+    )
     for e in np.flatnonzero(w.sum(axis=1) > 0):
         for y in range(n_y):
             if w[e, y] > 0:

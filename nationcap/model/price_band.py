@@ -46,6 +46,6 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
             continue
         var = pyo.Var(idx, domain=pyo.NonNegativeReals, doc=doc)
         m.add_component(name, var)
-        for (a, y) in idx:
+        for a, y in idx:
             reg.pool[a, int(md.year_period[y])].append((sign, var[a, y]))
         reg.cost.append(pyo.quicksum(sign * float(md.discount[y] * values[a, y]) * var[a, y] for (a, y) in idx))

@@ -56,7 +56,7 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     m.Shortfall = pyo.Var(idx, domain=pyo.NonNegativeReals, doc="allowances not surrendered for the period [Mt]")
     last_df = float(md.discount[-1])
     final_terms = []
-    for (e, p) in idx:
+    for e, p in idx:
         cfg = md.market_config(int(md.entity_market[e]))
         v = m.Shortfall[e, p]
         v.setub(float(md.bau_t[e, md.period_years(p)].sum() / md.scale_t))

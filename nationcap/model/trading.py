@@ -40,9 +40,12 @@ def add_explicit_trades(m: pyo.ConcreteModel, md: ModelData) -> None:
         n = md.market_config(a).trading_from_year
         for e in np.flatnonzero(md.entity_market == a):
             for p in range(n_p):
-                allowed[int(e), p] = md.period_years(p)[n - 1:].tolist()
-    m.Trade = pyo.Var([(e, y) for (e, p), ys in allowed.items() for y in ys], domain=pyo.Reals,
-                      doc="allowances bought (+) or sold (-) in a year [Mt]")
+                allowed[int(e), p] = md.period_years(p)[n - 1 :].tolist()
+    m.Trade = pyo.Var(
+        [(e, y) for (e, p), ys in allowed.items() for y in ys],
+        domain=pyo.Reals,
+        doc="allowances bought (+) or sold (-) in a year [Mt]",
+    )
 
     def rule(_m, e, p):
         return _m.NetPurchase[e * n_p + p] - pyo.quicksum(_m.Trade[e, y] for y in allowed[e, p]) == 0.0
