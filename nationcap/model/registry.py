@@ -1,9 +1,13 @@
 """Balance-term registries: how rule modules join the shared rows without editing them.
 
 A module that adds something to an entity's compliance, to a market's allowance pool or to the
-objective *registers* a term here; :mod:`.compliance`, :mod:`.market` and :mod:`.objective`
-build their rows from whatever was registered (the pattern of Switch's dynamic lists and
-GridPath's dynamic components).
+objective *registers* a term here; :mod:`.core.compliance`, :mod:`.core.market` and
+:mod:`.core.objective` build their rows from whatever was registered (the pattern of Switch's
+dynamic lists and GridPath's dynamic components).
+
+Every variable and row an engine reports is also registered under a *concept name* (below, and
+each rule's own), so that a :class:`~nationcap.engines.base.SolveResult` is keyed by what a value
+means, never by how one engine happens to name it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+
+#: concept names of the core model's values (t) and row duals (JPY/t, present value)
+ABATEMENT = "abatement"  # (J,) abatement per column
+NET_PURCHASE = "net_purchase"  # (E*P,) allowances bought minus sold, row k = entity * P + period
+BANK = "bank"  # (M*P,) bank at the end of each period
+EXPIRED = "expired"  # (len(md.expire_index()),) allowances that lapse
+MARKET_BALANCE = "market_balance"  # dual (M*P,): the present-value allowance price
+ENTITY_COMPLIANCE = "entity_compliance"  # dual (E*P,): equals the market's (NetPurchase is free)
 
 
 @dataclass
@@ -23,3 +35,9 @@ class Registry:
     pool_constant: dict[tuple[int, int], float] = field(default_factory=lambda: defaultdict(float))
     #: objective terms, million JPY present value
     cost: list[Any] = field(default_factory=list)
+    #: Pyomo component name -> concept name of its values or duals in a SolveResult
+    names: dict[str, str] = field(default_factory=dict)
+
+    def name(self, component: Any, concept: str) -> None:
+        """Report ``component`` (a Var or Constraint) as ``concept`` in the SolveResult."""
+        self.names[component.local_name] = concept

@@ -1,0 +1,8 @@
+"""Batch runs (layer 8, beside report/): cap sweeps and Monte Carlo draws.
+
+- :mod:`.plan`       members, cache keys and jobs
+- :mod:`.worker`     solve one member (through :mod:`nationcap.pipeline`)
+- :mod:`.executors`  in-process, local process pool, Dask
+- :mod:`.store`      the batch folder: cache, combining, combined outputs; :func:`run_batch`
+- :mod:`.summaries`  the market-year table, sweep and Monte Carlo summaries
+"""

@@ -1,0 +1,196 @@
+"""Planning a batch: its members, their cache keys and the jobs a worker runs.
+
+A batch is a list of *members* (sweep points ``s000, s001, ...`` or Monte Carlo draws
+``0, 1, ...``). Each valid member is a :class:`Job` keyed by the sha256 of what determines its
+result: the resolved configuration (``Scenario.resolved_json()``, which names the engine), a
+fingerprint of the dataset files, the nationcap version and, for a draw, the uncertainty table,
+seed and draw index.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..config import (
+    Scenario,
+    apply_override,
+    expand,
+    parse_override,
+    parse_sweep_table,
+    read_scenario_file,
+    scenario_from_dict,
+)
+from ..errors import InputError, NationcapError, Problem
+from ..inputs import dataset_fingerprint
+from ..results.io import DRAW_DIM, SWEEP_DIM
+
+BATCH_FILE = "batch.json"
+
+
+def run_key(scn: Scenario, draw_info: dict[str, Any] | None = None) -> str:
+    """Cache key of one member: sha256 of the resolved configuration, the dataset files, the
+    draw and the nationcap version (a new release never reuses an older release's results)."""
+    from . import __version__
+
+    payload = {
+        "nationcap_version": __version__,
+        "config": json.loads(scn.resolved_json()),
+        "dataset_sha256": dataset_fingerprint(scn.inputs_path),
+        "draw": draw_info,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """What a worker needs to solve one member (plain data: picklable for any executor)."""
+
+    key: str
+    label: str
+    raw: dict[str, Any]  # scenario dict with every override applied
+    source: str  # absolute path of the scenario file (inputs are relative to it)
+    montecarlo: dict[str, Any] | None = None
+    seed: int | None = None
+    draw: int | None = None
+    reuse: bool = False  # re-solve this process's persistent model when only allocations differ
+
+
+@dataclasses.dataclass
+class Member:
+    label: str  # "s000" or the draw number as text
+    coord: Any  # coordinate value along the batch dimension
+    params: dict[str, Any]
+    key: str | None  # None when the member's configuration is invalid
+    error: str = ""
+
+
+@dataclasses.dataclass
+class Batch:
+    kind: str  # "sweep" | "montecarlo"
+    name: str
+    source: Path
+    base: Scenario
+    members: list[Member]
+    jobs: dict[str, Job]  # by key
+    params: list[str] = dataclasses.field(default_factory=list)
+    mode: str = ""
+    montecarlo: dict[str, Any] | None = None
+    seed: int | None = None
+
+    @property
+    def dim(self) -> str:
+        return SWEEP_DIM if self.kind == "sweep" else DRAW_DIM
+
+    def spec_hash(self) -> str:
+        spec = {"kind": self.kind, "members": [(m.label, m.key, m.error) for m in self.members]}
+        return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+    def default_out(self) -> Path:
+        return Path("outputs") / f"{self.name}_{self.kind}"
+
+
+def _base(path: Path, overrides: Iterable[str]) -> tuple[dict[str, Any], dict | None, dict | None, Scenario]:
+    raw, sweep, mc = read_scenario_file(path)
+    src = path.resolve()
+    base = scenario_from_dict(raw, source=src, overrides=tuple(overrides))
+    data = copy.deepcopy(raw)
+    for text in overrides:
+        apply_override(data, *parse_override(text))
+    return data, sweep, mc, base
+
+
+def _error_text(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, NationcapError) else f"{type(exc).__name__}: {exc}"
+
+
+def plan_sweep(
+    path: str | Path,
+    params: dict[str, list[Any]] | None = None,
+    mode: str | None = None,
+    overrides: Iterable[str] = (),
+    reuse: bool = False,
+) -> Batch:
+    """Members of a sweep: from ``params`` (e.g. the CLI) or else the file's ``[sweep]`` table.
+
+    With ``reuse``, a worker re-solves its built model (nationcap.persistent) for members that
+    change only allocations; such runs are cached under their own keys."""
+    path = Path(path)
+    data, table, _, base = _base(path, overrides)
+    if params is None:
+        if table is None:
+            raise InputError(
+                [
+                    Problem(
+                        str(path),
+                        "",
+                        "",
+                        "nothing to sweep: give --param KEY --values V1,V2 or a [sweep] table in the file",
+                    )
+                ],
+                "scenario",
+            )
+        params, file_mode = parse_sweep_table(table, str(path))
+        mode = mode or file_mode
+    mode = mode or "grid"
+    try:
+        points = expand(params, mode)
+    except ValueError as exc:
+        raise InputError([Problem("--param/--values", "", "", str(exc))], "arguments") from None
+    width = max(3, len(str(len(points) - 1)))
+    members, jobs = [], {}
+    for i, point in enumerate(points):
+        label = f"s{i:0{width}d}"
+        raw = copy.deepcopy(data)
+        try:
+            for k, v in point.items():
+                apply_override(raw, k.split("."), copy.deepcopy(v))
+            scn = scenario_from_dict(raw, source=path.resolve())
+        except (NationcapError, ValueError) as exc:
+            members.append(Member(label, label, point, None, _error_text(exc)))
+            continue
+        key = run_key(scn, {"reuse": True} if reuse else None)
+        members.append(Member(label, label, point, key))
+        jobs.setdefault(key, Job(key, label, raw, str(path.resolve()), reuse=reuse))
+    if not jobs:
+        raise InputError([Problem(str(path), m.label, "", m.error) for m in members[:3]], "sweep (no valid scenario)")
+    return Batch("sweep", base.name, path, base, members, jobs, params=list(params), mode=mode)
+
+
+def plan_montecarlo(
+    path: str | Path, draws: int | None = None, seed: int | None = None, overrides: Iterable[str] = ()
+) -> Batch:
+    """Members of a Monte Carlo run: draws ``0..N-1`` of the file's ``[montecarlo]`` table."""
+    from .uncertainty import parse_montecarlo
+
+    path = Path(path)
+    data, _, table, base = _base(path, overrides)
+    if table is None:
+        raise InputError(
+            [
+                Problem(
+                    str(path), "", "", "no [montecarlo] table: declare the uncertain inputs (see README, 'Batch runs')"
+                )
+            ],
+            "scenario",
+        )
+    spec = parse_montecarlo(table, str(path))
+    draws = draws if draws is not None else spec.draws
+    seed = seed if seed is not None else (spec.seed if spec.seed is not None else 0)
+    if draws is None or draws < 1:
+        raise InputError(
+            [Problem(str(path), "key 'montecarlo.draws'", "", "give --draws N (N >= 1) or montecarlo.draws")],
+            "scenario",
+        )
+    uncertain = json.loads(spec.uncertain_json())
+    members, jobs = [], {}
+    for i in range(draws):
+        key = run_key(base, {"montecarlo": uncertain, "seed": seed, "draw": i})
+        members.append(Member(str(i), i, {}, key))
+        jobs[key] = Job(key, str(i), data, str(path.resolve()), uncertain, seed, i)
+    return Batch("montecarlo", base.name, path, base, members, jobs, montecarlo=uncertain, seed=seed)

@@ -1,0 +1,363 @@
+"""The batch folder: the run cache, combining members into one Dataset, the combined outputs.
+
+Output folder ``DIR``::
+
+    batch.json          what the batch is (kind, members and their keys); written first
+    runs/<key>.nc       one results file per finished member: the cache
+    logs/<key>.log      solver log (and the error, if any) per member
+    results.nc          every run's variables with a ``scenario`` (sweep) or ``draw`` dimension
+    summary.csv         sweep: tidy scenario x market x year; Monte Carlo: price quantiles
+    draws.csv           Monte Carlo only: the tidy per-draw table
+    iamc.csv            IAMC wide table (see :mod:`nationcap.results.iamc`)
+    <dims>.csv          the per-variable CSV tables of :func:`nationcap.results.io.csv_tables`
+    run.json            members with status, error, cache use and timings; versions; written last
+
+Re-running the same command resumes: members whose ``runs/<key>.nc`` exists are not solved
+again and the combined files are rebuilt from the cache. A folder holding anything else (a
+different batch, a single run) is refused unless ``force``; with ``force`` the combined files are
+replaced and cache entries of other batches are deleted at the end. Cached runs are reused
+whenever their key matches (the key covers everything the result depends on), unless
+``resume=False``. Failed members are not cached: a re-run tries them again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..errors import OutputExistsError
+from ..model.rules import RULES
+from ..results import iamc
+from ..results.io import DRAW_DIM, SWEEP_DIM, atomic_file, netcdf_encoding, write_csv, write_json, write_netcdf
+from .executors import execute
+from .plan import BATCH_FILE, Batch, Job
+from .summaries import combined_tables, market_year_table, montecarlo_summary, sweep_summary
+from .worker import Outcome
+
+
+def _write_text(path: Path, text: str) -> None:
+    with atomic_file(path) as tmp:
+        tmp.write_text(text)
+
+
+def prepare_dir(out_dir: Path, batch: Batch, force: bool) -> bool:
+    """Check ``out_dir`` may take this batch; return True when it holds this same batch."""
+    if not out_dir.exists() or (out_dir.is_dir() and not any(out_dir.iterdir())):
+        return False
+    bf = out_dir / BATCH_FILE
+    if out_dir.is_dir() and bf.is_file():
+        try:
+            same = json.loads(bf.read_text()).get("spec_hash") == batch.spec_hash()
+        except (OSError, ValueError):
+            same = False
+        if same:
+            return True
+    if not force:
+        raise OutputExistsError(
+            f"{out_dir} already holds other results (not this batch); pass --force to replace them "
+            f"(cached runs with matching keys are reused) or --out to write elsewhere"
+        )
+    if not out_dir.is_dir():
+        raise OutputExistsError(f"{out_dir} is a file, not a folder")
+    return False
+
+
+@dataclasses.dataclass
+class BatchResult:
+    batch: Batch
+    out_dir: Path
+    results: xr.Dataset
+    records: list[dict[str, Any]]
+    engine: str
+    wall_time_s: float
+    solved: int
+    cached: int
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r["status"] != "ok"]
+
+
+def run_batch(
+    batch: Batch,
+    out_dir: str | Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    resume: bool = True,
+    progress: Callable[[int], Any] | None = None,
+) -> BatchResult:
+    """Solve what is not cached, then (re)write the combined outputs. See the module docstring."""
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir) if out_dir else batch.default_out()
+    workers = workers or os.cpu_count() or 1
+    prepare_dir(out_dir, batch, force)
+    runs, logs = out_dir / "runs", out_dir / "logs"
+    runs.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(exist_ok=True)
+    spec = {
+        "kind": batch.kind,
+        "name": batch.name,
+        "source": str(batch.source),
+        "spec_hash": batch.spec_hash(),
+        "members": [{"label": m.label, "key": m.key, "params": m.params} for m in batch.members],
+    }
+    _write_text(out_dir / BATCH_FILE, json.dumps(spec, indent=1, default=str) + "\n")
+
+    for m in batch.members:  # invalid configurations: log the error
+        if m.key is None:
+            _write_text(logs / f"invalid-{m.label}.log", f"nationcap batch member {m.label}\nINVALID: {m.error}\n")
+
+    pending = [j for k, j in batch.jobs.items() if not (resume and (runs / f"{k}.nc").is_file())]
+    cached = len(batch.jobs) - len(pending)
+    info: dict[str, dict[str, Any]] = {}
+    fresh: dict[str, xr.Dataset] = {}
+
+    def on_done(job: Job, out: Outcome) -> None:
+        _write_text(logs / f"{job.key}.log", out.log)
+        if out.ok:
+            write_netcdf(out.results, runs / f"{job.key}.nc")
+            fresh[job.key] = out.results
+        else:  # --no-resume: an older result of this key must not stand in for the failure
+            (runs / f"{job.key}.nc").unlink(missing_ok=True)
+        info[job.key] = {"error": out.error, "wall_time_s": round(out.wall_time_s, 3)}
+        if progress is not None:
+            progress(1)
+
+    engine = execute(pending, workers=workers, scheduler=scheduler, on_done=on_done)
+    combined, records = combine(batch, runs, info, fresh)
+    write_batch_outputs(combined, records, batch, out_dir, engine, prune=True)
+    wall = time.perf_counter() - t0
+    _finish_run_json(out_dir, wall, len(pending), cached)
+    return BatchResult(batch, out_dir, combined, records, engine, wall, len(pending), cached)
+
+
+def _nan_like(ds: xr.Dataset) -> xr.Dataset:
+    """A stand-in for a failed member: NaN for numbers, "" for text."""
+    out = ds.copy()
+    for v in out.data_vars:
+        text = out[v].dtype.kind in "OUS"
+        out[v] = xr.full_like(out[v], "" if text else np.nan, dtype=str if text else float)
+    return out
+
+
+def _coord_values(values: list[Any]) -> np.ndarray:
+    if all(isinstance(v, bool) for v in values):
+        return np.array(values, dtype=bool)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return np.array(values, dtype=float)
+    return np.array([v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in values], dtype=str)
+
+
+def combine(
+    batch: Batch, runs: Path, info: dict[str, dict[str, Any]], fresh: dict[str, xr.Dataset] | None = None
+) -> tuple[xr.Dataset, list[dict[str, Any]]]:
+    """The combined Dataset (batch dimension first) and one record per member.
+
+    Members come from ``fresh`` (solved now, already in memory) or the cache ``runs/<key>.nc``.
+    """
+    loaded: dict[str, xr.Dataset] = dict(fresh or {})
+    records = []
+    for m in batch.members:
+        rec = {
+            "label": m.label,
+            "params": m.params,
+            "key": m.key,
+            "status": "failed",
+            "error": m.error,
+            "cached": m.key is not None and m.key not in info,
+        }
+        if m.key is not None:
+            rec.update(info.get(m.key, {}))
+            path = runs / f"{m.key}.nc"
+            if m.key not in loaded and path.is_file():
+                try:
+                    loaded[m.key] = xr.load_dataset(path, engine="netcdf4")
+                except Exception as exc:  # pragma: no cover - a damaged cache file
+                    rec["error"] = f"cache file {path} is unreadable ({exc}); re-run with --no-resume"
+            if m.key in loaded:
+                rec["status"], rec["error"] = "ok", ""
+            elif not rec["error"]:
+                rec["error"] = "not solved"
+        records.append(rec)
+
+    dim = batch.dim
+    coords = np.array([m.coord for m in batch.members], dtype=str if batch.kind == "sweep" else np.int64)
+    template = next(iter(loaded.values()), None)
+    if template is not None:
+        blank = _nan_like(template)
+        parts = []
+        for m, rec in zip(batch.members, records):
+            ds = (loaded[m.key] if rec["status"] == "ok" else blank).copy()
+            ds.attrs = {}
+            parts.append(ds)
+        out = xr.concat(
+            parts,
+            dim=pd.Index(coords, name=dim),
+            data_vars="all",
+            coords="minimal",
+            compat="override",
+            join="outer",
+            combine_attrs="drop",
+        )
+        out = out.assign_coords({dim: coords})  # plain numpy labels (pandas may infer its own string dtype)
+        first_attrs = template.attrs
+    else:
+        out = xr.Dataset(coords={dim: coords})
+        first_attrs = {}
+
+    def member_attr(m, rec, name, default):
+        return loaded[m.key].attrs.get(name, default) if rec["status"] == "ok" else default
+
+    per = {
+        "status": ([r["status"] for r in records], "", "ok or failed"),
+        "error": ([r["error"] for r in records], "", "why the member failed (empty when ok)"),
+        "config_hash": (
+            [m.key or "" for m in batch.members],
+            "",
+            "cache key: sha256 of the resolved configuration, dataset and draw (runs/<key>.nc)",
+        ),
+        "config": (
+            [member_attr(m, r, "config", "") for m, r in zip(batch.members, records)],
+            "",
+            "resolved configuration of the member (JSON)",
+        ),
+        "termination": (
+            [member_attr(m, r, "termination", "") for m, r in zip(batch.members, records)],
+            "",
+            "solver termination condition",
+        ),
+    }
+    for name, (vals, units, desc) in per.items():
+        out[name] = xr.DataArray(np.array(vals, dtype=str), dims=(dim,), attrs={"units": units, "description": desc})
+    out["objective"] = xr.DataArray(
+        np.array([float(member_attr(m, r, "objective_jpy", np.nan)) for m, r in zip(batch.members, records)]),
+        dims=(dim,),
+        attrs={"units": "JPY, present value", "description": "optimal objective (total discounted abatement cost)"},
+    )
+    for key in batch.params:
+        out = out.assign_coords({key: (dim, _coord_values([m.params[key] for m in batch.members]))})
+        out[key].attrs = {"units": "", "description": f"swept value of {key}"}
+    if dim in out.coords and dim == SWEEP_DIM:
+        out[dim].attrs = {"units": "", "description": "sweep point"}
+    elif dim in out.coords:
+        out[dim].attrs = {
+            "units": "",
+            "description": "Monte Carlo draw number (rng = numpy.random.default_rng([seed, draw]))",
+        }
+
+    keep = {
+        k: first_attrs[k]
+        for k in ("dataset", "first_year", "nationcap_version", "pyomo_version", "highs_version", "python_version")
+        if k in first_attrs
+    }
+    out.attrs = {
+        "scenario": batch.name,
+        "description": batch.base.description,
+        "batch": batch.kind,
+        "batch_dim": dim,
+        "config": batch.base.resolved_json(),
+        "first_year": batch.base.first_year,
+        **keep,
+        "n_members": len(batch.members),
+        "n_ok": sum(r["status"] == "ok" for r in records),
+        "n_failed": sum(r["status"] != "ok" for r in records),
+    }
+    if batch.kind == "sweep":
+        out.attrs["sweep_mode"] = batch.mode
+        out.attrs["sweep_params"] = json.dumps(batch.params)
+    else:
+        out.attrs["montecarlo"] = json.dumps(batch.montecarlo, sort_keys=True)
+        out.attrs["montecarlo_seed"] = int(batch.seed)
+        for rule in RULES:  # per-draw statistics of the rules (e.g. how often the price sits at the floor)
+            if hasattr(rule, "montecarlo"):
+                for name, da in rule.montecarlo(out).items():
+                    if np.isfinite(da.values).any():
+                        out[name] = da
+    return out, records
+
+
+def write_batch_outputs(
+    res: xr.Dataset, records: list[dict[str, Any]], batch: Batch, out_dir: Path, engine: str, prune: bool = True
+) -> None:
+    """Stage the combined files, then move them into ``out_dir``; ``run.json`` goes last."""
+    stage = out_dir / f".staging-{uuid.uuid4().hex[:8]}"
+    stage.mkdir()
+    try:
+        res.to_netcdf(stage / "results.nc", engine="netcdf4", encoding=netcdf_encoding(res))
+        if batch.kind == "sweep":
+            write_csv(sweep_summary(res), stage / "summary.csv")
+        else:
+            write_csv(montecarlo_summary(res), stage / "summary.csv")
+            table = market_year_table(res)
+            if not table.empty:
+                table.insert(
+                    1, "status", table[DRAW_DIM].map(dict(zip(res[DRAW_DIM].values.tolist(), res["status"].values)))
+                )
+            write_csv(table, stage / "draws.csv")
+        if "price" in res:
+            write_csv(iamc.to_iamc(res), stage / "iamc.csv")
+            for fname, df in combined_tables(res).items():
+                write_csv(df, stage / fname)
+        meta = {
+            "batch": batch.kind,
+            "scenario": batch.name,
+            "source": str(batch.source),
+            "spec_hash": batch.spec_hash(),
+            "engine": engine,
+            "dimension": batch.dim,
+            "n_members": len(records),
+            "n_ok": sum(r["status"] == "ok" for r in records),
+            "n_failed": sum(r["status"] != "ok" for r in records),
+            "members": records,
+            **{
+                k: v
+                for k, v in res.attrs.items()
+                if k not in ("config", "montecarlo", "sweep_params", "scenario", "batch")
+            },
+            "config": json.loads(res.attrs["config"]),
+        }
+        if batch.kind == "sweep":
+            meta["sweep"] = {"mode": batch.mode, "params": batch.params}
+        else:
+            meta["montecarlo"] = {"seed": batch.seed, "draws": len(records), "spec": batch.montecarlo}
+        write_json(meta, stage / "run.json")
+
+        new = {p.name for p in stage.iterdir()}
+        (out_dir / "run.json").unlink(missing_ok=True)  # no run.json = combined files incomplete
+        for old in out_dir.iterdir():
+            if old.name in new or old.name in ("runs", "logs", BATCH_FILE, stage.name):
+                continue
+            if old.is_dir() and not old.name.startswith("."):
+                shutil.rmtree(old)
+            elif old.is_file():
+                old.unlink()
+        for name in sorted(new - {"run.json"}):
+            os.replace(stage / name, out_dir / name)
+        os.replace(stage / "run.json", out_dir / "run.json")
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    if prune:
+        keep = {m.key for m in batch.members if m.key} | {f"invalid-{m.label}" for m in batch.members if m.key is None}
+        for f in [*(out_dir / "runs").glob("*.nc"), *(out_dir / "logs").glob("*.log")]:
+            if f.stem not in keep:
+                f.unlink()
+
+
+def _finish_run_json(out_dir: Path, wall: float, solved: int, cached: int) -> None:
+    p = out_dir / "run.json"
+    meta = json.loads(p.read_text())
+    meta.update({"wall_time_s": round(wall, 3), "solved_now": solved, "from_cache": cached})
+    with atomic_file(p) as tmp:
+        write_json(meta, tmp)

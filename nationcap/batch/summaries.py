@@ -1,0 +1,81 @@
+"""Summaries of combined batch results: the market-year table, sweep and Monte Carlo tables."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..model.rules import RULES
+from ..results.io import DRAW_DIM, SWEEP_DIM, csv_tables, year_periods
+
+
+def market_year_table(res: xr.Dataset) -> pd.DataFrame:
+    """Tidy (member,) market, year table: price, emissions, abatement, cost, period cap and bank."""
+    dim = res.attrs.get("batch_dim")
+    dims = [dim] if dim else []
+    if "price" not in res:
+        return pd.DataFrame()
+    year_period = year_periods(res)
+    df = res["price"].to_dataframe(name="price_jpy_per_t")[["price_jpy_per_t"]]
+    by = lambda v: res[f"{v}_by_sector"].sum("sector").to_series()  # noqa: E731 (market x year sums)
+    df["emissions_t"] = by("emissions")
+    df["abatement_t"] = by("abatement")
+    df["abatement_cost_jpy"] = by("abatement_cost")
+    df = df.reset_index()
+    df.insert(len(dims) + 2, "period", df["year"].map(year_period))
+    per = (
+        res[["cap", "bank"]]
+        .to_dataframe()[["cap", "bank"]]
+        .rename(columns={"cap": "cap_t", "bank": "bank_t"})
+        .reset_index()
+    )
+    df = df.merge(per, on=dims + ["market", "period"], how="left")
+    tc = res["total_cost"].to_dataframe(name="total_cost_jpy_pv")[["total_cost_jpy_pv"]].reset_index()
+    df = df.merge(tc, on=dims + ["market"], how="left")
+    return df
+
+
+def sweep_summary(res: xr.Dataset) -> pd.DataFrame:
+    """summary.csv of a sweep: scenario, swept values, status, then the market-year table."""
+    dim = SWEEP_DIM
+    params = json.loads(res.attrs.get("sweep_params", "[]"))
+    head = pd.DataFrame({dim: res[dim].values, **{k: res[k].values for k in params}, "status": res["status"].values})
+    table = market_year_table(res)
+    if table.empty:
+        return head
+    return head.merge(table, on=dim, how="right")
+
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def montecarlo_summary(res: xr.Dataset) -> pd.DataFrame:
+    """summary.csv of a Monte Carlo run: the price distribution per market and year."""
+    if "price" not in res:
+        return pd.DataFrame(columns=["market", "year", "n_draws"])
+    ok = res["status"] == "ok"
+    price = res["price"].where(ok)
+    rows = {
+        "n_draws": price.count(DRAW_DIM),
+        "mean_jpy_per_t": price.mean(DRAW_DIM),
+        "sd_jpy_per_t": price.std(DRAW_DIM, ddof=1) if int(ok.sum()) > 1 else price.mean(DRAW_DIM) * np.nan,
+        "min_jpy_per_t": price.min(DRAW_DIM),
+    }
+    for q in QUANTILES:
+        rows[f"p{round(q * 100):02d}_jpy_per_t"] = price.quantile(q, dim=DRAW_DIM).drop_vars("quantile")
+    rows["max_jpy_per_t"] = price.max(DRAW_DIM)
+    for rule in RULES:  # the rules' per-draw statistics (NaN where they do not apply)
+        if hasattr(rule, "montecarlo"):
+            rows.update(rule.montecarlo(res))
+    df = pd.DataFrame({k: v.to_series() for k, v in rows.items()}).reset_index()
+    df.insert(2, "period", df["year"].map(year_periods(res)))
+    return df
+
+
+def combined_tables(res: xr.Dataset) -> dict[str, pd.DataFrame]:
+    """The per-variable CSV tables of a batch (as for a single run, without the config text)."""
+    slim = res.drop_vars(["config"], errors="ignore")
+    return csv_tables(slim)

@@ -1,0 +1,277 @@
+"""Batch and results commands: ``sweep``, ``montecarlo``, ``plot`` and ``export``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ..errors import InputError, OutputExistsError, Problem
+from .common import EXIT_MODEL, Ctx, _set_option, reported
+
+_out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Batch folder (default: outputs/<scenario name>_<sweep|montecarlo>/).",
+)
+_workers_option = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes of the local pool (default: the number of cores; 1 runs in this process).",
+)
+_scheduler_option = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Run on a Dask distributed cluster instead, e.g. tcp://127.0.0.1:8786 (needs nationcap[dask]).",
+)
+_force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a folder that holds other results (they are replaced; matching cached runs are kept).",
+)
+_resume_option = click.option(
+    "--resume/--no-resume",
+    default=True,
+    show_default=True,
+    help="Reuse finished runs cached in DIR/runs/ (keyed by a hash of the resolved configuration).",
+)
+
+
+@contextlib.contextmanager
+def _progress(ctx: Ctx, n: int, label: str):
+    """A click progress bar over members, only on a terminal and without --quiet."""
+    if ctx.quiet or n == 0 or not sys.stdout.isatty():
+        yield None
+        return
+    with click.progressbar(length=n, label=label, show_pos=True, show_eta=True) as bar:
+        yield bar.update
+
+
+def _batch_options(func):
+    """The options every batch command shares: --out, --workers, --scheduler, --force,
+    --resume/--no-resume and --set (applied in this order, as click lists them)."""
+    for option in reversed(
+        (_out_option, _workers_option, _scheduler_option, _force_option, _resume_option, _set_option)
+    ):
+        func = option(func)
+    return func
+
+
+def _run(ctx: Ctx, batch, out_dir, workers, scheduler, force, resume):
+    from ..batch.store import run_batch
+
+    n_valid = len(batch.jobs)
+    cached = 0
+    out = out_dir or batch.default_out()
+    if resume and (out / "runs").is_dir():
+        cached = sum((out / "runs" / f"{k}.nc").is_file() for k in batch.jobs)
+    engine = f"Dask scheduler {scheduler}" if scheduler else f"{workers or os.cpu_count() or 1} local worker(s)"
+    ctx.echo(
+        f"{batch.kind} {batch.name!r}: {len(batch.members)} members ({n_valid} distinct runs, "
+        f"{cached} cached) on {engine} -> {out}/"
+    )
+    with _progress(ctx, n_valid - cached, "solving") as update:
+        return run_batch(
+            batch, out_dir, workers=workers, scheduler=scheduler, force=force, resume=resume, progress=update
+        )
+
+
+def _report(ctx: Ctx, res) -> None:
+    ctx.echo(
+        f"\nsolved {res.solved}, reused {res.cached} from the cache, {len(res.failed)} failed; "
+        f"{res.engine}; wall time {res.wall_time_s:.1f} s"
+    )
+    ctx.echo(f"wrote {res.out_dir}/ (results.nc, summary.csv, iamc.csv, CSV tables, run.json; runs/, logs/)")
+    for rec in res.failed:
+        msg = rec["error"].strip().replace("\n", " ")
+        click.secho(f"failed {rec['label']}: {msg[:300]}", fg="yellow", err=True)
+    if res.failed and len(res.failed) == len(res.records):
+        click.secho("error: every member failed", fg="red", err=True)
+        sys.exit(EXIT_MODEL)
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY",
+    help="Dotted key to sweep, as for --set (repeat for several; each needs a --values).",
+)
+@click.option(
+    "--values",
+    "values",
+    multiple=True,
+    metavar="V1,V2,...",
+    help="Comma-separated values (TOML) of the matching --param.",
+)
+@click.option("--zip", "zip_", is_flag=True, help="Pair the value lists (default: their cartesian product).")
+@click.option(
+    "--reuse",
+    is_flag=True,
+    help="Members that change only allocations (compliance factors, top-level multipliers) "
+    "re-solve each worker's built model with a warm-started simplex instead of rebuilding.",
+)
+@_batch_options
+@click.pass_obj
+def sweep(
+    ctx: Ctx, scenario: Path, params, values, zip_, reuse, out_dir, workers, scheduler, force, resume, overrides
+) -> None:
+    """Solve SCENARIO for every combination of --param values (or its [sweep] table)."""
+    from ..batch.plan import plan_sweep
+    from ..config import split_values
+
+    with reported(ctx):
+        if len(params) != len(values):
+            raise InputError(
+                [
+                    Problem(
+                        "--param/--values",
+                        "",
+                        "",
+                        f"give one --values per --param (got {len(params)} --param, {len(values)} --values)",
+                    )
+                ],
+                "arguments",
+            )
+        spec = None
+        if params:
+            spec = {}
+            for k, v in zip(params, values):
+                try:
+                    spec[k] = split_values(v)
+                except ValueError as exc:
+                    raise InputError([Problem("--values", v, "", str(exc))], "arguments") from None
+        batch = plan_sweep(scenario, spec, "zip" if zip_ else None, overrides, reuse=reuse)
+        res = _run(ctx, batch, out_dir, workers, scheduler, force, resume)
+        _print_sweep(ctx, res)
+        _report(ctx, res)
+
+
+def _print_sweep(ctx: Ctx, res) -> None:
+    r = res.results
+    if "price_pv" not in r:
+        return
+    df = r["price_pv"].to_series().unstack(["market", "period"]).round(0)
+    df.columns = [f"{m}/{p}" for m, p in df.columns]
+    head = pd.DataFrame({k: r[k].values for k in res.batch.params}, index=r["scenario"].values)
+    head["status"] = r["status"].values
+    ctx.echo(f"\nAllowance price by scenario (JPY/t, present value at FY{r.attrs.get('first_year')}; market/period):")
+    ctx.echo(head.join(df).to_string())
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--draws", type=click.IntRange(min=1), default=None, help="Number of draws (default: montecarlo.draws).")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: montecarlo.seed, else 0)."
+)
+@_batch_options
+@click.pass_obj
+def montecarlo(ctx: Ctx, scenario: Path, draws, seed, out_dir, workers, scheduler, force, resume, overrides) -> None:
+    """Solve SCENARIO for N draws of the uncertain inputs in its [montecarlo] table."""
+    from ..batch.plan import plan_montecarlo
+    from ..batch.summaries import montecarlo_summary
+
+    with reported(ctx):
+        batch = plan_montecarlo(scenario, draws, seed, overrides)
+        ctx.echo(f"seed {batch.seed}")
+        res = _run(ctx, batch, out_dir, workers, scheduler, force, resume)
+        s = montecarlo_summary(res.results)
+        if len(s):
+            last = s[s["year"].isin(_period_last_years(res.results))]
+            cols = ["market", "year", "n_draws", "p05_jpy_per_t", "p50_jpy_per_t", "p95_jpy_per_t", "mean_jpy_per_t"]
+            ctx.echo("\nAllowance price distribution in the last year of each period (JPY/t, each year's money):")
+            ctx.echo(last[cols].round(0).to_string(index=False))
+        _report(ctx, res)
+
+
+def _period_last_years(r) -> list[int]:
+    import json
+
+    return [p["last_year"] for p in json.loads(r.attrs["config"])["periods"]]
+
+
+@click.command()
+@click.argument("results", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    default=("all",),
+    show_default=True,
+    type=click.Choice(["mac", "prices", "emissions", "sector", "prefecture", "sweep", "distribution", "all"]),
+    help="Plot kind (repeat for several); 'all' = every kind that applies to RESULTS.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the PNG and PDF files (default: RESULTS folder/plots/).",
+)
+@click.option(
+    "--member",
+    default=None,
+    metavar="LABEL",
+    help="Batch member for the single-run kinds (sweep point s002 or draw number; default: the first successful).",
+)
+@click.option("--period", default=None, help="Period of the MAC curve (default: the last).")
+@click.option("--market", "market", default=None, help="Market of the prefecture plot (default: regional if present).")
+@click.pass_obj
+def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market) -> None:
+    """Draw plots of RESULTS (a results folder or .nc file) as PNG and PDF."""
+    from ..report.plots import applicable_kinds, save_plots
+    from ..results.io import load_results
+
+    with reported(ctx):
+        res = load_results(results)
+        folder = results if results.is_dir() else results.parent
+        out_dir = out_dir or folder / "plots"
+        wanted = applicable_kinds(res) if "all" in kinds else list(dict.fromkeys(kinds))
+        files = save_plots(res, wanted, out_dir, member=member, period=period, market=market)
+        for f in files:
+            ctx.echo(f"wrote {f}")
+
+
+@click.command(name="export")
+@click.argument("results", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["iamc"]), default="iamc", show_default=True, help="Export format.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV file to write (default: iamc.csv beside results.nc).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+@click.pass_obj
+def export(ctx: Ctx, results: Path, fmt: str, out_file: Path | None, force: bool) -> None:
+    """Export RESULTS (a results folder or .nc file) as an IAMC-format CSV."""
+    from ..results.iamc import write_iamc
+    from ..results.io import load_results
+
+    with reported(ctx):
+        t = time.perf_counter()
+        res = load_results(results)
+        out_file = out_file or (results if results.is_dir() else results.parent) / "iamc.csv"
+        if out_file.exists() and not force:
+            raise OutputExistsError(f"{out_file} exists; pass --force to replace it or --out to write elsewhere")
+        df = write_iamc(res, out_file)
+        ctx.echo(
+            f"wrote {out_file} ({len(df)} rows, {df['scenario'].nunique() if len(df) else 0} scenario(s)) "
+            f"in {time.perf_counter() - t:.1f} s"
+        )
+
+
+COMMANDS = (sweep, montecarlo, plot, export)

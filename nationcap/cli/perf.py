@@ -1,0 +1,86 @@
+"""Performance commands: ``nationcap bench``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option(
+    "--scale",
+    "scales",
+    type=click.FloatRange(min=0, min_open=True),
+    multiple=True,
+    help="Entity-count multiplier of the generated dataset (repeat; default 0.1 0.5 1 2 4; "
+    "1 is the shipped inputs/japan).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["pyomo", "fast", "both"]),
+    default="both",
+    show_default=True,
+    help="Which engine(s) to time.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("outputs") / "bench.csv",
+    show_default=True,
+    help="CSV file for the table.",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario to run (default: models/baseline.toml); generated scales override its inputs.",
+)
+@click.option(
+    "--mc-draws",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Fast engine: also time this many perturbed re-solves (Monte Carlo draws) per case.",
+)
+@click.pass_obj
+def bench(ctx, scales: tuple[float, ...], engine: str, out_file: Path, scenario: Path | None, mc_draws: int) -> None:
+    """Time each phase of a full run (load, build, solve, extract, write) and its peak memory.
+
+    Every run is a fresh process on the baseline scenario (or --scenario) at each --scale.
+    Benchmarks, not tests: a 4x Pyomo run takes minutes.
+    """
+    from ..tools import bench as b
+    from .common import reported
+
+    engines = ("fast", "pyomo") if engine == "both" else (engine,)
+    info = b.machine()
+    echo = ctx.echo if ctx is not None else click.echo
+    with reported(ctx):
+        echo(f"machine: {info['cores']} cores, {info['cpu']}, {info['memory_gb']} GB, Python {info['python']}")
+        try:
+            rows = b.run_bench(
+                scales=scales or b.DEFAULT_SCALES,
+                engines=engines,
+                out_csv=out_file,
+                scenario=scenario or b.DEFAULT_SCENARIO,
+                mc_draws=mc_draws,
+                progress=lambda s: click.echo(s, err=True) if not (ctx and ctx.quiet) else None,
+            )
+        except RuntimeError as exc:  # a case failed in its subprocess: show its error output
+            raise click.ClickException(str(exc)) from None
+        echo("")
+        echo(b.format_table(rows))
+        fast = [r for r in rows if r["engine"] == "fast" and r.get("mc_draw_bau_s") is not None]
+        for r in fast:
+            echo(
+                f"fast x{r['scale']:g}: one Monte Carlo draw (arrays perturbed, re-solve, prices) "
+                f"{r['mc_draw_bau_s'] * 1e3:.0f} ms with BAU draws, {r['mc_draw_bau_cost_s'] * 1e3:.0f} ms "
+                f"with BAU and MAC cost draws -> 1,000 draws ~ {r['mc_draw_bau_s'] * 1e3:.0f} / "
+                f"{r['mc_draw_bau_cost_s'] * 1e3:.0f} s in one process"
+            )
+        echo(f"\nwrote {out_file}")
+
+
+COMMANDS = (bench,)

@@ -1,0 +1,127 @@
+"""Single-run commands: ``validate``, ``run``, ``generate`` and ``compare``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from ..errors import InputError, Problem
+from .common import Ctx, _engine_option, _set_option, engine_override, reported
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@_set_option
+@click.pass_obj
+def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
+    """Check a scenario and its dataset; print entity counts, BAU and caps, coverage."""
+    from ..pipeline import load
+    from ..report.summary import dataset_summary
+
+    with reported(ctx):
+        scn, ds = load(scenario, overrides)
+        ctx.echo(dataset_summary(scn, ds))
+        ctx.echo("\nOK: scenario and dataset are valid.")
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Results folder (default: outputs/<scenario name>/).",
+)
+@_set_option
+@click.option("--force", is_flag=True, help="Replace existing results in the output folder.")
+@_engine_option
+@click.pass_obj
+def run(
+    ctx: Ctx, scenario: Path, out_dir: Path | None, overrides: tuple[str, ...], force: bool, engine: str | None
+) -> None:
+    """Solve SCENARIO and write results.nc, CSV tables and run.json."""
+    from ..config import load_scenario
+    from ..pipeline import run_scenario
+    from ..report.summary import run_summary
+    from ..results.io import check_writable, write_results
+
+    with reported(ctx):
+        t0 = time.perf_counter()
+        scn = load_scenario(scenario, (*overrides, *engine_override(engine)))
+        out_dir = out_dir or Path("outputs") / scn.name
+        check_writable(out_dir, force)  # fail before spending time on the solve
+        res = run_scenario(scn)
+        t = time.perf_counter()
+        write_results(res, out_dir, force=force)
+        ctx.echo(run_summary(res))
+        ctx.echo(
+            f"\nwrote {out_dir}/ (results.nc, CSV tables, run.json) in {time.perf_counter() - t:.1f} s; "
+            f"wall time {time.perf_counter() - t0:.1f} s"
+        )
+
+
+@click.command()
+@click.option(
+    "--kind",
+    type=click.Choice(["japan", "tiny"]),
+    default="japan",
+    show_default=True,
+    help="Which dataset to generate.",
+)
+@click.option("--seed", type=int, default=None, help="Random seed (default: the seed of the shipped dataset).")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="Multiply the entity counts (benchmarks).")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Dataset folder to write."
+)
+@click.option("--force", is_flag=True, help="Replace an existing non-empty folder.")
+@click.pass_obj
+def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path, force: bool) -> None:
+    """Generate a synthetic dataset deterministically (the shipped inputs/japan is seed 2026)."""
+    from ..tools import generate as gen
+
+    with reported(ctx):
+        seed = gen.SHIPPED_SEED if seed is None else seed
+        try:
+            files = gen.generate(kind, seed=seed, scale=scale)
+            gen.write_dataset(files, out_dir, force=force)
+        except ValueError as exc:
+            raise InputError([Problem("--scale/--kind", "", "", str(exc))], "arguments") from None
+        ctx.echo(f"wrote {kind} dataset (seed {seed}, scale {scale:g}) to {out_dir}/: {', '.join(sorted(files))}")
+
+
+@click.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for compare_*.csv and compare.png (default: outputs/compare_<first>_vs_<second>/).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing comparison folder.")
+@click.pass_obj
+def compare(ctx: Ctx, results: tuple[Path, ...], out_dir: Path | None, force: bool) -> None:
+    """Compare two or more runs (results folders or .nc files): prices, emissions, costs,
+    transfers and the gains from linking (cost of the first run minus each run's cost)."""
+    from ..report.compare import write_compare
+
+    with reported(ctx):
+        if out_dir is None:
+            out_dir = Path("outputs") / f"compare_{'_vs_'.join(Path(r).stem for r in results[:2])}"
+        tables = write_compare(list(results), out_dir, force=force)
+        import pandas as pd
+
+        with pd.option_context("display.width", 160, "display.max_columns", 30):
+            ctx.echo("Allowance prices (JPY/t, each year's money):")
+            ctx.echo(tables["prices"].round(0).to_string())
+            ctx.echo(
+                "\nTotals (JPY present value, t over the horizon); gain_vs_first = cost of the first run - cost of the run:"
+            )
+            ctx.echo(tables["summary"].T.to_string(float_format=lambda v: f"{v:,.0f}"))
+        ctx.echo(f"\nwrote {out_dir}/ (compare_prices.csv, compare_summary.csv, compare_periods.csv, compare.png)")
+
+
+COMMANDS = (validate, run, generate, compare)

@@ -1,0 +1,40 @@
+"""Scenario configuration: the schema, ``--set`` overrides, batch tables and loading.
+
+Layer 1 of the package: imports nothing of nationcap but :mod:`nationcap.errors`.
+"""
+
+from .batch import MonteCarloSpec, Uncertain, expand, parse_montecarlo, parse_sweep_table
+from .loading import load_scenario, read_scenario_file, scenario_from_dict
+from .overrides import apply_override, parse_override, split_values
+from .schema import (
+    DEFAULT_HIGHS_OPTIONS,
+    ENGINE_NAMES,
+    MarketConfig,
+    Period,
+    Scenario,
+    SolverConfig,
+    check_scenario,
+    year_period_map,
+)
+
+__all__ = [
+    "DEFAULT_HIGHS_OPTIONS",
+    "ENGINE_NAMES",
+    "MarketConfig",
+    "MonteCarloSpec",
+    "Period",
+    "Scenario",
+    "SolverConfig",
+    "Uncertain",
+    "apply_override",
+    "check_scenario",
+    "expand",
+    "load_scenario",
+    "parse_montecarlo",
+    "parse_override",
+    "parse_sweep_table",
+    "read_scenario_file",
+    "scenario_from_dict",
+    "split_values",
+    "year_period_map",
+]

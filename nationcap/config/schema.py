@@ -1,0 +1,447 @@
+"""The scenario schema: one typed, validated :class:`Scenario` per cap design.
+
+A scenario file (``models/*.toml``) names a dataset folder and describes the cap design::
+
+    name = "baseline"
+    inputs = "../inputs/japan"     # dataset folder, relative to this file
+    discount_rate = 0.03           # real, per year; costs are discounted to the first model year
+    [[periods]]                    # compliance periods, contiguous and in order
+    name = "P1"
+    first_year = 2026
+    last_year = 2030
+    [markets.regional]             # one table per market; entities name their market
+    banking = true                 # unused allowances carry to the next period
+    borrowing = false              # true: a period may draw on later allocations (bank < 0)
+    compliance_factor = { P1 = { general = 0.08, dhc = 0.06 } }
+
+Every key is typed; an unknown key is an error (a typo must never be silently ignored). Reading a
+file and applying ``--set`` overrides is :mod:`nationcap.config.loading`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import Problems
+
+#: HiGHS options used unless the scenario overrides them. HiGHS presolve stalls on this model's
+#: shape (few rows, ~10^6 bounded columns); IPX with crossover gives vertex duals (prices).
+DEFAULT_HIGHS_OPTIONS: dict[str, Any] = {
+    "presolve": "off",
+    "solver": "ipx",
+    "run_crossover": "on",
+    "threads": 1,
+}
+
+
+def year_period_map(periods: Iterable[Period | Mapping[str, Any]]) -> dict[int, str]:
+    """Fiscal year -> period name, from :class:`Period` objects or their dicts (as stored in the
+    ``config`` attribute of a results file). The one place this map is made."""
+    out: dict[int, str] = {}
+    for p in periods:
+        name, first, last = (p.name, p.first_year, p.last_year) if isinstance(p, Period) else (
+            p["name"], p["first_year"], p["last_year"])
+        out.update({y: name for y in range(int(first), int(last) + 1)})
+    return out
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Period(_Strict):
+    """A compliance period: fiscal years ``first_year..last_year`` inclusive."""
+
+    name: str = Field(description="period name used as a key, e.g. P1")
+    first_year: int = Field(description="first fiscal year of the period")
+    last_year: int = Field(description="last fiscal year of the period (inclusive)")
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+    @property
+    def n_years(self) -> int:
+        return self.last_year - self.first_year + 1
+
+
+class OffsetLimit(_Strict):
+    """Per-entity purchase limit of one offset type (Tokyo: outside-area credits <= 1/3 of the
+    required reduction)."""
+
+    limit_fraction: float = Field(1.0 / 3.0, description="share of the basis an entity may cover with this type")
+    limit_basis: Literal["required_reduction", "base_emissions"] = Field(
+        "required_reduction",
+        description="required_reduction = base x factor x years; base_emissions = base x years",
+    )
+
+
+class PricePath(_Strict):
+    """A price path per fiscal year: ``start_jpy_per_t * (1 + growth_rate) ** (year - start_year)``,
+    with ``by_year`` entries (``{ 2028 = 2000.0 }``) replacing single years."""
+
+    start_year: int = 2026
+    start_jpy_per_t: float
+    growth_rate: float = 0.03
+    by_year: dict[str, float] = Field(default_factory=dict)
+
+    def value(self, year: int) -> float:
+        if str(year) in self.by_year:
+            return float(self.by_year[str(year)])
+        return self.start_jpy_per_t * (1.0 + self.growth_rate) ** (year - self.start_year)
+
+
+class PriceFloor(PricePath):
+    """GX-ETS adjustment reference price: JPY 1,700/t in FY2026, +3 %/yr (program_rules.md §3.3)."""
+
+    start_jpy_per_t: float = 1700.0
+
+
+class PriceCeiling(PricePath):
+    """GX-ETS upper reference price: JPY 4,300/t in FY2026, +3 %/yr (program_rules.md §3.3)."""
+
+    start_jpy_per_t: float = 4300.0
+
+
+class ExternalLink(_Strict):
+    """Imports of foreign allowances at an exogenous price, limited to a share of the cap per period."""
+
+    price: PricePath = Field(description="price of foreign allowances, JPY/t in each year's money")
+    limit_share: float = Field(0.1, description="imports per period at most this share of the market's cap")
+
+
+class BaseYearRule(_Strict):
+    """How base-year emissions are set: from entities.csv, or from history.csv (Tokyo: the
+    highest average of 3 consecutive fiscal years within a window)."""
+
+    rule: Literal["file", "max_3yr_average"] = "file"
+    first: int | None = Field(None, description="first fiscal year of the window")
+    last: int | None = Field(None, description="last fiscal year of the window")
+
+
+class MarketConfig(_Strict):
+    """Rules of one allowance market. Every program rule is off unless its key is given; inside a
+    rule's table, unspecified values default to the 2009 proposal's / Tokyo's values."""
+
+    banking: bool = Field(True, description="unused allowances carry over to the next period")
+    borrowing: bool = Field(False, description="a period may use allowances of later periods (bank below zero)")
+    compliance_factor: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="period -> category -> reduction factor in [0, 1); "
+        "a category missing from a period falls back to 'general'",
+    )
+    top_level_multiplier: dict[str, float] = Field(
+        default_factory=dict,
+        description="top_level status -> multiplier of the factor, e.g. { top = 0.5, near_top = 0.75 }",
+    )
+    base_year: BaseYearRule = Field(default_factory=BaseYearRule)
+    use_offsets: bool = Field(False, description="entities may use the market's offsets.csv supply")
+    offsets: dict[str, OffsetLimit] = Field(
+        default_factory=dict, description="offset type -> per-entity purchase limit (no table: no limit)"
+    )
+    penalty_multiplier: float | None = Field(
+        None, description="a shortfall is added x this to the next period's obligation (Tokyo: 1.3)"
+    )
+    fine_jpy: float = Field(500_000.0, description="fine per non-compliant entity and period (reported)")
+    final_shortfall_price_jpy_per_t: float | None = Field(
+        None,
+        description="last period: the administrator buys allowances for an entity's shortfall at "
+        "this price (in the last year's money); None = no shortfall allowed in the last period",
+    )
+    trading_from_year: int = Field(
+        1, description="allowances can be traded from this year of each period on (Tokyo: 2)"
+    )
+    price_floor: PriceFloor | None = None
+    price_ceiling: PriceCeiling | None = None
+    external: ExternalLink | None = None
+    auction_share: dict[str, float] = Field(
+        default_factory=dict, description="period -> share of the cap auctioned instead of given free"
+    )
+
+
+class LinkConfig(_Strict):
+    """Allowance trade between two markets (the 2009 proposal: none)."""
+
+    mode: Literal["none", "full", "limited"] = Field("none", description="none (the proposal), full or limited")
+    ratio: float = Field(1.0, description="regional allowances per national allowance (exchange rate)")
+    limit_share: float = Field(0.1, description="limited: per period at most this share of the receiving market's cap")
+    direction: Literal["both", "national_to_regional", "regional_to_national"] = "both"
+    markets: tuple[str, str] = Field(
+        ("national", "regional"), description="the (national, regional) pair of markets linked"
+    )
+
+
+class OverlapConfig(_Strict):
+    """How purchased electricity, counted in both programs, couples the markets."""
+
+    electricity: Literal["fixed", "coupled"] = Field(
+        "fixed",
+        description="fixed: grid factor fixed, no interaction (Tokyo practice); coupled: "
+        "regional electricity savings lower power suppliers' emissions",
+    )
+    marginal_grid_factor: float = Field(
+        1.0, description="t avoided at power plants per t of electricity emissions saved by users"
+    )
+    markets: tuple[str, str] = Field(
+        ("national", "regional"), description="the (power supplier, electricity user) markets"
+    )
+    power_sector_prefix: str = Field(
+        "power", description="entities of the supplier market whose sector starts with this are power suppliers"
+    )
+
+
+#: engines a scenario can name in ``[solver] engine`` (see :mod:`nationcap.engines`)
+ENGINE_NAMES = ("pyomo", "fast")
+
+
+class SolverConfig(_Strict):
+    """Solver settings. ``highs`` entries are passed to HiGHS as options."""
+
+    engine: Literal["pyomo", "fast"] = Field(
+        "pyomo",
+        description="pyomo: the LP in Pyomo solved by HiGHS (every rule; the reference); "
+        "fast: the exact merit-order engine (caps, banking, borrowing, full links)",
+    )
+    name: str = Field("highs", description="only 'highs' is supported")
+    highs: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="HiGHS options, merged over the nationcap defaults"
+    )
+    time_limit_s: float | None = Field(None, description="wall-clock limit for one solve")
+
+    def highs_options(self) -> dict[str, Any]:
+        opts = dict(DEFAULT_HIGHS_OPTIONS)
+        opts.update(self.highs)
+        if self.time_limit_s is not None:
+            opts["time_limit"] = float(self.time_limit_s)
+        return opts
+
+
+class Scenario(_Strict):
+    """One cap design, fully resolved (see the module docstring for the file format)."""
+
+    name: str
+    description: str = ""
+    inputs: str = Field(description="dataset folder, relative to the scenario file")
+    discount_rate: float = Field(0.03, description="real discount rate per year")
+    periods: list[Period]
+    markets: dict[str, MarketConfig]
+    link: LinkConfig = Field(default_factory=LinkConfig)
+    overlap: OverlapConfig = Field(default_factory=OverlapConfig)
+    solver: SolverConfig = Field(default_factory=SolverConfig)
+
+    # where the file was read from; not a TOML key
+    source: str | None = Field(None, exclude=True)
+
+    # -- derived -------------------------------------------------------------------------
+    @property
+    def inputs_path(self) -> Path:
+        base = Path(self.source).parent if self.source else Path.cwd()
+        return (base / self.inputs).resolve()
+
+    @property
+    def years(self) -> list[int]:
+        return [y for p in self.periods for y in p.years]
+
+    @property
+    def first_year(self) -> int:
+        return self.periods[0].first_year
+
+    def period_of_year(self) -> dict[int, str]:
+        return year_period_map(self.periods)
+
+    def discount_factor(self, year: int) -> float:
+        """``(1 + r) ** -(year - first model year)``: PV weight of money in ``year``."""
+        return (1.0 + self.discount_rate) ** -(year - self.first_year)
+
+    def factor(self, market: str, period: str, category: str) -> float:
+        """Compliance factor of ``category`` in ``period``, falling back to ``general``."""
+        table = self.markets[market].compliance_factor.get(period, {})
+        if category in table:
+            return table[category]
+        return table["general"]
+
+    def resolved(self) -> dict[str, Any]:
+        """The configuration as run: every key with its value, plus the absolute inputs path."""
+        d = self.model_dump(mode="json")
+        d["inputs_resolved"] = str(self.inputs_path)
+        d["solver"]["highs_resolved"] = self.solver.highs_options()
+        return d
+
+    def resolved_json(self) -> str:
+        return json.dumps(self.resolved(), sort_keys=True, indent=1)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+def check_scenario(scn: Scenario, fname: str) -> Problems:
+    """Semantic checks that do not need the dataset: periods and factors."""
+    problems = Problems(context="scenario")
+    if not scn.periods:
+        problems.add(fname, "key 'periods'", "", "at least one [[periods]] table is required")
+    if not 0.0 <= scn.discount_rate < 1.0:
+        problems.add(fname, "key 'discount_rate'", "", f"must be in [0, 1), got {scn.discount_rate}")
+    if scn.solver.name != "highs":
+        problems.add(fname, "key 'solver.name'", "", f"only 'highs' is supported, got {scn.solver.name!r}")
+    names = [p.name for p in scn.periods]
+    for i, p in enumerate(scn.periods):
+        where = f"key 'periods.{i}' ({p.name})"
+        if p.last_year < p.first_year:
+            problems.add(fname, where, "", f"last_year {p.last_year} is before first_year {p.first_year}")
+        if names.count(p.name) > 1:
+            problems.add(fname, where, "", f"period name {p.name!r} is used more than once")
+        if i > 0:
+            prev = scn.periods[i - 1]
+            if p.first_year <= prev.last_year:
+                problems.add(
+                    fname,
+                    where,
+                    "",
+                    f"overlaps period {prev.name} (which ends in {prev.last_year}); "
+                    f"periods must be in order and must not overlap",
+                )
+            elif p.first_year > prev.last_year + 1:
+                problems.add(
+                    fname,
+                    where,
+                    "",
+                    f"gap after period {prev.name}: years {prev.last_year + 1}..{p.first_year - 1} "
+                    f"are in no period; periods must be contiguous",
+                )
+    if not scn.markets:
+        problems.add(fname, "key 'markets'", "", "define at least one [markets.<name>] table")
+    for key, pair, active in (
+        ("link", scn.link.markets, scn.link.mode != "none"),
+        ("overlap", scn.overlap.markets, scn.overlap.electricity == "coupled"),
+    ):
+        if active:
+            for name in pair:
+                if name not in scn.markets:
+                    problems.add(
+                        fname,
+                        f"key '{key}.markets'",
+                        "",
+                        f"unknown market {name!r}; the scenario defines {list(scn.markets)}",
+                    )
+            if pair[0] == pair[1]:
+                problems.add(fname, f"key '{key}.markets'", "", "name two different markets")
+    if scn.link.ratio <= 0:
+        problems.add(fname, "key 'link.ratio'", "", f"must be > 0, got {scn.link.ratio}")
+    if scn.link.limit_share < 0:
+        problems.add(fname, "key 'link.limit_share'", "", "must be >= 0")
+    if scn.overlap.marginal_grid_factor < 0:
+        problems.add(fname, "key 'overlap.marginal_grid_factor'", "", "must be >= 0")
+    for m, mc in scn.markets.items():
+        for pname, table in mc.compliance_factor.items():
+            key = f"key 'markets.{m}.compliance_factor.{pname}'"
+            if pname not in names:
+                problems.add(fname, key, "", f"unknown period {pname!r}; periods are {names}")
+            for cat, f in table.items():
+                if not 0.0 <= f < 1.0:
+                    problems.add(fname, f"{key[:-1]}.{cat}'", "", f"factor must be in [0, 1), got {f}")
+        _check_rules(problems, fname, m, mc, scn)
+        for pname in names:
+            if "general" not in mc.compliance_factor.get(pname, {}):
+                problems.add(
+                    fname,
+                    f"key 'markets.{m}.compliance_factor.{pname}'",
+                    "",
+                    "a 'general' factor is required for every period (other categories fall back to it)",
+                )
+    return problems
+
+
+def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: Scenario) -> None:
+    key = f"markets.{m}"
+    names = [p.name for p in scn.periods]
+    for status, mult in mc.top_level_multiplier.items():
+        if status not in ("top", "near_top"):
+            problems.add(
+                fname, f"key '{key}.top_level_multiplier.{status}'", "", "unknown status; use 'top' or 'near_top'"
+            )
+        if not 0.0 <= mult <= 1.0:
+            problems.add(
+                fname, f"key '{key}.top_level_multiplier.{status}'", "", f"multiplier must be in [0, 1], got {mult}"
+            )
+    for otype, lim in mc.offsets.items():
+        if lim.limit_fraction < 0:
+            problems.add(fname, f"key '{key}.offsets.{otype}.limit_fraction'", "", "must be >= 0")
+    if mc.offsets and not mc.use_offsets:
+        problems.add(
+            fname, f"key '{key}.offsets'", "", "offset limits are set but use_offsets is false; set use_offsets = true"
+        )
+    if mc.penalty_multiplier is not None and mc.penalty_multiplier < 1.0:
+        problems.add(
+            fname, f"key '{key}.penalty_multiplier'", "", f"must be >= 1 (Tokyo: 1.3), got {mc.penalty_multiplier}"
+        )
+    if mc.penalty_multiplier is None and mc.final_shortfall_price_jpy_per_t is not None:
+        problems.add(
+            fname,
+            f"key '{key}.final_shortfall_price_jpy_per_t'",
+            "",
+            "needs penalty_multiplier (no shortfall is allowed without it)",
+        )
+    if mc.fine_jpy < 0:
+        problems.add(fname, f"key '{key}.fine_jpy'", "", "must be >= 0")
+    shortest = min((p.n_years for p in scn.periods), default=1)
+    if not 1 <= mc.trading_from_year <= shortest:
+        problems.add(
+            fname,
+            f"key '{key}.trading_from_year'",
+            "",
+            f"must be between 1 and the shortest period's length ({shortest} years)",
+        )
+    for pname, share in mc.auction_share.items():
+        if pname not in names:
+            problems.add(
+                fname, f"key '{key}.auction_share.{pname}'", "", f"unknown period {pname!r}; periods are {names}"
+            )
+        if not 0.0 <= share <= 1.0:
+            problems.add(fname, f"key '{key}.auction_share.{pname}'", "", f"share must be in [0, 1], got {share}")
+    if mc.price_floor and mc.price_ceiling:
+        bad = [y for y in scn.years if mc.price_floor.value(y) > mc.price_ceiling.value(y)]
+        if bad:
+            problems.add(fname, f"key '{key}.price_floor'", "", f"floor above the ceiling in FY{bad[:5]}")
+    for path, pp in (
+        ("price_floor", mc.price_floor),
+        ("price_ceiling", mc.price_ceiling),
+        ("external.price", mc.external.price if mc.external else None),
+    ):
+        if pp is None:
+            continue
+        for y in pp.by_year:
+            if not y.isdigit():
+                problems.add(
+                    fname, f"key '{key}.{path}.by_year.{y}'", "", "keys must be fiscal years, e.g. 2028 = 2000.0"
+                )
+        if pp.start_jpy_per_t < 0:
+            problems.add(fname, f"key '{key}.{path}.start_jpy_per_t'", "", "must be >= 0")
+    if mc.external and not mc.external.limit_share >= 0.0:
+        problems.add(fname, f"key '{key}.external.limit_share'", "", "must be >= 0")
+    by = mc.base_year
+    if by.rule == "max_3yr_average":
+        if by.first is None or by.last is None or by.last - by.first < 2:
+            problems.add(
+                fname,
+                f"key '{key}.base_year'",
+                "",
+                "max_3yr_average needs first and last spanning at least 3 fiscal years",
+            )
+
+

@@ -1,0 +1,50 @@
+"""Coverage of national CO2 by the programs, with and without double counting.
+
+A market's entities report emissions on that market's basis: national suppliers report direct
+emissions, regional installations report energy use including purchased electricity. The
+electricity part of a regional installation's emissions (``electricity_share`` x emissions) is
+also emitted at a power plant, so it is counted twice when the two programs are added up::
+
+    covered[m, y]        = sum of BAU emissions of market m's entities in year y
+    double_counted[y]    = sum over all entities of BAU[i, y] * electricity_share[i]
+    combined[y]          = sum_m covered[m, y] - double_counted[y]
+    share = value / national_co2_t[y]        (national total from dataset.toml)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import Scenario
+from ..inputs.tables import Dataset
+
+
+def coverage_table(scn: Scenario, ds: Dataset, emissions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows: years. Columns: covered_t_<market>, double_counted_t, combined_t and *_share columns.
+
+    ``emissions`` (entity x year, t) defaults to BAU. Shares are NaN when dataset.toml gives
+    no national total for the year.
+    """
+    if emissions is None:
+        emissions = bau_matrix(ds, scn.years)
+    market = ds.entities["market"].reindex(emissions.index).to_numpy()
+    elec = ds.entities["electricity_share"].reindex(emissions.index).to_numpy()
+    out = pd.DataFrame(index=pd.Index(scn.years, name="year"))
+    total = np.array([ds.national_co2_t.get(y, np.nan) for y in scn.years])
+    for m in scn.markets:
+        out[f"covered_t_{m}"] = emissions[market == m].sum(axis=0).to_numpy()
+        out[f"share_{m}"] = out[f"covered_t_{m}"] / total
+    out["double_counted_t"] = (emissions.to_numpy() * elec[:, None]).sum(axis=0)
+    out["combined_t"] = emissions.sum(axis=0).to_numpy() - out["double_counted_t"].to_numpy()
+    out["share_double_counted"] = out["double_counted_t"] / total
+    out["share_combined"] = out["combined_t"] / total
+    out["national_co2_t"] = total
+    return out
+
+
+def bau_matrix(ds: Dataset, years: list[int]) -> pd.DataFrame:
+    """BAU emissions as an entity x year frame (entities in entities.csv order)."""
+    b = ds.bau[ds.bau["year"].isin(years)]
+    mat = b.pivot(index="entity_id", columns="year", values="bau_emissions_t")
+    return mat.reindex(index=ds.entities.index, columns=years)

@@ -1,0 +1,121 @@
+"""Monte Carlo draws: the values of one draw of the ``[montecarlo]`` table, applied to the tables.
+
+Two inputs are uncertain, each drawn once per draw and *group* (a market, a sector, or one
+common value), and applied to a copy of the validated dataset tables before the model is built:
+
+``bau_growth``
+    An annual growth-rate deviation ``g``. BAU emissions of year ``y`` are multiplied by
+    ``(1 + g) ** n`` with ``n = y - first model year + 1`` (the first model year already carries
+    one year of deviation, since BAU is itself a projection). With ``process = "random_walk"``
+    a new ``g`` is drawn every model year and the multiplier is the running product
+    ``prod_{k <= y} (1 + g_k)``. MAC step quantities follow automatically (they are shares of
+    BAU); allocations do not (they come from base-year emissions), so higher BAU tightens the
+    cap.
+``mac_cost``
+    A multiplier ``k >= 0`` on every MAC step cost of the group (``cost_jpy_per_t * k``).
+
+Scenario file::
+
+    [montecarlo]
+    draws = 100                 # default for --draws
+    seed = 1                    # default for --seed
+
+    [montecarlo.bau_growth]
+    by = "market"               # "all" | "market" | "sector"
+    distribution = "normal"     # normal(mean, sd) | uniform(low, high) | lognormal(mean, sd)
+    mean = 0.0                  # per year
+    sd = 0.01                   # per year
+    process = "rate"            # "rate" (one g per draw) | "random_walk" (one g per year)
+
+    [montecarlo.mac_cost]
+    by = "sector"
+    distribution = "lognormal"  # k = exp(N(mean, sd)): mean 0 gives a median multiplier of 1
+    sd = 0.2
+
+Distributions: ``normal`` -> ``mean + sd * z``; ``lognormal`` -> ``exp(mean + sd * z)`` (numpy's
+convention: ``mean`` and ``sd`` of the logarithm); ``uniform`` -> ``low + (high - low) * u``.
+Defaults: ``mean`` 0 except a normal ``mac_cost`` (mean 1). A normal ``mac_cost`` multiplier
+below 0 is set to 0 (costs never change sign).
+
+Determinism: draw ``i`` uses ``numpy.random.default_rng([seed, i])``; the BAU values are drawn
+first, then the MAC values, each for the sorted group labels; so draw ``i`` is the same whatever
+the number of draws, workers or the order in which they run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from ..config import MonteCarloSpec, Scenario
+from ..inputs.tables import Dataset
+
+
+def group_labels(by: str, scn: Scenario, ds: Dataset) -> list[str]:
+    if by == "all":
+        return ["all"]
+    if by == "market":
+        return list(scn.markets)
+    return sorted(set(ds.entities["sector"].astype(str)))
+
+
+def _entity_groups(by: str, ds: Dataset, labels: list[str]) -> np.ndarray:
+    """Group index of every entity (entities.csv order)."""
+    if by == "all":
+        return np.zeros(len(ds.entities), dtype=np.int64)
+    col = ds.entities["market" if by == "market" else "sector"].astype(str)
+    return pd.Index(labels).get_indexer(col)
+
+
+@dataclasses.dataclass
+class Draw:
+    """The values of one draw: multipliers by group (and year for BAU)."""
+
+    index: int
+    bau_labels: list[str]
+    bau_multiplier: np.ndarray  # (G_bau, Y), 1 where no BAU uncertainty
+    mac_labels: list[str]
+    mac_multiplier: np.ndarray  # (G_mac,)
+
+
+def draw(spec: MonteCarloSpec, seed: int, index: int, scn: Scenario, ds: Dataset) -> Draw:
+    """The values of draw ``index``; depends only on (spec, seed, index, group labels, years)."""
+    rng = np.random.default_rng([int(seed), int(index)])
+    years = np.array(scn.years)
+    n = years - scn.first_year + 1
+    bau_labels = group_labels(spec.bau_growth.by, scn, ds) if spec.bau_growth else ["all"]
+    mac_labels = group_labels(spec.mac_cost.by, scn, ds) if spec.mac_cost else ["all"]
+    bau = np.ones((len(bau_labels), len(years)))
+    if spec.bau_growth is not None:
+        u = spec.bau_growth
+        shape = (len(bau_labels), len(years)) if u.process == "random_walk" else (len(bau_labels),)
+        g = u.transform(rng.standard_normal(shape), rng.random(shape), default_mean=0.0)
+        if np.any(g <= -1.0):
+            raise ValueError("a BAU growth draw is -100% or less; lower bau_growth.sd")
+        bau = np.cumprod(1.0 + g, axis=1) if u.process == "random_walk" else (1.0 + g)[:, None] ** n[None, :]
+    mac = np.ones(len(mac_labels))
+    if spec.mac_cost is not None:
+        shape = (len(mac_labels),)
+        mac = np.maximum(spec.mac_cost.transform(rng.standard_normal(shape), rng.random(shape), default_mean=1.0), 0.0)
+    return Draw(index, bau_labels, bau, mac_labels, mac)
+
+
+def apply_draw(spec: MonteCarloSpec, d: Draw, scn: Scenario, ds: Dataset) -> Dataset:
+    """A copy of ``ds`` with BAU and MAC costs multiplied by the draw (the original is untouched)."""
+    bau = ds.bau.copy()
+    mac = ds.mac.copy()
+    if spec.bau_growth is not None:
+        eg = pd.Series(_entity_groups(spec.bau_growth.by, ds, d.bau_labels), index=ds.entities.index)
+        g = eg.reindex(bau["entity_id"]).to_numpy()
+        yi = pd.Index(scn.years).get_indexer(bau["year"])
+        mult = np.ones(len(bau))
+        inside = yi >= 0  # rows for years outside the model horizon are not used by the model
+        mult[inside] = d.bau_multiplier[g[inside], yi[inside]]
+        bau["bau_emissions_t"] = bau["bau_emissions_t"].to_numpy(dtype=float) * mult
+    if spec.mac_cost is not None:
+        eg = pd.Series(_entity_groups(spec.mac_cost.by, ds, d.mac_labels), index=ds.entities.index)
+        g = eg.reindex(mac["entity_id"]).to_numpy()
+        mac["cost_jpy_per_t"] = mac["cost_jpy_per_t"].to_numpy(dtype=float) * d.mac_multiplier[g]
+    return dataclasses.replace(ds, bau=bau, mac=mac)

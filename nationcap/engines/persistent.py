@@ -1,0 +1,137 @@
+"""Persistent re-solves: one built Pyomo model, many variants that change only allocations.
+
+A cap sweep over compliance factors (or top-level multipliers) changes nothing in the LP but
+the right-hand sides of the compliance rows, ``(period BAU - free allocation) / scale_t``. A
+:class:`PersistentHighsEngine` builds the model once, with those right-hand sides as mutable Pyomo
+Params, keeps Pyomo's persistent HiGHS interface, and for each variant:
+
+1. takes the variant's :class:`~nationcap.model.data.ModelData` and checks that everything but
+   the allocations is unchanged (same dataset object, same configuration but for the
+   allocation keys);
+2. updates the Params and re-solves with the dual simplex, which HiGHS hot-starts from the basis
+   of the previous solve (the first solve is IPX with crossover, as in :mod:`.pyomo_highs`);
+3. returns a SolveResult like any engine, so the pipeline builds the same results as a fresh run.
+
+Pyomo's auto-updates are narrowed to parameters for re-solves (no rescans of constraints, variables
+or the objective): handing the whole model over again would cost more than the re-solve.
+
+Results agree with a fresh run to the solver's tolerance, not necessarily to the last bit, and
+where a price is not unique (a requirement exactly on a step boundary) the two solves may report
+different ends of the valid interval. That is why batch runs reuse models only with ``--reuse``.
+
+A variant that changes anything else (BAU, MAC steps, periods, banking, offsets whose limits
+depend on the factor, external links or limited links whose limits depend on the cap, auctions)
+is not eligible: :func:`eligible` says why (the engine's ``supports``), and a variant of another
+structure is solved by building a new model, which the engine then holds instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+from ..config import Scenario
+from ..model import build_model
+from ..model.core.compliance import rhs_values
+from ..model.data import ModelData
+from .base import SolveResult, require_support
+from .feasibility import check_feasible
+from .pyomo_highs import solve_model
+
+#: scenario keys (per market) whose change only moves compliance right-hand sides
+RHS_ONLY_MARKET_KEYS = ("compliance_factor", "top_level_multiplier")
+
+
+def structure_key(scn: Scenario) -> str:
+    """Hash of the resolved configuration without the allocation-only keys and the name."""
+    d = scn.resolved()
+    d.pop("name", None)
+    d.pop("description", None)
+    for mkt in d["markets"].values():
+        for k in RHS_ONLY_MARKET_KEYS:
+            mkt.pop(k, None)
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def eligible(scn: Scenario) -> str | None:
+    """None if variants of ``scn`` can be re-solved in place, else the reason they cannot."""
+    if scn.link.mode == "limited":
+        return "a limited link (its limits depend on the caps)"
+    for name, mc in scn.markets.items():
+        if mc.external is not None:
+            return f"markets.{name}.external (its limit depends on the cap)"
+        if mc.use_offsets and any(r.limit_basis == "required_reduction" for r in mc.offsets.values()):
+            return f"markets.{name}.offsets limits based on the required reduction (they depend on the factor)"
+    return None
+
+
+class PersistentHighsEngine:
+    """The Pyomo engine with a memory: one built model and its persistent HiGHS instance."""
+
+    name = "pyomo"
+
+    def __init__(self, log_file: str | None = None):
+        self.log_file = log_file
+        self.model = None
+        self.md: ModelData | None = None
+        self.key: str | None = None
+        self.opt = None
+        self.builds = 0
+        self.solves = 0
+
+    def supports(self, md: ModelData) -> list[str]:
+        why = eligible(md.scenario)
+        return [f"{why}: cannot be re-solved in place"] if why else []
+
+    def accepts(self, md: ModelData) -> bool:
+        """Whether ``md`` is an allocation-only variant of the model held."""
+        return (
+            self.md is not None
+            and not self.supports(md)
+            and md.dataset is self.md.dataset
+            and structure_key(md.scenario) == self.key
+        )
+
+    def solve(self, md: ModelData) -> SolveResult:
+        require_support(self, md)
+        check_feasible(md)
+        t = time.perf_counter()
+        if self.accepts(md):
+            param = self.model.ComplianceRHS
+            for k, v in enumerate(rhs_values(md).tolist()):
+                param[k] = v
+            build_s = time.perf_counter() - t
+            t = time.perf_counter()
+            sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt, extra_options={"solver": "simplex"})
+            reused = 1
+        else:
+            from pyomo.contrib.solver.solvers.highs import Highs
+
+            self.model = build_model(md)
+            self.md, self.key = md, structure_key(md.scenario)
+            self.builds += 1
+            self.opt = Highs()
+            build_s = time.perf_counter() - t
+            t = time.perf_counter()
+            sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt)
+            # re-solves change parameters only: no rescans of constraints, variables or the
+            # objective: only the compliance right-hand sides change
+            au = self.opt.config.auto_updates
+            for flag in (
+                "check_for_new_or_removed_constraints",
+                "check_for_new_or_removed_vars",
+                "check_for_new_or_removed_params",
+                "check_for_new_objective",
+                "update_constraints",
+                "update_vars",
+                "update_named_expressions",
+                "update_objective",
+            ):
+                setattr(au, flag, False)
+            au.update_parameters = True
+            reused = 0
+        self.solves += 1
+        sr.timings = {"build": build_s, "solve": time.perf_counter() - t}
+        sr.info["reused_model"] = reused
+        return sr

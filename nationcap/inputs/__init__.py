@@ -1,0 +1,9 @@
+"""The input contract: dataset tables, their checks, geography and file fingerprints.
+
+Layer 2: imports :mod:`nationcap.errors` and :mod:`nationcap.config` only.
+"""
+
+from .fingerprint import dataset_fingerprint
+from .tables import TABLES, Dataset, load_dataset
+
+__all__ = ["TABLES", "Dataset", "dataset_fingerprint", "load_dataset"]

@@ -1,0 +1,399 @@
+"""Dataset folder -> validated tables.
+
+The input contract (documented for users in ``inputs/README.md``) is declared once, as data, in
+:data:`TABLES`; :func:`load_dataset` reads a folder, checks every table against it and against the
+scenario, and either returns a :class:`Dataset` or raises one :class:`~nationcap.errors.InputError`
+listing every problem (file, row or id, column, what is expected).
+
+Extra columns are allowed and carried along unchanged.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MAX_ROWS_PER_PROBLEM, Problems
+from .geo import PREFECTURES
+
+if TYPE_CHECKING:
+    from ..config import Scenario
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # "str" | "int" | "float"
+    unit: str
+    description: str
+    lo: float | None = None  # inclusive lower bound
+    hi: float | None = None  # inclusive upper bound
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    file: str
+    required: bool
+    columns: tuple[Column, ...]
+    description: str
+    optional_columns: tuple[Column, ...] = ()
+
+
+TOP_LEVELS = ("none", "top", "near_top")
+
+TABLES: dict[str, Table] = {
+    "entities": Table(
+        "entities.csv",
+        True,
+        (
+            Column("entity_id", "str", "", "unique id of the covered entity"),
+            Column("market", "str", "", "market the entity belongs to (a [markets.<name>] of the scenario)"),
+            Column("name", "str", "", "display name"),
+            Column("sector", "str", "", "sector label used in aggregates"),
+            Column(
+                "prefecture", "str", "", "one of the 47 prefectures (English name, e.g. Tokyo)", choices=PREFECTURES
+            ),
+            Column(
+                "administrator",
+                "str",
+                "",
+                "prefecture or designated city that manages it; 'national' for national suppliers",
+            ),
+            Column("category", "str", "", "compliance-factor category: 'general', 'dhc', ..."),
+            Column("top_level", "str", "", "top-level installation status", choices=TOP_LEVELS),
+            Column("base_emissions_t", "float", "t CO2/yr", "base-year emissions", lo=0.0),
+            Column("electricity_share", "float", "1", "share of emissions from purchased electricity", lo=0.0, hi=1.0),
+        ),
+        "one row per covered entity",
+    ),
+    "bau": Table(
+        "bau.csv",
+        True,
+        (
+            Column("entity_id", "str", "", "entity id (from entities.csv)"),
+            Column("year", "int", "fiscal year", "model year"),
+            Column("bau_emissions_t", "float", "t CO2/yr", "business-as-usual emissions", lo=0.0),
+        ),
+        "business-as-usual emissions for every entity and model year",
+    ),
+    "mac": Table(
+        "mac.csv",
+        True,
+        (
+            Column("entity_id", "str", "", "entity id (from entities.csv)"),
+            Column("step", "int", "", "step number within the entity's curve", lo=0),
+            Column(
+                "abatement_share", "float", "1", "share of the year's BAU emissions the step can abate", lo=0.0, hi=1.0
+            ),
+            Column("cost_jpy_per_t", "float", "JPY/t CO2", "cost of the step (negative = no-regret)"),
+        ),
+        "stepwise marginal abatement cost curves",
+        optional_columns=(Column("year", "int", "fiscal year", "the step applies only in this year"),),
+    ),
+    "offsets": Table(
+        "offsets.csv",
+        False,
+        (
+            Column("offset_type", "str", "", "offset credit type, e.g. small_mid, renewable, outside"),
+            Column("market", "str", "", "market the credits are available to"),
+            Column("year", "int", "fiscal year", "year the credits are available"),
+            Column("quantity_t", "float", "t CO2", "credits on offer in this step", lo=0.0),
+            Column("cost_jpy_per_t", "float", "JPY/t CO2", "price of the step"),
+        ),
+        "offset credit supply steps (optional)",
+    ),
+    "history": Table(
+        "history.csv",
+        False,
+        (
+            Column("entity_id", "str", "", "entity id (from entities.csv)"),
+            Column("fiscal_year", "int", "fiscal year", "historical year"),
+            Column("emissions_t", "float", "t CO2/yr", "reported emissions", lo=0.0),
+        ),
+        "historical emissions for base-year rules (optional)",
+    ),
+}
+
+
+@dataclass
+class Dataset:
+    """Validated tables of one dataset folder (typed columns, extra columns kept)."""
+
+    path: Path
+    meta: dict[str, Any]
+    entities: pd.DataFrame  # indexed by entity_id, rows in file order
+    bau: pd.DataFrame
+    mac: pd.DataFrame
+    offsets: pd.DataFrame | None = None
+    history: pd.DataFrame | None = None
+    national_co2_t: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name", self.path.name))
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def _rows(df: pd.DataFrame, mask: np.ndarray) -> list[str]:
+    """Human row labels for the rows selected by ``mask``: CSV line number (header = line 1)."""
+    idx = np.flatnonzero(mask)
+    if "entity_id" in df.columns:
+        ids = df["entity_id"].to_numpy()
+        return [f"row {i + 2} (entity_id {ids[i]})" for i in idx]
+    return [f"row {i + 2}" for i in idx]
+
+
+def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | None:
+    fname = str(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        problems.add(fname, "", "", f"cannot be read as CSV: {exc}")
+        return None
+    raw.columns = [c.strip() for c in raw.columns]
+    missing = [c.name for c in table.columns if c.name not in raw.columns]
+    for name in missing:
+        problems.add(
+            fname, "header", name, f"required column is missing; the columns are {[c.name for c in table.columns]}"
+        )
+    if missing:
+        return None
+    out = raw.copy()
+    cols = table.columns + tuple(c for c in table.optional_columns if c.name in raw.columns)
+    for col in cols:
+        text = raw[col.name].str.strip()
+        empty = (text == "").to_numpy()
+        if empty.any():
+            problems.add_rows(fname, _rows(raw, empty), col.name, "value is missing")
+        if col.kind == "str":
+            out[col.name] = text
+            if col.choices is not None:
+                bad = ~text.isin(col.choices).to_numpy() & ~empty
+                if bad.any():
+                    vals = sorted(set(text[bad]))
+                    shown = ", ".join(repr(v) for v in vals[:5])
+                    hint = (
+                        "one of the 47 prefectures, e.g. 'Tokyo', 'Hokkaido', 'Osaka'"
+                        if col.choices is PREFECTURES
+                        else f"one of {list(col.choices)}"
+                    )
+                    problems.add_rows(fname, _rows(raw, bad), col.name, f"unknown value ({shown}); expected {hint}")
+            continue
+        num = pd.to_numeric(text, errors="coerce")
+        values = num.to_numpy(dtype=float)
+        nonnum = ~np.isfinite(values) & ~empty  # "abc", but also inf / 1e400
+        values = np.where(nonnum, np.nan, values)
+        if nonnum.any():
+            problems.add_rows(
+                fname,
+                _rows(raw, nonnum),
+                col.name,
+                f"not a number (or not finite); expected a {'whole number' if col.kind == 'int' else 'number'} ({col.unit or 'dimensionless'})",
+            )
+        ok = ~np.isnan(values)
+        if col.kind == "int":
+            frac = ok & (np.abs(values - np.round(values)) > 0)
+            if frac.any():
+                problems.add_rows(fname, _rows(raw, frac), col.name, "expected a whole number")
+        if col.lo is not None:
+            low = ok & (values < col.lo)
+            if low.any():
+                what = "negative" if col.lo == 0 else f"below {col.lo}"
+                problems.add_rows(fname, _rows(raw, low), col.name, f"{what} value; expected >= {col.lo:g}")
+        if col.hi is not None:
+            high = ok & (values > col.hi)
+            if high.any():
+                problems.add_rows(
+                    fname,
+                    _rows(raw, high),
+                    col.name,
+                    f"value above {col.hi:g}; expected a share in [{col.lo:g}, {col.hi:g}]",
+                )
+        if col.kind == "int":
+            out[col.name] = np.where(ok, np.round(values), -1).astype(np.int64)
+        else:
+            out[col.name] = values
+    return out
+
+
+def _check_ids(df: pd.DataFrame, fname: str, known: pd.Index, problems: Problems) -> np.ndarray:
+    """Rows whose entity_id is not in entities.csv; returns the mask of known rows."""
+    ids = df["entity_id"].to_numpy()
+    unknown = ~pd.Index(ids).isin(known) & (ids != "")
+    if unknown.any():
+        problems.add_rows(
+            fname, _rows(df, unknown), "entity_id", "unknown entity_id; every id must appear in entities.csv"
+        )
+    return ~unknown
+
+
+def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
+    """Read and validate a dataset folder; with a scenario also check markets and model years."""
+    path = Path(path)
+    problems = Problems(context=f"dataset {path}")
+    if not path.is_dir():
+        problems.add(str(path), "", "", "dataset folder not found; check the scenario's 'inputs' key")
+        problems.raise_if_any()
+
+    meta: dict[str, Any] = {}
+    meta_path = path / "dataset.toml"
+    if not meta_path.is_file():
+        problems.add(
+            str(meta_path), "", "", "file is missing; every dataset folder needs a dataset.toml (see inputs/README.md)"
+        )
+    else:
+        try:
+            meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            problems.add(str(meta_path), "", "", f"not valid TOML: {exc}")
+    national = _national_totals(meta, meta_path, problems)
+
+    frames: dict[str, pd.DataFrame | None] = {}
+    for key, table in TABLES.items():
+        fpath = path / table.file
+        if not fpath.is_file():
+            if table.required:
+                problems.add(
+                    str(fpath), "", "", f"required file is missing ({table.description}); see inputs/README.md"
+                )
+            frames[key] = None
+            continue
+        frames[key] = _read_csv(fpath, table, problems)
+
+    ent = frames["entities"]
+    if ent is not None:
+        _check_entities(ent, str(path / "entities.csv"), scenario, problems)
+        known = pd.Index(ent["entity_id"])
+        if frames["bau"] is not None:
+            _check_bau(frames["bau"], str(path / "bau.csv"), ent, known, scenario, problems)
+        if frames["mac"] is not None:
+            _check_mac(frames["mac"], str(path / "mac.csv"), known, problems)
+        if frames["history"] is not None:
+            h = frames["history"]
+            _check_ids(h, str(path / "history.csv"), known, problems)
+            dup = h.duplicated(["entity_id", "fiscal_year"], keep="first").to_numpy()
+            if dup.any():
+                problems.add_rows(
+                    str(path / "history.csv"), _rows(h, dup), "fiscal_year", "duplicate (entity_id, fiscal_year) row"
+                )
+    if frames["offsets"] is not None and scenario is not None:
+        off = frames["offsets"]
+        bad = ~off["market"].isin(list(scenario.markets)).to_numpy() & (off["market"] != "").to_numpy()
+        if bad.any():
+            problems.add_rows(
+                str(path / "offsets.csv"),
+                _rows(off, bad),
+                "market",
+                f"unknown market; the scenario defines {list(scenario.markets)}",
+            )
+
+    problems.raise_if_any()
+    assert ent is not None and frames["bau"] is not None and frames["mac"] is not None
+    return Dataset(
+        path=path,
+        meta=meta,
+        entities=ent.set_index("entity_id", drop=False),
+        bau=frames["bau"],
+        mac=frames["mac"],
+        offsets=frames["offsets"],
+        history=frames["history"],
+        national_co2_t=national,
+    )
+
+
+def _national_totals(meta: dict[str, Any], meta_path: Path, problems: Problems) -> dict[int, float]:
+    table = meta.get("national_co2_t", {})
+    out: dict[int, float] = {}
+    if not isinstance(table, dict):
+        problems.add(str(meta_path), "key 'national_co2_t'", "", "must be a table of year = tonnes")
+        return out
+    for k, v in table.items():
+        try:
+            year = int(k)
+            val = float(v)
+        except (TypeError, ValueError):
+            problems.add(str(meta_path), f"key 'national_co2_t.{k}'", "", "expected year = tonnes of CO2 (a number)")
+            continue
+        if not val > 0:
+            problems.add(str(meta_path), f"key 'national_co2_t.{k}'", "", "national total must be positive")
+        out[year] = val
+    return out
+
+
+def _check_entities(ent: pd.DataFrame, fname: str, scenario: Scenario | None, problems: Problems) -> None:
+    dup = ent["entity_id"].duplicated(keep="first").to_numpy() & (ent["entity_id"] != "").to_numpy()
+    if dup.any():
+        problems.add_rows(fname, _rows(ent, dup), "entity_id", "duplicate entity_id; ids must be unique")
+    if scenario is not None:
+        bad = ~ent["market"].isin(list(scenario.markets)).to_numpy() & (ent["market"] != "").to_numpy()
+        if bad.any():
+            vals = ", ".join(repr(v) for v in sorted(set(ent["market"][bad]))[:5])
+            problems.add_rows(
+                fname,
+                _rows(ent, bad),
+                "market",
+                f"unknown market ({vals}); the scenario defines {list(scenario.markets)}: add a "
+                f"[markets.<name>] table to the scenario or fix the value",
+            )
+
+
+def _check_bau(
+    bau: pd.DataFrame, fname: str, ent: pd.DataFrame, known: pd.Index, scenario: Scenario | None, problems: Problems
+) -> None:
+    ok = _check_ids(bau, fname, known, problems)
+    dup = bau.duplicated(["entity_id", "year"], keep="first").to_numpy()
+    if dup.any():
+        problems.add_rows(fname, _rows(bau, dup), "year", "duplicate (entity_id, year) row")
+    if scenario is None:
+        return
+    have = pd.MultiIndex.from_frame(bau.loc[ok, ["entity_id", "year"]])
+    need = pd.MultiIndex.from_product([ent["entity_id"].unique(), scenario.years], names=["entity_id", "year"])
+    missing = need.difference(have)
+    if len(missing):
+        per_entity: dict[str, list[int]] = {}
+        for eid, y in missing:
+            per_entity.setdefault(eid, []).append(int(y))
+        rows = [f"entity_id {eid}" for eid in per_entity]
+        years = sorted({y for ys in per_entity.values() for y in ys})
+        problems.add_rows(
+            fname,
+            rows,
+            "bau_emissions_t",
+            f"BAU missing for model year(s) {years[:10]}{'...' if len(years) > 10 else ''}; "
+            f"every entity needs a row for every model year {scenario.years[0]}..{scenario.years[-1]}",
+        )
+
+
+def _check_mac(mac: pd.DataFrame, fname: str, known: pd.Index, problems: Problems) -> None:
+    _check_ids(mac, fname, known, problems)
+    keys = ["entity_id", "step"] + (["year"] if "year" in mac.columns else [])
+    dup = mac.duplicated(keys, keep="first").to_numpy()
+    if dup.any():
+        problems.add_rows(fname, _rows(mac, dup), "step", f"duplicate ({', '.join(keys)}) row")
+    group = ["entity_id"] + (["year"] if "year" in mac.columns else [])
+    share = np.nan_to_num(mac["abatement_share"].to_numpy(dtype=float))
+    sums = pd.Series(share).groupby([mac[g] for g in group]).transform("sum").to_numpy()
+    over = sums > 1.0 + 1e-9
+    if over.any():
+        # report each offending entity once (its first row)
+        first = over & ~mac.duplicated(group, keep="first").to_numpy()
+        rows = _rows(mac, first)
+        for where, total in list(zip(rows, sums[first]))[:MAX_ROWS_PER_PROBLEM]:
+            problems.add(
+                fname,
+                where,
+                "abatement_share",
+                f"the shares of this entity sum above 1 ({total:.4f}); an entity cannot abate more than its BAU emissions",
+            )
+        if len(rows) > MAX_ROWS_PER_PROBLEM:
+            problems.add(
+                fname, f"and {len(rows) - MAX_ROWS_PER_PROBLEM} more entities", "abatement_share", "shares sum above 1"
+            )

@@ -1,0 +1,1 @@
+"""The core formulation: abatement columns, entity compliance, market clearing, objective."""

@@ -1,0 +1,77 @@
+r"""Market clearing and the bank, one market at a time (markets are never linked here).
+
+Sets
+    M   markets;  P  periods in order;  I_m  entities of market m
+
+Variables
+    Bank[m, p]     allowances held in the market's bank at the end of period p, Mt
+                   banking = true:   Bank >= 0           (unused allowances carry over)
+                   banking = false:  Bank <= 0           (nothing carries forward)
+                   borrowing = true: Bank may be < 0 before the last period (a later period's
+                                     allowances are used early); Bank[m, last] >= 0 always
+    Expire[m, p]   allowances that lapse at the end of p (only when banking = false), Mt, >= 0
+
+Constraints
+    MarketClearing[m, p]::
+
+        Bank[m, p-1] - sum_{i in I_m} NetPurchase[i, p] - Bank[m, p] - Expire[m, p] = 0
+
+    (``Bank[m, -1]`` = 0.) Rule modules register further pool terms (:mod:`.registry`): allowances
+    issued at the price ceiling (+), withdrawn at the floor (-), imported over an external link (+)
+    and the auctioned share of the cap (+, a constant moved to the right-hand side). Read it as the market's allowance pool in period p: it receives what
+    was carried in, pays out the entities' net purchases, carries the rest out or lets it lapse.
+    Summed over entities this gives the cap identity
+    ``sum_i emissions[i, p] = cap[m, p] + Bank[m, p-1] - Bank[m, p] - Expire[m, p]``.
+
+Duals
+    The dual of MarketClearing[m, p] is the present-value allowance price of period p in
+    JPY/t (objective in million JPY, rows in Mt). Raising the row's right-hand side by one Mt
+    removes one Mt of allowances from the pool, so the dual is >= 0 for a binding cap. Every
+    EntityCompliance[i, p] row of the market has the same dual (NetPurchase is free), which is the
+    "one price per market and period" of an allowance market. Conversion to each year's money
+    happens only in :mod:`nationcap.results.prices`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..data import ModelData, bank_bounds
+from ..registry import BANK, EXPIRED, MARKET_BALANCE, Registry
+
+if TYPE_CHECKING:  # Pyomo is imported when a model is built, not when this module is
+    import pyomo.environ as pyo
+
+
+def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
+    import pyomo.environ as pyo
+
+    n_m, n_p = len(md.markets), len(md.periods)
+    m.MP = pyo.Set(
+        initialize=[(a, p) for a in range(n_m) for p in range(n_p)], ordered=True, doc="(market, period) pairs"
+    )
+    m.Bank = pyo.Var(m.MP, doc="bank at the end of the period [Mt]")
+    for a, name in enumerate(md.markets):
+        cfg = md.scenario.markets[name]
+        for p in range(n_p):
+            lo, hi = bank_bounds(cfg.banking, cfg.borrowing, p == n_p - 1)
+            m.Bank[a, p].setlb(lo)
+            m.Bank[a, p].setub(hi)
+    m.Expire = pyo.Var(md.expire_index(), domain=pyo.NonNegativeReals, doc="allowances that lapse [Mt]")
+    members = [np.flatnonzero(md.entity_market == a) for a in range(n_m)]
+
+    def rule(_m, a, p):
+        purchases = pyo.quicksum(_m.NetPurchase[int(i) * n_p + p] for i in members[a])
+        carried_in = _m.Bank[a, p - 1] if p > 0 else 0.0
+        lapse = _m.Expire[a, p] if (a, p) in _m.Expire else 0.0
+        lhs = carried_in - purchases - _m.Bank[a, p] - lapse
+        if (a, p) in reg.pool:
+            lhs = lhs + pyo.quicksum(c * v for c, v in reg.pool[a, p])
+        return lhs == -reg.pool_constant.get((a, p), 0.0)
+
+    m.MarketClearing = pyo.Constraint(m.MP, rule=rule, doc="allowance pool balance [Mt]; dual = PV price")
+    reg.name(m.Bank, BANK)
+    reg.name(m.Expire, EXPIRED)
+    reg.name(m.MarketClearing, MARKET_BALANCE)

@@ -1,0 +1,37 @@
+r"""Objective: least total discounted abatement cost.
+
+    minimise  sum_j  d[y(j)] * c_j * Abate[j]        (million JPY, present value at the first year)
+
+with ``d[y] = (1 + discount_rate) ** -(y - first model year)``, plus the cost terms that rule
+modules register (:mod:`.registry`): offset purchases, allowances issued at the ceiling (+),
+withdrawn at the floor (-), imports, and last-period shortfalls bought by the administrator. Allowance trades are transfers
+between entities and cancel out of the social cost, so they do not appear here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..data import ModelData
+from ..registry import Registry
+
+if TYPE_CHECKING:  # Pyomo is imported when a model is built, not when this module is
+    import pyomo.environ as pyo
+
+
+def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
+    import pyomo.environ as pyo
+
+    coef = md.discount[md.col_year] * md.col_cost
+    abate = m.Abate
+    expr = pyo.quicksum((float(c) * abate[j] for j, c in enumerate(coef)))
+    for term in reg.cost:
+        expr = expr + term
+    m.TotalCost = pyo.Objective(expr=expr, sense=pyo.minimize, doc="PV abatement cost [million JPY]")
+
+
+def objective_from_columns(md: ModelData, abate_t: np.ndarray) -> float:
+    """The objective in JPY recomputed from column values in t (used to cross-check reports)."""
+    return float(np.sum(md.discount[md.col_year] * md.col_cost * abate_t))

@@ -1,0 +1,112 @@
+"""The arrays the model is built from (:class:`ModelData`); :mod:`.prepare` makes them.
+
+Everything index-like is precomputed here with numpy/pandas so that no Pyomo rule ever scans a
+set: each abatement column knows its entity, year and period, and the columns of one
+(entity, period) pair are contiguous.
+
+Units: quantities in the tables are tonnes; inside the model they are divided by ``scale_t``
+(default 10^6, i.e. Mt) so that HiGHS sees numbers of order 10^-4..10^2. Costs stay in JPY/t, so
+the objective is in JPY x scale_t (million JPY) and row duals come out directly in JPY/t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..config import MarketConfig, Scenario
+from ..inputs.tables import Dataset
+
+SCALE_T = 1e6
+
+
+@dataclass
+class ModelData:
+    scenario: Scenario
+    dataset: Dataset
+    entities: np.ndarray  # (E,) entity ids, entities.csv order
+    markets: list[str]  # (M,) scenario market keys
+    periods: list[str]  # (P,)
+    years: list[int]  # (Y,)
+    year_period: np.ndarray  # (Y,) period index of each year
+    discount: np.ndarray  # (Y,) (1+r)^-(y - y0)
+    entity_market: np.ndarray  # (E,) market index
+    bau_t: np.ndarray  # (E, Y)
+    alloc_t: np.ndarray  # (E, P) free allocation (after any auctioned share)
+    # abatement columns, sorted by (entity, period, year, step)
+    col_entity: np.ndarray  # (J,)
+    col_year: np.ndarray  # (J,) year index
+    col_step: np.ndarray  # (J,) step number as in mac.csv
+    col_cost: np.ndarray  # (J,) JPY/t
+    col_qty_t: np.ndarray  # (J,) upper bound, t
+    row_start: np.ndarray  # (E*P + 1,) columns of row k = e*P + p are row_start[k]:row_start[k+1]
+    # program rules (all neutral when the scenario turns no rule on)
+    alloc_full_t: np.ndarray | None = None  # (E, P) allocation before auction: the cap share
+    base_t: np.ndarray | None = None  # (E,) base-year emissions used
+    base_first_year: np.ndarray | None = None  # (E,) first FY of the chosen 3-year window, -1 = file
+    required_t: np.ndarray | None = None  # (E, P) base x effective factor x years
+    #: each program rule's slice of the model data, keyed by the rule's NAME (see model/rules/)
+    rule_data: dict[str, Any] = field(default_factory=dict)
+    scale_t: float = SCALE_T
+
+    @property
+    def n_entities(self) -> int:
+        return len(self.entities)
+
+    @property
+    def col_period(self) -> np.ndarray:
+        return self.year_period[self.col_year]
+
+    def period_years(self, p: int) -> np.ndarray:
+        return np.flatnonzero(self.year_period == p)
+
+    def cap_t(self) -> np.ndarray:
+        """(M, P) caps: sum of the allocations (before any auction) of each market's entities."""
+        caps = np.zeros((len(self.markets), len(self.periods)))
+        np.add.at(caps, self.entity_market, self.alloc_full_t if self.alloc_full_t is not None else self.alloc_t)
+        return caps
+
+    def auction_t(self) -> np.ndarray:
+        """(M, P) allowances auctioned: cap minus free allocation."""
+        free = np.zeros((len(self.markets), len(self.periods)))
+        np.add.at(free, self.entity_market, self.alloc_t)
+        return self.cap_t() - free
+
+    def market_config(self, a: int) -> MarketConfig:
+        return self.scenario.markets[self.markets[a]]
+
+    def max_abatement_t(self) -> np.ndarray:
+        """(M, P) abatement available if every step were used."""
+        out = np.zeros((len(self.markets), len(self.periods)))
+        np.add.at(out, (self.entity_market[self.col_entity], self.col_period), self.col_qty_t)
+        return out
+
+    def expire_index(self) -> list[tuple[int, int]]:
+        """(market, period) pairs that have an Expire variable: markets without banking."""
+        return [
+            (a, p)
+            for a, name in enumerate(self.markets)
+            if not self.scenario.markets[name].banking
+            for p in range(len(self.periods))
+        ]
+
+    def bau_by_market_period_t(self) -> np.ndarray:
+        out = np.zeros((len(self.markets), len(self.periods)))
+        for p in range(len(self.periods)):
+            np.add.at(out[:, p], self.entity_market, self.bau_t[:, self.period_years(p)].sum(axis=1))
+        return out
+
+
+
+
+def bank_bounds(banking: bool, borrowing: bool, last: bool) -> tuple[float | None, float | None]:
+    """(lower, upper) bound of a market's bank at the end of a period (None = unbounded)::
+
+        banking = true:   Bank >= 0          banking = false:  Bank <= 0 (nothing carries forward)
+        borrowing = true: Bank may be < 0 before the last period; Bank[last] >= 0 always
+    """
+    lo = None if (borrowing and not last) else 0.0
+    hi = None if banking else 0.0
+    return lo, hi

@@ -1,0 +1,90 @@
+"""What every program rule module provides, and the small types its hooks exchange.
+
+A rule module (``model/rules/<rule>.py``) owns one program rule from end to end:
+
+``NAME``
+    the rule's key in :attr:`ModelData.rule_data <nationcap.model.data.ModelData.rule_data>`
+``STAGE``
+    ``"entity"`` (it adds terms to entity compliance rows) or ``"pool"`` (to market pool rows);
+    :func:`nationcap.model.build.build_model` builds each stage's rules before the shared rows
+``active(scenario) -> bool``
+    whether the scenario switches the rule on (a rule that is off adds nothing anywhere)
+``prepare(md)``
+    its slice of :class:`~nationcap.model.data.ModelData`, from the scenario and the tables
+``build(m, md, reg)``
+    its Pyomo variables and rows, and the terms it registers (:mod:`nationcap.model.registry`)
+``report(ctx) -> RuleReport``
+    its result variables, from any engine's solution (values and duals by concept name)
+``summary(res) -> list[str]``
+    its lines in the run summary (nothing when it is off)
+
+and, where it has something to add, ``montecarlo(res) -> dict`` (per-draw statistics of a Monte
+Carlo batch). A rule is registered by one line in :data:`nationcap.model.rules.RULES`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import xarray as xr
+
+from ..data import ModelData
+
+
+class Solution(Protocol):
+    """What a rule's report reads of a solve (an engine's SolveResult satisfies this)."""
+
+    values: Mapping[str, np.ndarray]
+    duals: Mapping[str, np.ndarray]
+
+
+@dataclass
+class ReportContext:
+    """Everything a rule's ``report`` hook may use."""
+
+    md: ModelData
+    solution: Solution
+    coords: dict[str, np.ndarray]
+    price_pv: np.ndarray  # (M, P) present-value allowance prices, JPY/t
+
+    @property
+    def pv_units(self) -> str:
+        return f"JPY, present value at FY{self.md.scenario.first_year}"
+
+    @property
+    def pv_price_units(self) -> str:
+        return f"JPY/t, present value at FY{self.md.scenario.first_year}"
+
+
+@dataclass
+class RuleReport:
+    """A rule's result variables and what it adds to the core cost and emission results."""
+
+    variables: dict[str, xr.DataArray] = field(default_factory=dict)
+    #: (E, P) added to each entity's compliance cost, JPY present value
+    entity_cost_pv: np.ndarray | None = None
+    #: (M,) added to each market's total cost, JPY present value
+    market_cost_pv: np.ndarray | None = None
+    #: (E, Y) emissions avoided outside the entity's own abatement, t
+    emissions_reduction_t: np.ndarray | None = None
+
+
+def data_array(values: Any, dims: tuple[str, ...], coords: Mapping[str, Any], units: str, description: str) -> xr.DataArray:
+    """A results variable with its ``units`` and ``description`` attributes."""
+    return xr.DataArray(
+        values, dims=dims, coords={d: coords[d] for d in dims}, attrs={"units": units, "description": description}
+    )
+
+
+def markets_config(res: xr.Dataset) -> dict[str, dict[str, Any]]:
+    """The per-market configuration stored with a results Dataset."""
+    return json.loads(res.attrs["config"])["markets"]
+
+
+def markets_with(res: xr.Dataset, key: str) -> list[str]:
+    """Markets of a results Dataset whose configuration switches ``key`` on."""
+    return [m for m, c in markets_config(res).items() if c.get(key) not in (None, {}, False)]

@@ -1,0 +1,231 @@
+r"""Offsets: credits bought from supply steps and used one-for-one for compliance.
+
+Sets
+    S        offset supply steps of markets with ``use_offsets`` (market m_s, type t_s, year y_s)
+    U        (entity i, type t, period p) with a positive purchase limit
+
+Parameters
+    q_s, c_s           credits on offer (t) and their price (JPY/t, year y_s money)
+    limit[i, t, p]     per-entity limit (t): ``limit_fraction x basis`` (see ModelData), inf = none
+
+Variables
+    OffsetBuy[s]       credits bought from step s, Mt:  0 <= OffsetBuy[s] <= q_s / scale_t
+    OffsetUse[i, t, p] credits of type t entity i surrenders for period p, Mt, <= limit / scale_t
+
+Constraints
+    OffsetBalance[m, t, p]::
+
+        sum_{s in (m, t, years of p)} OffsetBuy[s] - sum_{i in m} OffsetUse[i, t, p] = 0
+
+    Its dual is the present-value price of type-t credits in period p (raising the right-hand
+    side forces one more credit to be bought). A credit offered in year y counts toward the
+    period containing y; credits are not banked.
+
+Registered terms
+    EntityCompliance[i, p]  += OffsetUse[i, t, p]   (credits replace allowances one for one)
+    objective               += d[y_s] * c_s * OffsetBuy[s]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ...config import Scenario
+from ..data import ModelData
+from ..registry import Registry
+from .base import ReportContext, RuleReport, data_array, markets_with
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+NAME = "offsets"
+STAGE = "entity"
+
+
+@dataclass(frozen=True)
+class OffsetData:
+    """Offset supply steps usable in the model and the per-entity purchase limits."""
+
+    types: tuple[str, ...]
+    market: np.ndarray  # (S,) market of each supply step
+    type: np.ndarray  # (S,) index into types
+    year: np.ndarray  # (S,) year index
+    qty_t: np.ndarray  # (S,) credits on offer, t
+    cost: np.ndarray  # (S,) JPY/t in the step's year money
+    limit_t: np.ndarray  # (E, T, P) per-entity limit; inf = none; 0 = not usable
+
+
+def active(scn: Scenario) -> bool:
+    return any(mc.use_offsets for mc in scn.markets.values())
+
+
+def data(md: ModelData) -> OffsetData | None:
+    return md.rule_data.get(NAME)
+
+
+def prepare(md: ModelData) -> None:
+    """Offset supply steps of markets with ``use_offsets`` and the per-entity limits.
+
+    A credit counts toward compliance in the period of the year it is offered in. Limit of
+    entity i for type t in period p: ``limit_fraction x basis[i, p]`` where the basis is the
+    required reduction (base x factor x years) or base-year emissions x years; no limit table
+    for a type means no limit.
+    """
+    scn, off = md.scenario, md.dataset.offsets
+    using = [a for a, m in enumerate(md.markets) if scn.markets[m].use_offsets]
+    if off is None or not using:
+        return
+    mi = pd.Index(md.markets).get_indexer(off["market"])
+    yi = pd.Index(md.years).get_indexer(off["year"])
+    keep = np.isin(mi, using) & (yi >= 0) & (off["quantity_t"].to_numpy() > 0)
+    if not keep.any():
+        return
+    sub = off[keep]
+    types = tuple(sorted(sub["offset_type"].unique()))
+    off_market = mi[keep]
+    off_type = pd.Index(types).get_indexer(sub["offset_type"])
+    n_e, n_t, n_p = md.n_entities, len(types), len(md.periods)
+    limit = np.zeros((n_e, n_t, n_p))
+    years_p = np.array([len(md.period_years(p)) for p in range(n_p)], dtype=float)
+    for a in using:
+        cfg = scn.markets[md.markets[a]]
+        rows = md.entity_market == a
+        offered = set(off_type[off_market == a])
+        for t, tname in enumerate(types):
+            if t not in offered:
+                continue
+            rule = cfg.offsets.get(tname)
+            if rule is None:
+                limit[rows, t, :] = np.inf
+            elif rule.limit_basis == "required_reduction":
+                limit[rows, t, :] = rule.limit_fraction * md.required_t[rows, :]
+            else:
+                limit[rows, t, :] = rule.limit_fraction * md.base_t[rows, None] * years_p[None, :]
+    md.rule_data[NAME] = OffsetData(
+        types=types,
+        market=off_market,
+        type=off_type,
+        year=yi[keep],
+        qty_t=sub["quantity_t"].to_numpy(dtype=float),
+        cost=sub["cost_jpy_per_t"].to_numpy(dtype=float),
+        limit_t=limit,
+    )
+
+
+def use_index(md: ModelData) -> list[tuple[int, int, int]]:
+    """(entity, type, period) triples that get an OffsetUse variable."""
+    od = data(md)
+    if od is None:
+        return []
+    offered = set(zip(od.market, od.type, md.year_period[od.year]))
+    e, t, p = np.nonzero(od.limit_t > 0)
+    em = md.entity_market
+    return [(int(a), int(b), int(c)) for a, b, c in zip(e, t, p) if (em[a], b, c) in offered]
+
+
+def balance_index(md: ModelData) -> list[tuple[int, int, int]]:
+    """(market, type, period) triples with supply."""
+    od = data(md)
+    if od is None:
+        return []
+    return sorted(set(zip(od.market.tolist(), od.type.tolist(), md.year_period[od.year].tolist())))
+
+
+def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
+    uidx = use_index(md)
+    od = data(md)
+    if not uidx or od is None:
+        return
+    import pyomo.environ as pyo
+
+    n_p = len(md.periods)
+    scale = md.scale_t
+    n_s = len(od.qty_t)
+    m.OffsetBuy = pyo.Var(range(n_s), domain=pyo.NonNegativeReals, doc="offset credits bought from a supply step [Mt]")
+    for s, v in enumerate(m.OffsetBuy.values()):
+        v.setub(float(od.qty_t[s] / scale))
+    m.OffsetUse = pyo.Var(uidx, domain=pyo.NonNegativeReals, doc="offset credits used by an entity [Mt]")
+    users: dict[tuple[int, int, int], list] = {}
+    for e, t, p in uidx:
+        lim = od.limit_t[e, t, p]
+        if np.isfinite(lim):
+            m.OffsetUse[e, t, p].setub(float(lim / scale))
+        reg.compliance[e * n_p + p].append((1.0, m.OffsetUse[e, t, p]))
+        users.setdefault((int(md.entity_market[e]), t, p), []).append(m.OffsetUse[e, t, p])
+    steps: dict[tuple[int, int, int], list] = {}
+    for s in range(n_s):
+        key = (int(od.market[s]), int(od.type[s]), int(md.year_period[od.year[s]]))
+        steps.setdefault(key, []).append(m.OffsetBuy[s])
+
+    def rule(_m, a, t, p):
+        return pyo.quicksum(steps[a, t, p]) - pyo.quicksum(users.get((a, t, p), [])) == 0.0
+
+    m.OffsetBalance = pyo.Constraint(
+        balance_index(md), rule=rule, doc="credits bought = credits used [Mt]; dual = PV credit price"
+    )
+    coef = md.discount[od.year] * od.cost
+    reg.cost.append(pyo.quicksum(float(c) * m.OffsetBuy[s] for s, c in enumerate(coef)))
+    reg.name(m.OffsetBuy, "offset_buy")
+    reg.name(m.OffsetUse, "offset_use")
+    reg.name(m.OffsetBalance, "offset_balance")
+
+
+def report(ctx: ReportContext) -> RuleReport:
+    """Credits used per entity, bought per market, their PV price; their cost to entities and markets."""
+    md, vals, duals = ctx.md, ctx.solution.values, ctx.solution.duals
+    od = data(md)
+    if od is None:
+        return RuleReport()
+    n_e, n_m, n_p = md.n_entities, len(md.markets), len(md.periods)
+    em = md.entity_market
+    types = np.array(od.types, dtype=str)
+    c = {**ctx.coords, "offset_type": types}
+    used = np.zeros((n_e, len(types), n_p))
+    for k, (e, t, p) in enumerate(use_index(md)):
+        used[e, t, p] = vals["offset_use"][k]
+    bought = np.zeros((n_m, len(types), n_p))
+    cost = np.zeros(n_m)
+    buy = vals.get("offset_buy", np.zeros(len(od.qty_t)))
+    np.add.at(bought, (od.market, od.type, md.year_period[od.year]), buy)
+    np.add.at(cost, od.market, buy * od.cost * md.discount[od.year])
+    oprice = np.full((n_m, len(types), n_p), np.nan)
+    for k, (a, t, p) in enumerate(balance_index(md)):
+        oprice[a, t, p] = duals["offset_balance"][k] if "offset_balance" in duals else 0.0
+    oprice = np.where(np.abs(oprice) < 1e-6, 0.0, oprice)
+    entity_cost = np.einsum("etp,etp->ep", used, np.nan_to_num(oprice[em]))
+    return RuleReport(
+        variables={
+            "offsets_used": data_array(
+                used, ("entity", "offset_type", "period"), c, "t", "offset credits surrendered for the period"
+            ),
+            "offsets_bought": data_array(
+                bought, ("market", "offset_type", "period"), c, "t", "offset credits bought from the supply steps"
+            ),
+            "offset_price_pv": data_array(
+                oprice,
+                ("market", "offset_type", "period"),
+                c,
+                ctx.pv_price_units,
+                "clearing price of the credit type in the period (dual of the offset balance; NaN = no supply)",
+            ),
+        },
+        entity_cost_pv=entity_cost,
+        market_cost_pv=cost,
+    )
+
+
+def summary(res: xr.Dataset) -> list[str]:
+    if not markets_with(res, "use_offsets") or "offsets_bought" not in res:
+        return []
+    off = (res["offsets_bought"].to_dataframe()["offsets_bought"] / 1e6).unstack("period").round(3)
+    price = res["offset_price_pv"].to_dataframe()["offset_price_pv"].unstack("period").round(0)
+    return [
+        "Offset credits bought (Mt) and their PV price (JPY/t; NaN = no supply):",
+        pd.concat({"Mt": off, "JPY_per_t": price}, axis=1).to_string(),
+        "",
+    ]

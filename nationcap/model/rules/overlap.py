@@ -1,0 +1,146 @@
+r"""The electricity overlap between the programs: ``[overlap] electricity = "fixed" | "coupled"``.
+
+Regional installations count purchased electricity at the user (``electricity_share`` x their
+emissions); the same tonnes are emitted by national power suppliers. Those tonnes are reported
+as double counted in every run (:mod:`nationcap.results`).
+
+``fixed`` (default, Tokyo's practice: the grid factor is fixed for the period): the markets do not
+interact and this module adds nothing.
+
+``coupled``: electricity saved by the user market's abatement lowers the power suppliers'
+emissions. Assumption: an installation's abatement cuts electricity and fuel in proportion to
+its ``electricity_share``.
+
+Sets
+    U      abatement columns of user-market entities (entity i, year y)
+    W      power suppliers: supplier-market entities whose sector starts with
+           ``power_sector_prefix`` ("power")
+
+Variables
+    ElecSaved[y]   electricity emissions saved by users in year y, Mt, >= 0
+
+Constraints
+    ElecSavedDef[y]::  ElecSaved[y] - sum_{j in U, y(j) = y} electricity_share[i(j)] * Abate[j] = 0
+
+Registered terms (the spreading rule: pro rata to each supplier's BAU in that year)
+    EntityCompliance[w, p] += sum_{y in p} g * BAU[w, y] / sum_{v in W} BAU[v, y] * ElecSaved[y]
+
+with ``g = marginal_grid_factor``: supplier w's emissions fall by its share of the saved
+tonnes, so it needs fewer allowances. A tighter regional cap means more regional abatement, more
+electricity saved and a lower national price (the waterbed effect); results report the tonnes
+(``grid_reduction``) so its size can be compared across runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import xarray as xr
+
+from ...config import Scenario
+from ..data import ModelData
+from ..registry import Registry
+from .base import ReportContext, RuleReport, data_array
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+NAME = "overlap"
+STAGE = "entity"
+
+
+def active(scn: Scenario) -> bool:
+    return scn.overlap.electricity == "coupled"
+
+
+def prepare(md: ModelData) -> None:
+    """Nothing to prepare: the weights are computed from BAU when the rule is built or reported."""
+
+
+def power_weights(md: ModelData) -> np.ndarray:
+    """(E, Y) share of each power supplier in the power suppliers' BAU of the year (0 elsewhere)."""
+    ov = md.scenario.overlap
+    w = np.zeros_like(md.bau_t)
+    if ov.electricity != "coupled":
+        return w
+    sup = md.markets.index(ov.markets[0])
+    sector = md.dataset.entities["sector"].to_numpy().astype(str)
+    power = (md.entity_market == sup) & np.char.startswith(sector, ov.power_sector_prefix)
+    total = md.bau_t[power].sum(axis=0)
+    w[power] = np.divide(md.bau_t[power], total, out=np.zeros_like(md.bau_t[power]), where=total > 0)
+    return w
+
+
+def user_share(md: ModelData) -> np.ndarray:
+    """(E,) electricity share of user-market entities, 0 for all others."""
+    ov = md.scenario.overlap
+    if ov.electricity != "coupled":
+        return np.zeros(md.n_entities)
+    user = md.markets.index(ov.markets[1])
+    es = md.dataset.entities["electricity_share"].to_numpy(dtype=float)
+    return np.where(md.entity_market == user, es, 0.0)
+
+
+def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
+    if md.scenario.overlap.electricity != "coupled":
+        return
+    import pyomo.environ as pyo
+
+    es = user_share(md)
+    w = power_weights(md)
+    g = float(md.scenario.overlap.marginal_grid_factor)
+    n_y, n_p = len(md.years), len(md.periods)
+    cols_by_year: list[list[int]] = [[] for _ in range(n_y)]
+    col_es = es[md.col_entity]
+    for j in np.flatnonzero(col_es > 0):
+        cols_by_year[md.col_year[j]].append(int(j))
+    m.ElecSaved = pyo.Var(range(n_y), domain=pyo.NonNegativeReals, doc="electricity emissions saved by users [Mt]")
+
+    def rule(_m, y):
+        return _m.ElecSaved[y] - pyo.quicksum(float(col_es[j]) * _m.Abate[j] for j in cols_by_year[y]) == 0.0
+
+    m.ElecSavedDef = pyo.Constraint(
+        range(n_y), rule=rule, doc="electricity saved = electricity share x user abatement [Mt]"
+    )
+    for e in np.flatnonzero(w.sum(axis=1) > 0):
+        for y in range(n_y):
+            if w[e, y] > 0:
+                reg.compliance[int(e) * n_p + int(md.year_period[y])].append((g * float(w[e, y]), m.ElecSaved[y]))
+    reg.name(m.ElecSaved, "electricity_saved")
+
+
+def report(ctx: ReportContext) -> RuleReport:
+    """Power suppliers' emissions avoided by the user market's electricity savings."""
+    md = ctx.md
+    grid = np.zeros((md.n_entities, len(md.years)))
+    if "electricity_saved" in ctx.solution.values:  # coupled: suppliers emit less
+        grid = (
+            md.scenario.overlap.marginal_grid_factor
+            * power_weights(md)
+            * ctx.solution.values["electricity_saved"][None, :]
+        )
+    return RuleReport(
+        variables={
+            "grid_reduction": data_array(
+                grid,
+                ("entity", "year"),
+                ctx.coords,
+                "t",
+                "power suppliers' emissions avoided by the user market's electricity savings (overlap = coupled)",
+            )
+        },
+        emissions_reduction_t=grid,
+    )
+
+
+def summary(res: xr.Dataset) -> list[str]:
+    import json
+
+    if json.loads(res.attrs["config"]).get("overlap", {}).get("electricity") != "coupled":
+        return []
+    return [
+        f"Electricity overlap coupled: power-plant emissions avoided by regional savings "
+        f"{float(res['grid_reduction'].sum()) / 1e6:,.2f} Mt over the horizon",
+        "",
+    ]

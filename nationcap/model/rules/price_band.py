@@ -1,0 +1,160 @@
+r"""Price floor and ceiling per market and year (GX-ETS style band).
+
+Parameters
+    floor[m, y], ceil[m, y]   JPY/t in year y's money (e.g. 1,700 and 4,300 in FY2026, +3 %/yr)
+
+Variables
+    CeilingIssue[m, y]   allowances the administrator sells at the ceiling price in year y, Mt, >= 0
+                         (unlimited: the ceiling is a hard cap on the price)
+    FloorWithdraw[m, y]  allowances the administrator withdraws at the floor price, Mt, >= 0
+
+Registered terms
+    MarketClearing[m, p(y)]  += CeilingIssue[m, y] - FloorWithdraw[m, y]
+    objective                += d[y] * (ceil[m, y] * CeilingIssue[m, y] - floor[m, y] * FloorWithdraw[m, y])
+
+Why the price stays in the band. The reduced costs of the two variables must be non-negative at
+the optimum: ``d[y] * ceil[m, y] - price_pv[m, p] >= 0`` and ``price_pv[m, p] - d[y] * floor[m, y]
+>= 0`` for every year y of the period, i.e. ``floor[m, y] <= price[m, y] <= ceil[m, y]`` in every
+year (``price[m, y] = price_pv[m, p] / d[y]``, :mod:`nationcap.prices`). Issuing and withdrawing are
+payments between the administrator and the market: they are in the objective so the LP prices
+them, and reported separately from abatement cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ...config import Scenario
+from ..data import ModelData
+from ..registry import Registry
+from .base import ReportContext, RuleReport, data_array, markets_with
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+NAME = "price_band"
+STAGE = "pool"
+#: batch dimension of Monte Carlo results (the name batch/ uses for draws)
+DRAW_DIM = "draw"
+
+
+@dataclass(frozen=True)
+class BandData:
+    floor: np.ndarray  # (M, Y) JPY/t in each year's money, NaN = no floor
+    ceiling: np.ndarray  # (M, Y), NaN = no ceiling
+
+
+def active(scn: Scenario) -> bool:
+    return any(mc.price_floor is not None or mc.price_ceiling is not None for mc in scn.markets.values())
+
+
+def data(md: ModelData) -> BandData:
+    return md.rule_data[NAME]
+
+
+def prepare(md: ModelData) -> None:
+    """Floor and ceiling per market and year in each year's money (NaN = none)."""
+    n_m, n_y = len(md.markets), len(md.years)
+    floor = np.full((n_m, n_y), np.nan)
+    ceiling = np.full((n_m, n_y), np.nan)
+    for a in range(n_m):
+        cfg = md.market_config(a)
+        if cfg.price_floor:
+            floor[a] = [cfg.price_floor.value(y) for y in md.years]
+        if cfg.price_ceiling:
+            ceiling[a] = [cfg.price_ceiling.value(y) for y in md.years]
+    md.rule_data[NAME] = BandData(floor, ceiling)
+
+
+def year_index(values: np.ndarray | None) -> list[tuple[int, int]]:
+    """(market, year) pairs where ``values`` (M, Y) is set (not NaN)."""
+    if values is None:
+        return []
+    a, y = np.nonzero(~np.isnan(values))
+    return list(zip(a.tolist(), y.tolist()))
+
+
+def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
+    import pyomo.environ as pyo
+
+    band = data(md)
+    for name, concept, values, sign, doc in (
+        ("CeilingIssue", "ceiling_issue", band.ceiling, 1.0, "allowances sold at the price ceiling [Mt]"),
+        ("FloorWithdraw", "floor_withdraw", band.floor, -1.0, "allowances withdrawn at the price floor [Mt]"),
+    ):
+        idx = year_index(values)
+        if not idx:
+            continue
+        var = pyo.Var(idx, domain=pyo.NonNegativeReals, doc=doc)
+        m.add_component(name, var)
+        for a, y in idx:
+            reg.pool[a, int(md.year_period[y])].append((sign, var[a, y]))
+        reg.cost.append(pyo.quicksum(sign * float(md.discount[y] * values[a, y]) * var[a, y] for (a, y) in idx))
+        reg.name(var, concept)
+
+
+def volumes(md: ModelData, values: np.ndarray, concept: str, solution_values) -> tuple[np.ndarray, np.ndarray]:
+    """(M, P) volumes and PV payments of a per-(market, year) variable priced at ``values``."""
+    n_m, n_p = len(md.markets), len(md.periods)
+    vol = np.zeros((n_m, n_p))
+    pay = np.zeros((n_m, n_p))
+    if concept in solution_values:
+        for k, (a, y) in enumerate(year_index(values)):
+            vol[a, md.year_period[y]] += solution_values[concept][k]
+            pay[a, md.year_period[y]] += solution_values[concept][k] * values[a, y] * md.discount[y]
+    return vol, pay
+
+
+def report(ctx: ReportContext) -> RuleReport:
+    """The band per year, allowances issued at the ceiling and withdrawn at the floor, payments."""
+    md, coords = ctx.md, ctx.coords
+    band = data(md)
+    out = {
+        "price_floor": data_array(band.floor, ("market", "year"), coords, "JPY/t", "price floor in each year's money (NaN = none)"),
+        "price_ceiling": data_array(
+            band.ceiling, ("market", "year"), coords, "JPY/t", "price ceiling in each year's money (NaN = none)"
+        ),
+    }
+    for name, concept, values, desc in (
+        ("ceiling_issued", "ceiling_issue", band.ceiling, "allowances sold at the price ceiling"),
+        ("floor_withdrawn", "floor_withdraw", band.floor, "allowances withdrawn at the price floor"),
+    ):
+        vol, pay = volumes(md, values, concept, ctx.solution.values)
+        out[name] = data_array(vol, ("market", "period"), coords, "t", desc)
+        out[f"{name}_payments"] = data_array(pay, ("market", "period"), coords, ctx.pv_units, f"payments for {desc}")
+    return RuleReport(variables=out)
+
+
+def summary(res: xr.Dataset) -> list[str]:
+    vols = {k: res[k] for k, key in (("ceiling_issued", "price_ceiling"), ("floor_withdrawn", "price_floor")) if markets_with(res, key)}
+    if not vols:
+        return []
+    df = pd.DataFrame({k: (v / 1e6).to_pandas().stack().round(3) for k, v in vols.items()})
+    return ["Allowances issued at the ceiling and withdrawn at the floor (Mt):", df.to_string(), ""]
+
+
+def montecarlo(res: xr.Dataset) -> dict[str, xr.DataArray]:
+    """``p_price_at_floor`` / ``p_price_at_ceiling`` (market, year): the share of successful draws
+    whose price is at the band's bound; NaN for markets and years without that bound."""
+    out: dict[str, xr.DataArray] = {}
+    if "price" not in res:
+        return out
+    ok = res["status"] == "ok"
+    price = res["price"].where(ok)
+    for which, name in (("price_floor", "p_price_at_floor"), ("price_ceiling", "p_price_at_ceiling")):
+        if which not in res:
+            out[name] = xr.full_like(price.isel({DRAW_DIM: 0}, drop=True), np.nan)
+            continue
+        bound = res[which].where(ok).max(DRAW_DIM)  # the same in every draw; NaN where there is none
+        tol = 1e-6 * np.maximum(1.0, np.abs(bound))
+        hit = (price <= bound + tol) if which == "price_floor" else (price >= bound - tol)
+        prob = hit.where(price.notnull()).mean(DRAW_DIM).where(np.isfinite(bound))
+        out[name] = prob.assign_attrs(
+            units="1", description=f"share of the successful draws whose price is at the {which.split('_')[1]}"
+        )
+    return out

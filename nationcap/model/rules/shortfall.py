@@ -1,0 +1,161 @@
+r"""Shortfall and the make-up obligation (Tokyo: 1.3x the shortfall in the next period).
+
+Only for markets with ``penalty_multiplier`` (k below). Without it there is no shortfall.
+
+Variables
+    Shortfall[i, p]   allowances entity i fails to surrender for period p, Mt,
+                      0 <= Shortfall[i, p] <= sum_{y in p} BAU[i, y] / scale_t (no more than it emits)
+
+Registered terms
+    EntityCompliance[i, p]    += Shortfall[i, p]          (less is surrendered now)
+    EntityCompliance[i, p+1]  -= k * Shortfall[i, p]      (k times as much is owed next period)
+
+Last period. There is no next period to make a shortfall up in. With
+``final_shortfall_price_jpy_per_t = c`` the administrator buys allowances on the entity's behalf
+at ``c`` (JPY/t in the money of the last model year), so the objective gains
+``d[last year] * c * Shortfall[i, last]``; without it the last-period shortfall is fixed to 0
+(full compliance is required at the end of the horizon). Either way nothing is silent: shortfalls
+are reported per entity and period, with the number of non-compliant entities and
+``fine_jpy`` x that number (the fine is reported, not optimised).
+
+Economics. Falling short in p costs k tonnes in p+1, so with PV prices an entity falls short iff
+``price_pv[p] > k * price_pv[p+1]``; the market then clears with ``price_pv[p] = k * price_pv[p+1]``.
+With banking and k > 1 that needs a period much tighter than the next one; in the last period a
+shortfall happens iff the market price would exceed the administrator's price. Prices decide how
+much a market falls short, not which entities: they all face the same price, so the split among
+entities (and with it the count of non-compliant entities and the fines) is one of many optimal
+splits; the LP's vertex solution concentrates the shortfall on few entities.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ...config import Scenario
+from ..data import ModelData
+from ..registry import Registry
+from .base import ReportContext, RuleReport, data_array, markets_with
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+NAME = "shortfall"
+STAGE = "entity"
+
+
+def active(scn: Scenario) -> bool:
+    return any(mc.penalty_multiplier is not None for mc in scn.markets.values())
+
+
+def prepare(md: ModelData) -> None:
+    """Nothing to prepare: the bounds come from BAU and the market's settings."""
+
+
+def index(md: ModelData) -> list[tuple[int, int]]:
+    out = []
+    n_p = len(md.periods)
+    for a, name in enumerate(md.markets):
+        cfg = md.scenario.markets[name]
+        if cfg.penalty_multiplier is None:
+            continue
+        periods = range(n_p) if cfg.final_shortfall_price_jpy_per_t is not None else range(n_p - 1)
+        for e in (md.entity_market == a).nonzero()[0]:
+            out += [(int(e), p) for p in periods]
+    return out
+
+
+def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
+    idx = index(md)
+    if not idx:
+        return
+    import pyomo.environ as pyo
+
+    n_p = len(md.periods)
+    m.Shortfall = pyo.Var(idx, domain=pyo.NonNegativeReals, doc="allowances not surrendered for the period [Mt]")
+    last_df = float(md.discount[-1])
+    final_terms = []
+    for e, p in idx:
+        cfg = md.market_config(int(md.entity_market[e]))
+        v = m.Shortfall[e, p]
+        v.setub(float(md.bau_t[e, md.period_years(p)].sum() / md.scale_t))
+        reg.compliance[e * n_p + p].append((1.0, v))
+        if p + 1 < n_p:
+            reg.compliance[e * n_p + p + 1].append((-float(cfg.penalty_multiplier), v))
+        else:
+            final_terms.append(last_df * float(cfg.final_shortfall_price_jpy_per_t) * v)
+    if final_terms:
+        reg.cost.append(pyo.quicksum(final_terms))
+    reg.name(m.Shortfall, "shortfall")
+
+
+def report(ctx: ReportContext) -> RuleReport:
+    """Shortfalls per entity, non-compliant entities, fines and last-period purchases."""
+    md, vals, coords = ctx.md, ctx.solution.values, ctx.coords
+    n_e, n_m, n_p = md.n_entities, len(md.markets), len(md.periods)
+    em = md.entity_market
+    sf = np.zeros((n_e, n_p))
+    for k, (e, p) in enumerate(index(md)):
+        sf[e, p] = vals["shortfall"][k]
+    sf = np.where(sf < 1e-6, 0.0, sf)
+    nonc = np.zeros((n_m, n_p), dtype=np.int64)
+    np.add.at(nonc, em, (sf > 0).astype(np.int64))
+    fines = np.array(
+        [[md.market_config(a).fine_jpy * nonc[a, p] for p in range(n_p)] for a in range(n_m)], dtype=float
+    )
+    final = np.zeros(n_m)
+    entity_cost = np.zeros((n_e, n_p))
+    for a in range(n_m):
+        price = md.market_config(a).final_shortfall_price_jpy_per_t
+        if price is not None:
+            per_entity = sf[:, -1] * price * md.discount[-1] * (em == a)
+            entity_cost[:, -1] += per_entity
+            final[a] = per_entity.sum()
+    return RuleReport(
+        variables={
+            "shortfall": data_array(
+                sf,
+                ("entity", "period"),
+                coords,
+                "t",
+                "allowances not surrendered for the period; owed x penalty_multiplier in the next period",
+            ),
+            "noncompliant_entities": data_array(
+                nonc, ("market", "period"), coords, "entities", "entities with a shortfall"
+            ),
+            "fines": data_array(
+                fines, ("market", "period"), coords, "JPY", "fine_jpy x non-compliant entities (reported, not optimised)"
+            ),
+            "final_shortfall_cost": data_array(
+                final, ("market",), coords, ctx.pv_units, "allowances bought by the administrator for last-period shortfalls"
+            ),
+        },
+        entity_cost_pv=entity_cost,
+    )
+
+
+def summary(res: xr.Dataset) -> list[str]:
+    if not markets_with(res, "penalty_multiplier"):
+        return []
+    df = pd.DataFrame(
+        {
+            "shortfall_Mt": (res["shortfall"].groupby("entity_market").sum("entity") / 1e6)
+            .to_pandas()
+            .stack()
+            .round(4),
+            "noncompliant": res["noncompliant_entities"].to_pandas().stack(),
+            "fines_mJPY": (res["fines"] / 1e6).to_pandas().stack(),
+        }
+    )
+    lines = [
+        "Shortfalls (made up x penalty_multiplier next period; last period bought by the administrator),",
+        "non-compliant entities and fines:",
+        df.to_string(),
+    ]
+    if float(res["shortfall"].sum()) == 0:
+        lines.append("(none: complying costs less than the make-up, or than the administrator's price)")
+    lines.append("")
+    return lines

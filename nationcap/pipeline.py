@@ -1,0 +1,124 @@
+"""The one pipeline: scenario -> dataset -> ModelData -> engine -> SolveResult -> results Dataset.
+
+    >>> from nationcap.pipeline import run_scenario
+    >>> res = run_scenario("models/tiny.toml")          # doctest: +SKIP
+    >>> res["price"].sel(market="regional").values      # doctest: +SKIP
+
+``nationcap run``, batch members (sweep points, Monte Carlo draws, re-solves of a held model),
+the MAC plot's model data and ``nationcap bench`` all go through these functions; nothing else
+repeats the chain. Phase timings (seconds) are recorded in the ``timings_s`` attribute:
+``load`` (scenario and tables), ``build`` (ModelData and the engine's own build), ``solve`` and
+``extract`` (the results Dataset).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import xarray as xr
+
+from .config import Scenario, load_scenario, scenario_from_dict
+from .engines import Engine, SolveResult, get_engine
+from .inputs.tables import Dataset, load_dataset
+from .model import ModelData, prepare
+from .results.build import build_results
+
+
+@dataclass
+class Run:
+    """Everything one pass of the pipeline made (``results`` is what a user keeps)."""
+
+    model_data: ModelData
+    solution: SolveResult
+    results: xr.Dataset
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def load(scenario: Scenario | str | Path, overrides: Iterable[str] = ()) -> tuple[Scenario, Dataset]:
+    """The validated scenario and its validated dataset tables."""
+    scn = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, tuple(overrides))
+    return scn, load_dataset(scn.inputs_path, scn)
+
+
+def resolve_engine(scn: Scenario, engine: Engine | str | None = None, log_file: str | None = None) -> Engine:
+    """The engine to use: an Engine as given, a name, or else the scenario's ``[solver] engine``."""
+    if engine is None or isinstance(engine, str):
+        name = engine or scn.solver.engine
+        return get_engine(name, log_file=log_file) if name == "pyomo" else get_engine(name)
+    return engine
+
+
+def run_dataset(
+    scn: Scenario,
+    ds: Dataset,
+    engine: Engine | str | None = None,
+    log_file: str | None = None,
+    timings: dict[str, float] | None = None,
+    t_start: float | None = None,
+) -> Run:
+    """prepare -> engine -> results on an already loaded (possibly modified) dataset."""
+    t_start = time.perf_counter() if t_start is None else t_start
+    timings = dict(timings or {})
+    eng = resolve_engine(scn, engine, log_file)
+    t = time.perf_counter()
+    md = prepare(scn, ds)
+    prepare_s = time.perf_counter() - t
+    sr = eng.solve(md)
+    timings["build"] = prepare_s + sr.timings.get("build", 0.0)
+    timings["solve"] = sr.timings.get("solve", sr.solve_time_s)
+    t = time.perf_counter()
+    res = build_results(md, sr, timings)
+    timings["extract"] = time.perf_counter() - t
+    res.attrs["timings_s"] = json.dumps({k: round(v, 4) for k, v in timings.items()}, sort_keys=True)
+    res.attrs["wall_time_s"] = time.perf_counter() - t_start
+    if "reused_model" in sr.info:
+        res.attrs["reused_model"] = int(sr.info["reused_model"])
+    return Run(md, sr, res, timings)
+
+
+def run_scenario(
+    scenario: Scenario | str | Path,
+    overrides: Iterable[str] = (),
+    log_file: str | None = None,
+    engine: Engine | str | None = None,
+    dataset: Dataset | None = None,
+) -> xr.Dataset:
+    """Load, prepare, solve and return the results Dataset (nothing is written).
+
+    ``engine`` is an engine name (``"pyomo"``: the LP with HiGHS, the reference; ``"fast"``: the
+    exact merit-order engine), an :class:`~nationcap.engines.base.Engine`, or None for the
+    scenario's ``[solver] engine``. ``dataset`` reuses tables already loaded for this scenario's
+    inputs.
+    """
+    t_start = time.perf_counter()
+    if dataset is None:
+        scn, ds = load(scenario, overrides)
+    else:
+        scn = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, tuple(overrides))
+        ds = dataset
+    timings = {"load": time.perf_counter() - t_start}
+    return run_dataset(scn, ds, engine=engine, log_file=log_file, timings=timings, t_start=t_start).results
+
+
+def model_data_from_results(one: xr.Dataset) -> ModelData:
+    """The ModelData of a stored single run, rebuilt from its resolved configuration (and, for a
+    Monte Carlo member, its draw) on the dataset its ``inputs_resolved`` names."""
+    from .config import MonteCarloSpec
+    from .derive.draws import apply_draw, draw
+
+    cfg = json.loads(one.attrs["config"])
+    inputs = cfg.pop("inputs_resolved", None)
+    cfg.get("solver", {}).pop("highs_resolved", None)
+    if inputs:
+        cfg["inputs"] = inputs
+    scn = scenario_from_dict(cfg, source=Path(inputs or ".") / "scenario.toml")
+    ds = load_dataset(scn.inputs_path, scn)
+    if one.attrs.get("batch") == "montecarlo" and "member" in one.attrs:
+        spec = MonteCarloSpec.model_validate(json.loads(one.attrs["montecarlo"]))
+        d = draw(spec, int(one.attrs.get("montecarlo_seed", 0)), int(one.attrs["member"]), scn, ds)
+        ds = apply_draw(spec, d, scn, ds)
+    return prepare(scn, ds)

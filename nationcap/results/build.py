@@ -1,0 +1,284 @@
+"""Solver output -> the results :class:`xarray.Dataset`, the source of truth of a run.
+
+Dimensions: ``entity`` (entity ids), ``market`` (scenario market keys), ``year`` (integer fiscal
+years), ``period`` (period names), and ``sector`` / ``prefecture`` / ``administrator`` for the
+aggregates. The entity attributes are coordinates on ``entity`` named ``entity_market``,
+``entity_sector``, ``entity_prefecture`` and ``entity_administrator`` (prefixed because
+``market``, ``sector``, ... are already dimension names; ``ds.groupby("entity_sector")`` works).
+
+Every variable carries ``units`` and ``description`` attributes; the Dataset attributes carry the
+scenario name, the resolved configuration (JSON), the versions of nationcap, Pyomo and HiGHS,
+the termination status and the objective value.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .. import __version__
+from ..derive.coverage import coverage_table
+from ..engines.base import SolveResult
+from ..model.data import ModelData
+from ..model.registry import ABATEMENT, BANK, EXPIRED, MARKET_BALANCE, NET_PURCHASE
+from ..model.rules import RULES
+from ..model.rules.base import ReportContext, data_array
+from .prices import present_value_prices, year_prices
+
+_da = data_array
+
+
+def versions() -> dict[str, str]:
+    """Versions of nationcap and its solver stack, read from package metadata (nothing is imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def _v(pkg: str) -> str:
+        try:
+            return version(pkg)
+        except PackageNotFoundError:  # pragma: no cover - not installed
+            return "not installed"
+
+    return {
+        "nationcap_version": __version__,
+        "pyomo_version": _v("pyomo"),
+        "highspy_version": _v("highspy"),
+        "python_version": platform.python_version(),
+    }
+
+
+def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> xr.Dataset:
+    scn = md.scenario
+    ent = md.dataset.entities
+    n_e, n_y, n_p = md.n_entities, len(md.years), len(md.periods)
+    first = scn.first_year
+    pv_money = f"JPY, present value at FY{first}"
+    coords = {
+        "entity": md.entities.astype(str),
+        "market": np.array(md.markets, dtype=str),
+        "year": np.array(md.years, dtype=np.int64),
+        "period": np.array(md.periods, dtype=str),
+    }
+
+    n_m = len(md.markets)
+    abate_t = sr.values[ABATEMENT]
+    net_purchase = sr.values[NET_PURCHASE].reshape(n_e, n_p)
+    bank = sr.values[BANK].reshape(n_m, n_p)
+    expired = np.zeros((n_m, n_p))
+    if len(sr.values.get(EXPIRED, ())):
+        for k, (a, p) in enumerate(md.expire_index()):
+            expired[a, p] = sr.values[EXPIRED][k]
+
+    price_pv = present_value_prices(md, sr.duals[MARKET_BALANCE].reshape(n_m, n_p))
+    price = year_prices(md, price_pv)
+    em = md.entity_market
+
+    # each program rule reports its own variables and what it adds to costs and emissions
+    ctx = ReportContext(md, sr, coords, price_pv)
+    rules: dict[str, xr.DataArray] = {
+        "base_emissions": _da(md.base_t, ("entity",), coords, "t", "base-year emissions used for the allocation (per year)"),
+        "base_year_first": _da(
+            md.base_first_year,
+            ("entity",),
+            coords,
+            "fiscal year",
+            "first fiscal year of the 3-year base window chosen from history (-1: from entities.csv)",
+        ),
+    }
+    entity_extra = np.zeros((n_e, n_p))
+    market_extra = np.zeros(n_m)
+    reduction = np.zeros((n_e, n_y))
+    for rule in RULES:
+        rep = rule.report(ctx)
+        rules.update(rep.variables)
+        if rep.entity_cost_pv is not None:
+            entity_extra += rep.entity_cost_pv
+        if rep.market_cost_pv is not None:
+            market_extra += rep.market_cost_pv
+        if rep.emissions_reduction_t is not None:
+            reduction += rep.emissions_reduction_t
+
+    # entity x year
+    abate = np.zeros((n_e, n_y))
+    np.add.at(abate, (md.col_entity, md.col_year), abate_t)
+    acost = np.zeros((n_e, n_y))
+    np.add.at(acost, (md.col_entity, md.col_year), abate_t * md.col_cost)
+    emissions = md.bau_t - abate - reduction
+
+    # PV compliance cost: PV abatement cost + allowances bought at the PV price of the period
+    # (+ what the rules add: offset credits at their PV price, last-period shortfall purchases)
+    acost_pv = acost * md.discount[None, :]
+    comp = entity_extra
+    for p in range(n_p):
+        comp[:, p] += acost_pv[:, md.period_years(p)].sum(axis=1) + net_purchase[:, p] * price_pv[em, p]
+
+    caps = md.cap_t()
+    market_em = np.zeros((len(md.markets), n_p))
+    for p in range(n_p):
+        np.add.at(market_em[:, p], em, emissions[:, md.period_years(p)].sum(axis=1))
+    total_cost = np.zeros(len(md.markets))
+    np.add.at(total_cost, em, acost_pv.sum(axis=1))
+    total_cost += market_extra
+
+    d: dict[str, xr.DataArray] = {
+        "price": _da(
+            price,
+            ("market", "year"),
+            coords,
+            "JPY/t",
+            "allowance clearing price in each year's money (PV dual of the period / discount factor of the year)",
+        ),
+        "price_pv": _da(
+            price_pv,
+            ("market", "period"),
+            coords,
+            f"JPY/t, present value at FY{first}",
+            "allowance price of the period in first-model-year money (the dual of market clearing)",
+        ),
+        "bau_emissions": _da(md.bau_t, ("entity", "year"), coords, "t", "business-as-usual emissions"),
+        "emissions": _da(emissions, ("entity", "year"), coords, "t", "emissions after abatement"),
+        "abatement": _da(abate, ("entity", "year"), coords, "t", "abatement from MAC steps"),
+        "abatement_cost": _da(acost, ("entity", "year"), coords, "JPY", "abatement cost in that year's money"),
+        "allocation": _da(md.alloc_t, ("entity", "period"), coords, "t", "free allocation for the period"),
+        "net_purchase": _da(
+            net_purchase,
+            ("entity", "period"),
+            coords,
+            "t",
+            "allowances bought minus sold in the period (positive = bought, negative = sold)",
+        ),
+        "compliance_cost": _da(
+            comp,
+            ("entity", "period"),
+            coords,
+            pv_money,
+            "abatement cost plus the value of allowances bought minus sold at the clearing price (who bears what)",
+        ),
+        "cap": _da(caps, ("market", "period"), coords, "t", "cap: sum of the market's allocations for the period"),
+        "market_emissions": _da(
+            market_em, ("market", "period"), coords, "t", "emissions of the market's entities over the period"
+        ),
+        "bank": _da(
+            bank, ("market", "period"), coords, "t", "allowances banked at the end of the period (negative = borrowed)"
+        ),
+        "expired": _da(
+            expired,
+            ("market", "period"),
+            coords,
+            "t",
+            "unused allowances that lapsed at the end of the period (banking off)",
+        ),
+        "total_cost": _da(
+            total_cost,
+            ("market",),
+            coords,
+            pv_money,
+            "total cost of the market: abatement, offset credits bought and foreign allowances imported",
+        ),
+        **rules,
+        **_coverage_results(md, emissions, coords),
+    }
+    ds = xr.Dataset(d)
+    ds = ds.assign_coords(
+        entity_market=("entity", ent["market"].to_numpy().astype(str)),
+        entity_sector=("entity", ent["sector"].to_numpy().astype(str)),
+        entity_prefecture=("entity", ent["prefecture"].to_numpy().astype(str)),
+        entity_administrator=("entity", ent["administrator"].to_numpy().astype(str)),
+    )
+    for coord, desc in [
+        ("entity_market", "market of the entity"),
+        ("entity_sector", "sector of the entity"),
+        ("entity_prefecture", "prefecture of the entity"),
+        ("entity_administrator", "administrator of the entity"),
+    ]:
+        ds[coord].attrs = {"units": "", "description": desc}
+    ds = ds.merge(_aggregates(ds))
+
+    ds.attrs.update(
+        {
+            "scenario": scn.name,
+            "description": scn.description,
+            "dataset": md.dataset.name,
+            "config": scn.resolved_json(),
+            "first_year": first,
+            "termination": sr.status.value,
+            "termination_detail": sr.detail,
+            "engine": sr.engine,
+            "objective_jpy": sr.objective_jpy,
+            "solve_time_s": sr.solve_time_s,
+            "solver_info": json.dumps(sr.info, sort_keys=True),
+            "timings_s": json.dumps({k: round(v, 4) for k, v in timings.items()}, sort_keys=True),
+            **versions(),
+        }
+    )
+    return ds
+
+
+def _coverage_results(md: ModelData, emissions: np.ndarray, coords: dict) -> dict[str, Any]:
+    """Double-counted electricity tonnes and coverage of national CO2 (BAU basis)."""
+    n_p = len(md.periods)
+    es = md.dataset.entities["electricity_share"].to_numpy(dtype=float)
+    dc = np.array([(emissions[:, md.period_years(p)] * es[:, None]).sum() for p in range(n_p)])
+    cov = coverage_table(md.scenario, md.dataset, pd.DataFrame(md.bau_t, index=md.entities, columns=md.years))
+    share = np.array([cov[f"share_{m}"].to_numpy() for m in md.markets])
+    return {
+        "double_counted": _da(
+            dc,
+            ("period",),
+            coords,
+            "t",
+            "purchased-electricity emissions of entities (electricity_share x emissions), also emitted by power plants",
+        ),
+        "coverage_share": _da(
+            share, ("market", "year"), coords, "1", "BAU emissions of the market / national CO2 (dataset.toml)"
+        ),
+        "double_counted_share": _da(
+            cov["share_double_counted"].to_numpy(),
+            ("year",),
+            coords,
+            "1",
+            "BAU electricity emissions counted in two programs / national CO2",
+        ),
+        "combined_coverage_share": _da(
+            cov["share_combined"].to_numpy(),
+            ("year",),
+            coords,
+            "1",
+            "share of national CO2 covered by the programs together, without double counting (proposal: >= 0.60)",
+        ),
+    }
+
+
+_AGG_VARS = {
+    "emissions": ("year", "t", "emissions"),
+    "abatement": ("year", "t", "abatement"),
+    "abatement_cost": ("year", "JPY", "abatement cost in that year's money"),
+    "net_purchase": ("period", "t", "net allowance purchases (negative = net seller)"),
+}
+
+
+def _aggregates(ds: xr.Dataset) -> xr.Dataset:
+    """Sums over entities by (market, sector), (market, prefecture) and (market, administrator)."""
+    out: dict[str, Any] = {}
+    for group in ("sector", "prefecture", "administrator"):
+        key = ds[f"entity_{group}"].to_numpy()
+        mkt = ds["entity_market"].to_numpy()
+        labels = np.array(sorted(set(key)), dtype=str)
+        markets = ds["market"].to_numpy()
+        gi = pd.Index(labels).get_indexer(key)
+        mi = pd.Index(markets).get_indexer(mkt)
+        for var, (tdim, units, desc) in _AGG_VARS.items():
+            vals = ds[var].to_numpy()
+            agg = np.zeros((len(markets), len(labels), vals.shape[1]))
+            np.add.at(agg, (mi, gi), vals)
+            out[f"{var}_by_{group}"] = xr.DataArray(
+                agg,
+                dims=("market", group, tdim),
+                coords={"market": markets, group: labels, tdim: ds[tdim].to_numpy()},
+                attrs={"units": units, "description": f"{desc}, summed by market and {group}"},
+            )
+    return xr.Dataset(out)

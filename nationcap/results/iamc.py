@@ -1,0 +1,159 @@
+"""IAMC-format export: ``model, scenario, region, variable, unit`` and one column per year.
+
+The IAMC timeseries format is the exchange format of the integrated-assessment community
+(scenario explorers, ``pyam``); it is written here natively with pandas. Variables, with
+``<Program>`` = ``National Program`` / ``Regional Program`` (other market keys are title-cased):
+
+=====================================  ==============  ===================================================
+variable                               unit            regions; meaning
+=====================================  ==============  ===================================================
+``Price|Carbon|<Program>``             JPY/t CO2       Japan; allowance price in each year's money
+``Emissions|CO2|<Program>``            Mt CO2/yr       Japan and prefectures; covered emissions after abatement
+``Baseline Emissions|CO2|<Program>``   Mt CO2/yr       Japan and prefectures; business-as-usual emissions
+``Abatement|CO2|<Program>``            Mt CO2/yr       Japan and prefectures; abatement from MAC steps
+``Abatement Cost|<Program>``           billion JPY/yr  Japan and prefectures; abatement cost in that year's money
+``Cap|CO2|<Program>``                  Mt CO2/yr       Japan; the period's cap divided by its years
+``Bank|CO2|<Program>``                 Mt CO2          Japan; bank at the end of a period, in its last year
+=====================================  ==============  ===================================================
+
+Prefecture rows come from the ``*_by_prefecture`` aggregates (only prefectures with at least one
+entity in the program); the Japan row is the sum over entities, so it equals the sum of the
+prefecture rows. Batches give one IAMC scenario per member (``<name>/s000`` for sweep points,
+``<name>/draw007`` for Monte Carlo draws); a Monte Carlo export adds pointwise quantiles across
+the successful draws as scenarios ``<name>/p05``, ``/p50``, ``/p95``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .. import __version__
+from .io import atomic_file, batch_dim, write_csv, year_periods
+
+INDEX = ["model", "scenario", "region", "variable", "unit"]
+PROGRAM = {"national": "National Program", "regional": "Regional Program"}
+MC_QUANTILES = (0.05, 0.5, 0.95)
+
+
+def program_name(market: str) -> str:
+    return PROGRAM.get(market, market.replace("_", " ").title() + " Program")
+
+
+def _rows(da: xr.DataArray, variable: str, unit: str, region: str | None = None) -> pd.DataFrame:
+    """Long rows from a DataArray over ([member], market, [prefecture], year)."""
+    df = da.to_series().rename("value").reset_index()
+    df["variable"] = variable + "|" + df["market"].astype(str).map(program_name)
+    df["region"] = df["prefecture"].astype(str) if region is None else region
+    df["unit"] = unit
+    keep = [c for c in df.columns if c not in ("market", "prefecture", "variable", "region", "unit", "year", "value")]
+    return df[keep + ["region", "variable", "unit", "year", "value"]]
+
+
+def iamc_long(res: xr.Dataset) -> pd.DataFrame:
+    """Long IAMC rows ([member], region, variable, unit, year, value) of a single run or a batch.
+
+    Every operation broadcasts over a batch dimension, so a batch is converted in one pass.
+    """
+    parts = [_rows(res["price"], "Price|Carbon", "JPY/t CO2", "Japan")]
+    ent_mkt = res["entity_market"].values.astype(str)
+    ent_pref = res["entity_prefecture"].values.astype(str)
+    present = xr.DataArray(
+        [
+            [bool(np.any((ent_mkt == m) & (ent_pref == p))) for p in res["prefecture"].values]
+            for m in res["market"].values
+        ],
+        dims=("market", "prefecture"),
+        coords={"market": res["market"], "prefecture": res["prefecture"]},
+    )
+    by_market = res["entity_market"].rename("market")
+    # BAU by prefecture = emissions + abatement (emissions are BAU minus abatement)
+    flows = [
+        ("Emissions|CO2", 1e-6, "Mt CO2/yr", res["emissions_by_prefecture"], res["emissions"]),
+        (
+            "Baseline Emissions|CO2",
+            1e-6,
+            "Mt CO2/yr",
+            res["emissions_by_prefecture"] + res["abatement_by_prefecture"],
+            res["bau_emissions"],
+        ),
+        ("Abatement|CO2", 1e-6, "Mt CO2/yr", res["abatement_by_prefecture"], res["abatement"]),
+        ("Abatement Cost", 1e-9, "billion JPY/yr", res["abatement_cost_by_prefecture"], res["abatement_cost"]),
+    ]
+    for name, scale, unit, by_pref, per_entity in flows:
+        parts.append(_rows((by_pref * scale).where(present), name, unit).dropna(subset=["value"]))
+        total = (
+            (per_entity * scale).groupby(by_market).sum("entity").reindex(market=res["market"].values, fill_value=0.0)
+        )
+        parts.append(_rows(total, name, unit, "Japan"))
+
+    # period quantities: the cap as an annual average, the bank in the period's last year
+    ypp = year_periods(res)
+    years = res["year"].values
+    period_of = xr.DataArray([ypp[int(y)] for y in years], dims="year", coords={"year": years})
+    n_years = xr.DataArray(
+        [sum(1 for v in ypp.values() if v == ypp[int(y)]) for y in years], dims="year", coords={"year": years}
+    )
+    last = xr.DataArray(
+        [int(y) == max(k for k, v in ypp.items() if v == ypp[int(y)]) for y in years],
+        dims="year",
+        coords={"year": years},
+    )
+    parts.append(
+        _rows(res["cap"].sel(period=period_of).drop_vars("period") * 1e-6 / n_years, "Cap|CO2", "Mt CO2/yr", "Japan")
+    )
+    bank = (res["bank"].sel(period=period_of).drop_vars("period") * 1e-6).where(last)
+    parts.append(_rows(bank, "Bank|CO2", "Mt CO2", "Japan").dropna(subset=["value"]))
+
+    df = pd.concat(parts, ignore_index=True)
+    df["year"] = df["year"].astype(int)
+    return df
+
+
+def wide(long: pd.DataFrame) -> pd.DataFrame:
+    """Long rows -> the IAMC wide table (years as columns), Japan first within each variable."""
+    out = long.pivot_table(index=INDEX, columns="year", values="value", aggfunc="first", sort=False)
+    out.columns = [str(c) for c in out.columns]
+    out = out.reset_index()
+    out["_japan"] = out["region"] != "Japan"
+    out = out.sort_values(["scenario", "variable", "_japan", "region"], kind="stable").drop(columns="_japan")
+    years = sorted(c for c in out.columns if c not in INDEX)
+    return out[INDEX + years].reset_index(drop=True)
+
+
+def to_iamc(res: xr.Dataset) -> pd.DataFrame:
+    """The IAMC wide table of a single run or of every successful member of a batch."""
+    name = str(res.attrs.get("scenario", "scenario"))
+    model = f"nationcap {res.attrs.get('nationcap_version', __version__)}"
+    dim = batch_dim(res)
+    if dim is None:
+        long = iamc_long(res)
+        long.insert(0, "scenario", name)
+    else:
+        ok = np.flatnonzero(res["status"].values.astype(str) == "ok")
+        if not len(ok):
+            return pd.DataFrame(columns=INDEX)
+        long = iamc_long(res.isel({dim: ok}))
+        labels = {c: (f"draw{int(c):03d}" if dim == "draw" else str(c)) for c in res[dim].values[ok].tolist()}
+        long.insert(0, "scenario", [f"{name}/{labels[c]}" for c in long.pop(dim).tolist()])
+        if dim == "draw":
+            keys = ["region", "variable", "unit", "year"]
+            qs = []
+            for q in MC_QUANTILES:
+                qd = long.groupby(keys, sort=False)["value"].quantile(q).reset_index()
+                qd.insert(0, "scenario", f"{name}/p{round(q * 100):02d}")
+                qs.append(qd)
+            long = pd.concat([long, *qs], ignore_index=True)
+    long.insert(0, "model", model)
+    return wide(long)
+
+
+def write_iamc(res: xr.Dataset, path: str | Path) -> pd.DataFrame:
+    """Write the IAMC table of ``res`` to ``path`` atomically (temporary file, then rename)."""
+    df = to_iamc(res)
+    with atomic_file(Path(path)) as tmp:
+        write_csv(df, tmp)
+    return df

@@ -1,0 +1,369 @@
+"""``nationcap bench``: time and memory of a full run, by phase, engine and dataset size.
+
+Each case runs in a fresh Python process (``python -m nationcap.bench --child SPEC``) so that its
+peak resident memory (``ru_maxrss`` of that process) and its imports are its own. The parent
+measures the wall time from process start to results written ("end to end", what a user of
+``nationcap run`` waits for); the child reports its phases:
+
+``import``   importing nationcap and its solver stack
+``load``     reading and validating the scenario and the dataset
+``build``    ModelData (allocation, MAC columns) and the feasibility check; the Pyomo engine
+             also builds the Pyomo model here
+``solve``    the engine (Pyomo: ``opt.solve``, i.e. hand-off to HiGHS + HiGHS + loading values)
+``extract``  the results Dataset
+``write``    results.nc, the CSV tables and run.json
+
+Datasets: scale 1 is the shipped ``inputs/japan`` (identical to ``nationcap generate`` with the
+shipped seed); other scales are generated with the shipped seed into a temporary folder and run
+with the same scenario, only ``inputs`` overridden. Nothing is written outside the temporary
+folder except the CSV table (``--out``).
+
+With ``--mc-draws N`` the fast engine also re-solves N perturbed copies of the model in the same
+process and reports the time per draw, for two kinds of draw: BAU growth only (the cost order is
+reused) and BAU growth plus MAC cost multipliers by sector (every draw sorts again). Perturbed
+copies are made on the model arrays directly, so this excludes re-reading and re-preparing the
+tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+#: the default scenario, relative to the folder ``nationcap bench`` is run from (the repository)
+DEFAULT_SCENARIO = Path("models") / "baseline.toml"
+DEFAULT_SCALES = (0.1, 0.5, 1.0, 2.0, 4.0)
+PHASES = ("import", "load", "build", "solve", "extract", "write")
+COLUMNS = (
+    "engine",
+    "scale",
+    "dataset",
+    "entities",
+    "columns",
+    "rows",
+    "nonzeros",
+    *(f"{p}_s" for p in PHASES),
+    "highs_s",
+    "end_to_end_s",
+    "peak_rss_mb",
+    "mc_draw_bau_s",
+    "mc_draw_bau_cost_s",
+    "price_pv",
+    "objective_jpy",
+    "cores",
+    "cpu",
+)
+
+
+# ------------------------------------------------------------------------------------------
+# machine and model size
+# ------------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        mem = float("nan")
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(mem, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def lp_size(md) -> dict[str, int]:
+    """Columns, rows and non-zeros of the core LP of :mod:`nationcap.model` for ``md``."""
+    n_m, n_p, n_e, n_j = len(md.markets), len(md.periods), md.n_entities, len(md.col_cost)
+    n_x = len(md.expire_index())
+    return {
+        "entities": n_e,
+        "columns": n_j + n_e * n_p + n_m * n_p + n_x,  # Abate, NetPurchase, Bank, Expire
+        "rows": n_e * n_p + n_m * n_p,  # EntityCompliance, MarketClearing
+        # Abate and NetPurchase in compliance rows, NetPurchase in clearing rows, Bank in its
+        # period's row and the next one, Expire in its row
+        "nonzeros": n_j + 2 * n_e * n_p + n_m * (2 * n_p - 1) + n_x,
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# the child process: one run, by phase
+# ------------------------------------------------------------------------------------------
+
+
+def _highs_time(log: Path) -> float | None:
+    found = None
+    try:
+        for line in log.read_text(errors="replace").splitlines():
+            if "HiGHS run time" in line:
+                found = float(line.split(":")[-1].strip())
+    except (OSError, ValueError):
+        return None
+    return found
+
+
+def child(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run one case in this process, through :mod:`nationcap.pipeline`, and return its measurements."""
+    t = time.perf_counter()
+    from ..engines import get_engine
+    from ..pipeline import load, run_dataset
+    from ..results.io import write_results
+    from ..results.prices import present_value_prices
+
+    engine_name = spec["engine"]
+    log = Path(spec["out_dir"] + ".highs.log")
+    engine = get_engine(engine_name, log_file=str(log)) if engine_name == "pyomo" else get_engine(engine_name)
+    out: dict[str, Any] = {"import_s": time.perf_counter() - t}
+
+    t = time.perf_counter()
+    scn, ds = load(spec["scenario"], spec.get("overrides", []))
+    out["load_s"] = time.perf_counter() - t
+    run = run_dataset(scn, ds, engine=engine, timings={"load": out["load_s"]})
+    out.update({f"{k}_s": v for k, v in run.timings.items() if k in ("build", "solve", "extract")})
+    out["highs_s"] = _highs_time(log) if engine_name == "pyomo" else None
+
+    t = time.perf_counter()
+    write_results(run.results, Path(spec["out_dir"]), force=True)
+    out["write_s"] = time.perf_counter() - t
+    out["done_at"] = time.time()  # results written: the end of "end to end"
+
+    md, sr = run.model_data, run.solution
+    out.update(lp_size(md))
+    prices = present_value_prices(md, sr.duals["market_balance"].reshape(len(md.markets), -1))
+    out["price_pv"] = " ".join(f"{v:.6f}" for v in prices.ravel())
+    out["objective_jpy"] = sr.objective_jpy
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    n_draws = int(spec.get("mc_draws", 0))
+    if engine_name == "fast" and n_draws > 0:
+        out["mc_draw_bau_s"] = _mc_seconds_per_draw(md, engine, n_draws, costs=False)
+        out["mc_draw_bau_cost_s"] = _mc_seconds_per_draw(md, get_engine("fast"), n_draws, costs=True)
+    return out
+
+
+def _mc_seconds_per_draw(md, engine, n: int, costs: bool) -> float:
+    """Mean time of one perturbed re-solve (prices and totals), draws made on the arrays.
+
+    BAU of every entity grows by ``(1 + g) ** n_years`` with one ``g ~ N(0, 0.01)`` per market
+    (step sizes follow, allocations do not); with ``costs`` every step cost of a sector is
+    multiplied by ``exp(N(0, 0.2))``.
+    """
+    import numpy as np
+
+    from ..results.prices import present_value_prices
+
+    rng = np.random.default_rng(1)
+    n_years = np.arange(1, len(md.years) + 1)
+    sectors = md.dataset.entities["sector"].to_numpy()
+    labels, sector_idx = np.unique(sectors, return_inverse=True)
+    col_sector = sector_idx[md.col_entity]
+    t = time.perf_counter()
+    for _ in range(n):
+        g = rng.normal(0.0, 0.01, len(md.markets))
+        mult = (1.0 + g[md.entity_market])[:, None] ** n_years[None, :]
+        cost = md.col_cost
+        if costs:
+            cost = md.col_cost * np.exp(rng.normal(0.0, 0.2, len(labels)))[col_sector]
+        draw = dataclasses.replace(
+            md, bau_t=md.bau_t * mult, col_qty_t=md.col_qty_t * mult[md.col_entity, md.col_year], col_cost=cost
+        )
+        sr = engine.solve(draw)
+        present_value_prices(draw, sr.duals["market_balance"].reshape(len(md.markets), -1))
+    return (time.perf_counter() - t) / n
+
+
+# ------------------------------------------------------------------------------------------
+# the parent: cases, subprocesses, table
+# ------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Case:
+    scale: float
+    scenario: Path
+    overrides: list[str]
+    dataset: str
+
+
+def make_cases(scales, workdir: Path, scenario: Path = DEFAULT_SCENARIO) -> list[Case]:
+    """One case per scale; generated datasets are written into ``workdir``."""
+    from . import generate as gen
+
+    cases = []
+    scenario = Path(scenario).resolve()  # cases run in their own working folder
+    for x in scales:
+        x = float(x)
+        if x == 1.0 and scenario == DEFAULT_SCENARIO.resolve():
+            cases.append(Case(x, scenario, [], "inputs/japan (shipped)"))
+            continue
+        folder = workdir / f"japan_x{x:g}"
+        if not folder.exists():
+            gen.write_dataset(gen.generate("japan", seed=gen.SHIPPED_SEED, scale=x), folder)
+        cases.append(Case(x, scenario, [f"inputs={json.dumps(str(folder))}"], f"generated x{x:g}"))
+    return cases
+
+
+def run_case(case: Case, engine: str, workdir: Path, mc_draws: int = 0) -> dict[str, Any]:
+    """Run one case in a fresh process; raise RuntimeError with its stderr if it fails."""
+    out_dir = workdir / f"out_{engine}_x{case.scale:g}"
+    spec = {
+        "engine": engine,
+        "scenario": str(case.scenario),
+        "overrides": case.overrides,
+        "out_dir": str(out_dir),
+        "mc_draws": mc_draws if engine == "fast" else 0,
+    }
+    started = time.time()
+    proc = subprocess.run(
+        [sys.executable, "-m", "nationcap.tools.bench", "--child", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        cwd=str(workdir),
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{engine} at scale {case.scale:g} failed:\n{proc.stderr[-3000:]}")
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    # process start (interpreter start-up, imports) to results written; the Monte Carlo
+    # timing that follows in the same process is not included
+    row.update(
+        {"engine": engine, "scale": case.scale, "dataset": case.dataset, "end_to_end_s": row.pop("done_at") - started}
+    )
+    return row
+
+
+def run_bench(
+    scales=DEFAULT_SCALES,
+    engines=("fast", "pyomo"),
+    out_csv: Path | None = None,
+    scenario: Path = DEFAULT_SCENARIO,
+    mc_draws: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run every (scale, engine) case; append each row to ``out_csv`` as it finishes."""
+    if not Path(scenario).is_file():
+        from ..errors import InputError, Problem
+
+        raise InputError(
+            [Problem(str(scenario), "", "", "scenario not found; run from the repository folder or give --scenario")],
+            "arguments",
+        )
+    info = machine()
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="nationcap-bench-") as tmp:
+        workdir = Path(tmp)
+        if progress:
+            progress(f"generating datasets for scales {', '.join(f'{x:g}' for x in scales)} ...")
+        cases = make_cases(scales, workdir, scenario)
+        for case in cases:
+            for engine in engines:
+                if progress:
+                    progress(f"{engine} x{case.scale:g} ({case.dataset}) ...")
+                row = run_case(case, engine, workdir, mc_draws)
+                row.update({"cores": info["cores"], "cpu": info["cpu"]})
+                rows.append(row)
+                if out_csv is not None:
+                    write_csv(rows, out_csv)
+                if progress:
+                    progress("  " + _one_line(row))
+    return rows
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(COLUMNS), extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: _fmt(r.get(k)) for k in COLUMNS})
+    os.replace(tmp, path)
+
+
+def _fmt(v: Any) -> Any:
+    if isinstance(v, float):
+        return f"{v:.4f}" if abs(v) < 1e6 else f"{v:.6e}"
+    return "" if v is None else v
+
+
+def _one_line(r: dict[str, Any]) -> str:
+    return (
+        f"{r['engine']:5s} x{r['scale']:<4g} end to end {r['end_to_end_s']:7.2f} s, solve {r['solve_s']:7.3f} s, "
+        f"peak {r['peak_rss_mb']:7.0f} MB"
+    )
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """A plain-text table of the runs (times in s, memory in MB)."""
+    head = [
+        "engine",
+        "scale",
+        "entities",
+        "columns",
+        "rows",
+        "nonzeros",
+        "load",
+        "build",
+        "solve",
+        "(HiGHS)",
+        "extract",
+        "write",
+        "end-to-end",
+        "peak MB",
+    ]
+    lines = []
+    for r in rows:
+        highs = r.get("highs_s")
+        lines.append(
+            [
+                r["engine"],
+                f"{r['scale']:g}",
+                f"{r['entities']:,}",
+                f"{r['columns']:,}",
+                f"{r['rows']:,}",
+                f"{r['nonzeros']:,}",
+                f"{r['load_s']:.2f}",
+                f"{r['build_s']:.2f}",
+                f"{r['solve_s']:.3f}",
+                f"{highs:.2f}" if highs is not None else "-",
+                f"{r['extract_s']:.2f}",
+                f"{r['write_s']:.2f}",
+                f"{r['end_to_end_s']:.2f}",
+                f"{r['peak_rss_mb']:.0f}",
+            ]
+        )
+    widths = [max(len(h), *(len(x[i]) for x in lines)) if lines else len(h) for i, h in enumerate(head)]
+    fmt = lambda cells: "  ".join(c.rjust(w) for c, w in zip(cells, widths))  # noqa: E731
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *(fmt(x) for x in lines)])
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - exercised via subprocess
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 2 and argv[0] == "--child":
+        print(json.dumps(child(json.loads(argv[1]))))
+        return
+    raise SystemExit("use `nationcap bench`; `python -m nationcap.tools.bench --child SPEC` is internal")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
