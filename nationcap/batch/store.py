@@ -39,7 +39,16 @@ import xarray as xr
 from ..errors import OutputExistsError
 from ..model.rules import RULES
 from ..results import iamc
-from ..results.io import DRAW_DIM, SWEEP_DIM, atomic_file, netcdf_encoding, write_csv, write_json, write_netcdf
+from ..results.io import (
+    DRAW_DIM,
+    SWEEP_DIM,
+    atomic_file,
+    load_results,
+    netcdf_encoding,
+    write_csv,
+    write_json,
+    write_netcdf,
+)
 from .executors import execute
 from .plan import BATCH_FILE, Batch, Job
 from .summaries import combined_tables, market_year_table, montecarlo_summary, sweep_summary
@@ -183,7 +192,7 @@ def combine(
             path = runs / f"{m.key}.nc"
             if m.key not in loaded and path.is_file():
                 try:
-                    loaded[m.key] = xr.load_dataset(path, engine="netcdf4")
+                    loaded[m.key] = load_results(path)
                 except Exception as exc:  # pragma: no cover - a damaged cache file
                     rec["error"] = f"cache file {path} is unreadable ({exc}); re-run with --no-resume"
             if m.key in loaded:

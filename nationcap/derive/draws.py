@@ -102,6 +102,20 @@ def draw(spec: MonteCarloSpec, seed: int, index: int, scn: Scenario, ds: Dataset
     return Draw(index, bau_labels, bau, mac_labels, mac)
 
 
+def entity_multipliers(spec: MonteCarloSpec, d: Draw, ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The draw per entity (entities.csv order): BAU multiplier (E, model years) and MAC cost
+    multiplier (E,); ones where the draw has no such uncertainty. For perturbing model arrays
+    directly (``nationcap bench`` times re-solves that way)."""
+    n_e = len(ds.entities)
+    bau = np.ones((n_e, d.bau_multiplier.shape[1]))
+    mac = np.ones(n_e)
+    if spec.bau_growth is not None:
+        bau = d.bau_multiplier[_entity_groups(spec.bau_growth.by, ds, d.bau_labels)]
+    if spec.mac_cost is not None:
+        mac = d.mac_multiplier[_entity_groups(spec.mac_cost.by, ds, d.mac_labels)]
+    return bau, mac
+
+
 def apply_draw(spec: MonteCarloSpec, d: Draw, scn: Scenario, ds: Dataset) -> Dataset:
     """A copy of ``ds`` with BAU and MAC costs multiplied by the draw (the original is untouched)."""
     bau = ds.bau.copy()

@@ -161,34 +161,37 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: the draws ``nationcap bench`` times: BAU growth N(0, 1 %/yr) per market, and with costs also
+#: a lognormal(0, 0.2) MAC cost multiplier per sector (a [montecarlo] table, as in a scenario file)
+BENCH_DRAWS = {
+    "bau_growth": {"by": "market", "distribution": "normal", "sd": 0.01},
+    "mac_cost": {"by": "sector", "distribution": "lognormal", "sd": 0.2},
+}
+
+
 def _mc_seconds_per_draw(md, engine, n: int, costs: bool) -> float:
-    """Mean time of one perturbed re-solve (prices and totals), draws made on the arrays.
+    """Mean time of one perturbed re-solve (prices and totals), draws applied to the model arrays.
 
-    BAU of every entity grows by ``(1 + g) ** n_years`` with one ``g ~ N(0, 0.01)`` per market
-    (step sizes follow, allocations do not); with ``costs`` every step cost of a sector is
-    multiplied by ``exp(N(0, 0.2))``.
+    The draws are those of :data:`BENCH_DRAWS` (without the MAC costs unless ``costs``), made by
+    :mod:`nationcap.derive.draws`; step sizes follow BAU, allocations do not.
     """
-    import numpy as np
-
+    from ..config import MonteCarloSpec
+    from ..derive.draws import draw, entity_multipliers
     from ..results.prices import present_value_prices
 
-    rng = np.random.default_rng(1)
-    n_years = np.arange(1, len(md.years) + 1)
-    sectors = md.dataset.entities["sector"].to_numpy()
-    labels, sector_idx = np.unique(sectors, return_inverse=True)
-    col_sector = sector_idx[md.col_entity]
+    spec = MonteCarloSpec.model_validate(BENCH_DRAWS if costs else {"bau_growth": BENCH_DRAWS["bau_growth"]})
     t = time.perf_counter()
-    for _ in range(n):
-        g = rng.normal(0.0, 0.01, len(md.markets))
-        mult = (1.0 + g[md.entity_market])[:, None] ** n_years[None, :]
-        cost = md.col_cost
-        if costs:
-            cost = md.col_cost * np.exp(rng.normal(0.0, 0.2, len(labels)))[col_sector]
-        draw = dataclasses.replace(
-            md, bau_t=md.bau_t * mult, col_qty_t=md.col_qty_t * mult[md.col_entity, md.col_year], col_cost=cost
+    for i in range(n):
+        d = draw(spec, 1, i, md.scenario, md.dataset)
+        bau, mac = entity_multipliers(spec, d, md.dataset)
+        perturbed = dataclasses.replace(
+            md,
+            bau_t=md.bau_t * bau,
+            col_qty_t=md.col_qty_t * bau[md.col_entity, md.col_year],
+            col_cost=md.col_cost * mac[md.col_entity] if costs else md.col_cost,
         )
-        sr = engine.solve(draw)
-        present_value_prices(draw, sr.duals["market_balance"].reshape(len(md.markets), -1))
+        sr = engine.solve(perturbed)
+        present_value_prices(perturbed, sr.duals["market_balance"].reshape(len(md.markets), -1))
     return (time.perf_counter() - t) / n
 
 
