@@ -47,8 +47,7 @@ def load(scenario: Scenario | str | Path, overrides: Iterable[str] = ()) -> tupl
 def resolve_engine(scn: Scenario, engine: Engine | str | None = None, log_file: str | None = None) -> Engine:
     """The engine to use: an Engine as given, a name, or else the scenario's ``[solver] engine``."""
     if engine is None or isinstance(engine, str):
-        name = engine or scn.solver.engine
-        return get_engine(name, log_file=log_file) if name == "pyomo" else get_engine(name)
+        return get_engine(engine or scn.solver.engine, log_file=log_file)
     return engine
 
 

@@ -245,7 +245,7 @@ def combine(
         "termination": (
             [member_attr(m, r, "termination", "") for m, r in zip(batch.members, records)],
             "",
-            "solver termination condition",
+            "termination status (nationcap's own: optimal, infeasible, ...)",
         ),
     }
     for name, (vals, units, desc) in per.items():
@@ -268,7 +268,7 @@ def combine(
 
     keep = {
         k: first_attrs[k]
-        for k in ("dataset", "first_year", "nationcap_version", "pyomo_version", "highs_version", "python_version")
+        for k in ("dataset", "first_year", "nationcap_version", "pyomo_version", "highspy_version", "python_version")
         if k in first_attrs
     }
     out.attrs = {

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from ..config import ENGINE_NAMES
 from ..errors import InputError, NationcapError, OutputExistsError
 
 EXIT_INPUT = 2
@@ -54,7 +55,7 @@ _set_option = click.option(
 
 _engine_option = click.option(
     "--engine",
-    type=click.Choice(["pyomo", "fast"]),
+    type=click.Choice(ENGINE_NAMES),
     default=None,
     help="Override the scenario's [solver] engine (default pyomo): pyomo = the LP with HiGHS "
     "(every rule; the reference); fast = the exact merit-order engine (caps, banking, borrowing, full links).",

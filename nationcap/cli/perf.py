@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..config import ENGINE_NAMES
+
 
 @click.command()
 @click.option(
@@ -18,7 +20,7 @@ import click
 )
 @click.option(
     "--engine",
-    type=click.Choice(["pyomo", "fast", "both"]),
+    type=click.Choice([*ENGINE_NAMES, "both"]),
     default="both",
     show_default=True,
     help="Which engine(s) to time.",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -199,13 +199,14 @@ class OverlapConfig(_Strict):
 
 
 #: engines a scenario can name in ``[solver] engine`` (see :mod:`nationcap.engines`)
-ENGINE_NAMES = ("pyomo", "fast")
+EngineName = Literal["pyomo", "fast"]
+ENGINE_NAMES: tuple[str, ...] = get_args(EngineName)
 
 
 class SolverConfig(_Strict):
     """Solver settings. ``highs`` entries are passed to HiGHS as options."""
 
-    engine: Literal["pyomo", "fast"] = Field(
+    engine: EngineName = Field(
         "pyomo",
         description="pyomo: the LP in Pyomo solved by HiGHS (every rule; the reference); "
         "fast: the exact merit-order engine (caps, banking, borrowing, full links)",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from .base import Engine, SolveResult, Status, UnsupportedError, require_support
 
-#: engine name -> "module:class", made on demand so that choosing the merit-order engine never
-#: loads Pyomo
+#: engine name (one of nationcap.config.ENGINE_NAMES, the names a scenario may give) ->
+#: "module:class", made on demand so that choosing the merit-order engine never loads Pyomo
 _ENGINES = {
     "pyomo": "pyomo_highs:PyomoHighsEngine",
     "fast": "merit_order:MeritOrderEngine",

@@ -325,7 +325,7 @@ class MeritOrderEngine:
 
     name = "fast"
 
-    def __init__(self) -> None:
+    def __init__(self, log_file: str | None = None) -> None:  # noqa: ARG002 - no solver log to write
         self._arrays: tuple[np.ndarray, ...] = ()
         self._derived: tuple[np.ndarray, ...] = ()
         self._layouts: list[_Layout] = []

@@ -133,7 +133,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
     engine_name = spec["engine"]
     log = Path(spec["out_dir"] + ".highs.log")
-    engine = get_engine(engine_name, log_file=str(log)) if engine_name == "pyomo" else get_engine(engine_name)
+    engine = get_engine(engine_name, log_file=str(log))
     out: dict[str, Any] = {"import_s": time.perf_counter() - t}
 
     t = time.perf_counter()

@@ -1,0 +1,1 @@
+"""Reports of results (layer 8, beside batch/): text summaries, comparisons of runs, plots."""
