@@ -1,9 +1,9 @@
 """nationcap: a least-cost model of a nationwide two-tier cap-and-trade system for Japan.
 
-The pipeline is: dataset folder -> validated tables (:mod:`nationcap.data`) and a typed
-scenario (:mod:`nationcap.config`) -> Pyomo model (:mod:`nationcap.model`) -> HiGHS solve
-(:mod:`nationcap.solve`) -> results Dataset (:mod:`nationcap.results`) -> writers
-(:mod:`nationcap.writers`).
+The pipeline (:mod:`nationcap.pipeline`) is: dataset folder -> validated tables
+(:mod:`nationcap.inputs`) and a typed scenario (:mod:`nationcap.config`) -> ModelData
+(:mod:`nationcap.model`) -> an engine (:mod:`nationcap.engines`) -> SolveResult -> results Dataset
+(:mod:`nationcap.results.build`) -> writers (:mod:`nationcap.results.io`).
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -119,7 +119,7 @@ def plan_sweep(
 ) -> Batch:
     """Members of a sweep: from ``params`` (e.g. the CLI) or else the file's ``[sweep]`` table.
 
-    With ``reuse``, a worker re-solves its built model (nationcap.persistent) for members that
+    With ``reuse``, a worker re-solves its built model (:mod:`nationcap.engines.persistent`) for members that
     change only allocations; such runs are cached under their own keys."""
     path = Path(path)
     data, table, _, base = _base(path, overrides)

@@ -100,13 +100,21 @@ class PricePath(_Strict):
 
 
 class PriceFloor(PricePath):
-    """GX-ETS adjustment reference price: JPY 1,700/t in FY2026, +3 %/yr (program_rules.md §3.3)."""
+    """GX-ETS adjustment reference price: JPY 1,700/t in FY2026, +3 %/yr.
+
+    Source: METI's GX-ETS price band, as summarised at https://shulman-advisory.com/?p=5614
+    (source ``gx-ets`` of ``inputs/japan/dataset.toml``; see ``inputs/japan/README.md``).
+    """
 
     start_jpy_per_t: float = 1700.0
 
 
 class PriceCeiling(PricePath):
-    """GX-ETS upper reference price: JPY 4,300/t in FY2026, +3 %/yr (program_rules.md §3.3)."""
+    """GX-ETS upper reference price: JPY 4,300/t in FY2026, +3 %/yr.
+
+    Source: METI's GX-ETS price band, as summarised at https://shulman-advisory.com/?p=5614
+    (source ``gx-ets`` of ``inputs/japan/dataset.toml``; see ``inputs/japan/README.md``).
+    """
 
     start_jpy_per_t: float = 4300.0
 

@@ -29,10 +29,10 @@ Why it is exact
     q[j] * max(0, l - w[j])`` under the chain constraints in the table, i.e. a separable concave
     maximisation over a chain, which the pool-adjacent-violators algorithm (PAVA) solves exactly.
     A pooled block's price is a merit-order clearing: sort the block's columns by ``w``, take the
-    cumulative sum of ``q`` and ``searchsorted`` the block's requirement. This is the "banking
-    block" construction of the reference notes (a block runs while the bank is positive and the
-    PV price is constant; the price can fall only where the bank hits zero); PAVA merges the
-    blocks without having to resolve ties between candidate horizons by hand.
+    cumulative sum of ``q`` and ``searchsorted`` the block's requirement. These pooled blocks are
+    "banking blocks" (a block runs while the bank is positive and the PV price is constant; the
+    price can fall only where the bank hits zero); PAVA merges the blocks without having to
+    resolve ties between candidate horizons by hand.
 
 Primal recovery
     Columns strictly cheaper than their period's price are used fully, dearer ones not at all.
@@ -65,9 +65,11 @@ Full link
 Scope
     Caps from compliance factors (with top-level multipliers and base-year rules, which only
     change allocations; ``trading_from_year``, which cannot bind), banking and borrowing in any
-    combination, unlinked or fully linked markets. Any other market or scenario setting with a non-default value (offsets,
-    shortfall, price floor/ceiling, auctions, links, ... and whatever is added later) is refused
-    with a :class:`~nationcap.errors.ModelError` naming it, so a new rule can never be silently
+    combination, unlinked or fully linked markets. Any other market or scenario setting with a
+    non-default value (offsets, shortfall, price floor/ceiling, auctions, limited or one-way
+    links, ... and whatever is added later) is refused by :meth:`MeritOrderEngine.supports`,
+    with an :class:`~nationcap.engines.base.UnsupportedError` (a
+    :class:`~nationcap.errors.ModelError`) naming it, so a new rule can never be silently
     ignored; use the Pyomo engine for those.
 """
 

@@ -1,6 +1,6 @@
 """Side-by-side comparison of runs (e.g. unlinked vs linked markets).
 
-    >>> from nationcap.compare import compare
+    >>> from nationcap.report.compare import compare
     >>> tables = compare(["outputs/baseline", "outputs/linked"])    # doctest: +SKIP
     >>> tables["summary"]                                            # doctest: +SKIP
 

@@ -7,8 +7,9 @@ aggregates. The entity attributes are coordinates on ``entity`` named ``entity_m
 ``market``, ``sector``, ... are already dimension names; ``ds.groupby("entity_sector")`` works).
 
 Every variable carries ``units`` and ``description`` attributes; the Dataset attributes carry the
-scenario name, the resolved configuration (JSON), the versions of nationcap, Pyomo and HiGHS,
-the termination status and the objective value.
+scenario name, the resolved configuration (JSON), the versions of nationcap, Pyomo, highspy and
+Python, the engine, nationcap's termination status (``termination``) with the solver's own label
+(``termination_detail``), the engine's statistics (``solver_info``) and the objective value.
 """
 
 from __future__ import annotations

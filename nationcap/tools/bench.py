@@ -1,6 +1,6 @@
 """``nationcap bench``: time and memory of a full run, by phase, engine and dataset size.
 
-Each case runs in a fresh Python process (``python -m nationcap.bench --child SPEC``) so that its
+Each case runs in a fresh Python process (``python -m nationcap.tools.bench --child SPEC``) so that its
 peak resident memory (``ru_maxrss`` of that process) and its imports are its own. The parent
 measures the wall time from process start to results written ("end to end", what a user of
 ``nationcap run`` waits for); the child reports its phases:

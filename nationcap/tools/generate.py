@@ -7,9 +7,12 @@ streams, one per table family), counts are apportioned deterministically, and nu
 before they are written (tonnes to whole tonnes or 0.1 t, shares to 4 decimals, costs to whole
 JPY/t).
 
-The ``japan`` dataset is grounded in ``japan_facts.md`` (section numbers in the comments below
-and, with sources, in ``inputs/japan/README.md``). Its parameters are all module constants so
-that the README can quote them.
+The ``japan`` dataset is grounded in public statistics: ``inputs/japan/README.md`` gives every
+number with its source, and the sources are listed in ``_JAPAN_SOURCES`` below (written into the
+dataset's ``dataset.toml``). Comments name a source by its id in that list (``[shk-pref]``) or a
+section of the README; ``[E]`` marks an estimate or modelling choice, ``[D]`` a derived number
+and ``[U]`` a recalled, unverified value, as in the README. Its parameters are all module
+constants so that the README can quote them.
 
 Construction in brief
 ---------------------
@@ -24,8 +27,9 @@ Construction in brief
 * **History** FY2019-2025 and **BAU** FY2026-2035 follow one entity-specific trend (sector trend
   plus noise) around the FY2024 level, with a COVID dip in FY2020-21 and small yearly noise.
   ``base_emissions_t`` is the mean of the written FY2023-2025 history, rounded to 0.1 t.
-* **MAC** steps follow the suggested tranche table of japan_facts §5.1 with per-entity draws.
-* **Offsets**: J-Credit-like supply steps priced from §5.1/§5.2.
+* **MAC** steps follow the tranche table of the README (section 5) with per-entity draws.
+* **Offsets**: J-Credit-like supply steps priced from J-Credit prices [jpx-jcredit] and the
+  GX-ETS band [gx-ets] (README section 6).
 
 ``scale`` multiplies the entity counts (0.1x..4x for benchmarks). Entity sizes keep their
 distribution, so market totals, offset quantities and the national CO2 path are multiplied by
@@ -60,10 +64,10 @@ BASE_YEARS = (2023, 2024, 2025)
 _CENTRE_YEAR = 2024
 
 # --------------------------------------------------------------------------------------------
-# Reference data (japan_facts.md)
+# Reference data (sources in inputs/japan/README.md and _JAPAN_SOURCES)
 # --------------------------------------------------------------------------------------------
 
-#: §3.1 SHK specified-establishment emissions by prefecture, FY2017, t CO2e (indirect basis).
+#: SHK specified-establishment emissions by prefecture, FY2017, t CO2e (indirect basis) [shk-pref].
 #: Ranks 44-47 (Kagoshima, Tottori, Yamanashi, Nara) are estimates [E] in the source table.
 SHK_FY2017_T: dict[str, float] = {
     "Chiba": 46_080_324,
@@ -115,7 +119,7 @@ SHK_FY2017_T: dict[str, float] = {
     "Nara": 880_000,
 }
 
-#: §3.2 population by prefecture, 2020 Census
+#: population by prefecture, 2020 Census [census2020]
 POPULATION_2020: dict[str, int] = {
     "Hokkaido": 5_224_614,
     "Aomori": 1_237_984,
@@ -166,8 +170,8 @@ POPULATION_2020: dict[str, int] = {
     "Okinawa": 1_467_480,
 }
 
-#: 2020 Census populations of the designated cities, rounded to thousands. Not in japan_facts:
-#: recalled values [U], used only to size each city's share of its prefecture's installations.
+#: 2020 Census populations of the designated cities, rounded to thousands. Not from a listed
+#: source: recalled values [U], used only to size each city's share of its prefecture's installations.
 CITY_POPULATION_2020: dict[str, int] = {
     "Sapporo": 1_973_000,
     "Sendai": 1_097_000,
@@ -194,17 +198,17 @@ CITY_POPULATION_2020: dict[str, int] = {
 #: population share (commercial floor space concentrates in the big cities, factories less so) [E]
 CITY_SHARE_MULTIPLIER = {"building": 1.2, "factory": 0.8}
 
-#: §1.1 CRT total CO2 excl. LULUCF, Mt: FY2013 and FY2024
+#: CRT total CO2 excl. LULUCF, Mt: FY2013 and FY2024 [crt2026]
 CRT_CO2_2013_MT = 1310.0
 CRT_CO2_2024_MT = 969.6
 #: the national_co2_t path continues the FY2013-2024 average rate of change [D]
 NATIONAL_CO2_RATE = (CRT_CO2_2024_MT / CRT_CO2_2013_MT) ** (1.0 / 11.0) - 1.0
 
 # --------------------------------------------------------------------------------------------
-# National tier (§2.1-2.5, §7)
+# National tier (inputs/japan/README.md, section 2)
 # --------------------------------------------------------------------------------------------
 
-#: Plant-size quantiles (MW) for thermal power. Coal from the GPPD Japan list (§2.1) with two
+#: Plant-size quantiles (MW) for thermal power. Coal from the GPPD Japan list [gppd] with two
 #: added upper points (p97, and p0) [E]; LNG and oil adapted from GPPD to include the smaller
 #: sites that a ~65 / ~35 site population holds [E].
 _COAL_MW = (
@@ -221,9 +225,9 @@ _LNG_MW = ((0.0, 100.0), (0.10, 150.0), (0.25, 400.0), (0.50, 1000.0), (0.75, 20
 _OIL_MW = ((0.0, 50.0), (0.10, 200.0), (0.25, 500.0), (0.50, 1000.0), (0.75, 1500.0), (0.90, 2500.0), (1.0, 4400.0))
 
 #: Integrated steel works, FY2024-level Mt, largest first, with prefectures. Anchored on the
-#: FY2017 top-emitter list (§2.5: Fukuyama 21.58, Kurashiki 18.29, Kimitsu 15.81, Oita 15.07,
-#: Nagoya 14.21, Kakogawa 13.79, Kashima 12.51) reduced ~15% to FY2024 levels, Kashima lower
-#: after its No. 3 furnace closed (§2.2); the smaller works are estimates [E].
+#: FY2017 top-emitter list ([kiko-top]: Fukuyama 21.58, Kurashiki 18.29, Kimitsu 15.81, Oita
+#: 15.07, Nagoya 14.21, Kakogawa 13.79, Kashima 12.51) reduced ~15% to FY2024 levels, Kashima
+#: lower after its No. 3 furnace closed (README section 2); the smaller works are estimates [E].
 _STEEL_WORKS = (
     (18.5, "Hiroshima"),
     (15.0, "Okayama"),
@@ -242,7 +246,7 @@ _STEEL_WORKS = (
 )
 
 #: Plausible prefectures for site types whose locations are clustered (general knowledge of
-#: where such plants sit [U]; cement clusters from §2.3: Kyushu 6, Yamaguchi 4, Kanto 6).
+#: where such plants sit [U]; cement clusters from [jca]: Kyushu 6, Yamaguchi 4, Kanto 6).
 _CEMENT_PREFS = (
     "Fukuoka",
     "Fukuoka",
@@ -344,11 +348,11 @@ class _NationalSector:
     mac: str  # MAC family
 
 
-#: Counts (§2.1-2.4, §7), FY2024-level budgets (Mt) [E], trends [E] (power about -2%/yr overall,
-#: emissions-weighted; industry -1%/yr). The budgets are set so that
-#: the tier is ~52-53% of the national CO2 path in FY2026 (the brief's target; §7 suggests
-#: 50-58%). Power is below CRT 1.A.1 (404.8 Mt in FY2024, §1.1), which also holds refining,
-#: coke ovens, autoproducers and sites below the tier.
+#: Counts ([gppd], [jca], [eia-japan] and estimates [E]; README section 2), FY2024-level budgets
+#: (Mt) [E], trends [E] (power about -2%/yr overall, emissions-weighted; industry -1%/yr). The
+#: budgets are set so that the tier is ~52-53% of the national CO2 path in FY2026 (the dataset's
+#: design target [E]; estimates range over 50-58%). Power is below CRT 1.A.1 (404.8 Mt in FY2024
+#: [crt2026]), which also holds refining, coke ovens, autoproducers and sites below the tier.
 NATIONAL_SECTORS: tuple[_NationalSector, ...] = (
     _NationalSector("power_coal", "Coal power station", 85, 183.0, -0.022, "coal"),
     _NationalSector("power_lng", "LNG power station", 65, 76.0, -0.015, "lng"),
@@ -361,7 +365,8 @@ NATIONAL_SECTORS: tuple[_NationalSector, ...] = (
 )
 #: smallest FY2024-level site size in the national tier, Mt (threshold 0.1 Mt plus a margin)
 NATIONAL_MIN_MT = 0.105
-#: sub-sectors of the "other large sites" (§1.2 SHK manufacturing split, §7) and their weights
+#: sub-sectors of the "other large sites" and their weights [E], led by the SHK manufacturing
+#: split (README section 2)
 _OTHER_SUBSECTORS = (
     ("paper", 0.35),
     ("glass_ceramics", 0.15),
@@ -371,20 +376,21 @@ _OTHER_SUBSECTORS = (
 )
 
 # --------------------------------------------------------------------------------------------
-# Regional tier (§2.5-2.7, §3.4, §4, §6, §7)
+# Regional tier (inputs/japan/README.md, section 3)
 # --------------------------------------------------------------------------------------------
 
 REGIONAL_COUNT = 14_000
-REGIONAL_FACTORY_SHARE = 0.57  # §2.7/§7: 55-60% factories
-#: pinned prefecture totals and office shares (§3.4 Saitama ~600, ~30% offices; §4/§7 Tokyo
-#: ~1,200-1,300, ~85% offices)
+REGIONAL_FACTORY_SHARE = 0.57  # 55-60% factories [E]
+#: pinned prefecture totals and office shares (Saitama ~600, ~30% offices [saitama-ets]; Tokyo
+#: ~1,200-1,300 [tmg-ct], ~85% offices [E])
 PINNED = {"Tokyo": (1250, 0.85), "Saitama": (600, 0.30)}
 #: factories' prefecture key = this weight x SHK share + rest x population share [E]
 FACTORY_SHK_WEIGHT = 0.5
-#: truncated lognormal sizes, t CO2/yr (§2.5, §6, §7)
+#: truncated lognormal sizes, t CO2/yr: the floor is the 1,500 kL COE threshold in CO2
+#: [coe-conv], the median and spread are estimates [E] (README section 3)
 SIZE_LO_T, SIZE_HI_T, SIZE_SIGMA = 3_000.0, 100_000.0, 1.0
 SIZE_MEDIAN_T = {"building": 5_800.0, "factory": 7_500.0}
-#: electricity share ranges (uniform) [E], from the brief
+#: electricity share ranges (uniform) [E]
 ELEC_SHARE = {"building": (0.60, 0.85), "factory": (0.30, 0.60)}
 DHC_SHARE = {"Tokyo": 0.10, "other": 0.04}  # share of buildings supplied by DHC [E]
 TOP_SHARE, NEAR_TOP_SHARE = 0.03, 0.05  # of buildings [E]
@@ -404,18 +410,18 @@ _FACTORY_SECTORS = (
     ("factory_other", 0.12),
 )
 #: BAU trends per year [E]: buildings -1%; factories -0.8% (the Energy Conservation Act's 1%/yr
-#: intensity improvement, §2.7, net of slight output growth)
+#: intensity improvement, README section 4, net of slight output growth)
 REGIONAL_TREND = {"building": -0.010, "factory": -0.008}
 
 #: trend noise (sd of the entity's annual rate) and yearly noise (sd, multiplicative)
 TREND_SD = 0.005
 HISTORY_NOISE_SD = 0.02
 BAU_NOISE_SD = 0.01
-#: FY2020/FY2021 COVID effects (multiplicative), cf. CRT total CO2 -5.8% in FY2020 (§1.1) [E]
+#: FY2020/FY2021 COVID effects (multiplicative) [E], cf. CRT total CO2 -5.8% in FY2020 [crt2026]
 COVID = {"power": (-0.03, -0.015), "industry": (-0.07, -0.03), "building": (-0.06, -0.03), "factory": (-0.07, -0.03)}
 
 # --------------------------------------------------------------------------------------------
-# MAC tranches (§5.1 "Suggested piece-wise MAC parameters" [E])
+# MAC tranches [E] (inputs/japan/README.md, section 5, gives their anchors)
 # --------------------------------------------------------------------------------------------
 
 
@@ -481,7 +487,7 @@ MAC_FAMILIES: dict[str, tuple[_Tranche, ...]] = {
 }
 
 # --------------------------------------------------------------------------------------------
-# Offsets (§4, §5.1, §5.2), per year at FY2026; quantities in t, prices JPY/t
+# Offsets (inputs/japan/README.md, section 6), per year at FY2026; quantities in t, prices JPY/t
 # --------------------------------------------------------------------------------------------
 
 #: (offset_type, market) -> steps of (quantity_t in FY2026, price JPY/t in FY2026)
@@ -492,7 +498,7 @@ OFFSET_STEPS: dict[tuple[str, str], tuple[tuple[float, float], ...]] = {
     ("renewable", "regional"): ((300_000, 3_100), (200_000, 5_000)),
     # outside-area credits: floor-like energy-saving price, TSE range, Tokyo implied ~7,500
     ("outside", "regional"): ((400_000, 1_800), (300_000, 3_000), (200_000, 7_500)),
-    # national: J-Credit / JCM supply (GX-ETS allows up to 10% of emissions, §5.2)
+    # national: J-Credit / JCM supply (GX-ETS allows up to 10% of emissions [eccj-offsets])
     ("outside", "national"): ((3_000_000, 1_700), (2_000_000, 3_100), (1_000_000, 8_000)),
 }
 OFFSET_QUANTITY_GROWTH = 0.04  # per year [E]
@@ -743,7 +749,7 @@ def _national_sector_sizes(rng, sec: _NationalSector, n: int, shk: np.ndarray):
         if sec.key == "cement":
             prof = _lognormal_profile(n, 0.85, 0.6, hi=4.5)
             plist = _CEMENT_PREFS
-        else:  # capacities spread evenly over 70-255 kb/d (§2.4); emissions ~ capacity
+        else:  # capacities spread evenly over 70-255 kb/d [eia-japan]; emissions ~ capacity
             prof = np.linspace(70, 255, n) if n > 1 else np.array([160.0])
             plist = _REFINERY_PREFS
         sizes = prof * (budget / prof.sum()) * _noise(rng, n, 0.10)
@@ -759,7 +765,7 @@ def _national_sector_sizes(rng, sec: _NationalSector, n: int, shk: np.ndarray):
         sizes = prof * (budget / prof.sum()) * _noise(rng, n, 0.10)
         prefs = _choice(rng, PREFECTURES, shk + 1.0 * np.array([POPULATION_2020[p] for p in PREFECTURES]), n)
         subsector = _choice(rng, [a for a, _ in _OTHER_SUBSECTORS], [b for _, b in _OTHER_SUBSECTORS], n)
-    # no national site below the GX-ETS-type threshold of 100 kt direct CO2 (§5.2), with a margin
+    # no national site below the GX-ETS-type threshold of 100 kt direct CO2 (README section 2), with a margin
     # so that the noisy FY2023-25 mean stays above it
     sizes = np.maximum(sizes, NATIONAL_MIN_MT)
     return sizes, prefs, subsector

@@ -5,7 +5,7 @@ Sets
 
 Parameters
     bau[i, y]        BAU emissions, t
-    alloc[i, p]      free allocation for the period, t (see :mod:`nationcap.allocation`)
+    alloc[i, p]      free allocation for the period, t (see :mod:`nationcap.derive.allocation`)
 
 Variables
     NetPurchase[i, p]   allowances bought minus sold in period p, Mt (free sign: < 0 = seller)
@@ -19,12 +19,14 @@ Constraints
 
         sum_{j in (i, p)} Abate[j] + NetPurchase[i, p] = (sum_{y in Y_p} bau[i, y] - alloc[i, p]) / scale_t
 
-Rule modules add terms to the left side through the registry (:mod:`.registry`): offsets used
-(:mod:`.offsets`) and shortfalls (:mod:`.shortfall`).
+Rule modules add terms to the left side through the registry (:mod:`nationcap.model.registry`):
+offsets used (:mod:`nationcap.model.rules.offsets`), shortfalls
+(:mod:`nationcap.model.rules.shortfall`) and the power suppliers' share of electricity saved
+(:mod:`nationcap.model.rules.overlap`).
 
 The row is an equality, so ``NetPurchase`` is the entity's allowance position: what it must buy
 (or may sell) given its emissions. Any surplus an entity does not use is sold into the market
-pool, where it is banked or expires (:mod:`nationcap.model.market`). With ``<=`` instead, the
+pool, where it is banked or expires (:mod:`nationcap.model.core.market`). With ``<=`` instead, the
 optimum would be the same but net purchases would be undetermined whenever the price is zero.
 """
 

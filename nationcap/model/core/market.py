@@ -1,4 +1,5 @@
-r"""Market clearing and the bank, one market at a time (markets are never linked here).
+r"""Market clearing and the bank, one market at a time (a link between markets is a pool term of
+:mod:`nationcap.model.rules.link`).
 
 Sets
     M   markets;  P  periods in order;  I_m  entities of market m
@@ -16,7 +17,7 @@ Constraints
 
         Bank[m, p-1] - sum_{i in I_m} NetPurchase[i, p] - Bank[m, p] - Expire[m, p] = 0
 
-    (``Bank[m, -1]`` = 0.) Rule modules register further pool terms (:mod:`.registry`): allowances
+    (``Bank[m, -1]`` = 0.) Rule modules register further pool terms (:mod:`nationcap.model.registry`): allowances
     issued at the price ceiling (+), withdrawn at the floor (-), imported over an external link (+)
     and the auctioned share of the cap (+, a constant moved to the right-hand side). Read it as the market's allowance pool in period p: it receives what
     was carried in, pays out the entities' net purchases, carries the rest out or lets it lapse.

@@ -3,7 +3,7 @@ r"""Objective: least total discounted abatement cost.
     minimise  sum_j  d[y(j)] * c_j * Abate[j]        (million JPY, present value at the first year)
 
 with ``d[y] = (1 + discount_rate) ** -(y - first model year)``, plus the cost terms that rule
-modules register (:mod:`.registry`): offset purchases, allowances issued at the ceiling (+),
+modules register (:mod:`nationcap.model.registry`): offset purchases, allowances issued at the ceiling (+),
 withdrawn at the floor (-), imports, and last-period shortfalls bought by the administrator. Allowance trades are transfers
 between entities and cancel out of the social cost, so they do not appear here.
 """

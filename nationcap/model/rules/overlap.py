@@ -2,7 +2,7 @@ r"""The electricity overlap between the programs: ``[overlap] electricity = "fix
 
 Regional installations count purchased electricity at the user (``electricity_share`` x their
 emissions); the same tonnes are emitted by national power suppliers. Those tonnes are reported
-as double counted in every run (:mod:`nationcap.results`).
+as double counted in every run (:mod:`nationcap.results.build`).
 
 ``fixed`` (default, Tokyo's practice: the grid factor is fixed for the period): the markets do not
 interact and this module adds nothing.

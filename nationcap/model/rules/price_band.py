@@ -15,7 +15,7 @@ Registered terms
 Why the price stays in the band. The reduced costs of the two variables must be non-negative at
 the optimum: ``d[y] * ceil[m, y] - price_pv[m, p] >= 0`` and ``price_pv[m, p] - d[y] * floor[m, y]
 >= 0`` for every year y of the period, i.e. ``floor[m, y] <= price[m, y] <= ceil[m, y]`` in every
-year (``price[m, y] = price_pv[m, p] / d[y]``, :mod:`nationcap.prices`). Issuing and withdrawing are
+year (``price[m, y] = price_pv[m, p] / d[y]``, :mod:`nationcap.results.prices`). Issuing and withdrawing are
 payments between the administrator and the market: they are in the objective so the LP prices
 them, and reported separately from abatement cost.
 """
