@@ -220,6 +220,15 @@ class SolverConfig(_Strict):
         "fast: the exact merit-order engine (caps, banking, borrowing, full links)",
     )
     name: str = Field("highs", description="only 'highs' is supported")
+    formulation: Literal["sifting", "compact", "full"] = Field(
+        "sifting",
+        description="Pyomo engine: sifting = the compact LP over the abatement columns that can be marginal, "
+        "certified against every column (the default); compact = the compact LP over every column; "
+        "full = one compliance row per entity and period (the reference)",
+    )
+    sifting_band: float = Field(
+        0.05, description="sifting: hold the columns whose PV cost is within this share of the estimated price"
+    )
     highs: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="HiGHS options, merged over the nationcap defaults"
     )

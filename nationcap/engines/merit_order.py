@@ -75,6 +75,7 @@ Scope
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -154,6 +155,30 @@ def unsupported_features(scn: Scenario) -> list[str]:
         if a is not None and b is not None and (a.banking, a.borrowing) != (b.banking, b.borrowing):
             found.append("link.mode = 'full' between markets with different banking / borrowing rules")
     return found
+
+
+def core_view(md: ModelData) -> ModelData:
+    """``md`` with every setting this engine does not implement switched off (a full two-way
+    link kept where the two markets' bank rules match), and the auctioned allowances back in the
+    free allocation: the core problem, whose prices estimate those of ``md``."""
+    scn = md.scenario
+    markets = {}
+    for name, cfg in scn.markets.items():
+        defaults = {
+            k: f.get_default(call_default_factory=True)
+            for k, f in type(cfg).model_fields.items()
+            if k not in SUPPORTED_MARKET_KEYS
+        }
+        markets[name] = cfg.model_copy(update=defaults)
+    update: dict[str, Any] = {"markets": markets}
+    for key in ("overlap",):
+        update[key] = type(getattr(scn, key))()
+    core = scn.model_copy(update=update)
+    if unsupported_features(core):  # e.g. a limited or one-way link
+        core = core.model_copy(update={"link": type(scn.link)()})
+    return dataclasses.replace(
+        md, scenario=core, alloc_t=md.alloc_full_t if md.alloc_full_t is not None else md.alloc_t
+    )
 
 
 # ------------------------------------------------------------------------------------------

@@ -23,7 +23,9 @@ from pyomo.contrib.solver.common.util import NoDualsError
 
 from ..errors import ModelError
 from ..model import build_model
+from ..model.core.objective import fixed_cost_jpy
 from ..model.data import ModelData
+from ..model.registry import ABATEMENT, COMPACT, ENTITY_COMPLIANCE, MARKET_BALANCE, NET_PURCHASE, Registry
 from .base import SolveResult, Status
 from .feasibility import check_feasible
 
@@ -92,10 +94,19 @@ def solve_model(
         if c.local_name in names:
             got = res.solution_loader.get_duals(list(c.values()))
             duals[names[c.local_name]] = np.fromiter((got[k] for k in c.values()), dtype=float, count=len(c))
+    reg: Registry = m.registry
+    objective = float(res.incumbent_objective) * scale
+    if reg.columns is not None:  # held columns only: the others are fixed at a bound
+        abate = reg.fixed_t.copy()
+        abate[reg.columns] = values[ABATEMENT]
+        values[ABATEMENT] = abate
+        objective += fixed_cost_jpy(md, reg.fixed_t)
+    if reg.formulation == COMPACT:
+        values[NET_PURCHASE], duals[ENTITY_COMPLIANCE] = _entity_positions(md, reg, values[ABATEMENT], duals)
     return SolveResult(
         status=Status.OPTIMAL,
         detail=tc.name,
-        objective_jpy=float(res.incumbent_objective) * scale,
+        objective_jpy=objective,
         solve_time_s=elapsed,
         values=values,
         duals=duals,
@@ -112,6 +123,118 @@ def solve_model(
     )
 
 
+def _entity_positions(
+    md: ModelData, reg: Registry, abate_t: np.ndarray, duals: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Net purchases (E*P,) in t and the entity compliance duals of a compact model.
+
+    From the eliminated entity rows (:mod:`nationcap.model.core.market`): ``NetPurchase[i, p] =
+    need[i, p] - abatement[i, p] - (the rules' entity terms)``; the dual of every entity row is
+    its market's price.
+    """
+    n_p = len(md.periods)
+    net = md.need_t().ravel()
+    np.add.at(net, md.col_entity * n_p + md.col_period, -abate_t)
+    for k, terms in reg.compliance.items():
+        net[k] -= sum(c * v.value for c, v in terms) * md.scale_t
+    price = duals[MARKET_BALANCE].reshape(len(md.markets), n_p)
+    return net, price[md.entity_market].ravel()
+
+
+def reduced_costs(md: ModelData, reg: Registry, duals: dict[str, np.ndarray]) -> np.ndarray:
+    """(J,) reduced cost of every abatement column, JPY/t present value, from the row duals:
+    its PV cost minus the duals of the rows it enters times its coefficients there."""
+    rc = md.discount[md.col_year] * md.col_cost
+    for concept, row, coef in reg.column_rows:
+        rc = rc - coef * duals[concept][row]
+    return rc
+
+
+#: sifting: at most this many rounds of freeing columns before every column is held
+MAX_ROUNDS = 20
+#: sifting: columns within this many JPY/t of the price estimate are always held
+BAND_ABS_JPY_PER_T = 1.0
+
+
+def price_estimate(md: ModelData) -> np.ndarray | None:
+    """(M, P) present-value prices to choose the held columns by: the merit-order engine's exact
+    prices where it supports ``md``, else its prices for the core of ``md`` (every rule off, the
+    auctioned allowances back in the market); None when even that cannot be solved."""
+    from .merit_order import MeritOrderEngine, core_view
+
+    engine = MeritOrderEngine()
+    view = md if not engine.supports(md) else core_view(md)
+    try:
+        sr = engine.solve(view)
+    except ModelError:
+        return None
+    return sr.duals[MARKET_BALANCE].reshape(len(md.markets), len(md.periods))
+
+
+def solve_sifting(md: ModelData, log_file: str | None = None, band: float = 0.05) -> SolveResult:
+    """The exact optimum of the compact LP by column generation over the abatement columns.
+
+    Almost every column sits at a bound at the optimum: one whose PV cost is well below its
+    row's price is used fully, one well above it not at all. The Pyomo model holds only the
+    columns whose cost lies within ``band`` (a share) of a price estimate (:func:`price_estimate`);
+    every other column is fixed at the bound the estimate implies. After each solve, one
+    vectorised reduced-cost check over *every* column (:func:`reduced_costs`) certifies the
+    solution: a column fixed at zero must not be cheaper than what it would earn at the duals, one
+    fixed at its upper bound not dearer. Columns that price out are added to the model and it is
+    solved again, until none does; the result is then the optimum of the full LP (not an
+    approximation), with the duals of the last solve as prices.
+    """
+    t0 = time.perf_counter()
+    w = md.discount[md.col_year] * md.col_cost
+    q = md.col_qty_t
+    est = price_estimate(md)
+    if est is None:  # nothing to go by: hold every column
+        held = np.ones(len(w), dtype=bool)
+        fixed = np.zeros(len(w))
+    else:
+        lam = est[md.entity_market[md.col_entity], md.col_period]
+        held = np.abs(w - lam) <= band * np.abs(lam) + BAND_ABS_JPY_PER_T
+        fixed = np.where(held, 0.0, np.where(w < lam, q, 0.0))
+    build_s = solve_s = cert_s = 0.0
+    rounds = 0
+    freed = 0
+    while True:
+        rounds += 1
+        t = time.perf_counter()
+        m = build_model(md, COMPACT, np.flatnonzero(held), fixed)
+        build_s += time.perf_counter() - t
+        t = time.perf_counter()
+        sr = solve_model(m, md, log_file=log_file)
+        solve_s += time.perf_counter() - t
+        t = time.perf_counter()
+        rc = reduced_costs(md, m.registry, sr.duals)
+        tol = 1e-7 * np.maximum(1.0, np.abs(w))
+        at_zero = ~held & (fixed == 0.0)
+        out = (at_zero & (rc < -tol)) | (~held & ~at_zero & (rc > tol))
+        cert_s += time.perf_counter() - t
+        n_out = int(out.sum())
+        if n_out == 0:
+            break
+        freed += n_out
+        if rounds >= MAX_ROUNDS:
+            held[:] = True
+        else:
+            held |= out
+        fixed = np.where(held, 0.0, fixed)
+    sr.info.update(
+        {
+            "formulation": "sifting",
+            "columns_held": int(held.sum()),
+            "columns": len(w),
+            "rounds": rounds,
+            "columns_freed": freed,
+            "certification_s": cert_s,
+        }
+    )
+    sr.timings = {"build": build_s, "solve": solve_s + cert_s, "total": time.perf_counter() - t0}
+    return sr
+
+
 class PyomoHighsEngine:
     """Builds the Pyomo model of every ModelData and solves it with HiGHS (every rule)."""
 
@@ -124,11 +247,15 @@ class PyomoHighsEngine:
         return []
 
     def solve(self, md: ModelData) -> SolveResult:
-        t = time.perf_counter()
         check_feasible(md)
-        m = build_model(md)
+        solver = md.scenario.solver
+        if solver.formulation == "sifting":
+            return solve_sifting(md, log_file=self.log_file, band=solver.sifting_band)
+        t = time.perf_counter()
+        m = build_model(md, solver.formulation)
         build_s = time.perf_counter() - t
         t = time.perf_counter()
         sr = solve_model(m, md, log_file=self.log_file)
         sr.timings = {"build": build_s, "solve": time.perf_counter() - t}
+        sr.info["formulation"] = solver.formulation
         return sr

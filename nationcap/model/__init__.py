@@ -12,8 +12,8 @@ from .prepare import prepare
 __all__ = ["ModelData", "build_model", "prepare"]
 
 
-def build_model(md: ModelData):  # noqa: ANN201 - returns a pyomo ConcreteModel
+def build_model(md: ModelData, formulation: str = "full", columns=None, fixed_t=None):  # noqa: ANN001, ANN201
     """Build the Pyomo model of ``md`` (see :mod:`nationcap.model.build`)."""
     from .build import build_model as _build
 
-    return _build(md)
+    return _build(md, formulation, columns, fixed_t)

@@ -92,6 +92,14 @@ class ModelData:
             for p in range(len(self.periods))
         ]
 
+    def need_t(self) -> np.ndarray:
+        """(E, P) what each entity must cover per period before abating: BAU - free allocation, t."""
+        n_p = len(self.periods)
+        need = np.zeros((self.n_entities, n_p))
+        for p in range(n_p):
+            need[:, p] = self.bau_t[:, self.period_years(p)].sum(axis=1) - self.alloc_t[:, p]
+        return need
+
     def bau_by_market_period_t(self) -> np.ndarray:
         out = np.zeros((len(self.markets), len(self.periods)))
         for p in range(len(self.periods)):

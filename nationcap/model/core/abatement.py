@@ -15,6 +15,11 @@ Expressions (evaluated after the solve, not rows of the LP)
 
 A step is a block of measures with one unit cost; using part of a step is allowed (the LP is
 continuous). Because the shares of one entity sum to at most 1, emissions never go below zero.
+
+Held columns. The model may hold only some columns as variables (``reg.columns``, sifting in
+:mod:`nationcap.engines.pyomo_highs`); every other column is fixed at a bound (``reg.fixed_t``,
+t) and enters the rows it belongs to as a constant on the right-hand side and the objective as a
+constant. ``Abate`` is then indexed by the held columns' numbers j.
 """
 
 from __future__ import annotations
@@ -32,8 +37,14 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     import pyomo.environ as pyo
 
     ub = md.col_qty_t / md.scale_t
-    m.J = pyo.RangeSet(0, len(ub) - 1, doc="abatement columns (entity, step, year)")
-    m.Abate = pyo.Var(m.J, domain=pyo.NonNegativeReals, doc="abatement from one MAC step in one year [Mt]")
-    for j, v in enumerate(m.Abate.values()):
-        v.setub(float(ub[j]))
+    if reg.columns is None:
+        m.J = pyo.RangeSet(0, len(ub) - 1, doc="abatement columns (entity, step, year)")
+        m.Abate = pyo.Var(m.J, domain=pyo.NonNegativeReals, doc="abatement from one MAC step in one year [Mt]")
+        for j, v in enumerate(m.Abate.values()):
+            v.setub(float(ub[j]))
+    else:  # only the columns that can be marginal; the others are fixed at a bound (reg.fixed_t)
+        cols = reg.columns.tolist()
+        m.Abate = pyo.Var(cols, domain=pyo.NonNegativeReals, doc="abatement from one MAC step in one year [Mt]")
+        for j, v in zip(cols, m.Abate.values()):
+            v.setub(float(ub[j]))
     reg.name(m.Abate, ABATEMENT)

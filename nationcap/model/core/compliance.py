@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..data import ModelData
-from ..registry import ENTITY_COMPLIANCE, NET_PURCHASE, Registry
+from ..registry import ENTITY_COMPLIANCE, FULL, NET_PURCHASE, Registry
 
 if TYPE_CHECKING:  # Pyomo is imported when a model is built, not when this module is
     import pyomo.environ as pyo
@@ -45,14 +45,12 @@ if TYPE_CHECKING:  # Pyomo is imported when a model is built, not when this modu
 
 def rhs_values(md: ModelData) -> np.ndarray:
     """Right-hand sides of the compliance rows in row order (k = entity * P + period), Mt."""
-    n_p = len(md.periods)
-    need = np.zeros(md.n_entities * n_p)
-    for p in range(n_p):
-        need[p::n_p] = md.bau_t[:, md.period_years(p)].sum(axis=1) - md.alloc_t[:, p]
-    return need / md.scale_t
+    return md.need_t().ravel() / md.scale_t
 
 
 def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
+    if reg.formulation != FULL:
+        return  # compact: the market rows hold the entities' requirements (core/market.py)
     import pyomo.environ as pyo
 
     n_rows = md.n_entities * len(md.periods)

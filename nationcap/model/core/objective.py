@@ -26,10 +26,20 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
 
     coef = md.discount[md.col_year] * md.col_cost
     abate = m.Abate
-    expr = pyo.quicksum((float(c) * abate[j] for j, c in enumerate(coef)))
+    if reg.columns is None:
+        expr = pyo.quicksum((float(c) * abate[j] for j, c in enumerate(coef)))
+    else:  # held columns; the fixed ones are a constant the engine adds to the objective value
+        expr = pyo.quicksum(float(coef[j]) * abate[j] for j in reg.columns.tolist())
     for term in reg.cost:
         expr = expr + term
     m.TotalCost = pyo.Objective(expr=expr, sense=pyo.minimize, doc="PV abatement cost [million JPY]")
+
+
+def fixed_cost_jpy(md: ModelData, fixed_t: np.ndarray | None) -> float:
+    """PV cost (JPY) of the abatement fixed outside the model (0 when every column is held)."""
+    if fixed_t is None:
+        return 0.0
+    return float(np.sum(md.discount[md.col_year] * md.col_cost * fixed_t))
 
 
 def objective_from_columns(md: ModelData, abate_t: np.ndarray) -> float:

@@ -93,12 +93,19 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     n_y, n_p = len(md.years), len(md.periods)
     cols_by_year: list[list[int]] = [[] for _ in range(n_y)]
     col_es = es[md.col_entity]
-    for j in np.flatnonzero(col_es > 0):
+    users = col_es > 0
+    held = users if reg.in_model is None else users & reg.in_model
+    for j in np.flatnonzero(held):
         cols_by_year[md.col_year[j]].append(int(j))
+    # user abatement fixed outside the model (sifting) saves electricity as a constant
+    fixed = np.zeros(n_y)
+    if reg.fixed_t is not None:
+        np.add.at(fixed, md.col_year, col_es * reg.fixed_t / md.scale_t)
     m.ElecSaved = pyo.Var(range(n_y), domain=pyo.NonNegativeReals, doc="electricity emissions saved by users [Mt]")
 
     def rule(_m, y):
-        return _m.ElecSaved[y] - pyo.quicksum(float(col_es[j]) * _m.Abate[j] for j in cols_by_year[y]) == 0.0
+        saved = pyo.quicksum(float(col_es[j]) * _m.Abate[j] for j in cols_by_year[y])
+        return _m.ElecSaved[y] - saved == float(fixed[y])
 
     m.ElecSavedDef = pyo.Constraint(
         range(n_y), rule=rule, doc="electricity saved = electricity share x user abatement [Mt]"
@@ -108,6 +115,8 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
             if w[e, y] > 0:
                 reg.compliance[int(e) * n_p + int(md.year_period[y])].append((g * float(w[e, y]), m.ElecSaved[y]))
     reg.name(m.ElecSaved, "electricity_saved")
+    reg.name(m.ElecSavedDef, "electricity_saved_balance")
+    reg.column_rows.append(("electricity_saved_balance", md.col_year, -col_es))
 
 
 def report(ctx: ReportContext) -> RuleReport:
