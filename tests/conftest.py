@@ -7,7 +7,11 @@ Hypothesis runs derandomized everywhere (reproducible CI: the same examples on e
 example database); property tests may tighten the other settings with their own ``@settings``.
 """
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+# the helpers assert too (handcases checks every solved case): show their values on failure
+pytest.register_assert_rewrite("handcases")
 
 settings.register_profile(
     "nationcap",
