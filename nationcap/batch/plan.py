@@ -36,7 +36,7 @@ BATCH_FILE = "batch.json"
 def run_key(scn: Scenario, draw_info: dict[str, Any] | None = None) -> str:
     """Cache key of one member: sha256 of the resolved configuration, the dataset files, the
     draw and the nationcap version (a new release never reuses an older release's results)."""
-    from . import __version__
+    from .. import __version__
 
     payload = {
         "nationcap_version": __version__,
