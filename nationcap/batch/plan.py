@@ -166,7 +166,7 @@ def plan_montecarlo(
     path: str | Path, draws: int | None = None, seed: int | None = None, overrides: Iterable[str] = ()
 ) -> Batch:
     """Members of a Monte Carlo run: draws ``0..N-1`` of the file's ``[montecarlo]`` table."""
-    from .uncertainty import parse_montecarlo
+    from ..config import parse_montecarlo
 
     path = Path(path)
     data, _, table, base = _base(path, overrides)
