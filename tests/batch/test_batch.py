@@ -114,6 +114,9 @@ def test_cli_sweep_grid_writes_combined_outputs(tmp_path):
         assert list(res[KEY].values) == [0.08, 0.08, 0.12, 0.12]
         assert list(res["markets.national.compliance_factor.P2.general"].values) == [0.1, 0.2, 0.1, 0.2]
         assert (res["status"].values == "ok").all()
+        # the versions of a single run's results are kept for the batch
+        for key in ("nationcap_version", "pyomo_version", "highspy_version", "python_version"):
+            assert key in res.attrs, key
         # a stricter factor means a smaller cap
         cap = res["cap"].sel(market="regional", period="P2").values
         assert cap[0] > cap[2]
