@@ -259,7 +259,7 @@ def combine(
 
     keep = {
         k: first_attrs[k]
-        for k in ("dataset", "first_year", "nationcap_version", "pyomo_version", "highs_version", "python_version")
+        for k in ("dataset", "first_year", "nationcap_version", "pyomo_version", "highspy_version", "python_version")
         if k in first_attrs
     }
     out.attrs = {
