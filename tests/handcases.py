@@ -5,7 +5,7 @@ A :class:`Case` is a builder of the inputs (a function that writes a dataset and
 of the answer), optional ``--set`` overrides, and the expected values derived by hand (a function
 that asserts them on the :class:`~nationcap.pipeline.Run`), or the :class:`ModelError` the case
 must raise instead. Test modules collect their cases in a :class:`Cases` list and run each one
-with :func:`engines`, one test per (case, engine)::
+with the ``@engines`` mark, one test per (case, engine)::
 
     CASES = Cases()
 
@@ -44,7 +44,8 @@ ENGINES = engine_names()
 #: ``@engines`` parametrizes a test over every engine (argument ``engine``: its name)
 engines = pytest.mark.parametrize("engine", ENGINES)
 
-TOL = 1e-6  # t and JPY/t: HiGHS' tolerances are 1e-7 Mt = 0.1 t on rows; the cases are exact
+#: t and JPY/t: the answers are vertices of tiny LPs, which both engines find to rounding error
+TOL = 1e-6
 
 
 def model_data(path: Path, overrides: Iterable[str] = ()) -> ModelData:
