@@ -7,11 +7,14 @@ from casebuilder import write_case
 from click.testing import CliRunner
 from matplotlib.figure import Figure
 
-from nationcap import batch, plots
+from nationcap.batch.plan import plan_montecarlo, plan_sweep
+from nationcap.batch.store import run_batch
 from nationcap.cli import cli
+from nationcap.config import load_scenario
 from nationcap.errors import InputError
-from nationcap.run import run_scenario
-from nationcap.writers import write_results
+from nationcap.pipeline import run_scenario
+from nationcap.report import plots
+from nationcap.results.io import write_results
 
 pytestmark = pytest.mark.solver
 
@@ -98,10 +101,10 @@ def make_case(root):
 def results(tmp_path_factory):
     root = tmp_path_factory.mktemp("plots")
     path = make_case(root)
-    single = run_scenario(batch.load_batch_scenario(path))
+    single = run_scenario(load_scenario(path))
     write_results(single, root / "single")
-    sweep = batch.run_batch(batch.plan_sweep(path, {KEY: [0.08, 0.12, 0.95, 0.16]}), root / "sweep", workers=1).results
-    mc = batch.run_batch(batch.plan_montecarlo(path, draws=6, seed=2), root / "mc", workers=1).results
+    sweep = run_batch(plan_sweep(path, {KEY: [0.08, 0.12, 0.95, 0.16]}), root / "sweep", workers=1).results
+    mc = run_batch(plan_montecarlo(path, draws=6, seed=2), root / "mc", workers=1).results
     return {"single": single, "sweep": sweep, "montecarlo": mc, "root": root}
 
 

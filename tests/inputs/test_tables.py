@@ -16,15 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from casebuilder import write_case
+from casebuilder import REPO, write_case
 from click.testing import CliRunner
 
 from nationcap.cli import cli
 from nationcap.config import load_scenario
-from nationcap.data import TABLES, Dataset, load_dataset
 from nationcap.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
-
-REPO = Path(__file__).resolve().parents[1]
+from nationcap.inputs import TABLES, Dataset, load_dataset
 
 # ---------------------------------------------------------------------------------------
 # the base case
