@@ -362,7 +362,94 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
                     "",
                     "a 'general' factor is required for every period (other categories fall back to it)",
                 )
+    _check_band_arbitrage(problems, fname, scn)
     return problems
+
+
+def _band_routes(scn: Scenario) -> list[tuple[str, str, float, set[str]]]:
+    """Ways an allowance issued at one market's ceiling can reach a market's floor:
+    (ceiling market, floor market, floor-market allowances per ceiling-market allowance, the
+    markets that can hold it between periods)."""
+    link = scn.link
+    n, r = link.markets
+    full = link.mode == "full" and n != r and n in scn.markets and r in scn.markets and link.ratio > 0
+    both = full and link.direction == "both"
+    routes = [(m, m, 1.0, {m} | ({n, r} if both and m in (n, r) else set())) for m in scn.markets]
+    if full and link.direction in ("both", "national_to_regional"):
+        routes.append((n, r, float(link.ratio), {n, r}))
+    if full and link.direction in ("both", "regional_to_national"):
+        routes.append((r, n, 1.0 / link.ratio, {n, r}))
+    return routes
+
+
+def _check_band_arbitrage(problems: Problems, fname: str, scn: Scenario) -> None:
+    """A price band that makes the LP unbounded: allowances issued at a ceiling and withdrawn at a
+    floor for more (in present value) than they cost, without limit.
+
+    With ``d[y]`` = :meth:`Scenario.discount_factor`, issuing one allowance at the ceiling in year
+    a costs ``d[a] x ceiling[a]`` and withdrawing it at the floor in year b earns
+    ``d[b] x floor[b]`` (``nationcap/model/rules/price_band.py``); the pool rows allow it when a
+    and b are in the same period (one pool row), when b's period is later and the allowance can be
+    banked, or earlier and it can be borrowed. Over a full link (``nationcap/model/rules/link.py``)
+    one national allowance becomes ``ratio`` regional ones, so a national ceiling meets a regional
+    floor x ratio (and a regional ceiling a national floor / ratio), and either linked market can
+    hold the allowance between periods. The most profitable pair of years is reported per route.
+    """
+    if not any(mc.price_ceiling for mc in scn.markets.values()) or not any(
+        mc.price_floor for mc in scn.markets.values()
+    ):
+        return
+    period_of = {y: i for i, p in enumerate(scn.periods) for y in p.years}
+    years = list(period_of)
+    link = scn.link
+    for src, dst, factor, carriers in _band_routes(scn):
+        ceil, floor = scn.markets[src].price_ceiling, scn.markets[dst].price_floor
+        if ceil is None or floor is None:
+            continue
+        bank = any(scn.markets[c].banking for c in carriers)
+        borrow = any(scn.markets[c].borrowing for c in carriers)
+        pumps = []
+        for a in years:
+            cost_pv = scn.discount_factor(a) * ceil.value(a)
+            for b in years:
+                pa, pb = period_of[a], period_of[b]
+                if not (pa == pb or (pb > pa and bank) or (pb < pa and borrow)):
+                    continue
+                gain_pv = factor * scn.discount_factor(b) * floor.value(b)
+                if gain_pv > cost_pv * (1.0 + 1e-9) + 1e-9:
+                    pumps.append((gain_pv - cost_pv, a, b))
+        if not pumps:
+            continue
+        _, a, b = max(pumps)
+        pa, pb = period_of[a], period_of[b]
+        carry = (
+            f"within period {scn.periods[pa].name}"
+            if pa == pb
+            else ("carried forward by banking" if pb > pa else "used earlier by borrowing")
+        )
+        if len(carriers) > 1 and pa != pb:
+            carry += " (in either linked market)"
+        ceil_at = f"the ceiling{'' if src == dst else f' of {src!r}'} in FY{a}"
+        floor_at = f"the floor{'' if src == dst else f' of {dst!r}'} in FY{b}"
+        over = ""
+        if src != dst:
+            gain_pv = factor * scn.discount_factor(b) * floor.value(b)
+            over = (
+                f", moved over the full link at {link.ratio:g} regional allowances per national one "
+                f"({factor:g} x the floor: PV {gain_pv:,.2f} per allowance issued)"
+            )
+        off = "" if pa == pb else (" (or turn banking off)" if pb > pa else " (or turn borrowing off)")
+        more = f"; {len(pumps) - 1} more pairs of years do the same" if len(pumps) > 1 else ""
+        problems.add(
+            fname,
+            f"key '{f'markets.{src}.price_ceiling' if src == dst else 'link'}'",
+            "",
+            f"the price band is unbounded: an allowance issued at {ceil_at} ({ceil.value(a):,.2f} JPY/t, "
+            f"PV {scn.discount_factor(a) * ceil.value(a):,.2f}) and withdrawn at {floor_at} "
+            f"({floor.value(b):,.2f} JPY/t, PV {scn.discount_factor(b) * floor.value(b):,.2f}), {carry}{over}, "
+            f"earns more than it costs, without limit; raise the ceiling in FY{a} or lower the floor in "
+            f"FY{b}{off}{more}. A PV floor must not exceed a PV ceiling it can be reached from",
+        )
 
 
 def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: Scenario) -> None:

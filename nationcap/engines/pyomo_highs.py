@@ -76,7 +76,10 @@ def solve_model(
             if tc == TerminationCondition.infeasibleOrUnbounded:
                 hint += " (HiGHS could not tell infeasible from unbounded: check the price bands and links too.)"
         elif status == Status.UNBOUNDED:
-            hint = "Check the price bands and links (nationcap validate names known money pumps)."
+            hint = (
+                "Somewhere allowances can be had for less than they earn without limit: check the price "
+                "floors against the ceilings, imports and linked markets' bands."
+            )
         else:
             hint = "Check the scenario (caps, banking) or raise solver.time_limit_s."
         raise ModelError(
