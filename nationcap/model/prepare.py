@@ -7,6 +7,8 @@ set: each abatement column knows its entity, year and period, and the columns of
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -14,8 +16,9 @@ from ..config import Scenario
 from ..derive.allocation import allocation_t, base_emissions, required_reduction_t
 from ..derive.coverage import bau_matrix
 from ..inputs.tables import Dataset
-from .data import ModelData
+from .data import SMALLEST_LP_QUANTITY, ModelData, PrecisionWarning, choose_scale_t
 from .rules import RULES
+from .rules import offsets as offsets_rule
 
 
 def prepare(scn: Scenario, ds: Dataset) -> ModelData:
@@ -85,6 +88,34 @@ def prepare(scn: Scenario, ds: Dataset) -> ModelData:
         base_first_year=base_first.to_numpy(),
         required_t=required,
     )
+    md.scale_t = choose_scale_t(md.bau_by_market_period_t())
     for rule in RULES:
         rule.prepare(md)
+    _warn_precision(md)
     return md
+
+
+def _warn_precision(md: ModelData) -> None:
+    """Warn when the data span so many orders of magnitude that the smallest positive quantity
+    (an abatement step, an entity's BAU in a period, an offset step) is below
+    ``SMALLEST_LP_QUANTITY`` LP units: HiGHS's tolerances (1e-7 LP units) are then a sizeable part
+    of it and results for it may be off without any other sign."""
+    n_p = len(md.periods)
+    ep = np.stack([md.bau_t[:, md.period_years(p)].sum(axis=1) for p in range(n_p)], axis=1)
+    od = offsets_rule.data(md)
+    parts = [("an abatement step (mac.csv)", md.col_qty_t), ("an entity's BAU in a period (bau.csv)", ep.ravel())]
+    if od is not None:
+        parts.append(("an offset step (offsets.csv)", od.qty_t))
+    found = [(float(v[v > 0].min()), what) for what, v in parts if (v > 0).any()]
+    if not found:
+        return
+    smallest, what = min(found)
+    if smallest < SMALLEST_LP_QUANTITY * md.scale_t:
+        warnings.warn(
+            f"the smallest quantity, {what}, is {smallest:.3g} t, below {SMALLEST_LP_QUANTITY:g} of the "
+            f"LP's unit ({md.scale_t:g} t, set by the largest market-period BAU): HiGHS's tolerances "
+            f"(1e-7 units = {1e-7 * md.scale_t:.3g} t) may distort results for such small quantities. "
+            f"Drop or aggregate negligible steps and entities, or model the small ones separately",
+            PrecisionWarning,
+            stacklevel=3,
+        )
