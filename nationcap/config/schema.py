@@ -21,6 +21,7 @@ file and applying ``--set`` overrides is :mod:`nationcap.config.loading`.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -28,6 +29,10 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import Problems
+
+#: largest plausible price or cost in a scenario (price band, imports, the administrator's
+#: shortfall price) and in a dataset (MAC steps, offsets), JPY/t, either sign
+MAX_PRICE_JPY_PER_T = 1e7
 
 #: HiGHS options used unless the scenario overrides them. HiGHS presolve stalls on this model's
 #: shape (few rows, ~10^6 bounded columns); IPX with crossover gives vertex duals (prices).
@@ -96,7 +101,10 @@ class PricePath(_Strict):
     def value(self, year: int) -> float:
         if str(year) in self.by_year:
             return float(self.by_year[str(year)])
-        return self.start_jpy_per_t * (1.0 + self.growth_rate) ** (year - self.start_year)
+        try:
+            return self.start_jpy_per_t * (1.0 + self.growth_rate) ** (year - self.start_year)
+        except OverflowError:  # refused by the scenario check
+            return math.copysign(math.inf, self.start_jpy_per_t)
 
 
 class PriceFloor(PricePath):
@@ -362,8 +370,58 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
                     "",
                     "a 'general' factor is required for every period (other categories fall back to it)",
                 )
+    _check_finite(problems, fname, scn)
     _check_band_arbitrage(problems, fname, scn)
     return problems
+
+
+def _non_finite(value: Any, key: str) -> list[tuple[str, Any]]:
+    """(dotted key, value) of every non-finite float inside a dumped scenario value."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(key, value)]
+    if isinstance(value, Mapping):
+        return [hit for k, v in value.items() for hit in _non_finite(v, f"{key}.{k}" if key else str(k))]
+    if isinstance(value, list | tuple):
+        return [hit for i, v in enumerate(value) for hit in _non_finite(v, f"{key}.{i}")]
+    return []
+
+
+def _check_finite(problems: Problems, fname: str, scn: Scenario) -> None:
+    """Every number of the scenario is finite (TOML allows ``inf`` and ``nan``), and the prices it
+    implies in every model year (a start price grown at ``growth_rate``) are finite and within
+    +/- ``MAX_PRICE_JPY_PER_T``. HiGHS options (``solver.highs``) are HiGHS's business."""
+    dumped = scn.model_dump(mode="python", exclude={"solver": {"highs"}})
+    for key, value in _non_finite(dumped, ""):
+        problems.add(fname, f"key '{key}'", "", f"non-finite number ({value}); use a finite number")
+    for m, mc in scn.markets.items():
+        paths = {
+            "price_floor": mc.price_floor,
+            "price_ceiling": mc.price_ceiling,
+            "external.price": mc.external.price if mc.external else None,
+        }
+        for path, pp in paths.items():
+            if pp is None or not all(math.isfinite(v) for v in (pp.start_jpy_per_t, pp.growth_rate)):
+                continue
+            for y in scn.years:
+                v = pp.value(y)
+                if not math.isfinite(v) or abs(v) > MAX_PRICE_JPY_PER_T:
+                    problems.add(
+                        fname,
+                        f"key 'markets.{m}.{path}'",
+                        "",
+                        f"the price in FY{y} is {v:,.6g} JPY/t, beyond +/-{MAX_PRICE_JPY_PER_T:g} JPY/t "
+                        f"(implausible, and beyond what the solver handles accurately); check "
+                        f"start_jpy_per_t, growth_rate and by_year",
+                    )
+                    break
+        price = mc.final_shortfall_price_jpy_per_t
+        if price is not None and math.isfinite(price) and abs(price) > MAX_PRICE_JPY_PER_T:
+            problems.add(
+                fname,
+                f"key 'markets.{m}.final_shortfall_price_jpy_per_t'",
+                "",
+                f"{price:,.6g} JPY/t is beyond {MAX_PRICE_JPY_PER_T:g} JPY/t (implausible); check the value",
+            )
 
 
 def _band_routes(scn: Scenario) -> list[tuple[str, str, float, set[str]]]:
