@@ -64,12 +64,27 @@ def solve_model(
     elapsed = time.perf_counter() - t0
     tc = res.termination_condition
     if tc != TerminationCondition.convergenceCriteriaSatisfied or res.solution_status != SolutionStatus.optimal:
-        if _STATUS.get(tc) == Status.INFEASIBLE:
+        status = _STATUS.get(tc)
+        if status == Status.INFEASIBLE:
             check_feasible(md)  # raises with the market and period when it can tell
+            hint = (
+                "The pre-solve check, which counts the most every source of supply could deliver, "
+                "finds no market or linked pair short on its own: the caps fail through the combined "
+                "limits (per-entity offset limits, link or import limits in particular periods). "
+                "Loosen a compliance factor or a limit."
+            )
+            if tc == TerminationCondition.infeasibleOrUnbounded:
+                hint += " (HiGHS could not tell infeasible from unbounded: check the price bands and links too.)"
+        elif status == Status.UNBOUNDED:
+            hint = (
+                "Somewhere allowances can be had for less than they earn without limit: check the price "
+                "floors against the ceilings, imports and linked markets' bands."
+            )
+        else:
+            hint = "Check the scenario (caps, banking) or raise solver.time_limit_s."
         raise ModelError(
             f"HiGHS did not find an optimal solution for scenario {md.scenario.name!r}: "
-            f"termination {tc.name}, solution status {res.solution_status.name}. "
-            "Check the scenario (caps, banking) or raise solver.time_limit_s."
+            f"termination {tc.name}, solution status {res.solution_status.name}. {hint}"
         )
     res.solution_loader.load_vars()
     highs = opt._solver_model  # the highspy.Highs instance Pyomo keeps

@@ -10,6 +10,7 @@ Extra columns are allowed and carried along unchanged.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..config.schema import MAX_PRICE_JPY_PER_T
 from ..errors import MAX_ROWS_PER_PROBLEM, Problems
 from .geo import PREFECTURES
 
@@ -34,6 +36,21 @@ class Column:
     lo: float | None = None  # inclusive lower bound
     hi: float | None = None  # inclusive upper bound
     choices: tuple[str, ...] | None = None
+    #: why ``lo`` / ``hi`` are what they are, when they are plausibility bounds (not definitions)
+    bound_note: str = ""
+
+
+#: most CO2 one entity can plausibly emit (or a credit step offer) in a year, t: Japan's total
+#: CO2 was 1,310 Mt in FY2013 and 969.6 Mt in FY2024 (inputs/japan/README.md, section 1)
+MAX_ENTITY_T = 1e9
+#: largest plausible MAC step or credit price, JPY/t (either sign), the same bound as for the
+#: scenario's prices
+MAX_COST_JPY_PER_T = MAX_PRICE_JPY_PER_T
+_EMISSIONS_NOTE = (
+    "one entity emitting more than all of Japan (about 1e9 t CO2/yr, inputs/japan/README.md) is "
+    "implausible: check the unit (t, not kg) and the value"
+)
+_COST_NOTE = "a cost beyond 10 million JPY/t is implausible: check the unit (JPY/t) and the value"
 
 
 @dataclass(frozen=True)
@@ -67,7 +84,15 @@ TABLES: dict[str, Table] = {
             ),
             Column("category", "str", "", "compliance-factor category: 'general', 'dhc', ..."),
             Column("top_level", "str", "", "top-level installation status", choices=TOP_LEVELS),
-            Column("base_emissions_t", "float", "t CO2/yr", "base-year emissions", lo=0.0),
+            Column(
+                "base_emissions_t",
+                "float",
+                "t CO2/yr",
+                "base-year emissions",
+                lo=0.0,
+                hi=MAX_ENTITY_T,
+                bound_note=_EMISSIONS_NOTE,
+            ),
             Column("electricity_share", "float", "1", "share of emissions from purchased electricity", lo=0.0, hi=1.0),
         ),
         "one row per covered entity",
@@ -78,7 +103,15 @@ TABLES: dict[str, Table] = {
         (
             Column("entity_id", "str", "", "entity id (from entities.csv)"),
             Column("year", "int", "fiscal year", "model year"),
-            Column("bau_emissions_t", "float", "t CO2/yr", "business-as-usual emissions", lo=0.0),
+            Column(
+                "bau_emissions_t",
+                "float",
+                "t CO2/yr",
+                "business-as-usual emissions",
+                lo=0.0,
+                hi=MAX_ENTITY_T,
+                bound_note=_EMISSIONS_NOTE,
+            ),
         ),
         "business-as-usual emissions for every entity and model year",
     ),
@@ -91,7 +124,15 @@ TABLES: dict[str, Table] = {
             Column(
                 "abatement_share", "float", "1", "share of the year's BAU emissions the step can abate", lo=0.0, hi=1.0
             ),
-            Column("cost_jpy_per_t", "float", "JPY/t CO2", "cost of the step (negative = no-regret)"),
+            Column(
+                "cost_jpy_per_t",
+                "float",
+                "JPY/t CO2",
+                "cost of the step (negative = no-regret)",
+                lo=-MAX_COST_JPY_PER_T,
+                hi=MAX_COST_JPY_PER_T,
+                bound_note=_COST_NOTE,
+            ),
         ),
         "stepwise marginal abatement cost curves",
         optional_columns=(Column("year", "int", "fiscal year", "the step applies only in this year"),),
@@ -103,8 +144,25 @@ TABLES: dict[str, Table] = {
             Column("offset_type", "str", "", "offset credit type, e.g. small_mid, renewable, outside"),
             Column("market", "str", "", "market the credits are available to"),
             Column("year", "int", "fiscal year", "year the credits are available"),
-            Column("quantity_t", "float", "t CO2", "credits on offer in this step", lo=0.0),
-            Column("cost_jpy_per_t", "float", "JPY/t CO2", "price of the step"),
+            Column(
+                "quantity_t",
+                "float",
+                "t CO2",
+                "credits on offer in this step",
+                lo=0.0,
+                hi=MAX_ENTITY_T,
+                bound_note="more credits in one step than Japan emits in a year (about 1e9 t CO2, "
+                "inputs/japan/README.md) is implausible: check the unit (t) and the value",
+            ),
+            Column(
+                "cost_jpy_per_t",
+                "float",
+                "JPY/t CO2",
+                "price of the step",
+                lo=-MAX_COST_JPY_PER_T,
+                hi=MAX_COST_JPY_PER_T,
+                bound_note=_COST_NOTE,
+            ),
         ),
         "offset credit supply steps (optional)",
     ),
@@ -114,7 +172,15 @@ TABLES: dict[str, Table] = {
         (
             Column("entity_id", "str", "", "entity id (from entities.csv)"),
             Column("fiscal_year", "int", "fiscal year", "historical year"),
-            Column("emissions_t", "float", "t CO2/yr", "reported emissions", lo=0.0),
+            Column(
+                "emissions_t",
+                "float",
+                "t CO2/yr",
+                "reported emissions",
+                lo=0.0,
+                hi=MAX_ENTITY_T,
+                bound_note=_EMISSIONS_NOTE,
+            ),
         ),
         "historical emissions for base-year rules (optional)",
     ),
@@ -187,36 +253,51 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
                     )
                     problems.add_rows(fname, _rows(raw, bad), col.name, f"unknown value ({shown}); expected {hint}")
             continue
-        num = pd.to_numeric(text, errors="coerce")
+        with np.errstate(over="ignore"):
+            num = pd.to_numeric(text, errors="coerce")
         values = num.to_numpy(dtype=float)
-        nonnum = ~np.isfinite(values) & ~empty  # "abc", but also inf / 1e400
-        values = np.where(nonnum, np.nan, values)
-        if nonnum.any():
+        bad = ~np.isfinite(values) & ~empty
+        # "inf", "nan", "1e400" parse as numbers that are not finite; "abc" or "1,500" do not parse
+        spelled = text.str.lower().str.lstrip("+-").isin(["inf", "infinity", "nan"]).to_numpy()
+        nonfinite = bad & (spelled | ~np.isnan(values))
+        nonnum = bad & ~nonfinite
+        values = np.where(bad, np.nan, values)
+        expected = f"a {'whole number' if col.kind == 'int' else 'number'} ({col.unit or 'dimensionless'})"
+        if nonfinite.any():
+            shown = ", ".join(repr(v) for v in sorted(set(text[nonfinite]))[:5])
             problems.add_rows(
                 fname,
-                _rows(raw, nonnum),
+                _rows(raw, nonfinite),
                 col.name,
-                f"not a number (or not finite); expected a {'whole number' if col.kind == 'int' else 'number'} ({col.unit or 'dimensionless'})",
+                f"non-finite number {shown} (infinite, NaN, or too large for a 64-bit float); "
+                f"expected a finite {expected[2:]}",
             )
+        if nonnum.any():
+            problems.add_rows(fname, _rows(raw, nonnum), col.name, f"not a number; expected {expected}")
         ok = ~np.isnan(values)
         if col.kind == "int":
             frac = ok & (np.abs(values - np.round(values)) > 0)
             if frac.any():
                 problems.add_rows(fname, _rows(raw, frac), col.name, "expected a whole number")
+        note = f"; {col.bound_note}" if col.bound_note else ""
         if col.lo is not None:
             low = ok & (values < col.lo)
             if low.any():
-                what = "negative" if col.lo == 0 else f"below {col.lo}"
-                problems.add_rows(fname, _rows(raw, low), col.name, f"{what} value; expected >= {col.lo:g}")
+                what = "negative value" if col.lo == 0 else f"value below {col.lo:g} {col.unit}".rstrip()
+                problems.add_rows(
+                    fname,
+                    _rows(raw, low),
+                    col.name,
+                    f"{what}; expected >= {col.lo:g}{'' if col.lo == 0 else note}",
+                )
         if col.hi is not None:
             high = ok & (values > col.hi)
             if high.any():
-                problems.add_rows(
-                    fname,
-                    _rows(raw, high),
-                    col.name,
-                    f"value above {col.hi:g}; expected a share in [{col.lo:g}, {col.hi:g}]",
-                )
+                if col.bound_note:
+                    msg = f"value above {col.hi:g} {col.unit}; expected at most {col.hi:g}{note}"
+                else:
+                    msg = f"value above {col.hi:g}; expected a share in [{col.lo:g}, {col.hi:g}]"
+                problems.add_rows(fname, _rows(raw, high), col.name, msg)
         if col.kind == "int":
             out[col.name] = np.where(ok, np.round(values), -1).astype(np.int64)
         else:
@@ -322,8 +403,13 @@ def _national_totals(meta: dict[str, Any], meta_path: Path, problems: Problems) 
         except (TypeError, ValueError):
             problems.add(str(meta_path), f"key 'national_co2_t.{k}'", "", "expected year = tonnes of CO2 (a number)")
             continue
-        if not val > 0:
-            problems.add(str(meta_path), f"key 'national_co2_t.{k}'", "", "national total must be positive")
+        if not (val > 0 and math.isfinite(val)):
+            problems.add(
+                str(meta_path),
+                f"key 'national_co2_t.{k}'",
+                "",
+                f"national total must be positive and finite, got {val}",
+            )
         out[year] = val
     return out
 
