@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from ..errors import InputError, Problem, Problems
 from .batch import parse_montecarlo, parse_sweep_table
+from .messages import describe
 from .overrides import apply_override, parse_override
 from .schema import Scenario, check_scenario
 
@@ -67,17 +68,8 @@ def scenario_from_dict(
     except ValidationError as exc:
         for err in exc.errors():
             key = ".".join(str(x) for x in err["loc"])
-            problems.add(fname, f"key '{key}'", "", _pydantic_message(err))
+            problems.add(fname, f"key '{key}'", "", describe(err, Scenario))
         problems.raise_if_any()
     problems.extend(check_scenario(scn, fname))
     problems.raise_if_any()
     return scn
-
-
-def _pydantic_message(err: dict[str, Any]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return "unknown key (a typo?); see the scenario reference in README.md for the allowed keys"
-    if kind == "missing":
-        return "required key is missing"
-    return f"{err['msg']} (got {err.get('input')!r})"

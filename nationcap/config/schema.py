@@ -54,7 +54,11 @@ def year_period_map(periods: Iterable[Period | Mapping[str, Any]]) -> dict[int, 
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys are errors, and values are not converted: a number in quotes (``"0.08"``) is
+    refused, as is ``1`` for a boolean; an integer where a number belongs is taken (``factor = 1``).
+    Tuple fields are not strict, because TOML gives a list (``markets = ["national", "regional"]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Period(_Strict):
@@ -183,7 +187,7 @@ class LinkConfig(_Strict):
     limit_share: float = Field(0.1, description="limited: per period at most this share of the receiving market's cap")
     direction: Literal["both", "national_to_regional", "regional_to_national"] = "both"
     markets: tuple[str, str] = Field(
-        ("national", "regional"), description="the (national, regional) pair of markets linked"
+        ("national", "regional"), strict=False, description="the (national, regional) pair of markets linked"
     )
 
 
@@ -199,7 +203,7 @@ class OverlapConfig(_Strict):
         1.0, description="t avoided at power plants per t of electricity emissions saved by users"
     )
     markets: tuple[str, str] = Field(
-        ("national", "regional"), description="the (power supplier, electricity user) markets"
+        ("national", "regional"), strict=False, description="the (power supplier, electricity user) markets"
     )
     power_sector_prefix: str = Field(
         "power", description="entities of the supplier market whose sector starts with this are power suppliers"
