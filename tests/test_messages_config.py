@@ -1,4 +1,5 @@
-"""Scenario messages: a number in quotes is refused (issue 11, item 13).
+"""Scenario messages: ``--set`` problems are blamed on the override, typos in names are refused
+with the closest known name, and a number in quotes is refused (issue 11, items 11 and 13).
 
 No test here solves an LP: the scenario is only loaded and validated.
 """
@@ -55,6 +56,90 @@ def _replace(path: Path, old: str, new: str) -> Path:
     return path
 
 
+# -- item 11: --set problems name the override ------------------------------------------------
+
+
+def test_market_typo_in_set_is_an_unknown_market(tmp_path):
+    path = _case(tmp_path)
+    (p,) = _problems(path, ["markets.regionl.banking=false"])
+    assert p.file == "--set markets.regionl.banking=false"
+    assert p.where == "key 'markets.regionl'"
+    assert "unknown market 'regionl' (known: national, regional)" in p.message
+    assert "did you mean 'regional'?" in p.message
+    assert "general" not in p.message
+
+
+def test_market_typo_in_set_cli(tmp_path):
+    path = _case(tmp_path)
+    r = _cli(str(path), "--set", "markets.regionl.banking=false")
+    assert r.exit_code == 2
+    assert "Traceback" not in r.output
+    assert "1 problem in the scenario" in r.output
+    assert "--set markets.regionl.banking=false, key 'markets.regionl': unknown market 'regionl' " in r.output
+    assert "(known: national, regional); did you mean 'regional'?" in r.output
+    assert "a 'general' factor is required" not in r.output
+
+
+def test_set_value_problem_is_blamed_on_the_override_not_the_file(tmp_path):
+    path = _case(tmp_path)
+    (p,) = _problems(path, ["discount_rate=2"])
+    assert p.file == "--set discount_rate=2"
+    assert p.where == "key 'discount_rate'"
+    assert "must be in [0, 1), got 2.0" in p.message
+    r = _cli(str(path), "--set", "discount_rate=2")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"{path}, key 'discount_rate'" not in r.output
+    assert "--set discount_rate=2, key 'discount_rate': must be in [0, 1)" in r.output
+
+
+def test_one_report_lists_file_and_override_problems(tmp_path):
+    path = _replace(_case(tmp_path), "P2 = { general = 0.1 }", "P2 = { general = 1.5 }")
+    problems = _problems(path, ["markets.regionl.banking=false", "discount_rate=2"])
+    by_file = {p.file: p for p in problems}
+    assert set(by_file) == {str(path), "--set markets.regionl.banking=false", "--set discount_rate=2"}
+    assert by_file[str(path)].where == "key 'markets.national.compliance_factor.P2.general'"
+    # a typo in a key (the schema) and a typo in a market name (the override) in one report too
+    problems = _problems(path, ["markets.regionl.banking=false", "markets.regional.bankng=false"])
+    assert [p.file for p in problems] == ["--set markets.regionl.banking=false", "--set markets.regional.bankng=false"]
+    assert "did you mean 'banking'?" in problems[1].message
+
+
+def test_problem_from_file_and_override_together_names_both(tmp_path):
+    # the file names a market that does not exist in [link], harmless while the link is off;
+    # --set link.mode=full makes it a problem at key link.markets, which the override does not touch
+    path = _case(tmp_path)
+    path.write_text(path.read_text() + '\n[link]\nmarkets = ["national", "regionl"]\n')
+    assert load_scenario(path).link.markets == ("national", "regionl")
+    (p,) = _problems(path, ["link.mode=full"])
+    assert p.file == f"{path} with --set link.mode=full"
+    assert p.where == "key 'link.markets'"
+    assert "unknown market 'regionl'" in p.message and "did you mean 'regional'?" in p.message
+
+
+def test_period_typo_in_set(tmp_path):
+    path = _case(tmp_path)
+    (p,) = _problems(path, ["markets.regional.compliance_factor.p2.general=0.2"])
+    assert p.file == "--set markets.regional.compliance_factor.p2.general=0.2"
+    assert "unknown period 'p2' (known: P1, P2); did you mean 'P2'?" in p.message
+
+
+def test_set_still_changes_what_the_file_defines(tmp_path):
+    path = _case(tmp_path)
+    scn = load_scenario(
+        path,
+        [
+            "markets.regional.compliance_factor.P1.general=0.1",
+            "markets.regional.compliance_factor.P2.dhc=0.15",  # a new category is fine
+            "markets.national.banking=false",
+            "name=baseline2",  # a bare word is a string
+        ],
+    )
+    assert scn.factor("regional", "P1", "general") == 0.1
+    assert scn.factor("regional", "P2", "dhc") == 0.15
+    assert scn.markets["national"].banking is False
+    assert scn.name == "baseline2"
+
+
 # -- item 13: strict numbers ------------------------------------------------------------------
 
 
@@ -77,6 +162,16 @@ def test_number_in_quotes_is_refused_for_the_discount_rate(tmp_path):
     r = _cli(str(path))
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert "key 'discount_rate': a number is expected" in r.output
+
+
+def test_number_in_quotes_given_with_set_names_the_override(tmp_path):
+    path = _case(tmp_path)
+    (p,) = _problems(path, ['markets.regional.compliance_factor.P1.general="0.1"'])
+    assert p.file == '--set markets.regional.compliance_factor.P1.general="0.1"'
+    assert "a number is expected" in p.message
+    r = _cli(str(path), "--set", 'discount_rate="0.03"')
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "--set discount_rate=\"0.03\", key 'discount_rate': a number is expected" in r.output
 
 
 def test_integers_are_numbers(tmp_path):

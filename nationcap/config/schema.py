@@ -28,6 +28,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import Problems
+from .messages import did_you_mean
 
 #: HiGHS options used unless the scenario overrides them. HiGHS presolve stalls on this model's
 #: shape (few rows, ~10^6 bounded columns); IPX with crossover gives vertex duals (prices).
@@ -339,7 +340,8 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
                         fname,
                         f"key '{key}.markets'",
                         "",
-                        f"unknown market {name!r}; the scenario defines {list(scn.markets)}",
+                        f"unknown market {name!r}; the scenario defines {list(scn.markets)}"
+                        + did_you_mean(name, scn.markets),
                     )
             if pair[0] == pair[1]:
                 problems.add(fname, f"key '{key}.markets'", "", "name two different markets")
