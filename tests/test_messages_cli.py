@@ -1,15 +1,16 @@
-"""Command-line output: the run summary (status, no "-0.0", a negative cost explained)
-(issue 11, item 14).
+"""Command-line output: the run summary (status, no "-0.0", a negative cost explained), the
+Monte Carlo header, and the help texts (issue 11, item 14).
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
 import pytest
 import xarray as xr
-from casebuilder import write_case
+from casebuilder import batch_case, write_case
 from click.testing import CliRunner
 
 from nationcap.cli import cli
@@ -17,6 +18,10 @@ from nationcap.cli import cli
 REPO = Path(__file__).resolve().parents[1]
 
 NEGATIVE_ZERO = re.compile(r"-0\.0*(?!\d*[1-9])\b")
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _no_regret_case(tmp_path: Path) -> Path:
@@ -95,3 +100,44 @@ def test_negative_zero_pattern():
     assert not NEGATIVE_ZERO.search("regional   -0.05")
     assert not NEGATIVE_ZERO.search("regional   -0.1")
     assert not NEGATIVE_ZERO.search("regional   0.0")
+
+
+MONTECARLO = """
+[montecarlo]
+draws = 2
+seed = 3
+[montecarlo.bau_growth]
+sd = 0.01
+"""
+
+
+@pytest.mark.solver
+@pytest.mark.parametrize(("args", "seed"), [((), 3), (("--seed", "7"), 7)])
+def test_montecarlo_header_names_the_seed(tmp_path, args, seed):
+    path = batch_case(tmp_path, MONTECARLO)
+    r = CliRunner().invoke(
+        cli, ["montecarlo", str(path), "--workers", "1", "--out", str(tmp_path / "mc"), "--draws", "1", *args]
+    )
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert not [ln for ln in lines if ln.strip().startswith("seed")], r.output
+    assert lines[0].startswith(f"montecarlo 'case': 1 draw, seed {seed} (1 distinct runs, 0 cached) on ")
+
+
+def test_top_level_help_shows_whole_summaries():
+    r = CliRunner().invoke(cli, ["--help"])
+    assert r.exit_code == 0
+    commands = r.output.split("Commands:", 1)[1]
+    assert "..." not in commands
+    shown = _words(commands)
+    for name, command in cli.commands.items():
+        first = _words(inspect.cleandoc(command.help or "").split("\n\n")[0])
+        assert first.endswith("."), name
+        assert f"{name} {first}" in shown, name
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "sweep", "montecarlo"])
+def test_set_help_says_it_may_be_repeated(command):
+    r = CliRunner().invoke(cli, [command, "--help"])
+    assert r.exit_code == 0
+    assert "repeat --set for several values" in _words(r.output)
