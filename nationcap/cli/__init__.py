@@ -11,6 +11,7 @@ printed as a short report and exit non-zero, without a traceback unless ``--debu
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 import click
@@ -33,7 +34,16 @@ def cli(click_ctx: click.Context, debug: bool, quiet: bool) -> None:
     click_ctx.obj = Ctx(debug, quiet)
 
 
+def _short_help(command: click.Command) -> str:
+    """The first paragraph of a command's help, whole: ``nationcap --help`` lists it as written
+    instead of cutting it at 45 characters with "..."."""
+    first = inspect.cleandoc(command.help or "").split("\n\n")[0]
+    return " ".join(first.split())
+
+
 for _command in (*single.COMMANDS, *batch.COMMANDS, *perf.COMMANDS):
+    if not _command.short_help:
+        _command.short_help = _short_help(_command)
     cli.add_command(_command)
 
 

@@ -75,10 +75,13 @@ def _run(ctx: Ctx, batch, out_dir, workers, scheduler, force, resume):
     if resume and (out / "runs").is_dir():
         cached = sum((out / "runs" / f"{k}.nc").is_file() for k in batch.jobs)
     engine = f"Dask scheduler {scheduler}" if scheduler else f"{workers or os.cpu_count() or 1} local worker(s)"
-    ctx.echo(
-        f"{batch.kind} {batch.name!r}: {len(batch.members)} members ({n_valid} distinct runs, "
-        f"{cached} cached) on {engine} -> {out}/"
+    n = len(batch.members)
+    members = (
+        f"{n} draw{'s' if n != 1 else ''}, seed {batch.seed}"
+        if batch.kind == "montecarlo"
+        else f"{n} member{'s' if n != 1 else ''}"
     )
+    ctx.echo(f"{batch.kind} {batch.name!r}: {members} ({n_valid} distinct runs, {cached} cached) on {engine} -> {out}/")
     with _progress(ctx, n_valid - cached, "solving") as update:
         return run_batch(
             batch, out_dir, workers=workers, scheduler=scheduler, force=force, resume=resume, progress=update
@@ -185,7 +188,6 @@ def montecarlo(ctx: Ctx, scenario: Path, draws, seed, out_dir, workers, schedule
 
     with reported(ctx):
         batch = plan_montecarlo(scenario, draws, seed, overrides)
-        ctx.echo(f"seed {batch.seed}")
         res = _run(ctx, batch, out_dir, workers, scheduler, force, resume)
         s = montecarlo_summary(res.results)
         if len(s):

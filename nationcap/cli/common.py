@@ -49,7 +49,8 @@ _set_option = click.option(
     "overrides",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Override a scenario value by dotted path, e.g. markets.regional.compliance_factor.P1.general=0.1",
+    help="Override a scenario value by dotted path, e.g. markets.regional.compliance_factor.P1.general=0.1; "
+    "repeat --set for several values. VALUE is read as TOML (a bare word is a string).",
 )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError, Problem
+from .messages import describe
 from .overrides import _flatten
 
 
@@ -65,7 +66,9 @@ def expand(params: dict[str, list[Any]], mode: str) -> list[dict[str, Any]]:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """As the scenario schema's: unknown keys are errors and a number in quotes is refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Uncertain(_Strict):
@@ -141,6 +144,5 @@ def parse_montecarlo(table: dict[str, Any], fname: str) -> MonteCarloSpec:
         problems = []
         for err in exc.errors():
             key = ".".join(["montecarlo", *(str(x) for x in err["loc"])])
-            msg = "unknown key (a typo?)" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(Problem(fname, f"key '{key}'", "", msg))
+            problems.append(Problem(fname, f"key '{key}'", "", describe(err, MonteCarloSpec)))
         raise InputError(problems, "scenario") from None

@@ -29,6 +29,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import Problems
+from .messages import did_you_mean
 
 #: largest plausible price or cost in a scenario (price band, imports, the administrator's
 #: shortfall price) and in a dataset (MAC steps, offsets), JPY/t, either sign
@@ -59,7 +60,11 @@ def year_period_map(periods: Iterable[Period | Mapping[str, Any]]) -> dict[int, 
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys are errors, and values are not converted: a number in quotes (``"0.08"``) is
+    refused, as is ``1`` for a boolean; an integer where a number belongs is taken (``factor = 1``).
+    Tuple fields are not strict, because TOML gives a list (``markets = ["national", "regional"]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Period(_Strict):
@@ -191,7 +196,7 @@ class LinkConfig(_Strict):
     limit_share: float = Field(0.1, description="limited: per period at most this share of the receiving market's cap")
     direction: Literal["both", "national_to_regional", "regional_to_national"] = "both"
     markets: tuple[str, str] = Field(
-        ("national", "regional"), description="the (national, regional) pair of markets linked"
+        ("national", "regional"), strict=False, description="the (national, regional) pair of markets linked"
     )
 
 
@@ -207,7 +212,7 @@ class OverlapConfig(_Strict):
         1.0, description="t avoided at power plants per t of electricity emissions saved by users"
     )
     markets: tuple[str, str] = Field(
-        ("national", "regional"), description="the (power supplier, electricity user) markets"
+        ("national", "regional"), strict=False, description="the (power supplier, electricity user) markets"
     )
     power_sector_prefix: str = Field(
         "power", description="entities of the supplier market whose sector starts with this are power suppliers"
@@ -343,7 +348,8 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
                         fname,
                         f"key '{key}.markets'",
                         "",
-                        f"unknown market {name!r}; the scenario defines {list(scn.markets)}",
+                        f"unknown market {name!r}; the scenario defines {list(scn.markets)}"
+                        + did_you_mean(name, scn.markets),
                     )
             if pair[0] == pair[1]:
                 problems.add(fname, f"key '{key}.markets'", "", "name two different markets")

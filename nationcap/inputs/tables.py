@@ -11,6 +11,7 @@ Extra columns are allowed and carried along unchanged.
 from __future__ import annotations
 
 import math
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,18 +220,40 @@ def _rows(df: pd.DataFrame, mask: np.ndarray) -> list[str]:
 
 def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | None:
     fname = str(path)
+    expected = [c.name for c in table.columns]
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+    except UnicodeDecodeError:
+        problems.add(fname, *_not_utf8(path))
+        return None
+    except pd.errors.EmptyDataError:
+        problems.add(fname, "", "", f"the file is empty; it needs a header line ({','.join(expected)}) and data rows")
+        return None
+    except pd.errors.ParserError as exc:
         problems.add(fname, "", "", f"cannot be read as CSV: {exc}")
         return None
     raw.columns = [c.strip() for c in raw.columns]
-    missing = [c.name for c in table.columns if c.name not in raw.columns]
-    for name in missing:
-        problems.add(
-            fname, "header", name, f"required column is missing; the columns are {[c.name for c in table.columns]}"
-        )
+    found = list(raw.columns)
+    missing = [name for name in expected if name not in found]
     if missing:
+        sep = _separator(found) if not set(expected) & set(found) else None
+        if sep:
+            problems.add(
+                fname,
+                "header",
+                "",
+                f"the file seems to be separated by {sep} (its header reads as one column); use commas: "
+                f"save it as comma-separated CSV with the columns {expected}",
+            )
+            return None
+        for name in missing:
+            hint = _closest_column(name, [c for c in found if c not in expected])
+            problems.add(
+                fname,
+                "header",
+                name,
+                f"required column is missing{hint}; expected the columns {expected}, found {found}",
+            )
         return None
     out = raw.copy()
     cols = table.columns + tuple(c for c in table.optional_columns if c.name in raw.columns)
@@ -305,9 +328,63 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
     return out
 
 
-def _check_ids(df: pd.DataFrame, fname: str, known: pd.Index, problems: Problems) -> np.ndarray:
-    """Rows whose entity_id is not in entities.csv; returns the mask of known rows."""
+def _not_utf8(path: Path) -> tuple[str, str, str]:
+    """(where, column, message) for a file that is not UTF-8: the line of the first bad byte and
+    the fix; Shift-JIS (cp932, what Excel saves on Japanese Windows) is named when it decodes."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        start = 0
+    except UnicodeDecodeError as exc:
+        start = exc.start
+    line = data[:start].count(b"\n") + 1
+    try:
+        data.decode("cp932")
+        guess = "it looks like Shift-JIS (cp932), as Excel saves CSV on Japanese Windows"
+    except UnicodeDecodeError:
+        guess = "it is in another encoding"
+    return (
+        f"line {line}",
+        "",
+        f"the file is not UTF-8 text ({guess}); save {path.name} as UTF-8 "
+        "(in Excel: 'CSV UTF-8 (Comma delimited)') and run again",
+    )
+
+
+def _separator(found: list[str]) -> str | None:
+    """``"';'"`` when a header read with commas is one column that holds another separator."""
+    if len(found) != 1:
+        return None
+    for sep, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+        if sep in found[0]:
+            return name
+    return None
+
+
+def _closest_column(name: str, found: list[str]) -> str:
+    """``" (found 'Entity_ID': rename it to 'entity_id')"``: a found column that differs from the
+    expected one only in case, spaces or hyphens, else the closest by spelling; or ``""``."""
+
+    def norm(c: str) -> str:
+        return c.strip().lower().replace(" ", "_").replace("-", "_")
+
+    for c in found:
+        if norm(c) == name:
+            return f" (found '{c}': column names are lower case with underscores; rename it to '{name}')"
+    match = difflib.get_close_matches(name, found, n=1, cutoff=0.75)
+    if match:
+        return f" (found '{match[0]}': a typo? rename it to '{name}')"
+    return ""
+
+
+def _check_ids(df: pd.DataFrame, fname: str, known: pd.Index | None, problems: Problems) -> np.ndarray:
+    """Rows whose entity_id is not in entities.csv; returns the mask of known rows.
+
+    ``known`` is None when entities.csv has no usable rows; then every id is taken as known, since
+    that one problem is reported instead of an unknown id for every row of every table."""
     ids = df["entity_id"].to_numpy()
+    if known is None:
+        return np.ones(len(ids), dtype=bool)
     unknown = ~pd.Index(ids).isin(known) & (ids != "")
     if unknown.any():
         problems.add_rows(
@@ -352,7 +429,16 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
     ent = frames["entities"]
     if ent is not None:
         _check_entities(ent, str(path / "entities.csv"), scenario, problems)
-        known = pd.Index(ent["entity_id"])
+        known: pd.Index | None = pd.Index(ent["entity_id"])
+        if ent.empty:
+            problems.add(
+                str(path / "entities.csv"),
+                "",
+                "",
+                "entities.csv has no rows (only a header); add one row per covered entity (see inputs/README.md). "
+                "Entity ids of the other files are not checked until it has rows",
+            )
+            known = None
         if frames["bau"] is not None:
             _check_bau(frames["bau"], str(path / "bau.csv"), ent, known, scenario, problems)
         if frames["mac"] is not None:
@@ -432,12 +518,25 @@ def _check_entities(ent: pd.DataFrame, fname: str, scenario: Scenario | None, pr
 
 
 def _check_bau(
-    bau: pd.DataFrame, fname: str, ent: pd.DataFrame, known: pd.Index, scenario: Scenario | None, problems: Problems
+    bau: pd.DataFrame,
+    fname: str,
+    ent: pd.DataFrame,
+    known: pd.Index | None,
+    scenario: Scenario | None,
+    problems: Problems,
 ) -> None:
     ok = _check_ids(bau, fname, known, problems)
     dup = bau.duplicated(["entity_id", "year"], keep="first").to_numpy()
     if dup.any():
         problems.add_rows(fname, _rows(bau, dup), "year", "duplicate (entity_id, year) row")
+    if bau.empty and not ent.empty:
+        problems.add(
+            fname,
+            "",
+            "",
+            "bau.csv has no rows (only a header); every entity needs a row for every model year (see inputs/README.md)",
+        )
+        return
     if scenario is None:
         return
     have = pd.MultiIndex.from_frame(bau.loc[ok, ["entity_id", "year"]])
@@ -458,7 +557,7 @@ def _check_bau(
         )
 
 
-def _check_mac(mac: pd.DataFrame, fname: str, known: pd.Index, problems: Problems) -> None:
+def _check_mac(mac: pd.DataFrame, fname: str, known: pd.Index | None, problems: Problems) -> None:
     _check_ids(mac, fname, known, problems)
     keys = ["entity_id", "step"] + (["year"] if "year" in mac.columns else [])
     dup = mac.duplicated(keys, keep="first").to_numpy()

@@ -82,6 +82,12 @@ def data_array(
     )
 
 
+def rounded(values: Any, decimals: int) -> Any:
+    """``values.round(decimals)`` (a pandas object or a float) with -0.0 made 0.0, for summaries:
+    a tiny negative (a solver's rounding) must not print as "-0.0"."""
+    return (values.round(decimals) if hasattr(values, "round") else round(values, decimals)) + 0.0
+
+
 def markets_config(res: xr.Dataset) -> dict[str, dict[str, Any]]:
     """The per-market configuration stored with a results Dataset."""
     return json.loads(res.attrs["config"])["markets"]

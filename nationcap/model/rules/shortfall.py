@@ -38,7 +38,7 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with
+from .base import ReportContext, RuleReport, data_array, markets_with, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -148,10 +148,9 @@ def summary(res: xr.Dataset) -> list[str]:
         return []
     df = pd.DataFrame(
         {
-            "shortfall_Mt": (res["shortfall"].groupby("entity_market").sum("entity") / 1e6)
-            .to_pandas()
-            .stack()
-            .round(4),
+            "shortfall_Mt": rounded(
+                (res["shortfall"].groupby("entity_market").sum("entity") / 1e6).to_pandas().stack(), 4
+            ),
             "noncompliant": res["noncompliant_entities"].to_pandas().stack(),
             "fines_mJPY": (res["fines"] / 1e6).to_pandas().stack(),
         }
