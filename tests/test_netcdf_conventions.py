@@ -38,7 +38,7 @@ UNITS.define("JPY = [currency_JPY]")
 
 #: numeric variables that are labels, not quantities: no units (a fiscal year is not a time
 #: since an epoch, a draw number or a point index is not an amount)
-LABELS = {"year", "draw", "base_year_first"}
+LABELS = {"year", "draw", "mac_point", "base_year_first"}
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +82,7 @@ def check_conventions(ds: xr.Dataset) -> None:
         "abatement_cost": EACH_YEAR,
         "compliance_cost": PV,
         "total_cost": PV,
+        "mac_curve_cost_pv": PV,
     }.items():
         assert ds[name].attrs["units"] in ("JPY", "JPY/t") and ds[name].attrs["money"] == money, name
     assert ds["year"].attrs["long_name"] == "fiscal year" and "units" not in ds["year"].attrs

@@ -17,9 +17,9 @@ distribution  price fan (median, 25-75 % and 5-95 % of draws) by market and year
 ============  ==============================================================================
 
 For batches the single-run kinds (mac, emissions, sector, prefecture) show one member
-(``member=``; default the first successful). MAC steps are rebuilt from the run's resolved
-configuration (its ``inputs_resolved`` dataset folder must still exist); for a Monte Carlo draw
-the draw is re-applied (it is deterministic in seed and draw number).
+(``member=``; default the first successful). The MAC curve is the one the run was solved with,
+stored in its results (``mac_curve_cost_pv``, ``mac_curve_quantity``: :mod:`nationcap.results.mac`;
+for a Monte Carlo draw, with the draw applied), never re-read from a dataset that may have changed.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..errors import InputError, Problem
-from ..pipeline import model_data_from_results
 from ..results.iamc import program_name
 from ..results.io import DRAW_DIM, SWEEP_DIM, batch_dim, select_member, year_periods
 
@@ -74,41 +73,41 @@ def _market_axes(fig: Figure, n: int, rows: int = 1, sharey: bool = False):
 # ---------------------------------------------------------------------------------------
 
 
-def model_data_for(one: xr.Dataset):
-    """ModelData of a single run, rebuilt from its stored configuration and dataset."""
-    try:
-        return model_data_from_results(one)
-    except InputError as exc:
-        raise InputError(
-            exc.problems
-            + [Problem("results", "", "", "the MAC plot re-reads the run's dataset (inputs_resolved in its config)")],
-            "MAC plot",
-        ) from None
+def stored_curve(one: xr.Dataset, market: str, period: str) -> tuple[np.ndarray, np.ndarray]:
+    """(PV cost per point, staircase edges in t) of the MAC curve a run stored (:mod:`nationcap.results.mac`)."""
+    cost = one["mac_curve_cost_pv"].sel(market=market, period=period).values
+    qty = one["mac_curve_quantity"].sel(market=market, period=period).values
+    ok = np.isfinite(cost) & np.isfinite(qty)
+    return cost[ok], np.concatenate([[0.0], qty[ok]])
 
 
 def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = None, **_) -> Figure:
     one, label = select_member(res, member)
-    md = model_data_for(one)
-    periods = list(md.periods)
+    if "mac_curve_cost_pv" not in one:
+        raise InputError(
+            [
+                Problem(
+                    "results",
+                    "",
+                    "mac_curve_cost_pv",
+                    "these results hold no MAC curve (written by an older nationcap); run the scenario again",
+                )
+            ],
+            "MAC plot",
+        )
+    periods = [str(p) for p in one["period"].values]
+    markets = [str(m) for m in one["market"].values]
     period = period or periods[-1]
     if period not in periods:
         raise InputError([Problem("--period", period, "", f"unknown period; the periods are {periods}")], "arguments")
-    p = periods.index(period)
-    pcfg = _periods(one)[p]
+    pcfg = _periods(one)[periods.index(period)]
     span = f"FY{pcfg['first_year']}–{pcfg['last_year']}"
-    fig = Figure(figsize=(5.6 * len(md.markets), 5.2), layout="constrained")
-    axes = _market_axes(fig, len(md.markets))[0]
-    pv_cost = md.col_cost * md.discount[md.col_year]
-    col_market = md.entity_market[md.col_entity]
-    years = set(md.period_years(p).tolist())
-    in_period = np.isin(md.col_year, list(years))
+    fig = Figure(figsize=(5.6 * len(markets), 5.2), layout="constrained")
+    axes = _market_axes(fig, len(markets))[0]
     pyears = [y for y in one["year"].values if year_periods(one)[int(y)] == period]
-    for a, (ax, market) in enumerate(zip(axes, md.markets)):
-        sel = in_period & (col_market == a)
-        cost, qty = pv_cost[sel], md.col_qty_t[sel] / 1e6
-        order = np.argsort(cost, kind="stable")
-        cost, qty = cost[order], qty[order]
-        edges = np.concatenate([[0.0], np.cumsum(qty)])
+    for ax, market in zip(axes, markets):
+        cost, edges = stored_curve(one, market, period)
+        edges = edges / 1e6
         price = float(one["price_pv"].sel(market=market, period=period))
         ent = one["entity_market"].values.astype(str) == market
         used = float(one["abatement"].sel(year=pyears).values[ent].sum()) / 1e6

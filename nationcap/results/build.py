@@ -32,6 +32,7 @@ from ..model.registry import ABATEMENT, BANK, EXPIRED, MARKET_BALANCE, NET_PURCH
 from ..model.rules import RULES
 from ..model.rules.base import ReportContext, data_array, present_value_money, variable_attrs
 from .conventions import apply_conventions
+from .mac import MAC_POINTS, mac_curves
 from .prices import present_value_prices, year_prices
 
 _da = data_array
@@ -190,6 +191,7 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         ),
         **rules,
         **_coverage_results(md, emissions, coords),
+        **_mac_curve_results(md, coords, pv),
     }
     ds = xr.Dataset(d)
     ds = ds.assign_coords(
@@ -268,6 +270,36 @@ def _coverage_results(md: ModelData, emissions: np.ndarray, coords: dict) -> dic
             coords,
             "1",
             "share of national CO2 covered by the programs together, without double counting (proposal: >= 0.60)",
+        ),
+    }
+
+
+def _mac_curve_results(md: ModelData, coords: dict, pv: str) -> dict[str, xr.DataArray]:
+    """The merit-order curve of each market and period, compressed (:mod:`.mac`): what the MAC plot draws."""
+    cost, cum = mac_curves(md)
+    coords = {**coords, "mac_point": np.arange(cost.shape[2], dtype=np.int64)}
+    dims = ("market", "period", "mac_point")
+    how = (
+        f"compressed to at most {MAC_POINTS} exact points of the staircase (first and last step always "
+        "kept; see nationcap/results/mac.py)"
+    )
+    return {
+        "mac_curve_cost_pv": _da(
+            cost,
+            dims,
+            coords,
+            "JPY/t",
+            "cost of the MAC step at this point of the market's merit-order curve for the period (steps of all "
+            f"its entities and years sorted by present-value cost); {how}",
+            money=pv,
+        ),
+        "mac_curve_quantity": _da(
+            cum,
+            dims,
+            coords,
+            "t",
+            "cumulative abatement of the merit-order curve up to and including this point (sum over the period's "
+            f"years; the last point is the total of all steps); {how}",
         ),
     }
 

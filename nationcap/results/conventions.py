@@ -43,6 +43,7 @@ COORDINATES: dict[str, dict[str, str]] = {
     "entity_sector": {"long_name": "sector of the entity"},
     "entity_prefecture": {"long_name": "prefecture of the entity"},
     "entity_administrator": {"long_name": "administrator of the entity"},
+    "mac_point": {"long_name": "point of the compressed MAC curve (see mac_curve_quantity)"},
     "bau_group": {"long_name": "group of the Monte Carlo BAU draw"},
     "mac_group": {"long_name": "group of the Monte Carlo MAC cost draw"},
     "scenario": {"long_name": "sweep point"},
@@ -72,6 +73,8 @@ LONG_NAMES: dict[str, str] = {
     "coverage_share": "coverage of national CO2",
     "double_counted_share": "double-counted share of national CO2",
     "combined_coverage_share": "combined coverage of national CO2",
+    "mac_curve_cost_pv": "MAC step cost (present value)",
+    "mac_curve_quantity": "cumulative abatement of the MAC curve",
 }
 
 _AGGREGATE = {"_by_sector": "sector", "_by_prefecture": "prefecture", "_by_administrator": "administrator"}
