@@ -4,8 +4,8 @@
     >>> res = run_scenario("models/tiny.toml")          # doctest: +SKIP
     >>> res["price"].sel(market="regional").values      # doctest: +SKIP
 
-``nationcap run``, batch members (sweep points, Monte Carlo draws, re-solves of a held model),
-the MAC plot's model data and ``nationcap bench`` all go through these functions; nothing else
+``nationcap run``, batch members (sweep points, Monte Carlo draws, re-solves of a held model)
+and ``nationcap bench`` all go through these functions; nothing else
 repeats the chain. Phase timings (seconds) are recorded in the ``timings_s`` attribute:
 ``load`` (scenario and tables), ``build`` (ModelData and the engine's own build), ``solve`` and
 ``extract`` (the results Dataset).
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from .config import Scenario, load_scenario, scenario_from_dict
+from .config import Scenario, load_scenario
 from .engines import Engine, SolveResult, get_engine
 from .inputs.tables import Dataset, load_dataset
 from .model import ModelData, prepare
@@ -101,23 +101,3 @@ def run_scenario(
         ds = dataset
     timings = {"load": time.perf_counter() - t_start}
     return run_dataset(scn, ds, engine=engine, log_file=log_file, timings=timings, t_start=t_start).results
-
-
-def model_data_from_results(one: xr.Dataset) -> ModelData:
-    """The ModelData of a stored single run, rebuilt from its resolved configuration (and, for a
-    Monte Carlo member, its draw) on the dataset its ``inputs_resolved`` names."""
-    from .config import MonteCarloSpec
-    from .derive.draws import apply_draw, draw
-
-    cfg = json.loads(one.attrs["config"])
-    inputs = cfg.pop("inputs_resolved", None)
-    cfg.get("solver", {}).pop("highs_resolved", None)
-    if inputs:
-        cfg["inputs"] = inputs
-    scn = scenario_from_dict(cfg, source=Path(inputs or ".") / "scenario.toml")
-    ds = load_dataset(scn.inputs_path, scn)
-    if one.attrs.get("batch") == "montecarlo" and "member" in one.attrs:
-        spec = MonteCarloSpec.model_validate(json.loads(one.attrs["montecarlo"]))
-        d = draw(spec, int(one.attrs.get("montecarlo_seed", 0)), int(one.attrs["member"]), scn, ds)
-        ds = apply_draw(spec, d, scn, ds)
-    return prepare(scn, ds)

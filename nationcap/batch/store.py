@@ -38,7 +38,9 @@ import xarray as xr
 
 from ..errors import OutputExistsError
 from ..model.rules import RULES
+from ..model.rules.base import present_value_money, variable_attrs
 from ..results import iamc
+from ..results.conventions import apply_conventions
 from ..results.io import (
     DRAW_DIM,
     SWEEP_DIM,
@@ -221,6 +223,9 @@ def combine(
             combine_attrs="drop",
         )
         out = out.assign_coords({dim: coords})  # plain numpy labels (pandas may infer its own string dtype)
+        for name in out.variables:  # concat drops the variables' attributes: take the members'
+            if name in template.variables:
+                out[name].attrs = dict(template[name].attrs)
         first_attrs = template.attrs
     else:
         out = xr.Dataset(coords={dim: coords})
@@ -230,40 +235,47 @@ def combine(
         return loaded[m.key].attrs.get(name, default) if rec["status"] == "ok" else default
 
     per = {
-        "status": ([r["status"] for r in records], "", "ok or failed"),
-        "error": ([r["error"] for r in records], "", "why the member failed (empty when ok)"),
+        "status": ([r["status"] for r in records], "member status", "ok or failed"),
+        "error": ([r["error"] for r in records], "member error", "why the member failed (empty when ok)"),
         "config_hash": (
             [m.key or "" for m in batch.members],
-            "",
+            "member cache key",
             "cache key: sha256 of the resolved configuration, dataset and draw (runs/<key>.nc)",
         ),
         "config": (
             [member_attr(m, r, "config", "") for m, r in zip(batch.members, records)],
-            "",
+            "member configuration",
             "resolved configuration of the member (JSON)",
         ),
         "termination": (
             [member_attr(m, r, "termination", "") for m, r in zip(batch.members, records)],
-            "",
+            "termination status",
             "termination status (nationcap's own: optimal, infeasible, ...)",
         ),
     }
-    for name, (vals, units, desc) in per.items():
-        out[name] = xr.DataArray(np.array(vals, dtype=str), dims=(dim,), attrs={"units": units, "description": desc})
+    for name, (vals, long_name, desc) in per.items():
+        out[name] = xr.DataArray(
+            np.array(vals, dtype=str), dims=(dim,), attrs={"long_name": long_name, "description": desc}
+        )
     out["objective"] = xr.DataArray(
         np.array([float(member_attr(m, r, "objective_jpy", np.nan)) for m, r in zip(batch.members, records)]),
         dims=(dim,),
-        attrs={"units": "JPY, present value", "description": "optimal objective (total discounted abatement cost)"},
+        attrs=variable_attrs(
+            "JPY",
+            "optimal objective (total discounted abatement cost)",
+            money=present_value_money(batch.base.first_year),
+            long_name="objective",
+        ),
     )
     for key in batch.params:
         out = out.assign_coords({key: (dim, _coord_values([m.params[key] for m in batch.members]))})
-        out[key].attrs = {"units": "", "description": f"swept value of {key}"}
+        out[key].attrs = {"long_name": f"swept value of {key}"}
     if dim in out.coords and dim == SWEEP_DIM:
-        out[dim].attrs = {"units": "", "description": "sweep point"}
+        out[dim].attrs = {"long_name": "sweep point"}
     elif dim in out.coords:
         out[dim].attrs = {
-            "units": "",
-            "description": "Monte Carlo draw number (rng = numpy.random.default_rng([seed, draw]))",
+            "long_name": "Monte Carlo draw number",
+            "comment": "draw i uses numpy.random.default_rng([seed, i])",
         }
 
     keep = {
@@ -271,6 +283,11 @@ def combine(
         for k in ("dataset", "first_year", "nationcap_version", "pyomo_version", "highspy_version", "python_version")
         if k in first_attrs
     }
+    # what the members were computed from, when they all share it (a sweep of `inputs` does not)
+    for k in ("dataset_sha256", "inputs_sha256"):
+        values = {str(ds.attrs.get(k, "")) for ds in loaded.values()}
+        if len(values) == 1 and "" not in values:
+            keep[k] = values.pop()
     out.attrs = {
         "scenario": batch.name,
         "description": batch.base.description,
@@ -294,7 +311,7 @@ def combine(
                 for name, da in rule.montecarlo(out).items():
                     if np.isfinite(da.values).any():
                         out[name] = da
-    return out, records
+    return apply_conventions(out), records
 
 
 def write_batch_outputs(

@@ -23,6 +23,7 @@ from ..derive.draws import Draw, apply_draw, draw
 from ..errors import NationcapError
 from ..inputs.tables import Dataset, load_dataset
 from ..pipeline import run_dataset, run_scenario
+from ..results.conventions import apply_conventions
 from .plan import Job, _error_text
 
 
@@ -44,13 +45,21 @@ def draw_variables(d: Draw, years: list[int]) -> xr.Dataset:
                 d.bau_multiplier,
                 dims=("bau_group", "year"),
                 coords={"bau_group": d.bau_labels, "year": np.array(years, dtype=np.int64)},
-                attrs={"units": "1", "description": "BAU emissions multiplier of the draw by group and year"},
+                attrs={
+                    "long_name": "BAU multiplier of the draw",
+                    "units": "1",
+                    "description": "BAU emissions multiplier of the draw by group and year",
+                },
             ),
             "mc_mac_cost_multiplier": xr.DataArray(
                 d.mac_multiplier,
                 dims=("mac_group",),
                 coords={"mac_group": d.mac_labels},
-                attrs={"units": "1", "description": "MAC step cost multiplier of the draw by group"},
+                attrs={
+                    "long_name": "MAC cost multiplier of the draw",
+                    "units": "1",
+                    "description": "MAC step cost multiplier of the draw by group",
+                },
             ),
         }
     )
@@ -105,7 +114,7 @@ def solve_job(job: Job) -> Outcome:
             else:
                 scn, ds, d = dataset_for(job)
                 res = run_dataset(scn, ds, log_file=str(log_path)).results
-                res = res.merge(draw_variables(d, scn.years), combine_attrs="override")
+                res = apply_conventions(res.merge(draw_variables(d, scn.years), combine_attrs="override"))
         except Exception as exc:  # recorded, not raised: one failure must not stop a batch
             err = _error_text(exc)
             if not isinstance(exc, NationcapError):

@@ -192,7 +192,8 @@ def montecarlo(ctx: Ctx, scenario: Path, draws, seed, out_dir, workers, schedule
         s = montecarlo_summary(res.results)
         if len(s):
             last = s[s["year"].isin(_period_last_years(res.results))]
-            cols = ["market", "year", "n_draws", "p05_jpy_per_t", "p50_jpy_per_t", "p95_jpy_per_t", "mean_jpy_per_t"]
+            stats = ["p05", "p50", "p95", "mean"]
+            cols = ["market", "year", "n_draws", *(f"price_{q}_jpy_per_t" for q in stats)]
             ctx.echo("\nAllowance price distribution in the last year of each period (JPY/t, each year's money):")
             ctx.echo(last[cols].round(0).to_string(index=False))
         _report(ctx, res)

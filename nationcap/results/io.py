@@ -18,7 +18,7 @@ import os
 import shutil
 import stat
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,23 +33,40 @@ DRAW_DIM = "draw"
 #: variables a batch adds per member; they describe the run rather than its results
 MEMBER_VARS = ("status", "error", "config_hash", "config", "termination", "objective")
 
-_UNIT_SUFFIX = {
-    "t": "t",
-    "JPY": "jpy",
-    "JPY/t": "jpy_per_t",
-    "1": "share",
-    "": "",
-}
+_UNIT_SUFFIX = {"t": "t", "JPY": "jpy", "JPY/t": "jpy_per_t", "1": "", "": ""}
 
 
-def unit_suffix(units: str) -> str:
-    if units in _UNIT_SUFFIX:
-        return _UNIT_SUFFIX[units]
-    if units.startswith("JPY/t, present value"):
-        return "jpy_per_t_pv"
-    if units.startswith("JPY, present value"):
-        return "jpy_pv"
-    return units.replace("/", "_per_").replace(" ", "_").lower()
+def unit_suffix(units: str, money: str = "") -> str:
+    """The unit part of a column name: ``t``, ``jpy``, ``jpy_per_t``, with ``_pv`` for an amount in
+    present value (``money`` "present value at FY...", see :mod:`.conventions`); nothing for
+    shares, multipliers and counts (units ``1``) and for labels. Units written with their money
+    after a comma (``"JPY/t, present value at FY2026"``) are read as well."""
+    if ", " in units:
+        units, money = (x.strip() for x in units.split(",", 1))
+    suffix = _UNIT_SUFFIX.get(units, units.replace("/", "_per_").replace(" ", "_").lower())
+    if suffix and money.startswith("present value"):
+        suffix += "_pv"
+    return suffix
+
+
+def column_name(name: str, attrs: Mapping[str, Any], stat: str | None = None) -> str:
+    """THE name of a CSV column holding variable ``name`` (with attributes ``attrs``), in every
+    table nationcap writes (a run's tables, a batch's tables, summary.csv, draws.csv)::
+
+        <variable>[_<statistic>]_<unit suffix>       price_jpy_per_t, emissions_t,
+                                                     total_cost_jpy_pv, price_p05_jpy_per_t
+
+    The unit suffix is :func:`unit_suffix`; it is left out where the name already ends with it
+    or the variable has no unit (``coverage_share``, ``noncompliant_entities``), and its ``_pv``
+    is left out where the variable's name already says present value (``price_pv_jpy_per_t``).
+    """
+    suffix = unit_suffix(str(attrs.get("units", "")), str(attrs.get("money", "")))
+    stem = f"{name}_{stat}" if stat else name
+    if suffix.endswith("_pv") and name.endswith("_pv"):
+        suffix = suffix[: -len("_pv")]
+    if not suffix or stem.endswith("_" + suffix):
+        return stem
+    return f"{stem}_{suffix}"
 
 
 def check_writable(out_dir: Path, force: bool) -> None:
@@ -131,7 +148,7 @@ def write_json(data: dict[str, Any], path: Path) -> None:
 
 
 def csv_tables(ds: xr.Dataset) -> dict[str, object]:
-    """One tidy table per combination of dimensions; value columns carry their unit."""
+    """One tidy table per combination of dimensions; value columns are named by :func:`column_name`."""
     import pandas as pd
 
     groups: dict[tuple[str, ...], list[str]] = {}
@@ -141,8 +158,7 @@ def csv_tables(ds: xr.Dataset) -> dict[str, object]:
     for dims, names in groups.items():
         cols = {}
         for n in names:
-            suffix = unit_suffix(ds[n].attrs.get("units", ""))
-            cols[f"{n}_{suffix}" if suffix else n] = ds[n].to_series() if dims else pd.Series([ds[n].item()])
+            cols[column_name(str(n), ds[n].attrs)] = ds[n].to_series() if dims else pd.Series([ds[n].item()])
         df = pd.DataFrame(cols)
         tables["_".join(dims) + ".csv"] = df.reset_index() if dims else df
     ent = ds[["entity_market", "entity_sector", "entity_prefecture", "entity_administrator"]].coords.to_dataset()

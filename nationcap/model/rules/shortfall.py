@@ -122,7 +122,7 @@ def report(ctx: ReportContext) -> RuleReport:
                 "allowances not surrendered for the period; owed x penalty_multiplier in the next period",
             ),
             "noncompliant_entities": data_array(
-                nonc, ("market", "period"), coords, "entities", "entities with a shortfall"
+                nonc, ("market", "period"), coords, "1", "number of entities with a shortfall"
             ),
             "fines": data_array(
                 fines,
