@@ -584,7 +584,7 @@ def test_unreadable_csv_is_reported(case):
     (data_dir(case) / "mac.csv").write_bytes("entity_id,step\n\x82\xa0,1\n".encode("latin-1"))  # Shift-JIS-ish bytes
     with pytest.raises(InputError) as info:
         load(case)
-    assert_problem(info.value, "mac.csv", "", "", "cannot be read")
+    assert_problem(info.value, "mac.csv", "line 2", "", "save mac.csv as UTF-8")
 
 
 def test_bad_national_totals_in_dataset_toml(case):

@@ -20,7 +20,7 @@ from nationcap.model import prepare
 from nationcap.model.data import SCALE_T, PrecisionWarning, choose_scale_t
 from nationcap.pipeline import load, run_dataset
 
-REPO = Path(__file__).parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # a dataset in tonnes: four entities of 3 to 32 t/yr, 21 steps with distinct costs
 BASE = {"N0": 28.0, "N1": 3.0, "R0": 16.0, "R1": 32.0}

@@ -20,7 +20,7 @@ within a period every PV floor is below every PV ceiling (100 < 5,000 / 1.03^4 =
 from __future__ import annotations
 
 import pytest
-from casebuilder import write_case
+from casebuilder import REPO, write_case
 from click.testing import CliRunner
 
 from nationcap.cli import cli
@@ -132,8 +132,7 @@ def test_across_a_full_link(tmp_path):
 def test_the_shipped_gx_band_is_accepted():
     """models/gx_band.toml: floor 1,700 and ceiling 4,300 in FY2026, both +3 %/yr, discount 3 %:
     every PV floor is 1,700 and every PV ceiling 4,300 (the growth equals the discount rate)."""
-    from pathlib import Path
 
     from nationcap.config import load_scenario
 
-    load_scenario(Path(__file__).parents[1] / "models" / "gx_band.toml")
+    load_scenario(REPO / "models" / "gx_band.toml")

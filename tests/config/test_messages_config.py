@@ -16,7 +16,7 @@ from nationcap.cli import cli
 from nationcap.config import load_scenario, parse_montecarlo
 from nationcap.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 MARKETS = {
     "national": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.10}}},

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from nationcap.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 NEGATIVE_ZERO = re.compile(r"-0\.0*(?!\d*[1-9])\b")
 

@@ -23,7 +23,7 @@ from nationcap.errors import InputError
 from nationcap.model import prepare
 from nationcap.pipeline import load
 
-REPO = Path(__file__).parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def small_case(tmp_path: Path, extra_markets: dict | None = None) -> Path:
