@@ -13,14 +13,18 @@ from ..results.io import DRAW_DIM, SWEEP_DIM, csv_tables, year_periods
 
 
 def market_year_table(res: xr.Dataset) -> pd.DataFrame:
-    """Tidy (member,) market, year table: price, emissions, abatement, cost, period cap and bank."""
+    """Tidy (member,) market, year table: price, emissions, abatement, cost, period cap and bank.
+
+    Every value of a failed batch member is empty (NaN), never a sum over nothing (0).
+    """
     dim = res.attrs.get("batch_dim")
     dims = [dim] if dim else []
     if "price" not in res:
         return pd.DataFrame()
     year_period = year_periods(res)
     df = res["price"].to_dataframe(name="price_jpy_per_t")[["price_jpy_per_t"]]
-    by = lambda v: res[f"{v}_by_sector"].sum("sector").to_series()  # noqa: E731 (market x year sums)
+    # market x year sums; min_count=1: a member without values (failed) sums to NaN, not 0
+    by = lambda v: res[f"{v}_by_sector"].sum("sector", min_count=1).to_series()  # noqa: E731
     df["emissions_t"] = by("emissions")
     df["abatement_t"] = by("abatement")
     df["abatement_cost_jpy"] = by("abatement_cost")
@@ -35,6 +39,10 @@ def market_year_table(res: xr.Dataset) -> pd.DataFrame:
     df = df.merge(per, on=dims + ["market", "period"], how="left")
     tc = res["total_cost"].to_dataframe(name="total_cost_jpy_pv")[["total_cost_jpy_pv"]].reset_index()
     df = df.merge(tc, on=dims + ["market"], how="left")
+    if dim and "status" in res:
+        failed = df[dim].isin(res[dim].values[res["status"].values.astype(str) != "ok"])
+        values = [c for c in df.columns if c not in (dim, "market", "year", "period")]
+        df.loc[failed, values] = np.nan
     return df
 
 

@@ -12,7 +12,7 @@ prices        allowance price paths by market (all members of a sweep; every dra
 emissions     emissions against the cap and BAU by market and year, with the bank
 sector        abatement and abatement cost by sector, stacked by year
 prefecture    abatement and cost by prefecture for one market (top 15 and "other"), by period
-sweep         price against the swept parameter (sweeps)
+sweep         price against the swept parameter (sweeps; failed members are left out and named)
 distribution  price fan (median, 25-75 % and 5-95 % of draws) by market and year (Monte Carlo)
 ============  ==============================================================================
 
@@ -426,8 +426,9 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
                     label=f"{p}" + (f" ({tag})" if tag else ""),
                 )
         failed = np.flatnonzero(~ok)
-        if len(failed) and numeric:
-            ax.plot(xv[failed], np.zeros(len(failed)), "x", color="black", label="failed (infeasible or error)")
+        if len(failed):  # failed members have no price: not drawn (nor do their values set the axis)
+            names = ", ".join(str(res[SWEEP_DIM].values[i]) for i in failed[:5]) + (", ..." if len(failed) > 5 else "")
+            ax.plot([], [], " ", label=f"not shown: {len(failed)} failed ({names})")
         if not numeric:
             ax.set_xticks(np.arange(len(xv[ok])), [str(v) for v in xv[ok]], rotation=30)
         ax.set_xlabel(f"{xkey}")
