@@ -31,7 +31,8 @@ def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
     help="Results folder (default: outputs/<scenario name>/).",
 )
@@ -50,9 +51,11 @@ def run(
 
     with reported(ctx):
         t0 = time.perf_counter()
+        if out_dir is not None:
+            check_writable(out_dir, force)  # fail before reading or solving anything
         scn = load_scenario(scenario, (*overrides, *engine_override(engine)))
         out_dir = out_dir or Path("outputs") / scn.name
-        check_writable(out_dir, force)  # fail before spending time on the solve
+        check_writable(out_dir, force)  # fail before loading the dataset and solving
         res = run_scenario(scn)
         t = time.perf_counter()
         write_results(res, out_dir, force=force)
@@ -74,15 +77,17 @@ def run(
 @click.option("--seed", type=int, default=None, help="Random seed (default: the seed of the shipped dataset).")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="Multiply the entity counts (benchmarks).")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Dataset folder to write."
+    "--out", "out_dir", type=click.Path(path_type=Path), metavar="DIR", required=True, help="Dataset folder to write."
 )
 @click.option("--force", is_flag=True, help="Replace an existing non-empty folder.")
 @click.pass_obj
 def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path, force: bool) -> None:
     """Generate a synthetic dataset deterministically (the shipped inputs/japan is seed 2026)."""
+    from ..results.io import check_writable
     from ..tools import generate as gen
 
     with reported(ctx):
+        check_writable(out_dir, force)  # before generating anything
         seed = gen.SHIPPED_SEED if seed is None else seed
         try:
             files = gen.generate(kind, seed=seed, scale=scale)
@@ -97,7 +102,8 @@ def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path,
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
     help="Folder for compare_*.csv and compare.png (default: outputs/compare_<first>_vs_<second>/).",
 )

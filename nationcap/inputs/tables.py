@@ -240,7 +240,8 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
     path = Path(path)
     problems = Problems(context=f"dataset {path}")
     if not path.is_dir():
-        problems.add(str(path), "", "", "dataset folder not found; check the scenario's 'inputs' key")
+        what = "is a file, not a folder" if path.exists() else "dataset folder not found"
+        problems.add(str(path), "", "", f"{what}; check the scenario's 'inputs' key (the dataset folder)")
         problems.raise_if_any()
 
     meta: dict[str, Any] = {}
@@ -254,6 +255,8 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
             meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             problems.add(str(meta_path), "", "", f"not valid TOML: {exc}")
+        except UnicodeDecodeError as exc:
+            problems.add(str(meta_path), f"byte {exc.start}", "", "not UTF-8 text; save the file as UTF-8")
     national = _national_totals(meta, meta_path, problems)
 
     frames: dict[str, pd.DataFrame | None] = {}

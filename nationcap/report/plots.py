@@ -37,7 +37,7 @@ from matplotlib.ticker import FuncFormatter
 from ..errors import InputError, Problem
 from ..pipeline import model_data_from_results
 from ..results.iamc import program_name
-from ..results.io import DRAW_DIM, SWEEP_DIM, batch_dim, select_member, year_periods
+from ..results.io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, members, select_member, year_periods
 
 TOP_PREFECTURES = 15
 TOP_SECTORS = 10
@@ -514,16 +514,19 @@ def make_figure(res: xr.Dataset, kind: str, **options) -> Figure:
         raise InputError(
             [Problem("--kind", kind, "", f"unknown plot kind; choose from {sorted(PLOTTERS)}")], "arguments"
         )
+    if batch_dim(res) is not None and not members(res):
+        raise InputError([Problem("results", "", "", "every member of this batch failed: nothing to plot")], "results")
     return PLOTTERS[kind](res, **options)
 
 
 def save_figure(fig: Figure, base: Path) -> list[Path]:
-    """``base``.png (150 dpi) and ``base``.pdf."""
-    base.parent.mkdir(parents=True, exist_ok=True)
+    """``base``.png (150 dpi) and ``base``.pdf, each written atomically (an OSError becomes
+    :class:`~nationcap.errors.OutputError`)."""
     out = []
     for ext, kw in (("png", {"dpi": 150}), ("pdf", {})):
         path = base.with_suffix(f".{ext}")
-        fig.savefig(path, format=ext, **kw)
+        with atomic_file(path) as tmp:
+            fig.savefig(tmp, format=ext, **kw)
         out.append(path)
     return out
 
