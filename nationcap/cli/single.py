@@ -98,7 +98,13 @@ def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path,
 
 
 @click.command()
-@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("results", nargs=-1, required=True, metavar="RESULTS...")
+@click.option(
+    "--member",
+    default=None,
+    metavar="LABEL",
+    help="Member of every batch folder given without '::LABEL' (sweep point s002 or draw number).",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -109,15 +115,22 @@ def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path,
 )
 @click.option("--force", is_flag=True, help="Replace an existing comparison folder.")
 @click.pass_obj
-def compare(ctx: Ctx, results: tuple[Path, ...], out_dir: Path | None, force: bool) -> None:
+def compare(ctx: Ctx, results: tuple[str, ...], member: str | None, out_dir: Path | None, force: bool) -> None:
     """Compare two or more runs (results folders or .nc files): prices, emissions, costs,
-    transfers and the gains from linking (cost of the first run minus each run's cost)."""
-    from ..report.compare import write_compare
+    transfers and the gains from linking (cost of the first run minus each run's cost).
+
+    A run inside a batch folder is given as PATH::LABEL (outputs/p2_sweep::s002), or with
+    --member for every batch. Runs on other data than the first get no gain, and a note.
+    """
+    from ..report.compare import split_member, write_compare
 
     with reported(ctx):
         if out_dir is None:
-            out_dir = Path("outputs") / f"compare_{'_vs_'.join(Path(r).stem for r in results[:2])}"
-        tables = write_compare(list(results), out_dir, force=force)
+            stems = [
+                split_member(r)[0].stem + (f"_{split_member(r)[1]}" if split_member(r)[1] else "") for r in results
+            ]
+            out_dir = Path("outputs") / f"compare_{'_vs_'.join(stems[:2])}"
+        tables = write_compare(list(results), out_dir, force=force, member=member)
         import pandas as pd
 
         with pd.option_context("display.width", 160, "display.max_columns", 30):
@@ -127,7 +140,12 @@ def compare(ctx: Ctx, results: tuple[Path, ...], out_dir: Path | None, force: bo
                 "\nTotals (JPY present value, t over the horizon); gain_vs_first = cost of the first run - cost of the run:"
             )
             ctx.echo(tables["summary"].T.to_string(float_format=lambda v: f"{v:,.0f}"))
-        ctx.echo(f"\nwrote {out_dir}/ (compare_prices.csv, compare_summary.csv, compare_periods.csv, compare.png)")
+        for note in tables["notes"]["note"]:
+            click.secho(f"note: {note}", fg="yellow", err=True)
+        notes = ", compare_notes.txt" if len(tables["notes"]) else ""
+        ctx.echo(
+            f"\nwrote {out_dir}/ (compare_prices.csv, compare_summary.csv, compare_periods.csv, compare.png{notes})"
+        )
 
 
 COMMANDS = (validate, run, generate, compare)
