@@ -133,3 +133,68 @@ _engine_option = click.option(
 def engine_override(engine: str | None) -> tuple[str, ...]:
     """``--engine NAME`` as the ``--set`` override it stands for (recorded in the configuration)."""
     return (f'solver.engine="{engine}"',) if engine else ()
+
+
+# ---------------------------------------------------------------------------------------
+# progress of long work: the phases of a run, on a terminal
+# ---------------------------------------------------------------------------------------
+
+#: what each phase of a run does, as printed
+PHASE_LABELS = {
+    "load": "reading the scenario and the dataset",
+    "build": "building the model",
+    "solve": "solving",
+    "extract": "extracting the results",
+    "write": "writing the outputs",
+}
+
+
+def stderr_is_tty() -> bool:
+    """Whether progress may be shown (standard error is a terminal); tests monkeypatch this."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def format_phase_start(phase: str) -> str:
+    """The start of a phase's line: ``"  solve    solving ..."`` (completed by :func:`format_phase_end`)."""
+    return f"  {phase:<8} {PHASE_LABELS.get(phase, phase)} ..."
+
+
+def format_phase_end(duration_s: float) -> str:
+    """The end of a phase's line: its duration, ``" 12.3 s"``."""
+    return f" {max(duration_s, 0.0):.1f} s"
+
+
+class PhaseReporter:
+    """A ``progress(event, elapsed_s)`` callback (:mod:`nationcap.pipeline`) that prints one line per
+    phase to standard error: the phase and what it does when it starts, its duration when it ends."""
+
+    def __init__(self, write=None):
+        self.write = write or (lambda text: click.echo(text, nl=False, err=True))
+        self.open: tuple[str, float] | None = None
+
+    def __call__(self, event: str, elapsed_s: float) -> None:
+        phase, _, what = event.partition(" ")
+        if what == "done":
+            if self.open is not None and self.open[0] == phase:
+                self.write(format_phase_end(elapsed_s - self.open[1]) + "\n")
+                self.open = None
+            return
+        self.close()
+        self.write(format_phase_start(phase))
+        self.open = (phase, elapsed_s)
+
+    def close(self) -> None:
+        """End an unfinished line (a phase that failed)."""
+        if self.open is not None:
+            self.write("\n")
+            self.open = None
+
+
+def phase_reporter(ctx: Ctx) -> PhaseReporter | None:
+    """A :class:`PhaseReporter` on a terminal without ``--quiet``, else None (no progress)."""
+    if ctx.quiet or not stderr_is_tty():
+        return None
+    return PhaseReporter()

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError, Problem
-from .common import Ctx, _engine_option, _set_option, engine_override, reported
+from .common import Ctx, _engine_option, _set_option, engine_override, phase_reporter, reported
 
 
 @click.command()
@@ -43,22 +43,34 @@ def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
 def run(
     ctx: Ctx, scenario: Path, out_dir: Path | None, overrides: tuple[str, ...], force: bool, engine: str | None
 ) -> None:
-    """Solve SCENARIO and write results.nc, CSV tables and run.json."""
+    """Solve SCENARIO and write results.nc, CSV tables and run.json.
+
+    On a terminal (and without --quiet) the phases are shown as they run, on standard error.
+    """
     from ..config import load_scenario
     from ..pipeline import run_scenario
     from ..report.summary import run_summary
     from ..results.io import check_writable, write_results
 
+    progress = phase_reporter(ctx)
     with reported(ctx):
         t0 = time.perf_counter()
-        if out_dir is not None:
-            check_writable(out_dir, force)  # fail before reading or solving anything
-        scn = load_scenario(scenario, (*overrides, *engine_override(engine)))
-        out_dir = out_dir or Path("outputs") / scn.name
-        check_writable(out_dir, force)  # fail before loading the dataset and solving
-        res = run_scenario(scn)
-        t = time.perf_counter()
-        write_results(res, out_dir, force=force)
+        try:
+            if out_dir is not None:
+                check_writable(out_dir, force)  # fail before reading or solving anything
+            scn = load_scenario(scenario, (*overrides, *engine_override(engine)))
+            out_dir = out_dir or Path("outputs") / scn.name
+            check_writable(out_dir, force)  # fail before loading the dataset and solving
+            res = run_scenario(scn, progress=progress)
+            t = time.perf_counter()
+            if progress is not None:
+                progress("write", t - t0)
+            write_results(res, out_dir, force=force)
+            if progress is not None:
+                progress("write done", time.perf_counter() - t0)
+        finally:
+            if progress is not None:
+                progress.close()  # a failed phase's line ends before the error is printed
         ctx.echo(run_summary(res))
         ctx.echo(
             f"\nwrote {out_dir}/ (results.nc, CSV tables, run.json) in {time.perf_counter() - t:.1f} s; "
