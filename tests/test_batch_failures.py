@@ -132,7 +132,7 @@ def test_sweep_plot_leaves_failed_members_out(sweep_dir):
         assert (ys > 0).all()  # no failed member at price 0
         assert ax.get_xlim()[1] < 0.95  # the failed members' values do not stretch the axis
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert any("not shown: 2 failed (s002, s003)" in t for t in labels)
+        assert any("failed, not shown: 2 (s002, s003)" in t for t in labels)
     fig = plot_prices(res)
     lines = [line for ax in fig.axes for line in ax.get_lines()]
     assert len(lines) == 2 * 2  # two markets, two successful members

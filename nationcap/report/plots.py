@@ -428,7 +428,7 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
         failed = np.flatnonzero(~ok)
         if len(failed):  # failed members have no price: not drawn (nor do their values set the axis)
             names = ", ".join(str(res[SWEEP_DIM].values[i]) for i in failed[:5]) + (", ..." if len(failed) > 5 else "")
-            ax.plot([], [], " ", label=f"not shown: {len(failed)} failed ({names})")
+            ax.plot([], [], " ", label=f"failed, not shown: {len(failed)} ({names})")
         if not numeric:
             ax.set_xticks(np.arange(len(xv[ok])), [str(v) for v in xv[ok]], rotation=30)
         ax.set_xlabel(f"{xkey}")
