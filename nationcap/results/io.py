@@ -175,7 +175,7 @@ def remove_stale_temps(folder: Path, name: str | None = None) -> list[Path]:
 
 
 def check_location(path: Path, kind: str = "folder") -> None:
-    """Raise :class:`OutputError` unless outputs can be written at ``path``; writes nothing.
+    """Raise :class:`OutputError` unless outputs can be written at ``path``; leaves nothing behind.
 
     ``kind`` is how ``path`` is written: ``"folder"`` (a folder made or replaced as a whole:
     :func:`atomic_folder`), ``"inside"`` (a folder written into: batch folders, plots) or
