@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,11 +44,14 @@ from ..results.io import (
     DRAW_DIM,
     SWEEP_DIM,
     atomic_file,
+    check_location,
     load_results,
     netcdf_encoding,
+    remove_stale_temps,
+    staging_name,
     write_csv,
+    write_error,
     write_json,
-    write_netcdf,
 )
 from .executors import execute
 from .plan import BATCH_FILE, Batch, Job
@@ -57,13 +59,21 @@ from .summaries import combined_tables, market_year_table, montecarlo_summary, s
 from .worker import Outcome
 
 
-def _write_text(path: Path, text: str) -> None:
-    with atomic_file(path) as tmp:
+def _write_text(path: Path, text: str, clean: bool = True) -> None:
+    with atomic_file(path, clean=clean) as tmp:
         tmp.write_text(text)
 
 
+def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
+    """A member's cache file (the folder's stale temporaries were removed by :func:`run_batch`)."""
+    with atomic_file(path, clean=False) as tmp:
+        ds.to_netcdf(tmp, engine="netcdf4", encoding=netcdf_encoding(ds))
+
+
 def prepare_dir(out_dir: Path, batch: Batch, force: bool) -> bool:
-    """Check ``out_dir`` may take this batch; return True when it holds this same batch."""
+    """Check ``out_dir`` may take this batch (and can be written: :func:`check_location`);
+    return True when it holds this same batch."""
+    check_location(out_dir, "inside")
     if not out_dir.exists() or (out_dir.is_dir() and not any(out_dir.iterdir())):
         return False
     bf = out_dir / BATCH_FILE
@@ -109,14 +119,42 @@ def run_batch(
     resume: bool = True,
     progress: Callable[[int], Any] | None = None,
 ) -> BatchResult:
-    """Solve what is not cached, then (re)write the combined outputs. See the module docstring."""
+    """Solve what is not cached, then (re)write the combined outputs. See the module docstring.
+
+    Stale temporaries that an interrupted batch left in the folder are removed first
+    (:func:`nationcap.results.io.remove_stale_temps`); a cache file that is not a netCDF file is
+    solved again. An OSError while writing becomes :class:`~nationcap.errors.OutputError`.
+    """
     t0 = time.perf_counter()
     out_dir = Path(out_dir) if out_dir else batch.default_out()
     workers = workers or os.cpu_count() or 1
     prepare_dir(out_dir, batch, force)
+    try:
+        return _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0)
+    except OSError as exc:
+        raise write_error(out_dir, exc) from exc
+
+
+#: the first bytes of every netCDF4 (HDF5) file
+_NETCDF4_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def is_cached(path: Path) -> bool:
+    """Whether ``path`` (``runs/<key>.nc``) is a usable cache entry: a file that starts as a
+    netCDF4 file does (a damaged file that passes this is reported by :func:`combine`)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(_NETCDF4_MAGIC)) == _NETCDF4_MAGIC
+    except OSError:
+        return False
+
+
+def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0) -> BatchResult:
     runs, logs = out_dir / "runs", out_dir / "logs"
     runs.mkdir(parents=True, exist_ok=True)
     logs.mkdir(exist_ok=True)
+    for folder in (out_dir, runs, logs):
+        remove_stale_temps(folder)
     spec = {
         "kind": batch.kind,
         "name": batch.name,
@@ -128,17 +166,19 @@ def run_batch(
 
     for m in batch.members:  # invalid configurations: log the error
         if m.key is None:
-            _write_text(logs / f"invalid-{m.label}.log", f"nationcap batch member {m.label}\nINVALID: {m.error}\n")
+            _write_text(
+                logs / f"invalid-{m.label}.log", f"nationcap batch member {m.label}\nINVALID: {m.error}\n", clean=False
+            )
 
-    pending = [j for k, j in batch.jobs.items() if not (resume and (runs / f"{k}.nc").is_file())]
+    pending = [j for k, j in batch.jobs.items() if not (resume and is_cached(runs / f"{k}.nc"))]
     cached = len(batch.jobs) - len(pending)
     info: dict[str, dict[str, Any]] = {}
     fresh: dict[str, xr.Dataset] = {}
 
     def on_done(job: Job, out: Outcome) -> None:
-        _write_text(logs / f"{job.key}.log", out.log)
+        _write_text(logs / f"{job.key}.log", out.log, clean=False)
         if out.ok:
-            write_netcdf(out.results, runs / f"{job.key}.nc")
+            _write_netcdf(out.results, runs / f"{job.key}.nc")
             fresh[job.key] = out.results
         else:  # --no-resume: an older result of this key must not stand in for the failure
             (runs / f"{job.key}.nc").unlink(missing_ok=True)
@@ -195,8 +235,9 @@ def combine(
             if m.key not in loaded and path.is_file():
                 try:
                     loaded[m.key] = load_results(path)
-                except Exception as exc:  # pragma: no cover - a damaged cache file
-                    rec["error"] = f"cache file {path} is unreadable ({exc}); re-run with --no-resume"
+                except Exception as exc:  # a damaged cache file: remove it, so that a re-run solves it
+                    path.unlink(missing_ok=True)
+                    rec["error"] = f"cache file {path} was unreadable ({exc}) and is removed; re-run to solve it again"
             if m.key in loaded:
                 rec["status"], rec["error"] = "ok", ""
             elif not rec["error"]:
@@ -318,7 +359,7 @@ def write_batch_outputs(
     res: xr.Dataset, records: list[dict[str, Any]], batch: Batch, out_dir: Path, engine: str, prune: bool = True
 ) -> None:
     """Stage the combined files, then move them into ``out_dir``; ``run.json`` goes last."""
-    stage = out_dir / f".staging-{uuid.uuid4().hex[:8]}"
+    stage = out_dir / staging_name()
     stage.mkdir()
     try:
         res.to_netcdf(stage / "results.nc", engine="netcdf4", encoding=netcdf_encoding(res))

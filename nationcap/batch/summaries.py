@@ -16,6 +16,7 @@ def market_year_table(res: xr.Dataset) -> pd.DataFrame:
     """Tidy (member,) market, year table: price, emissions, abatement, cost, period cap and bank.
 
     Columns are named by :func:`nationcap.results.io.column_name`, as in the per-variable tables.
+    Every value of a failed batch member is empty (NaN), never a sum over nothing (0).
     """
     dim = res.attrs.get("batch_dim")
     dims = [dim] if dim else []
@@ -24,7 +25,8 @@ def market_year_table(res: xr.Dataset) -> pd.DataFrame:
     col = lambda v: column_name(v, res[v].attrs)  # noqa: E731
     year_period = year_periods(res)
     df = res["price"].to_dataframe(name=col("price"))[[col("price")]]
-    by = lambda v: res[f"{v}_by_sector"].sum("sector").to_series()  # noqa: E731 (market x year sums)
+    # market x year sums; min_count=1: a member without values (failed) sums to NaN, not 0
+    by = lambda v: res[f"{v}_by_sector"].sum("sector", min_count=1).to_series()  # noqa: E731
     for v in ("emissions", "abatement", "abatement_cost"):
         df[col(v)] = by(v)
     df = df.reset_index()
@@ -38,6 +40,10 @@ def market_year_table(res: xr.Dataset) -> pd.DataFrame:
     df = df.merge(per, on=dims + ["market", "period"], how="left")
     tc = res["total_cost"].to_dataframe(name=col("total_cost"))[[col("total_cost")]].reset_index()
     df = df.merge(tc, on=dims + ["market"], how="left")
+    if dim and "status" in res:
+        failed = df[dim].isin(res[dim].values[res["status"].values.astype(str) != "ok"])
+        values = [c for c in df.columns if c not in (dim, "market", "year", "period")]
+        df.loc[failed, values] = np.nan
     return df
 
 

@@ -17,7 +17,8 @@ from .common import EXIT_MODEL, Ctx, _set_option, reported
 _out_option = click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
     help="Batch folder (default: outputs/<scenario name>_<sweep|montecarlo>/).",
 )
@@ -67,13 +68,13 @@ def _batch_options(func):
 
 
 def _run(ctx: Ctx, batch, out_dir, workers, scheduler, force, resume):
-    from ..batch.store import run_batch
+    from ..batch.store import is_cached, run_batch
 
     n_valid = len(batch.jobs)
     cached = 0
     out = out_dir or batch.default_out()
     if resume and (out / "runs").is_dir():
-        cached = sum((out / "runs" / f"{k}.nc").is_file() for k in batch.jobs)
+        cached = sum(is_cached(out / "runs" / f"{k}.nc") for k in batch.jobs)
     engine = f"Dask scheduler {scheduler}" if scheduler else f"{workers or os.cpu_count() or 1} local worker(s)"
     n = len(batch.members)
     members = (
@@ -133,6 +134,7 @@ def sweep(
     """Solve SCENARIO for every combination of --param values (or its [sweep] table)."""
     from ..batch.plan import plan_sweep
     from ..config import split_values
+    from ..results.io import check_location
 
     with reported(ctx):
         if len(params) != len(values):
@@ -155,6 +157,8 @@ def sweep(
                     spec[k] = split_values(v)
                 except ValueError as exc:
                     raise InputError([Problem("--values", v, "", str(exc))], "arguments") from None
+        if out_dir is not None:
+            check_location(out_dir, "inside")  # before planning (which hashes the dataset) or solving
         batch = plan_sweep(scenario, spec, "zip" if zip_ else None, overrides, reuse=reuse)
         res = _run(ctx, batch, out_dir, workers, scheduler, force, resume)
         _print_sweep(ctx, res)
@@ -185,8 +189,11 @@ def montecarlo(ctx: Ctx, scenario: Path, draws, seed, out_dir, workers, schedule
     """Solve SCENARIO for N draws of the uncertain inputs in its [montecarlo] table."""
     from ..batch.plan import plan_montecarlo
     from ..batch.summaries import montecarlo_summary
+    from ..results.io import check_location
 
     with reported(ctx):
+        if out_dir is not None:
+            check_location(out_dir, "inside")  # before planning (which hashes the dataset) or solving
         batch = plan_montecarlo(scenario, draws, seed, overrides)
         res = _run(ctx, batch, out_dir, workers, scheduler, force, resume)
         s = montecarlo_summary(res.results)
@@ -219,7 +226,8 @@ def _period_last_years(r) -> list[int]:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
     help="Folder for the PNG and PDF files (default: RESULTS folder/plots/).",
 )
@@ -235,12 +243,13 @@ def _period_last_years(r) -> list[int]:
 def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market) -> None:
     """Draw plots of RESULTS (a results folder or .nc file) as PNG and PDF."""
     from ..report.plots import applicable_kinds, save_plots
-    from ..results.io import load_results
+    from ..results.io import check_location, load_results
 
     with reported(ctx):
-        res = load_results(results)
         folder = results if results.is_dir() else results.parent
         out_dir = out_dir or folder / "plots"
+        check_location(out_dir, "inside")  # before reading anything
+        res = load_results(results)
         wanted = applicable_kinds(res) if "all" in kinds else list(dict.fromkeys(kinds))
         files = save_plots(res, wanted, out_dir, member=member, period=period, market=market)
         for f in files:
@@ -253,7 +262,8 @@ def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market) -> Non
 @click.option(
     "--out",
     "out_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    metavar="FILE",
     default=None,
     help="CSV file to write (default: iamc.csv beside results.nc).",
 )
@@ -262,14 +272,15 @@ def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market) -> Non
 def export(ctx: Ctx, results: Path, fmt: str, out_file: Path | None, force: bool) -> None:
     """Export RESULTS (a results folder or .nc file) as an IAMC-format CSV."""
     from ..results.iamc import write_iamc
-    from ..results.io import load_results
+    from ..results.io import check_location, load_results
 
     with reported(ctx):
         t = time.perf_counter()
-        res = load_results(results)
         out_file = out_file or (results if results.is_dir() else results.parent) / "iamc.csv"
         if out_file.exists() and not force:
             raise OutputExistsError(f"{out_file} exists; pass --force to replace it or --out to write elsewhere")
+        check_location(out_file, "file")  # before reading anything
+        res = load_results(results)
         df = write_iamc(res, out_file)
         ctx.echo(
             f"wrote {out_file} ({len(df)} rows, {df['scenario'].nunique() if len(df) else 0} scenario(s)) "

@@ -34,6 +34,12 @@ def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError([Problem(str(path), "", "", f"not valid TOML: {exc}")], "scenario") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [Problem(str(path), f"byte {exc.start}", "", "not UTF-8 text; save the file as UTF-8")], "scenario"
+        ) from None
+    except OSError as exc:
+        raise InputError([Problem(str(path), "", "", f"cannot be read: {exc.strerror or exc}")], "scenario") from None
     return raw, raw.pop("sweep", None), raw.pop("montecarlo", None)
 
 

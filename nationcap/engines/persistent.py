@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 
 from ..config import Scenario
 from ..model import build_model
@@ -79,6 +80,8 @@ class PersistentHighsEngine:
         self.opt = None
         self.builds = 0
         self.solves = 0
+        #: called with "solve" when the model is ready and HiGHS starts (set by nationcap.pipeline)
+        self.on_phase: Callable[[str], None] | None = None
 
     def supports(self, md: ModelData) -> list[str]:
         why = eligible(md.scenario)
@@ -102,6 +105,8 @@ class PersistentHighsEngine:
             for k, v in enumerate(rhs_values(md).tolist()):
                 param[k] = v
             build_s = time.perf_counter() - t
+            if self.on_phase is not None:
+                self.on_phase("solve")
             t = time.perf_counter()
             sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt, extra_options={"solver": "simplex"})
             reused = 1
@@ -113,6 +118,8 @@ class PersistentHighsEngine:
             self.builds += 1
             self.opt = Highs()
             build_s = time.perf_counter() - t
+            if self.on_phase is not None:
+                self.on_phase("solve")
             t = time.perf_counter()
             sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt)
             # re-solves change parameters only: no rescans of constraints, variables or the

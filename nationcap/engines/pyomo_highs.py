@@ -13,6 +13,7 @@ Values and duals are taken from the components the model registered under a conc
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -134,6 +135,8 @@ class PyomoHighsEngine:
 
     def __init__(self, log_file: str | None = None):
         self.log_file = log_file
+        #: called with "solve" when the model is built and HiGHS starts (set by nationcap.pipeline)
+        self.on_phase: Callable[[str], None] | None = None
 
     def supports(self, md: ModelData) -> list[str]:
         return []
@@ -143,6 +146,8 @@ class PyomoHighsEngine:
         check_feasible(md)
         m = build_model(md)
         build_s = time.perf_counter() - t
+        if self.on_phase is not None:
+            self.on_phase("solve")
         t = time.perf_counter()
         sr = solve_model(m, md, log_file=self.log_file)
         sr.timings = {"build": build_s, "solve": time.perf_counter() - t}

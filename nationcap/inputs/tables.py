@@ -10,8 +10,8 @@ Extra columns are allowed and carried along unchanged.
 
 from __future__ import annotations
 
-import math
 import difflib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -398,7 +398,8 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
     path = Path(path)
     problems = Problems(context=f"dataset {path}")
     if not path.is_dir():
-        problems.add(str(path), "", "", "dataset folder not found; check the scenario's 'inputs' key")
+        what = "is a file, not a folder" if path.exists() else "dataset folder not found"
+        problems.add(str(path), "", "", f"{what}; check the scenario's 'inputs' key (the dataset folder)")
         problems.raise_if_any()
 
     meta: dict[str, Any] = {}
@@ -412,6 +413,8 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
             meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             problems.add(str(meta_path), "", "", f"not valid TOML: {exc}")
+        except UnicodeDecodeError as exc:
+            problems.add(str(meta_path), f"byte {exc.start}", "", "not UTF-8 text; save the file as UTF-8")
     national = _national_totals(meta, meta_path, problems)
 
     frames: dict[str, pd.DataFrame | None] = {}

@@ -13,7 +13,7 @@ prices        allowance price paths by market (all members of a sweep; every dra
 emissions     emissions against the cap and BAU by market and year, with the bank
 sector        abatement and abatement cost by sector, stacked by year
 prefecture    abatement and cost by prefecture for one market (top 15 and "other"), by period
-sweep         price against the swept parameter (sweeps)
+sweep         price against the swept parameter (sweeps; failed members are left out and named)
 distribution  price fan (median, 25-75 % and 5-95 % of draws) by market and year (Monte Carlo)
 ============  ==============================================================================
 
@@ -37,7 +37,7 @@ from matplotlib.ticker import FuncFormatter
 
 from ..errors import InputError, Problem
 from ..results.iamc import program_name
-from ..results.io import DRAW_DIM, SWEEP_DIM, batch_dim, select_member, year_periods
+from ..results.io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, members, select_member, year_periods
 from .labels import axis_label, param_label, unit_label
 
 TOP_PREFECTURES = 15
@@ -541,8 +541,9 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
                     label=f"{p}" + (f" ({tag})" if tag else ""),
                 )
         failed = np.flatnonzero(~ok)
-        if len(failed) and numeric:
-            ax.plot(xv[failed], np.zeros(len(failed)), "x", color="black", label="failed (infeasible or error)")
+        if len(failed):  # failed members have no price: not drawn (nor do their values set the axis)
+            names = ", ".join(str(res[SWEEP_DIM].values[i]) for i in failed[:5]) + (", ..." if len(failed) > 5 else "")
+            ax.plot([], [], " ", label=f"failed, not shown: {len(failed)} ({names})")
         if not numeric:
             ax.set_xticks(np.arange(len(xv[ok])), [str(v) for v in xv[ok]], rotation=30)
         ax.set_xlabel(_wrap(param_label(xkey), int(9 * 5.8)))
@@ -628,16 +629,19 @@ def make_figure(res: xr.Dataset, kind: str, **options) -> Figure:
         raise InputError(
             [Problem("--kind", kind, "", f"unknown plot kind; choose from {sorted(PLOTTERS)}")], "arguments"
         )
+    if batch_dim(res) is not None and not members(res):
+        raise InputError([Problem("results", "", "", "every member of this batch failed: nothing to plot")], "results")
     return PLOTTERS[kind](res, **options)
 
 
 def save_figure(fig: Figure, base: Path) -> list[Path]:
-    """``base``.png (150 dpi) and ``base``.pdf."""
-    base.parent.mkdir(parents=True, exist_ok=True)
+    """``base``.png (150 dpi) and ``base``.pdf, each written atomically (an OSError becomes
+    :class:`~nationcap.errors.OutputError`)."""
     out = []
     for ext, kw in (("png", {"dpi": 150}), ("pdf", {})):
         path = base.with_suffix(f".{ext}")
-        fig.savefig(path, format=ext, **kw)
+        with atomic_file(path) as tmp:
+            fig.savefig(tmp, format=ext, **kw)
         out.append(path)
     return out
 
