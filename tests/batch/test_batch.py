@@ -293,16 +293,16 @@ def test_cli_montecarlo_writes_the_price_distribution(tmp_path):
         "market",
         "year",
         "n_draws",
-        "mean_jpy_per_t",
-        "p05_jpy_per_t",
-        "p50_jpy_per_t",
-        "p95_jpy_per_t",
+        "price_mean_jpy_per_t",
+        "price_p05_jpy_per_t",
+        "price_p50_jpy_per_t",
+        "price_p95_jpy_per_t",
         "p_price_at_floor",
         "p_price_at_ceiling",
     ):
         assert col in s.columns, col
     row = s[(s["market"] == "regional") & (s["year"] == 2029)].iloc[0]
-    assert row["n_draws"] == 5 and row["p50_jpy_per_t"] == pytest.approx(p50)
+    assert row["n_draws"] == 5 and row["price_p50_jpy_per_t"] == pytest.approx(p50)
     assert np.isnan(row["p_price_at_floor"])  # no price band configured
     draws = pd.read_csv(out / "draws.csv")
     assert len(draws) == 5 * 2 * 4 and {"draw", "status", "price_jpy_per_t"} <= set(draws.columns)

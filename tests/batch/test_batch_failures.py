@@ -184,8 +184,8 @@ def test_montecarlo_tables_have_no_values_for_failed_draws(tmp_path):
     # the quantiles are those of the successful draws only
     p = r["price"].isel(draw=ok).sel(market="regional", year=2029).values
     row = summary[(summary["market"] == "regional") & (summary["year"] == 2029)].iloc[0]
-    assert row["p50_jpy_per_t"] == pytest.approx(float(np.median(p)))
-    assert row["min_jpy_per_t"] == pytest.approx(float(p.min()))
+    assert row["price_p50_jpy_per_t"] == pytest.approx(float(np.median(p)))
+    assert row["price_min_jpy_per_t"] == pytest.approx(float(p.min()))
 
     for path in out.glob("draw*.csv"):
         if path.name == "draws.csv":

@@ -85,7 +85,11 @@ def test_run_writes_results_with_schema(case, tmp_path):
         for var, dims in REQUIRED_VARS.items():
             assert r[var].dims == dims, var
         for name in list(r.data_vars) + ["entity_market", "entity_sector", "entity_prefecture", "entity_administrator"]:
-            assert r[name].attrs.get("units") is not None and r[name].attrs.get("description"), name
+            assert r[name].attrs.get("long_name") and r[name].attrs.get("description"), name
+        # every quantity has units; labels and fiscal years (base_year_first) have none
+        unitless = {"base_year_first", "entity_market", "entity_sector", "entity_prefecture", "entity_administrator"}
+        for name in set(r.data_vars) - unitless:
+            assert r[name].attrs.get("units") in ("t", "JPY", "JPY/t", "1"), name
         assert r["year"].dtype.kind == "i"
         assert set(r["market"].values) == {"national", "regional"}
         assert list(r["entity_administrator"].values) == ["national", "Tokyo", "Saitama City"]

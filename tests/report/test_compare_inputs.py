@@ -135,8 +135,20 @@ def test_the_fingerprint_decides_when_both_runs_have_one(tmp_path):
         r.to_netcdf(path)
         return str(path)
 
-    # no fingerprints: other folder = other data
-    assert pd.isna(compare([tmp_path / "ra", tmp_path / "rb"])["summary"]["gain_vs_first_jpy"].iloc[1])
+    # runs carry the fingerprint of their dataset: a copy in another folder is the same data
+    assert compare([tmp_path / "ra", tmp_path / "rb"])["summary"]["gain_vs_first_jpy"].iloc[1] == pytest.approx(
+        0.0, abs=1e-6
+    )
+
+    # results without fingerprints (written before they were added): the folder decides
+    def without_sha(out: str) -> str:
+        r = xr.load_dataset(tmp_path / out / "results.nc")
+        del r.attrs["dataset_sha256"]
+        path = tmp_path / f"{out}_nosha.nc"
+        r.to_netcdf(path)
+        return str(path)
+
+    assert pd.isna(compare([without_sha("ra"), without_sha("rb")])["summary"]["gain_vs_first_jpy"].iloc[1])
     same = compare([with_sha("ra", "aaaa"), with_sha("rb", "aaaa")])
     assert same["summary"]["gain_vs_first_jpy"].iloc[1] == pytest.approx(0.0, abs=1e-6)
     assert same["notes"].empty
