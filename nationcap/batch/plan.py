@@ -36,7 +36,7 @@ BATCH_FILE = "batch.json"
 def run_key(scn: Scenario, draw_info: dict[str, Any] | None = None) -> str:
     """Cache key of one member: sha256 of the resolved configuration, the dataset files, the
     draw and the nationcap version (a new release never reuses an older release's results)."""
-    from . import __version__
+    from .. import __version__
 
     payload = {
         "nationcap_version": __version__,
@@ -166,7 +166,7 @@ def plan_montecarlo(
     path: str | Path, draws: int | None = None, seed: int | None = None, overrides: Iterable[str] = ()
 ) -> Batch:
     """Members of a Monte Carlo run: draws ``0..N-1`` of the file's ``[montecarlo]`` table."""
-    from .uncertainty import parse_montecarlo
+    from ..config import parse_montecarlo
 
     path = Path(path)
     data, _, table, base = _base(path, overrides)
