@@ -29,9 +29,7 @@ __all__ = ["EXIT_INPUT", "EXIT_MODEL", "EXIT_OUTPUT", "cli", "main"]
 @click.pass_context
 def cli(click_ctx: click.Context, debug: bool, quiet: bool) -> None:
     """nationcap: least-cost two-tier cap-and-trade model for Japan (Pyomo + HiGHS)."""
-    logging.basicConfig(
-        level=logging.INFO if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     click_ctx.obj = Ctx(debug, quiet)
 
 

@@ -44,8 +44,11 @@ def year_period_map(periods: Iterable[Period | Mapping[str, Any]]) -> dict[int, 
     ``config`` attribute of a results file). The one place this map is made."""
     out: dict[int, str] = {}
     for p in periods:
-        name, first, last = (p.name, p.first_year, p.last_year) if isinstance(p, Period) else (
-            p["name"], p["first_year"], p["last_year"])
+        name, first, last = (
+            (p.name, p.first_year, p.last_year)
+            if isinstance(p, Period)
+            else (p["name"], p["first_year"], p["last_year"])
+        )
         out.update({y: name for y in range(int(first), int(last) + 1)})
     return out
 
@@ -276,20 +279,6 @@ class Scenario(_Strict):
         return json.dumps(self.resolved(), sort_keys=True, indent=1)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def check_scenario(scn: Scenario, fname: str) -> Problems:
     """Semantic checks that do not need the dataset: periods and factors."""
     problems = Problems(context="scenario")
@@ -443,5 +432,3 @@ def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: 
                 "",
                 "max_3yr_average needs first and last spanning at least 3 fiscal years",
             )
-
-

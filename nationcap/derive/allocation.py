@@ -103,8 +103,6 @@ def required_reduction_t(scn: Scenario, ds: Dataset, base: pd.Series) -> pd.Data
     )
 
 
-
-
 def caps_t(scn: Scenario, ds: Dataset, alloc: pd.DataFrame | None = None) -> pd.DataFrame:
     """Cap (t CO2 per period) per market (rows, every scenario market) and period (columns)."""
     if alloc is None:

@@ -76,7 +76,7 @@ class UnsupportedError(ModelError):
         super().__init__(
             f"the {engine!r} engine does not implement every setting of this scenario; it also sets:\n  - "
             + "\n  - ".join(features)
-            + "\nrun it with the Pyomo engine (--engine pyomo or [solver] engine = \"pyomo\", the default)"
+            + '\nrun it with the Pyomo engine (--engine pyomo or [solver] engine = "pyomo", the default)'
         )
 
 

@@ -60,9 +60,7 @@ def solve_model(
     if not opt.available():
         raise ModelError("HiGHS is not available: install highspy (pip install highspy)")
     t0 = time.perf_counter()
-    res = opt.solve(
-        m, solver_options=opts, load_solutions=False, raise_exception_on_nonoptimal_result=False, tee=False
-    )
+    res = opt.solve(m, solver_options=opts, load_solutions=False, raise_exception_on_nonoptimal_result=False, tee=False)
     elapsed = time.perf_counter() - t0
     tc = res.termination_condition
     if tc != TerminationCondition.convergenceCriteriaSatisfied or res.solution_status != SolutionStatus.optimal:

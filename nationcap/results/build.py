@@ -80,7 +80,9 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
     # each program rule reports its own variables and what it adds to costs and emissions
     ctx = ReportContext(md, sr, coords, price_pv)
     rules: dict[str, xr.DataArray] = {
-        "base_emissions": _da(md.base_t, ("entity",), coords, "t", "base-year emissions used for the allocation (per year)"),
+        "base_emissions": _da(
+            md.base_t, ("entity",), coords, "t", "base-year emissions used for the allocation (per year)"
+        ),
         "base_year_first": _da(
             md.base_first_year,
             ("entity",),

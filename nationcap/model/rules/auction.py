@@ -68,7 +68,11 @@ def report(ctx: ReportContext) -> RuleReport:
                 auction, ("market", "period"), ctx.coords, "t", "allowances auctioned (share of the cap)"
             ),
             "auction_revenue": data_array(
-                auction * ctx.price_pv, ("market", "period"), ctx.coords, ctx.pv_units, "auction volume x clearing price"
+                auction * ctx.price_pv,
+                ("market", "period"),
+                ctx.coords,
+                ctx.pv_units,
+                "auction volume x clearing price",
             ),
         }
     )

@@ -73,7 +73,9 @@ class RuleReport:
     emissions_reduction_t: np.ndarray | None = None
 
 
-def data_array(values: Any, dims: tuple[str, ...], coords: Mapping[str, Any], units: str, description: str) -> xr.DataArray:
+def data_array(
+    values: Any, dims: tuple[str, ...], coords: Mapping[str, Any], units: str, description: str
+) -> xr.DataArray:
     """A results variable with its ``units`` and ``description`` attributes."""
     return xr.DataArray(
         values, dims=dims, coords={d: coords[d] for d in dims}, attrs={"units": units, "description": description}

@@ -98,7 +98,11 @@ def report(ctx: ReportContext) -> RuleReport:
     return RuleReport(
         variables={
             "import_price": data_array(
-                ext.price, ("market", "year"), coords, "JPY/t", "price of foreign allowances in each year's money (NaN = none)"
+                ext.price,
+                ("market", "year"),
+                coords,
+                "JPY/t",
+                "price of foreign allowances in each year's money (NaN = none)",
             ),
             "imports": data_array(vol, ("market", "period"), coords, "t", "foreign allowances imported"),
         },

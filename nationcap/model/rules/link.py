@@ -121,7 +121,11 @@ def report(ctx: ReportContext) -> RuleReport:
     return RuleReport(
         variables={
             "link_transfer": data_array(
-                moved, ("direction", "period"), c, "t", "net allowances moved between the linked markets, in t of the sending market"
+                moved,
+                ("direction", "period"),
+                c,
+                "t",
+                "net allowances moved between the linked markets, in t of the sending market",
             ),
             "link_limit_rent": data_array(
                 rent,

@@ -115,7 +115,9 @@ def report(ctx: ReportContext) -> RuleReport:
     md, coords = ctx.md, ctx.coords
     band = data(md)
     out = {
-        "price_floor": data_array(band.floor, ("market", "year"), coords, "JPY/t", "price floor in each year's money (NaN = none)"),
+        "price_floor": data_array(
+            band.floor, ("market", "year"), coords, "JPY/t", "price floor in each year's money (NaN = none)"
+        ),
         "price_ceiling": data_array(
             band.ceiling, ("market", "year"), coords, "JPY/t", "price ceiling in each year's money (NaN = none)"
         ),
@@ -131,7 +133,11 @@ def report(ctx: ReportContext) -> RuleReport:
 
 
 def summary(res: xr.Dataset) -> list[str]:
-    vols = {k: res[k] for k, key in (("ceiling_issued", "price_ceiling"), ("floor_withdrawn", "price_floor")) if markets_with(res, key)}
+    vols = {
+        k: res[k]
+        for k, key in (("ceiling_issued", "price_ceiling"), ("floor_withdrawn", "price_floor"))
+        if markets_with(res, key)
+    }
     if not vols:
         return []
     df = pd.DataFrame({k: (v / 1e6).to_pandas().stack().round(3) for k, v in vols.items()})

@@ -103,9 +103,7 @@ def report(ctx: ReportContext) -> RuleReport:
     sf = np.where(sf < 1e-6, 0.0, sf)
     nonc = np.zeros((n_m, n_p), dtype=np.int64)
     np.add.at(nonc, em, (sf > 0).astype(np.int64))
-    fines = np.array(
-        [[md.market_config(a).fine_jpy * nonc[a, p] for p in range(n_p)] for a in range(n_m)], dtype=float
-    )
+    fines = np.array([[md.market_config(a).fine_jpy * nonc[a, p] for p in range(n_p)] for a in range(n_m)], dtype=float)
     final = np.zeros(n_m)
     entity_cost = np.zeros((n_e, n_p))
     for a in range(n_m):
@@ -127,10 +125,18 @@ def report(ctx: ReportContext) -> RuleReport:
                 nonc, ("market", "period"), coords, "entities", "entities with a shortfall"
             ),
             "fines": data_array(
-                fines, ("market", "period"), coords, "JPY", "fine_jpy x non-compliant entities (reported, not optimised)"
+                fines,
+                ("market", "period"),
+                coords,
+                "JPY",
+                "fine_jpy x non-compliant entities (reported, not optimised)",
             ),
             "final_shortfall_cost": data_array(
-                final, ("market",), coords, ctx.pv_units, "allowances bought by the administrator for last-period shortfalls"
+                final,
+                ("market",),
+                coords,
+                ctx.pv_units,
+                "allowances bought by the administrator for last-period shortfalls",
             ),
         },
         entity_cost_pv=entity_cost,
