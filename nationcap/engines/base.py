@@ -18,7 +18,7 @@ Engines raise :class:`~nationcap.errors.ModelError` for an infeasible or unbound
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -27,7 +27,7 @@ from ..errors import ModelError
 from ..model.data import ModelData
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """nationcap's own termination status (the solver's label is kept as ``detail``)."""
 
     OPTIMAL = "optimal"
