@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from typing import Any
 
 from ..config import Scenario
 from ..model import build_model
@@ -73,10 +74,10 @@ class PersistentHighsEngine:
 
     def __init__(self, log_file: str | None = None):
         self.log_file = log_file
-        self.model = None
+        self.model: Any = None  # a pyomo ConcreteModel
         self.md: ModelData | None = None
         self.key: str | None = None
-        self.opt = None
+        self.opt: Any = None  # its persistent Highs solver
         self.builds = 0
         self.solves = 0
 

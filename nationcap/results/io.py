@@ -18,7 +18,7 @@ import os
 import shutil
 import stat
 import uuid
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ def atomic_file(path: Path) -> Iterator[Path]:
         raise
 
 
-def netcdf_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+def netcdf_encoding(ds: xr.Dataset) -> dict[Hashable, dict[str, Any]]:
     """The one netCDF encoding: numeric variables compressed (zlib, level 4), text as is."""
     return {v: {"zlib": True, "complevel": 4} for v in ds.data_vars if ds[v].dtype.kind in "fiu"}
 
@@ -136,7 +136,7 @@ def csv_tables(ds: xr.Dataset) -> dict[str, object]:
 
     groups: dict[tuple[str, ...], list[str]] = {}
     for name, da in ds.data_vars.items():
-        groups.setdefault(tuple(da.dims), []).append(name)
+        groups.setdefault(tuple(str(d) for d in da.dims), []).append(str(name))
     tables = {}
     for dims, names in groups.items():
         cols = {}
