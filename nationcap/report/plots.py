@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -225,7 +225,7 @@ def _legend(ax, max_entries: int = 12, below: bool = False) -> None:
         ax.legend(handles, labels, fontsize=7, loc="best")
 
 
-def _short_values(res: xr.Dataset, i: int) -> str:
+def _short_values(res: xr.Dataset, i: int | np.integer) -> str:
     """ "P2.general=0.15, ..." for sweep member ``i`` (last two parts of each dotted key)."""
     params = json.loads(res.attrs.get("sweep_params", "[]"))
     return ", ".join(f"{'.'.join(k.split('.')[-2:])}={res[k].values[i].item()}" for k in params)
@@ -280,7 +280,7 @@ def _top(totals: dict[str, float], n: int) -> list[str]:
     return keep[:n] if len(keep) > n + 1 else keep
 
 
-def plot_sector(res: xr.Dataset, member: str | None = None, **_) -> Figure:
+def plot_sector(res: xr.Dataset, member: str | None = None, **_options) -> Figure:
     one, label = select_member(res, member)
     markets = [str(m) for m in one["market"].values]
     years = one["year"].values
@@ -332,7 +332,7 @@ def _palette(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
-def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | None = None, **_) -> Figure:
+def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | None = None, **_options) -> Figure:
     one, label = select_member(res, member)
     markets = [str(m) for m in one["market"].values]
     market = market or ("regional" if "regional" in markets else markets[-1])
@@ -352,7 +352,7 @@ def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | No
     for var, scale, _ in specs:
         da = one[var].sel(market=market, prefecture=present) * scale
         data.append({p: da.sel(year=[y for y in da["year"].values if ypp[int(y)] == p]).sum("year") for p in periods})
-    total = sum(data[0].values())  # rank by total abatement; the cost panel keeps the order
+    total = cast(xr.DataArray, sum(data[0].values()))  # rank by total abatement; the cost panel keeps the order
     ranked = [str(x) for x in total["prefecture"].values[np.argsort(-total.values, kind="stable")]]
     order = ranked[:TOP_PREFECTURES] if len(ranked) > TOP_PREFECTURES + 1 else ranked
     rest = [p for p in ranked if p not in order]
@@ -404,7 +404,7 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
     numeric = xv.dtype.kind in "fiu"
     fig = Figure(figsize=(5.8 * len(markets), 4.8), layout="constrained")
     axes = _market_axes(fig, len(markets))[0]
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple, list[np.intp]] = {}
     for i in np.flatnonzero(ok):
         groups.setdefault(tuple(res[k].values[i].item() for k in others), []).append(i)
     styles = ["-", "--", ":", "-."]
@@ -520,7 +520,8 @@ def save_figure(fig: Figure, base: Path) -> list[Path]:
     """``base``.png (150 dpi) and ``base``.pdf."""
     base.parent.mkdir(parents=True, exist_ok=True)
     out = []
-    for ext, kw in (("png", {"dpi": 150}), ("pdf", {})):
+    formats: tuple[tuple[str, dict[str, Any]], ...] = (("png", {"dpi": 150}), ("pdf", {}))
+    for ext, kw in formats:
         path = base.with_suffix(f".{ext}")
         fig.savefig(path, format=ext, **kw)
         out.append(path)
