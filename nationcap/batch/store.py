@@ -178,6 +178,7 @@ def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0) -> Batc
     def on_done(job: Job, out: Outcome) -> None:
         _write_text(logs / f"{job.key}.log", out.log, clean=False)
         if out.ok:
+            assert out.results is not None  # ok means results
             _write_netcdf(out.results, runs / f"{job.key}.nc")
             fresh[job.key] = out.results
         else:  # --no-resume: an older result of this key must not stand in for the failure
@@ -251,7 +252,7 @@ def combine(
         blank = _nan_like(template)
         parts = []
         for m, rec in zip(batch.members, records):
-            ds = (loaded[m.key] if rec["status"] == "ok" else blank).copy()
+            ds = (loaded[m.key] if m.key is not None and rec["status"] == "ok" else blank).copy()
             ds.attrs = {}
             parts.append(ds)
         out = xr.concat(
@@ -346,6 +347,7 @@ def combine(
         out.attrs["sweep_params"] = json.dumps(batch.params)
     else:
         out.attrs["montecarlo"] = json.dumps(batch.montecarlo, sort_keys=True)
+        assert batch.seed is not None  # plan_montecarlo sets it
         out.attrs["montecarlo_seed"] = int(batch.seed)
         for rule in RULES:  # per-draw statistics of the rules (e.g. how often the price sits at the floor)
             if hasattr(rule, "montecarlo"):

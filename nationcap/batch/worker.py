@@ -14,6 +14,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -72,6 +73,7 @@ def dataset_for(job: Job) -> tuple[Scenario, Dataset, Draw | None]:
     d = None
     if job.montecarlo is not None:
         spec = MonteCarloSpec.model_validate(job.montecarlo)
+        assert job.seed is not None and job.draw is not None  # plan_montecarlo sets both
         d = draw(spec, job.seed, job.draw, scn, ds)
         ds = apply_draw(spec, d, scn, ds)
     return scn, ds, d
@@ -79,7 +81,7 @@ def dataset_for(job: Job) -> tuple[Scenario, Dataset, Draw | None]:
 
 #: this process's held model for ``reuse`` (one at a time: bounded memory) and the tables it was
 #: built on, so that an allocation-only variant is re-solved instead of rebuilt
-_HELD: dict[str, object] = {}
+_HELD: dict[str, Any] = {}
 
 
 def _solve_reusing(scn: Scenario, log_file: str) -> xr.Dataset:
@@ -113,6 +115,7 @@ def solve_job(job: Job) -> Outcome:
                 res = run_scenario(scenario_from_dict(job.raw, source=job.source), log_file=str(log_path))
             else:
                 scn, ds, d = dataset_for(job)
+                assert d is not None  # a Monte Carlo job has a draw
                 res = run_dataset(scn, ds, log_file=str(log_path)).results
                 res = apply_conventions(res.merge(draw_variables(d, scn.years), combine_attrs="override"))
         except Exception as exc:  # recorded, not raised: one failure must not stop a batch

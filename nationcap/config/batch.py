@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
@@ -53,6 +54,7 @@ def parse_sweep_table(table: dict[str, Any], fname: str) -> tuple[dict[str, list
 def expand(params: dict[str, list[Any]], mode: str) -> list[dict[str, Any]]:
     """Sweep points: the cartesian product of the value lists (grid) or their pairing (zip)."""
     keys = list(params)
+    combos: Iterable[tuple[Any, ...]]
     if mode == "zip":
         lengths = {k: len(v) for k, v in params.items()}
         if len(set(lengths.values())) > 1:
@@ -106,9 +108,12 @@ class Uncertain(_Strict):
         """Values from standard normals ``z`` and uniforms ``u`` (both always drawn)."""
         mean = default_mean if self.mean is None else self.mean
         if self.distribution == "normal":
+            assert self.sd is not None  # the validator requires sd for normal and lognormal
             return mean + self.sd * z
         if self.distribution == "lognormal":
+            assert self.sd is not None
             return np.exp((0.0 if self.mean is None else self.mean) + self.sd * z)
+        assert self.low is not None and self.high is not None  # ... and low, high for uniform
         return self.low + (self.high - self.low) * u
 
 
@@ -128,7 +133,8 @@ class MonteCarloSpec(_Strict):
             raise ValueError("bau_growth is a growth rate: use distribution 'normal' or 'uniform'")
         if self.mac_cost is not None and self.mac_cost.process != "rate":
             raise ValueError("'process' applies to bau_growth only")
-        if self.mac_cost is not None and self.mac_cost.distribution == "uniform" and self.mac_cost.low < 0:
+        mac = self.mac_cost
+        if mac is not None and mac.distribution == "uniform" and mac.low is not None and mac.low < 0:
             raise ValueError("mac_cost multipliers must be >= 0: 'low' must not be negative")
         return self
 

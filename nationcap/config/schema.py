@@ -584,11 +584,10 @@ def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: 
     if mc.external and not mc.external.limit_share >= 0.0:
         problems.add(fname, f"key '{key}.external.limit_share'", "", "must be >= 0")
     by = mc.base_year
-    if by.rule == "max_3yr_average":
-        if by.first is None or by.last is None or by.last - by.first < 2:
-            problems.add(
-                fname,
-                f"key '{key}.base_year'",
-                "",
-                "max_3yr_average needs first and last spanning at least 3 fiscal years",
-            )
+    if by.rule == "max_3yr_average" and (by.first is None or by.last is None or by.last - by.first < 2):
+        problems.add(
+            fname,
+            f"key '{key}.base_year'",
+            "",
+            "max_3yr_average needs first and last spanning at least 3 fiscal years",
+        )

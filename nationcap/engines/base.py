@@ -19,7 +19,7 @@ user's to change) when asked to solve what ``supports`` refuses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -28,7 +28,7 @@ from ..errors import InputError, Problem
 from ..model.data import ModelData
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """nationcap's own termination status (the solver's label is kept as ``detail``)."""
 
     OPTIMAL = "optimal"

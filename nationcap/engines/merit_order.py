@@ -382,9 +382,9 @@ class MeritOrderEngine:
         bank = np.zeros((n_m, n_p))
         expire_mp = np.zeros((n_m, n_p))
         boundary = np.zeros((n_m, n_p), dtype=bool)
-        problems = []
+        problems: list[str] = []
         link_values: dict[str, np.ndarray] = {}
-        linked: tuple[int, int] | None = None
+        linked: tuple[int, ...] | None = None
         if md.scenario.link.mode == "full":
             linked = tuple(md.markets.index(x) for x in md.scenario.link.markets)
             link_values = self._solve_linked(

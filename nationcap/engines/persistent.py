@@ -31,6 +31,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ..config import Scenario
 from ..model import build_model
@@ -74,10 +75,10 @@ class PersistentHighsEngine:
 
     def __init__(self, log_file: str | None = None):
         self.log_file = log_file
-        self.model = None
+        self.model: Any = None  # a pyomo ConcreteModel
         self.md: ModelData | None = None
         self.key: str | None = None
-        self.opt = None
+        self.opt: Any = None  # its persistent Highs solver
         self.builds = 0
         self.solves = 0
         #: called with "solve" when the model is ready and HiGHS starts (set by nationcap.pipeline)

@@ -285,18 +285,18 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
         nonfinite = bad & (spelled | ~np.isnan(values))
         nonnum = bad & ~nonfinite
         values = np.where(bad, np.nan, values)
-        expected = f"a {'whole number' if col.kind == 'int' else 'number'} ({col.unit or 'dimensionless'})"
+        expected_kind = f"a {'whole number' if col.kind == 'int' else 'number'} ({col.unit or 'dimensionless'})"
         if nonfinite.any():
-            shown = ", ".join(repr(v) for v in sorted(set(text[nonfinite]))[:5])
+            shown_values = ", ".join(repr(v) for v in sorted(set(text[nonfinite]))[:5])
             problems.add_rows(
                 fname,
                 _rows(raw, nonfinite),
                 col.name,
-                f"non-finite number {shown} (infinite, NaN, or too large for a 64-bit float); "
-                f"expected a finite {expected[2:]}",
+                f"non-finite number {shown_values} (infinite, NaN, or too large for a 64-bit float); "
+                f"expected a finite {expected_kind[2:]}",
             )
         if nonnum.any():
-            problems.add_rows(fname, _rows(raw, nonnum), col.name, f"not a number; expected {expected}")
+            problems.add_rows(fname, _rows(raw, nonnum), col.name, f"not a number; expected {expected_kind}")
         ok = ~np.isnan(values)
         if col.kind == "int":
             frac = ok & (np.abs(values - np.round(values)) > 0)

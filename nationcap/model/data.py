@@ -137,7 +137,9 @@ class ModelData:
 
 
 def bank_bounds(banking: bool, borrowing: bool, last: bool) -> tuple[float | None, float | None]:
-    """(lower, upper) bound of a market's bank at the end of a period (None = unbounded)::
+    """(lower, upper) bound of a market's bank at the end of a period (None = unbounded).
+
+    ::
 
     banking = true:   Bank >= 0          banking = false:  Bank <= 0 (nothing carries forward)
     borrowing = true: Bank may be < 0 before the last period; Bank[last] >= 0 always

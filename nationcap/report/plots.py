@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -141,7 +141,7 @@ _compact = FuncFormatter(
 )
 
 
-def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = None, **_) -> Figure:
+def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = None, **_options) -> Figure:
     one, label = _select(res, member)
     if "mac_curve_cost_pv" not in one:
         raise InputError(
@@ -232,7 +232,7 @@ def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = No
 # ---------------------------------------------------------------------------------------
 
 
-def plot_prices(res: xr.Dataset, **_) -> Figure:
+def plot_prices(res: xr.Dataset, **_options) -> Figure:
     dim = batch_dim(res)
     markets = [str(m) for m in res["market"].values]
     years = res["year"].values
@@ -333,13 +333,13 @@ def _params_title(res: xr.Dataset) -> str:
     return "sweep point: " + "; ".join(param_label(k) for k in json.loads(res.attrs.get("sweep_params", "[]")))
 
 
-def _short_values(res: xr.Dataset, i: int) -> str:
+def _short_values(res: xr.Dataset, i: int | np.integer) -> str:
     """ "0.15, 0.2" : the swept values of sweep member ``i`` (the legend title names the keys)."""
     params = json.loads(res.attrs.get("sweep_params", "[]"))
     return ", ".join(str(res[k].values[i].item()) for k in params)
 
 
-def plot_emissions(res: xr.Dataset, member: str | None = None, **_) -> Figure:
+def plot_emissions(res: xr.Dataset, member: str | None = None, **_options) -> Figure:
     one, label = _select(res, member)
     markets = [str(m) for m in one["market"].values]
     years = one["year"].values
@@ -388,7 +388,7 @@ def _top(totals: dict[str, float], n: int) -> list[str]:
     return keep[:n] if len(keep) > n + 1 else keep
 
 
-def plot_sector(res: xr.Dataset, member: str | None = None, **_) -> Figure:
+def plot_sector(res: xr.Dataset, member: str | None = None, **_options) -> Figure:
     one, label = _select(res, member)
     markets = [str(m) for m in one["market"].values]
     years = one["year"].values
@@ -443,7 +443,7 @@ def _palette(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
-def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | None = None, **_) -> Figure:
+def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | None = None, **_options) -> Figure:
     one, label = _select(res, member)
     markets = [str(m) for m in one["market"].values]
     market = market or ("regional" if "regional" in markets else markets[-1])
@@ -467,7 +467,7 @@ def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | No
     for var, scale, _ in specs:
         da = one[var].sel(market=market, prefecture=present) * scale
         data.append({p: da.sel(year=[y for y in da["year"].values if ypp[int(y)] == p]).sum("year") for p in periods})
-    total = sum(data[0].values())  # rank by total abatement; the cost panel keeps the order
+    total = cast(xr.DataArray, sum(data[0].values()))  # rank by total abatement; the cost panel keeps the order
     ranked = [str(x) for x in total["prefecture"].values[np.argsort(-total.values, kind="stable")]]
     order = ranked[:TOP_PREFECTURES] if len(ranked) > TOP_PREFECTURES + 1 else ranked
     rest = [p for p in ranked if p not in order]
@@ -506,7 +506,7 @@ def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | No
 # ---------------------------------------------------------------------------------------
 
 
-def plot_sweep(res: xr.Dataset, **_) -> Figure:
+def plot_sweep(res: xr.Dataset, **_options) -> Figure:
     if batch_dim(res) != SWEEP_DIM:
         raise InputError([Problem("--kind sweep", "", "", "needs the results of `nationcap sweep`")], "arguments")
     params = json.loads(res.attrs.get("sweep_params", "[]"))
@@ -519,7 +519,7 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
     numeric = xv.dtype.kind in "fiu"
     fig = Figure(figsize=(5.8 * len(markets), 4.8), layout="constrained")
     axes = _market_axes(fig, len(markets))[0]
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple, list[np.intp]] = {}
     for i in np.flatnonzero(ok):
         groups.setdefault(tuple(res[k].values[i].item() for k in others), []).append(i)
     styles = ["-", "--", ":", "-."]
@@ -557,7 +557,7 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
     return fig
 
 
-def plot_distribution(res: xr.Dataset, **_) -> Figure:
+def plot_distribution(res: xr.Dataset, **_options) -> Figure:
     if batch_dim(res) != DRAW_DIM:
         raise InputError(
             [Problem("--kind distribution", "", "", "needs the results of `nationcap montecarlo`")], "arguments"
@@ -638,7 +638,8 @@ def save_figure(fig: Figure, base: Path) -> list[Path]:
     """``base``.png (150 dpi) and ``base``.pdf, each written atomically (an OSError becomes
     :class:`~nationcap.errors.OutputError`)."""
     out = []
-    for ext, kw in (("png", {"dpi": 150}), ("pdf", {})):
+    formats: tuple[tuple[str, dict[str, Any]], ...] = (("png", {"dpi": 150}), ("pdf", {}))
+    for ext, kw in formats:
         path = base.with_suffix(f".{ext}")
         with atomic_file(path) as tmp:
             fig.savefig(tmp, format=ext, **kw)

@@ -34,7 +34,7 @@ import socket
 import stat
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -295,7 +295,7 @@ def atomic_file(path: Path, clean: bool = True) -> Iterator[Path]:
         raise
 
 
-def netcdf_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+def netcdf_encoding(ds: xr.Dataset) -> dict[Hashable, dict[str, Any]]:
     """The one netCDF encoding: numeric variables compressed (zlib, level 4), text as is."""
     return {v: {"zlib": True, "complevel": 4} for v in ds.data_vars if ds[v].dtype.kind in "fiu"}
 
@@ -321,7 +321,7 @@ def csv_tables(ds: xr.Dataset) -> dict[str, object]:
 
     groups: dict[tuple[str, ...], list[str]] = {}
     for name, da in ds.data_vars.items():
-        groups.setdefault(tuple(da.dims), []).append(name)
+        groups.setdefault(tuple(str(d) for d in da.dims), []).append(str(name))
     tables = {}
     for dims, names in groups.items():
         cols = {}

@@ -49,6 +49,7 @@ def shares(md: ModelData) -> np.ndarray:
 
 def prepare(md: ModelData) -> None:
     if active(md.scenario):
+        assert md.alloc_full_t is not None  # set by model.prepare before the rules
         md.alloc_t = md.alloc_full_t * (1.0 - shares(md))
 
 

@@ -38,8 +38,11 @@ from ..data import ModelData
 class Solution(Protocol):
     """What a rule's report reads of a solve (an engine's SolveResult satisfies this)."""
 
-    values: Mapping[str, np.ndarray]
-    duals: Mapping[str, np.ndarray]
+    @property
+    def values(self) -> Mapping[str, np.ndarray]: ...
+
+    @property
+    def duals(self) -> Mapping[str, np.ndarray]: ...
 
 
 @dataclass

@@ -92,6 +92,7 @@ def prepare(md: ModelData) -> None:
     n_e, n_t, n_p = md.n_entities, len(types), len(md.periods)
     limit = np.zeros((n_e, n_t, n_p))
     years_p = np.array([len(md.period_years(p)) for p in range(n_p)], dtype=float)
+    assert md.required_t is not None and md.base_t is not None  # set by model.prepare before the rules
     for a in using:
         cfg = scn.markets[md.markets[a]]
         rows = md.entity_market == a

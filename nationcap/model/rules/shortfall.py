@@ -84,8 +84,10 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
         v.setub(float(md.bau_t[e, md.period_years(p)].sum() / md.scale_t))
         reg.compliance[e * n_p + p].append((1.0, v))
         if p + 1 < n_p:
+            assert cfg.penalty_multiplier is not None  # index() holds only markets with a multiplier
             reg.compliance[e * n_p + p + 1].append((-float(cfg.penalty_multiplier), v))
         else:
+            assert cfg.final_shortfall_price_jpy_per_t is not None  # ... and their last period only with a price
             final_terms.append(last_df * float(cfg.final_shortfall_price_jpy_per_t) * v)
     if final_terms:
         reg.cost.append(pyo.quicksum(final_terms))
