@@ -58,7 +58,13 @@ class ModelError(NationcapError):
     """The optimisation problem is infeasible, unbounded, or the solver did not reach optimality."""
 
 
-class OutputExistsError(NationcapError):
+class OutputError(NationcapError):
+    """The output location cannot take the outputs: results exist there already (without
+    ``--force``), it is not a folder, or it cannot be written (read-only, a file in the way, disk
+    full). The command line exits with code 4."""
+
+
+class OutputExistsError(OutputError):
     """Results exist where a run would write, and ``--force`` was not given."""
 
 

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+#: the repository root (shipped scenarios in models/, datasets in inputs/)
+REPO = Path(__file__).resolve().parents[1]
+
 ENTITY_DEFAULTS = {
     "name": "test entity",
     "sector": "office",
@@ -20,6 +23,11 @@ ENTITY_DEFAULTS = {
     "top_level": "none",
     "electricity_share": 0.0,
 }
+
+
+def ent(eid: str, market: str = "m", base: float = 100.0, **kw) -> dict:
+    """An entity row for :func:`write_case`: id, market and base emissions, plus any column."""
+    return dict(entity_id=eid, market=market, base_emissions_t=base, **kw)
 
 
 def _toml_value(v):

@@ -57,7 +57,8 @@ def execute(
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(_PRELOAD)
-    with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
+    pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx)
+    try:
         futures = {pool.submit(solve_job, job): job for job in jobs}
         for fut in cf.as_completed(futures):
             job = futures[fut]
@@ -66,6 +67,12 @@ def execute(
             except Exception as exc:  # a worker died (e.g. out of memory)
                 out = _failed(job, exc)
             on_done(job, out)
+    except BaseException:
+        # Ctrl-C (or an error writing a result): drop the members not started instead of waiting
+        # for every queued one; members already cached in runs/ are complete and kept
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return f"local pool ({min(workers, len(jobs))} processes)"
 
 

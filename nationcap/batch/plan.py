@@ -144,7 +144,8 @@ def plan_sweep(
     except ValueError as exc:
         raise InputError([Problem("--param/--values", "", "", str(exc))], "arguments") from None
     width = max(3, len(str(len(points) - 1)))
-    members, jobs = [], {}
+    members: list[Member] = []
+    jobs: dict[str, Job] = {}
     for i, point in enumerate(points):
         label = f"s{i:0{width}d}"
         raw = copy.deepcopy(data)

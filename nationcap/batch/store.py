@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,16 +37,21 @@ import xarray as xr
 
 from ..errors import OutputExistsError
 from ..model.rules import RULES
+from ..model.rules.base import present_value_money, variable_attrs
 from ..results import iamc
+from ..results.conventions import apply_conventions
 from ..results.io import (
     DRAW_DIM,
     SWEEP_DIM,
     atomic_file,
+    check_location,
     load_results,
     netcdf_encoding,
+    remove_stale_temps,
+    staging_name,
     write_csv,
+    write_error,
     write_json,
-    write_netcdf,
 )
 from .executors import execute
 from .plan import BATCH_FILE, Batch, Job
@@ -55,13 +59,21 @@ from .summaries import combined_tables, market_year_table, montecarlo_summary, s
 from .worker import Outcome
 
 
-def _write_text(path: Path, text: str) -> None:
-    with atomic_file(path) as tmp:
+def _write_text(path: Path, text: str, clean: bool = True) -> None:
+    with atomic_file(path, clean=clean) as tmp:
         tmp.write_text(text)
 
 
+def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
+    """A member's cache file (the folder's stale temporaries were removed by :func:`run_batch`)."""
+    with atomic_file(path, clean=False) as tmp:
+        ds.to_netcdf(tmp, engine="netcdf4", encoding=netcdf_encoding(ds))
+
+
 def prepare_dir(out_dir: Path, batch: Batch, force: bool) -> bool:
-    """Check ``out_dir`` may take this batch; return True when it holds this same batch."""
+    """Check ``out_dir`` may take this batch (and can be written: :func:`check_location`);
+    return True when it holds this same batch."""
+    check_location(out_dir, "inside")
     if not out_dir.exists() or (out_dir.is_dir() and not any(out_dir.iterdir())):
         return False
     bf = out_dir / BATCH_FILE
@@ -107,14 +119,42 @@ def run_batch(
     resume: bool = True,
     progress: Callable[[int], Any] | None = None,
 ) -> BatchResult:
-    """Solve what is not cached, then (re)write the combined outputs. See the module docstring."""
+    """Solve what is not cached, then (re)write the combined outputs. See the module docstring.
+
+    Stale temporaries that an interrupted batch left in the folder are removed first
+    (:func:`nationcap.results.io.remove_stale_temps`); a cache file that is not a netCDF file is
+    solved again. An OSError while writing becomes :class:`~nationcap.errors.OutputError`.
+    """
     t0 = time.perf_counter()
     out_dir = Path(out_dir) if out_dir else batch.default_out()
     workers = workers or os.cpu_count() or 1
     prepare_dir(out_dir, batch, force)
+    try:
+        return _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0)
+    except OSError as exc:
+        raise write_error(out_dir, exc) from exc
+
+
+#: the first bytes of every netCDF4 (HDF5) file
+_NETCDF4_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def is_cached(path: Path) -> bool:
+    """Whether ``path`` (``runs/<key>.nc``) is a usable cache entry: a file that starts as a
+    netCDF4 file does (a damaged file that passes this is reported by :func:`combine`)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(_NETCDF4_MAGIC)) == _NETCDF4_MAGIC
+    except OSError:
+        return False
+
+
+def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0) -> BatchResult:
     runs, logs = out_dir / "runs", out_dir / "logs"
     runs.mkdir(parents=True, exist_ok=True)
     logs.mkdir(exist_ok=True)
+    for folder in (out_dir, runs, logs):
+        remove_stale_temps(folder)
     spec = {
         "kind": batch.kind,
         "name": batch.name,
@@ -126,17 +166,20 @@ def run_batch(
 
     for m in batch.members:  # invalid configurations: log the error
         if m.key is None:
-            _write_text(logs / f"invalid-{m.label}.log", f"nationcap batch member {m.label}\nINVALID: {m.error}\n")
+            _write_text(
+                logs / f"invalid-{m.label}.log", f"nationcap batch member {m.label}\nINVALID: {m.error}\n", clean=False
+            )
 
-    pending = [j for k, j in batch.jobs.items() if not (resume and (runs / f"{k}.nc").is_file())]
+    pending = [j for k, j in batch.jobs.items() if not (resume and is_cached(runs / f"{k}.nc"))]
     cached = len(batch.jobs) - len(pending)
     info: dict[str, dict[str, Any]] = {}
     fresh: dict[str, xr.Dataset] = {}
 
     def on_done(job: Job, out: Outcome) -> None:
-        _write_text(logs / f"{job.key}.log", out.log)
+        _write_text(logs / f"{job.key}.log", out.log, clean=False)
         if out.ok:
-            write_netcdf(out.results, runs / f"{job.key}.nc")
+            assert out.results is not None  # ok means results
+            _write_netcdf(out.results, runs / f"{job.key}.nc")
             fresh[job.key] = out.results
         else:  # --no-resume: an older result of this key must not stand in for the failure
             (runs / f"{job.key}.nc").unlink(missing_ok=True)
@@ -193,8 +236,9 @@ def combine(
             if m.key not in loaded and path.is_file():
                 try:
                     loaded[m.key] = load_results(path)
-                except Exception as exc:  # pragma: no cover - a damaged cache file
-                    rec["error"] = f"cache file {path} is unreadable ({exc}); re-run with --no-resume"
+                except Exception as exc:  # a damaged cache file: remove it, so that a re-run solves it
+                    path.unlink(missing_ok=True)
+                    rec["error"] = f"cache file {path} was unreadable ({exc}) and is removed; re-run to solve it again"
             if m.key in loaded:
                 rec["status"], rec["error"] = "ok", ""
             elif not rec["error"]:
@@ -208,7 +252,7 @@ def combine(
         blank = _nan_like(template)
         parts = []
         for m, rec in zip(batch.members, records):
-            ds = (loaded[m.key] if rec["status"] == "ok" else blank).copy()
+            ds = (loaded[m.key] if m.key is not None and rec["status"] == "ok" else blank).copy()
             ds.attrs = {}
             parts.append(ds)
         out = xr.concat(
@@ -221,6 +265,9 @@ def combine(
             combine_attrs="drop",
         )
         out = out.assign_coords({dim: coords})  # plain numpy labels (pandas may infer its own string dtype)
+        for name in out.variables:  # concat drops the variables' attributes: take the members'
+            if name in template.variables:
+                out[name].attrs = dict(template[name].attrs)
         first_attrs = template.attrs
     else:
         out = xr.Dataset(coords={dim: coords})
@@ -230,40 +277,47 @@ def combine(
         return loaded[m.key].attrs.get(name, default) if rec["status"] == "ok" else default
 
     per = {
-        "status": ([r["status"] for r in records], "", "ok or failed"),
-        "error": ([r["error"] for r in records], "", "why the member failed (empty when ok)"),
+        "status": ([r["status"] for r in records], "member status", "ok or failed"),
+        "error": ([r["error"] for r in records], "member error", "why the member failed (empty when ok)"),
         "config_hash": (
             [m.key or "" for m in batch.members],
-            "",
+            "member cache key",
             "cache key: sha256 of the resolved configuration, dataset and draw (runs/<key>.nc)",
         ),
         "config": (
             [member_attr(m, r, "config", "") for m, r in zip(batch.members, records)],
-            "",
+            "member configuration",
             "resolved configuration of the member (JSON)",
         ),
         "termination": (
             [member_attr(m, r, "termination", "") for m, r in zip(batch.members, records)],
-            "",
+            "termination status",
             "termination status (nationcap's own: optimal, infeasible, ...)",
         ),
     }
-    for name, (vals, units, desc) in per.items():
-        out[name] = xr.DataArray(np.array(vals, dtype=str), dims=(dim,), attrs={"units": units, "description": desc})
+    for name, (vals, long_name, desc) in per.items():
+        out[name] = xr.DataArray(
+            np.array(vals, dtype=str), dims=(dim,), attrs={"long_name": long_name, "description": desc}
+        )
     out["objective"] = xr.DataArray(
         np.array([float(member_attr(m, r, "objective_jpy", np.nan)) for m, r in zip(batch.members, records)]),
         dims=(dim,),
-        attrs={"units": "JPY, present value", "description": "optimal objective (total discounted abatement cost)"},
+        attrs=variable_attrs(
+            "JPY",
+            "optimal objective (total discounted abatement cost)",
+            money=present_value_money(batch.base.first_year),
+            long_name="objective",
+        ),
     )
     for key in batch.params:
         out = out.assign_coords({key: (dim, _coord_values([m.params[key] for m in batch.members]))})
-        out[key].attrs = {"units": "", "description": f"swept value of {key}"}
+        out[key].attrs = {"long_name": f"swept value of {key}"}
     if dim in out.coords and dim == SWEEP_DIM:
-        out[dim].attrs = {"units": "", "description": "sweep point"}
+        out[dim].attrs = {"long_name": "sweep point"}
     elif dim in out.coords:
         out[dim].attrs = {
-            "units": "",
-            "description": "Monte Carlo draw number (rng = numpy.random.default_rng([seed, draw]))",
+            "long_name": "Monte Carlo draw number",
+            "comment": "draw i uses numpy.random.default_rng([seed, i])",
         }
 
     keep = {
@@ -271,6 +325,11 @@ def combine(
         for k in ("dataset", "first_year", "nationcap_version", "pyomo_version", "highspy_version", "python_version")
         if k in first_attrs
     }
+    # what the members were computed from, when they all share it (a sweep of `inputs` does not)
+    for k in ("dataset_sha256", "inputs_sha256"):
+        values = {str(ds.attrs.get(k, "")) for ds in loaded.values()}
+        if len(values) == 1 and "" not in values:
+            keep[k] = values.pop()
     out.attrs = {
         "scenario": batch.name,
         "description": batch.base.description,
@@ -288,20 +347,21 @@ def combine(
         out.attrs["sweep_params"] = json.dumps(batch.params)
     else:
         out.attrs["montecarlo"] = json.dumps(batch.montecarlo, sort_keys=True)
+        assert batch.seed is not None  # plan_montecarlo sets it
         out.attrs["montecarlo_seed"] = int(batch.seed)
         for rule in RULES:  # per-draw statistics of the rules (e.g. how often the price sits at the floor)
             if hasattr(rule, "montecarlo"):
                 for name, da in rule.montecarlo(out).items():
                     if np.isfinite(da.values).any():
                         out[name] = da
-    return out, records
+    return apply_conventions(out), records
 
 
 def write_batch_outputs(
     res: xr.Dataset, records: list[dict[str, Any]], batch: Batch, out_dir: Path, engine: str, prune: bool = True
 ) -> None:
     """Stage the combined files, then move them into ``out_dir``; ``run.json`` goes last."""
-    stage = out_dir / f".staging-{uuid.uuid4().hex[:8]}"
+    stage = out_dir / staging_name()
     stage.mkdir()
     try:
         res.to_netcdf(stage / "results.nc", engine="netcdf4", encoding=netcdf_encoding(res))

@@ -9,32 +9,41 @@ import pandas as pd
 import xarray as xr
 
 from ..model.rules import RULES
-from ..results.io import DRAW_DIM, SWEEP_DIM, csv_tables, year_periods
+from ..results.io import DRAW_DIM, SWEEP_DIM, column_name, csv_tables, year_periods
 
 
 def market_year_table(res: xr.Dataset) -> pd.DataFrame:
-    """Tidy (member,) market, year table: price, emissions, abatement, cost, period cap and bank."""
+    """Tidy (member,) market, year table: price, emissions, abatement, cost, period cap and bank.
+
+    Columns are named by :func:`nationcap.results.io.column_name`, as in the per-variable tables.
+    Every value of a failed batch member is empty (NaN), never a sum over nothing (0).
+    """
     dim = res.attrs.get("batch_dim")
     dims = [dim] if dim else []
     if "price" not in res:
         return pd.DataFrame()
+    col = lambda v: column_name(v, res[v].attrs)  # noqa: E731
     year_period = year_periods(res)
-    df = res["price"].to_dataframe(name="price_jpy_per_t")[["price_jpy_per_t"]]
-    by = lambda v: res[f"{v}_by_sector"].sum("sector").to_series()  # noqa: E731 (market x year sums)
-    df["emissions_t"] = by("emissions")
-    df["abatement_t"] = by("abatement")
-    df["abatement_cost_jpy"] = by("abatement_cost")
+    df = res["price"].to_dataframe(name=col("price"))[[col("price")]]
+    # market x year sums; min_count=1: a member without values (failed) sums to NaN, not 0
+    by = lambda v: res[f"{v}_by_sector"].sum("sector", min_count=1).to_series()  # noqa: E731
+    for v in ("emissions", "abatement", "abatement_cost"):
+        df[col(v)] = by(v)
     df = df.reset_index()
     df.insert(len(dims) + 2, "period", df["year"].map(year_period))
     per = (
         res[["cap", "bank"]]
         .to_dataframe()[["cap", "bank"]]
-        .rename(columns={"cap": "cap_t", "bank": "bank_t"})
+        .rename(columns={"cap": col("cap"), "bank": col("bank")})
         .reset_index()
     )
     df = df.merge(per, on=dims + ["market", "period"], how="left")
-    tc = res["total_cost"].to_dataframe(name="total_cost_jpy_pv")[["total_cost_jpy_pv"]].reset_index()
+    tc = res["total_cost"].to_dataframe(name=col("total_cost"))[[col("total_cost")]].reset_index()
     df = df.merge(tc, on=dims + ["market"], how="left")
+    if dim and "status" in res:
+        failed = df[dim].isin(res[dim].values[res["status"].values.astype(str) != "ok"])
+        values = [c for c in df.columns if c not in (dim, "market", "year", "period")]
+        df.loc[failed, values] = np.nan
     return df
 
 
@@ -53,23 +62,25 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def montecarlo_summary(res: xr.Dataset) -> pd.DataFrame:
-    """summary.csv of a Monte Carlo run: the price distribution per market and year."""
+    """summary.csv of a Monte Carlo run: the price distribution per market and year
+    (``price_mean_jpy_per_t``, ``price_p05_jpy_per_t``, ...: :func:`~nationcap.results.io.column_name`)."""
     if "price" not in res:
         return pd.DataFrame(columns=["market", "year", "n_draws"])
     ok = res["status"] == "ok"
     price = res["price"].where(ok)
+    col = lambda stat: column_name("price", res["price"].attrs, stat)  # noqa: E731 (price_mean_jpy_per_t, ...)
     rows = {
         "n_draws": price.count(DRAW_DIM),
-        "mean_jpy_per_t": price.mean(DRAW_DIM),
-        "sd_jpy_per_t": price.std(DRAW_DIM, ddof=1) if int(ok.sum()) > 1 else price.mean(DRAW_DIM) * np.nan,
-        "min_jpy_per_t": price.min(DRAW_DIM),
+        col("mean"): price.mean(DRAW_DIM),
+        col("sd"): price.std(DRAW_DIM, ddof=1) if int(ok.sum()) > 1 else price.mean(DRAW_DIM) * np.nan,
+        col("min"): price.min(DRAW_DIM),
     }
     for q in QUANTILES:
-        rows[f"p{round(q * 100):02d}_jpy_per_t"] = price.quantile(q, dim=DRAW_DIM).drop_vars("quantile")
-    rows["max_jpy_per_t"] = price.max(DRAW_DIM)
+        rows[col(f"p{round(q * 100):02d}")] = price.quantile(q, dim=DRAW_DIM).drop_vars("quantile")
+    rows[col("max")] = price.max(DRAW_DIM)
     for rule in RULES:  # the rules' per-draw statistics (NaN where they do not apply)
         if hasattr(rule, "montecarlo"):
-            rows.update(rule.montecarlo(res))
+            rows.update({column_name(k, da.attrs): da for k, da in rule.montecarlo(res).items()})
     df = pd.DataFrame({k: v.to_series() for k, v in rows.items()}).reset_index()
     df.insert(2, "period", df["year"].map(year_periods(res)))
     return df

@@ -14,6 +14,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -23,6 +24,7 @@ from ..derive.draws import Draw, apply_draw, draw
 from ..errors import NationcapError
 from ..inputs.tables import Dataset, load_dataset
 from ..pipeline import run_dataset, run_scenario
+from ..results.conventions import apply_conventions
 from .plan import Job, _error_text
 
 
@@ -44,13 +46,21 @@ def draw_variables(d: Draw, years: list[int]) -> xr.Dataset:
                 d.bau_multiplier,
                 dims=("bau_group", "year"),
                 coords={"bau_group": d.bau_labels, "year": np.array(years, dtype=np.int64)},
-                attrs={"units": "1", "description": "BAU emissions multiplier of the draw by group and year"},
+                attrs={
+                    "long_name": "BAU multiplier of the draw",
+                    "units": "1",
+                    "description": "BAU emissions multiplier of the draw by group and year",
+                },
             ),
             "mc_mac_cost_multiplier": xr.DataArray(
                 d.mac_multiplier,
                 dims=("mac_group",),
                 coords={"mac_group": d.mac_labels},
-                attrs={"units": "1", "description": "MAC step cost multiplier of the draw by group"},
+                attrs={
+                    "long_name": "MAC cost multiplier of the draw",
+                    "units": "1",
+                    "description": "MAC step cost multiplier of the draw by group",
+                },
             ),
         }
     )
@@ -63,6 +73,7 @@ def dataset_for(job: Job) -> tuple[Scenario, Dataset, Draw | None]:
     d = None
     if job.montecarlo is not None:
         spec = MonteCarloSpec.model_validate(job.montecarlo)
+        assert job.seed is not None and job.draw is not None  # plan_montecarlo sets both
         d = draw(spec, job.seed, job.draw, scn, ds)
         ds = apply_draw(spec, d, scn, ds)
     return scn, ds, d
@@ -70,7 +81,7 @@ def dataset_for(job: Job) -> tuple[Scenario, Dataset, Draw | None]:
 
 #: this process's held model for ``reuse`` (one at a time: bounded memory) and the tables it was
 #: built on, so that an allocation-only variant is re-solved instead of rebuilt
-_HELD: dict[str, object] = {}
+_HELD: dict[str, Any] = {}
 
 
 def _solve_reusing(scn: Scenario, log_file: str) -> xr.Dataset:
@@ -104,8 +115,9 @@ def solve_job(job: Job) -> Outcome:
                 res = run_scenario(scenario_from_dict(job.raw, source=job.source), log_file=str(log_path))
             else:
                 scn, ds, d = dataset_for(job)
+                assert d is not None  # a Monte Carlo job has a draw
                 res = run_dataset(scn, ds, log_file=str(log_path)).results
-                res = res.merge(draw_variables(d, scn.years), combine_attrs="override")
+                res = apply_conventions(res.merge(draw_variables(d, scn.years), combine_attrs="override"))
         except Exception as exc:  # recorded, not raised: one failure must not stop a batch
             err = _error_text(exc)
             if not isinstance(exc, NationcapError):

@@ -5,24 +5,39 @@
 - :mod:`.batch`   ``sweep``, ``montecarlo``, ``plot``, ``export``
 - :mod:`.perf`    ``bench``
 
-Errors that nationcap raises on purpose (bad input, infeasible scenarios, existing outputs) are
-printed as a short report and exit non-zero, without a traceback unless ``--debug`` is given.
+Every failure is printed as a short report and exits with the code of :mod:`.common` (2 bad
+input, 3 model, 4 output location, 130 interrupted, 1 a bug), without a traceback unless
+``--debug`` is given.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 import click
 
 from .. import __version__
 from . import batch, perf, single
-from .common import EXIT_INPUT, EXIT_MODEL, EXIT_OUTPUT, Ctx
+from .common import _PASS_THROUGH, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_MODEL, EXIT_OUTPUT, Ctx, handle
 
-__all__ = ["EXIT_INPUT", "EXIT_MODEL", "EXIT_OUTPUT", "cli", "main"]
+__all__ = ["EXIT_INPUT", "EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OUTPUT", "cli", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group; failures outside a command's ``reported`` block (an import, Ctrl-C
+    before the work starts) get the same short message and exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except _PASS_THROUGH:
+            raise
+        except (Exception, KeyboardInterrupt) as exc:
+            handle(exc, bool(ctx.params.get("debug")))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nationcap")
 @click.option("--debug", is_flag=True, help="Show full tracebacks and debug logging.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
@@ -33,7 +48,16 @@ def cli(click_ctx: click.Context, debug: bool, quiet: bool) -> None:
     click_ctx.obj = Ctx(debug, quiet)
 
 
+def _short_help(command: click.Command) -> str:
+    """The first paragraph of a command's help, whole: ``nationcap --help`` lists it as written
+    instead of cutting it at 45 characters with "..."."""
+    first = inspect.cleandoc(command.help or "").split("\n\n")[0]
+    return " ".join(first.split())
+
+
 for _command in (*single.COMMANDS, *batch.COMMANDS, *perf.COMMANDS):
+    if not _command.short_help:
+        _command.short_help = _short_help(_command)
     cli.add_command(_command)
 
 

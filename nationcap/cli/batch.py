@@ -17,7 +17,8 @@ from .common import EXIT_MODEL, Ctx, _set_option, reported
 _out_option = click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
     help="Batch folder (default: outputs/<scenario name>_<sweep|montecarlo>/).",
 )
@@ -67,18 +68,21 @@ def _batch_options(func):
 
 
 def _run(ctx: Ctx, batch, out_dir, workers, scheduler, force, resume):
-    from ..batch.store import run_batch
+    from ..batch.store import is_cached, run_batch
 
     n_valid = len(batch.jobs)
     cached = 0
     out = out_dir or batch.default_out()
     if resume and (out / "runs").is_dir():
-        cached = sum((out / "runs" / f"{k}.nc").is_file() for k in batch.jobs)
+        cached = sum(is_cached(out / "runs" / f"{k}.nc") for k in batch.jobs)
     engine = f"Dask scheduler {scheduler}" if scheduler else f"{workers or os.cpu_count() or 1} local worker(s)"
-    ctx.echo(
-        f"{batch.kind} {batch.name!r}: {len(batch.members)} members ({n_valid} distinct runs, "
-        f"{cached} cached) on {engine} -> {out}/"
+    n = len(batch.members)
+    members = (
+        f"{n} draw{'s' if n != 1 else ''}, seed {batch.seed}"
+        if batch.kind == "montecarlo"
+        else f"{n} member{'s' if n != 1 else ''}"
     )
+    ctx.echo(f"{batch.kind} {batch.name!r}: {members} ({n_valid} distinct runs, {cached} cached) on {engine} -> {out}/")
     with _progress(ctx, n_valid - cached, "solving") as update:
         return run_batch(
             batch, out_dir, workers=workers, scheduler=scheduler, force=force, resume=resume, progress=update
@@ -130,6 +134,7 @@ def sweep(
     """Solve SCENARIO for every combination of --param values (or its [sweep] table)."""
     from ..batch.plan import plan_sweep
     from ..config import split_values
+    from ..results.io import check_location
 
     with reported(ctx):
         if len(params) != len(values):
@@ -152,6 +157,8 @@ def sweep(
                     spec[k] = split_values(v)
                 except ValueError as exc:
                     raise InputError([Problem("--values", v, "", str(exc))], "arguments") from None
+        if out_dir is not None:
+            check_location(out_dir, "inside")  # before planning (which hashes the dataset) or solving
         batch = plan_sweep(scenario, spec, "zip" if zip_ else None, overrides, reuse=reuse)
         res = _run(ctx, batch, out_dir, workers, scheduler, force, resume)
         _print_sweep(ctx, res)
@@ -182,15 +189,18 @@ def montecarlo(ctx: Ctx, scenario: Path, draws, seed, out_dir, workers, schedule
     """Solve SCENARIO for N draws of the uncertain inputs in its [montecarlo] table."""
     from ..batch.plan import plan_montecarlo
     from ..batch.summaries import montecarlo_summary
+    from ..results.io import check_location
 
     with reported(ctx):
+        if out_dir is not None:
+            check_location(out_dir, "inside")  # before planning (which hashes the dataset) or solving
         batch = plan_montecarlo(scenario, draws, seed, overrides)
-        ctx.echo(f"seed {batch.seed}")
         res = _run(ctx, batch, out_dir, workers, scheduler, force, resume)
         s = montecarlo_summary(res.results)
         if len(s):
             last = s[s["year"].isin(_period_last_years(res.results))]
-            cols = ["market", "year", "n_draws", "p05_jpy_per_t", "p50_jpy_per_t", "p95_jpy_per_t", "mean_jpy_per_t"]
+            stats = ["p05", "p50", "p95", "mean"]
+            cols = ["market", "year", "n_draws", *(f"price_{q}_jpy_per_t" for q in stats)]
             ctx.echo("\nAllowance price distribution in the last year of each period (JPY/t, each year's money):")
             ctx.echo(last[cols].round(0).to_string(index=False))
         _report(ctx, res)
@@ -216,7 +226,8 @@ def _period_last_years(r) -> list[int]:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
     help="Folder for the PNG and PDF files (default: RESULTS folder/plots/).",
 )
@@ -232,12 +243,13 @@ def _period_last_years(r) -> list[int]:
 def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market) -> None:
     """Draw plots of RESULTS (a results folder or .nc file) as PNG and PDF."""
     from ..report.plots import applicable_kinds, save_plots
-    from ..results.io import load_results
+    from ..results.io import check_location, load_results
 
     with reported(ctx):
-        res = load_results(results)
         folder = results if results.is_dir() else results.parent
         out_dir = out_dir or folder / "plots"
+        check_location(out_dir, "inside")  # before reading anything
+        res = load_results(results)
         wanted = applicable_kinds(res) if "all" in kinds else list(dict.fromkeys(kinds))
         files = save_plots(res, wanted, out_dir, member=member, period=period, market=market)
         for f in files:
@@ -250,7 +262,8 @@ def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market) -> Non
 @click.option(
     "--out",
     "out_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    metavar="FILE",
     default=None,
     help="CSV file to write (default: iamc.csv beside results.nc).",
 )
@@ -259,14 +272,15 @@ def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market) -> Non
 def export(ctx: Ctx, results: Path, fmt: str, out_file: Path | None, force: bool) -> None:
     """Export RESULTS (a results folder or .nc file) as an IAMC-format CSV."""
     from ..results.iamc import write_iamc
-    from ..results.io import load_results
+    from ..results.io import check_location, load_results
 
     with reported(ctx):
         t = time.perf_counter()
-        res = load_results(results)
         out_file = out_file or (results if results.is_dir() else results.parent) / "iamc.csv"
         if out_file.exists() and not force:
             raise OutputExistsError(f"{out_file} exists; pass --force to replace it or --out to write elsewhere")
+        check_location(out_file, "file")  # before reading anything
+        res = load_results(results)
         df = write_iamc(res, out_file)
         ctx.echo(
             f"wrote {out_file} ({len(df)} rows, {df['scenario'].nunique() if len(df) else 0} scenario(s)) "

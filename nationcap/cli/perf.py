@@ -28,7 +28,8 @@ from ..config import ENGINE_NAMES
 @click.option(
     "--out",
     "out_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    metavar="FILE",
     default=Path("outputs") / "bench.csv",
     show_default=True,
     help="CSV file for the table.",
@@ -60,6 +61,9 @@ def bench(ctx, scales: tuple[float, ...], engine: str, out_file: Path, scenario:
     info = b.machine()
     echo = ctx.echo if ctx is not None else click.echo
     with reported(ctx):
+        from ..results.io import check_location
+
+        check_location(out_file, "file")  # before the first (long) case
         echo(f"machine: {info['cores']} cores, {info['cpu']}, {info['memory_gb']} GB, Python {info['python']}")
         try:
             rows = b.run_bench(

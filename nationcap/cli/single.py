@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError, Problem
-from .common import Ctx, _engine_option, _set_option, engine_override, reported
+from .common import Ctx, _engine_option, _set_option, engine_override, phase_reporter, reported
 
 
 @click.command()
@@ -31,7 +31,8 @@ def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
     help="Results folder (default: outputs/<scenario name>/).",
 )
@@ -42,20 +43,34 @@ def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
 def run(
     ctx: Ctx, scenario: Path, out_dir: Path | None, overrides: tuple[str, ...], force: bool, engine: str | None
 ) -> None:
-    """Solve SCENARIO and write results.nc, CSV tables and run.json."""
+    """Solve SCENARIO and write results.nc, CSV tables and run.json.
+
+    On a terminal (and without --quiet) the phases are shown as they run, on standard error.
+    """
     from ..config import load_scenario
     from ..pipeline import run_scenario
     from ..report.summary import run_summary
     from ..results.io import check_writable, write_results
 
+    progress = phase_reporter(ctx)
     with reported(ctx):
         t0 = time.perf_counter()
-        scn = load_scenario(scenario, (*overrides, *engine_override(engine)))
-        out_dir = out_dir or Path("outputs") / scn.name
-        check_writable(out_dir, force)  # fail before spending time on the solve
-        res = run_scenario(scn)
-        t = time.perf_counter()
-        write_results(res, out_dir, force=force)
+        try:
+            if out_dir is not None:
+                check_writable(out_dir, force)  # fail before reading or solving anything
+            scn = load_scenario(scenario, (*overrides, *engine_override(engine)))
+            out_dir = out_dir or Path("outputs") / scn.name
+            check_writable(out_dir, force)  # fail before loading the dataset and solving
+            res = run_scenario(scn, progress=progress)
+            t = time.perf_counter()
+            if progress is not None:
+                progress("write", t - t0)
+            write_results(res, out_dir, force=force)
+            if progress is not None:
+                progress("write done", time.perf_counter() - t0)
+        finally:
+            if progress is not None:
+                progress.close()  # a failed phase's line ends before the error is printed
         ctx.echo(run_summary(res))
         ctx.echo(
             f"\nwrote {out_dir}/ (results.nc, CSV tables, run.json) in {time.perf_counter() - t:.1f} s; "
@@ -74,15 +89,17 @@ def run(
 @click.option("--seed", type=int, default=None, help="Random seed (default: the seed of the shipped dataset).")
 @click.option("--scale", type=float, default=1.0, show_default=True, help="Multiply the entity counts (benchmarks).")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Dataset folder to write."
+    "--out", "out_dir", type=click.Path(path_type=Path), metavar="DIR", required=True, help="Dataset folder to write."
 )
 @click.option("--force", is_flag=True, help="Replace an existing non-empty folder.")
 @click.pass_obj
 def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path, force: bool) -> None:
     """Generate a synthetic dataset deterministically (the shipped inputs/japan is seed 2026)."""
+    from ..results.io import check_writable
     from ..tools import generate as gen
 
     with reported(ctx):
+        check_writable(out_dir, force)  # before generating anything
         seed = gen.SHIPPED_SEED if seed is None else seed
         try:
             files = gen.generate(kind, seed=seed, scale=scale)
@@ -93,25 +110,39 @@ def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path,
 
 
 @click.command()
-@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("results", nargs=-1, required=True, metavar="RESULTS...")
+@click.option(
+    "--member",
+    default=None,
+    metavar="LABEL",
+    help="Member of every batch folder given without '::LABEL' (sweep point s002 or draw number).",
+)
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
     help="Folder for compare_*.csv and compare.png (default: outputs/compare_<first>_vs_<second>/).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing comparison folder.")
 @click.pass_obj
-def compare(ctx: Ctx, results: tuple[Path, ...], out_dir: Path | None, force: bool) -> None:
+def compare(ctx: Ctx, results: tuple[str, ...], member: str | None, out_dir: Path | None, force: bool) -> None:
     """Compare two or more runs (results folders or .nc files): prices, emissions, costs,
-    transfers and the gains from linking (cost of the first run minus each run's cost)."""
-    from ..report.compare import write_compare
+    transfers and the gains from linking (cost of the first run minus each run's cost).
+
+    A run inside a batch folder is given as PATH::LABEL (outputs/p2_sweep::s002), or with
+    --member for every batch. Runs on other data than the first get no gain, and a note.
+    """
+    from ..report.compare import split_member, write_compare
 
     with reported(ctx):
         if out_dir is None:
-            out_dir = Path("outputs") / f"compare_{'_vs_'.join(Path(r).stem for r in results[:2])}"
-        tables = write_compare(list(results), out_dir, force=force)
+            stems = [
+                split_member(r)[0].stem + (f"_{split_member(r)[1]}" if split_member(r)[1] else "") for r in results
+            ]
+            out_dir = Path("outputs") / f"compare_{'_vs_'.join(stems[:2])}"
+        tables = write_compare(list(results), out_dir, force=force, member=member)
         import pandas as pd
 
         with pd.option_context("display.width", 160, "display.max_columns", 30):
@@ -121,7 +152,12 @@ def compare(ctx: Ctx, results: tuple[Path, ...], out_dir: Path | None, force: bo
                 "\nTotals (JPY present value, t over the horizon); gain_vs_first = cost of the first run - cost of the run:"
             )
             ctx.echo(tables["summary"].T.to_string(float_format=lambda v: f"{v:,.0f}"))
-        ctx.echo(f"\nwrote {out_dir}/ (compare_prices.csv, compare_summary.csv, compare_periods.csv, compare.png)")
+        for note in tables["notes"]["note"]:
+            click.secho(f"note: {note}", fg="yellow", err=True)
+        notes = ", compare_notes.txt" if len(tables["notes"]) else ""
+        ctx.echo(
+            f"\nwrote {out_dir}/ (compare_prices.csv, compare_summary.csv, compare_periods.csv, compare.png{notes})"
+        )
 
 
 COMMANDS = (validate, run, generate, compare)

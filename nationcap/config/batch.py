@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError, Problem
+from .messages import describe
 from .overrides import _flatten
 
 
@@ -52,6 +54,7 @@ def parse_sweep_table(table: dict[str, Any], fname: str) -> tuple[dict[str, list
 def expand(params: dict[str, list[Any]], mode: str) -> list[dict[str, Any]]:
     """Sweep points: the cartesian product of the value lists (grid) or their pairing (zip)."""
     keys = list(params)
+    combos: Iterable[tuple[Any, ...]]
     if mode == "zip":
         lengths = {k: len(v) for k, v in params.items()}
         if len(set(lengths.values())) > 1:
@@ -65,7 +68,9 @@ def expand(params: dict[str, list[Any]], mode: str) -> list[dict[str, Any]]:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """As the scenario schema's: unknown keys are errors and a number in quotes is refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Uncertain(_Strict):
@@ -103,9 +108,12 @@ class Uncertain(_Strict):
         """Values from standard normals ``z`` and uniforms ``u`` (both always drawn)."""
         mean = default_mean if self.mean is None else self.mean
         if self.distribution == "normal":
+            assert self.sd is not None  # the validator requires sd for normal and lognormal
             return mean + self.sd * z
         if self.distribution == "lognormal":
+            assert self.sd is not None
             return np.exp((0.0 if self.mean is None else self.mean) + self.sd * z)
+        assert self.low is not None and self.high is not None  # ... and low, high for uniform
         return self.low + (self.high - self.low) * u
 
 
@@ -125,7 +133,8 @@ class MonteCarloSpec(_Strict):
             raise ValueError("bau_growth is a growth rate: use distribution 'normal' or 'uniform'")
         if self.mac_cost is not None and self.mac_cost.process != "rate":
             raise ValueError("'process' applies to bau_growth only")
-        if self.mac_cost is not None and self.mac_cost.distribution == "uniform" and self.mac_cost.low < 0:
+        mac = self.mac_cost
+        if mac is not None and mac.distribution == "uniform" and mac.low is not None and mac.low < 0:
             raise ValueError("mac_cost multipliers must be >= 0: 'low' must not be negative")
         return self
 
@@ -141,6 +150,5 @@ def parse_montecarlo(table: dict[str, Any], fname: str) -> MonteCarloSpec:
         problems = []
         for err in exc.errors():
             key = ".".join(["montecarlo", *(str(x) for x in err["loc"])])
-            msg = "unknown key (a typo?)" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(Problem(fname, f"key '{key}'", "", msg))
+            problems.append(Problem(fname, f"key '{key}'", "", describe(err, MonteCarloSpec)))
         raise InputError(problems, "scenario") from None

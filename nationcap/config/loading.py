@@ -7,6 +7,8 @@ typo in them is reported by ``nationcap validate`` and ``nationcap run`` as well
 from __future__ import annotations
 
 import copy
+import dataclasses
+import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +18,7 @@ from pydantic import ValidationError
 
 from ..errors import InputError, Problem, Problems
 from .batch import parse_montecarlo, parse_sweep_table
+from .messages import describe, did_you_mean
 from .overrides import apply_override, parse_override
 from .schema import Scenario, check_scenario
 
@@ -31,6 +34,12 @@ def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError([Problem(str(path), "", "", f"not valid TOML: {exc}")], "scenario") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [Problem(str(path), f"byte {exc.start}", "", "not UTF-8 text; save the file as UTF-8")], "scenario"
+        ) from None
+    except OSError as exc:
+        raise InputError([Problem(str(path), "", "", f"cannot be read: {exc.strerror or exc}")], "scenario") from None
     return raw, raw.pop("sweep", None), raw.pop("montecarlo", None)
 
 
@@ -52,32 +61,121 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
 def scenario_from_dict(
     raw: dict[str, Any], source: str | Path | None = None, overrides: Iterable[str] = ()
 ) -> Scenario:
-    """Validate a scenario given as a dict (as read from TOML), applying ``--set`` overrides."""
+    """Validate a scenario given as a dict (as read from TOML), applying ``--set`` overrides.
+
+    Every problem is reported once, in one :class:`InputError`. A problem that an override caused
+    names the override (``--set KEY=VALUE``), not the file: one whose key lies on the override's
+    path, or, failing that, one that the file alone does not have (then both are named). An
+    override may change a market (or a period's entry) that the file defines but not add one, so a
+    typo in a name is refused with the closest known name instead of creating an empty market.
+    """
     fname = str(source) if source else "<scenario>"
     data = copy.deepcopy(raw)
     problems = Problems(context="scenario")
+    applied: list[tuple[str, list[str]]] = []
     for text in overrides:
+        label = f"--set {text}"
         try:
-            apply_override(data, *parse_override(text))
+            path, value = parse_override(text)
+            _refuse_new_entry(data, path)
+            apply_override(data, path, value)
+        except _NewEntry as exc:
+            problems.add(label, f"key '{exc.key}'", "", str(exc))
         except ValueError as exc:
-            problems.add("--set", text, "", str(exc))
+            problems.add(label, "", "", str(exc))
+        else:
+            applied.append((text, path))
+    found, scn = _validate(data, source, fname)
+    if found and applied:
+        found = _attribute(found, raw, source, fname, applied)
+    problems.extend(found)
     problems.raise_if_any()
+    assert scn is not None
+    return scn
+
+
+def _validate(data: dict[str, Any], source: str | Path | None, fname: str) -> tuple[Problems, Scenario | None]:
+    """Schema, then (if the schema holds) the semantic checks: the problems and the Scenario."""
+    problems = Problems(context="scenario")
     try:
         scn = Scenario.model_validate({**data, "source": str(source) if source else None})
     except ValidationError as exc:
         for err in exc.errors():
             key = ".".join(str(x) for x in err["loc"])
-            problems.add(fname, f"key '{key}'", "", _pydantic_message(err))
-        problems.raise_if_any()
+            problems.add(fname, f"key '{key}'", "", describe(err, Scenario))
+        return problems, None
     problems.extend(check_scenario(scn, fname))
-    problems.raise_if_any()
-    return scn
+    return problems, scn
 
 
-def _pydantic_message(err: dict[str, Any]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return "unknown key (a typo?); see the scenario reference in README.md for the allowed keys"
-    if kind == "missing":
-        return "required key is missing"
-    return f"{err['msg']} (got {err.get('input')!r})"
+_KEY = re.compile(r"key '([^']*)'")
+
+
+def _attribute(
+    found: Problems, raw: dict[str, Any], source: str | Path | None, fname: str, applied: list[tuple[str, list[str]]]
+) -> Problems:
+    """Rename the file of each problem an override caused (see :func:`scenario_from_dict`)."""
+    file_alone: set[tuple[str, str]] | None = None
+    out = Problems(context="scenario")
+    for p in found.items:
+        m = _KEY.search(p.where)
+        key = m.group(1).split(".") if m else []
+        on_path = [text for text, path in applied if key and _related(key, path)]
+        if on_path:
+            out.items.append(dataclasses.replace(p, file=f"--set {on_path[-1]}"))
+            continue
+        if file_alone is None:
+            alone, scn = _validate(copy.deepcopy(raw), source, fname)
+            # a file that fails the schema alone was not checked further: leave its problems to it
+            file_alone = {(q.where, q.message) for q in alone.items} if scn is not None else None
+        if file_alone is not None and (p.where, p.message) not in file_alone:
+            texts = " ".join(f"--set {text}" for text, _ in applied)
+            out.items.append(dataclasses.replace(p, file=f"{fname} with {texts}"))
+        else:
+            out.items.append(p)
+    return out
+
+
+def _related(key: list[str], path: list[str]) -> bool:
+    """One dotted path lies on the other (``markets.regional`` and ``markets.regional.banking``)."""
+    n = min(len(key), len(path))
+    return key[:n] == path[:n]
+
+
+class _NewEntry(ValueError):
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+def _refuse_new_entry(data: dict[str, Any], path: list[str]) -> None:
+    """Refuse an override that would add a market, or a period to a table keyed by period.
+
+    Markets and periods are defined by the file; an override that names one the file does not
+    define is almost always a typo, and letting it through would create an empty market (reported
+    as a missing 'general' factor) or a stray period entry.
+    """
+    markets = data.get("markets")
+    if not (path[0] == "markets" and len(path) >= 2 and isinstance(markets, dict) and markets):
+        return
+    name = path[1]
+    if name not in markets:
+        known = [str(k) for k in markets]
+        raise _NewEntry(
+            f"markets.{name}",
+            f"unknown market '{name}' (known: {', '.join(known)})"
+            + did_you_mean(name, known, "--set can change a market that the scenario file defines but not add one"),
+        )
+    periods = data.get("periods")
+    if len(path) >= 4 and path[2] in _BY_PERIOD and isinstance(periods, list):
+        known = [str(p.get("name")) for p in periods if isinstance(p, dict)]
+        period = path[3]
+        if known and period not in known:
+            raise _NewEntry(
+                ".".join(path[:4]),
+                f"unknown period '{period}' (known: {', '.join(known)}){did_you_mean(period, known)}",
+            )
+
+
+#: tables of a market keyed by period name
+_BY_PERIOD = ("compliance_factor", "auction_share")

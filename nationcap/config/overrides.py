@@ -59,7 +59,9 @@ def split_values(text: str) -> list[Any]:
 
     Commas inside brackets, braces or quotes do not split, so ``[1, 2],[3, 4]`` gives two lists.
     """
-    items, depth, quote, cur = [], 0, "", []
+    items: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote

@@ -21,6 +21,7 @@ file and applying ``--set`` overrides is :mod:`nationcap.config.loading`.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -28,6 +29,11 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import Problems
+from .messages import did_you_mean
+
+#: largest plausible price or cost in a scenario (price band, imports, the administrator's
+#: shortfall price) and in a dataset (MAC steps, offsets), JPY/t, either sign
+MAX_PRICE_JPY_PER_T = 1e7
 
 #: HiGHS options used unless the scenario overrides them. HiGHS presolve stalls on this model's
 #: shape (few rows, ~10^6 bounded columns); IPX with crossover gives vertex duals (prices).
@@ -54,7 +60,11 @@ def year_period_map(periods: Iterable[Period | Mapping[str, Any]]) -> dict[int, 
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys are errors, and values are not converted: a number in quotes (``"0.08"``) is
+    refused, as is ``1`` for a boolean; an integer where a number belongs is taken (``factor = 1``).
+    Tuple fields are not strict, because TOML gives a list (``markets = ["national", "regional"]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Period(_Strict):
@@ -96,7 +106,10 @@ class PricePath(_Strict):
     def value(self, year: int) -> float:
         if str(year) in self.by_year:
             return float(self.by_year[str(year)])
-        return self.start_jpy_per_t * (1.0 + self.growth_rate) ** (year - self.start_year)
+        try:
+            return self.start_jpy_per_t * (1.0 + self.growth_rate) ** (year - self.start_year)
+        except OverflowError:  # refused by the scenario check
+            return math.copysign(math.inf, self.start_jpy_per_t)
 
 
 class PriceFloor(PricePath):
@@ -183,7 +196,7 @@ class LinkConfig(_Strict):
     limit_share: float = Field(0.1, description="limited: per period at most this share of the receiving market's cap")
     direction: Literal["both", "national_to_regional", "regional_to_national"] = "both"
     markets: tuple[str, str] = Field(
-        ("national", "regional"), description="the (national, regional) pair of markets linked"
+        ("national", "regional"), strict=False, description="the (national, regional) pair of markets linked"
     )
 
 
@@ -199,7 +212,7 @@ class OverlapConfig(_Strict):
         1.0, description="t avoided at power plants per t of electricity emissions saved by users"
     )
     markets: tuple[str, str] = Field(
-        ("national", "regional"), description="the (power supplier, electricity user) markets"
+        ("national", "regional"), strict=False, description="the (power supplier, electricity user) markets"
     )
     power_sector_prefix: str = Field(
         "power", description="entities of the supplier market whose sector starts with this are power suppliers"
@@ -344,7 +357,8 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
                         fname,
                         f"key '{key}.markets'",
                         "",
-                        f"unknown market {name!r}; the scenario defines {list(scn.markets)}",
+                        f"unknown market {name!r}; the scenario defines {list(scn.markets)}"
+                        + did_you_mean(name, scn.markets),
                     )
             if pair[0] == pair[1]:
                 problems.add(fname, f"key '{key}.markets'", "", "name two different markets")
@@ -371,7 +385,144 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
                     "",
                     "a 'general' factor is required for every period (other categories fall back to it)",
                 )
+    _check_finite(problems, fname, scn)
+    _check_band_arbitrage(problems, fname, scn)
     return problems
+
+
+def _non_finite(value: Any, key: str) -> list[tuple[str, Any]]:
+    """(dotted key, value) of every non-finite float inside a dumped scenario value."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(key, value)]
+    if isinstance(value, Mapping):
+        return [hit for k, v in value.items() for hit in _non_finite(v, f"{key}.{k}" if key else str(k))]
+    if isinstance(value, list | tuple):
+        return [hit for i, v in enumerate(value) for hit in _non_finite(v, f"{key}.{i}")]
+    return []
+
+
+def _check_finite(problems: Problems, fname: str, scn: Scenario) -> None:
+    """Every number of the scenario is finite (TOML allows ``inf`` and ``nan``), and the prices it
+    implies in every model year (a start price grown at ``growth_rate``) are finite and within
+    +/- ``MAX_PRICE_JPY_PER_T``. HiGHS options (``solver.highs``) are HiGHS's business."""
+    dumped = scn.model_dump(mode="python", exclude={"solver": {"highs"}})
+    for key, value in _non_finite(dumped, ""):
+        problems.add(fname, f"key '{key}'", "", f"non-finite number ({value}); use a finite number")
+    for m, mc in scn.markets.items():
+        paths = {
+            "price_floor": mc.price_floor,
+            "price_ceiling": mc.price_ceiling,
+            "external.price": mc.external.price if mc.external else None,
+        }
+        for path, pp in paths.items():
+            if pp is None or not all(math.isfinite(v) for v in (pp.start_jpy_per_t, pp.growth_rate)):
+                continue
+            for y in scn.years:
+                v = pp.value(y)
+                if not math.isfinite(v) or abs(v) > MAX_PRICE_JPY_PER_T:
+                    problems.add(
+                        fname,
+                        f"key 'markets.{m}.{path}'",
+                        "",
+                        f"the price in FY{y} is {v:,.6g} JPY/t, beyond +/-{MAX_PRICE_JPY_PER_T:g} JPY/t "
+                        f"(implausible, and beyond what the solver handles accurately); check "
+                        f"start_jpy_per_t, growth_rate and by_year",
+                    )
+                    break
+        price = mc.final_shortfall_price_jpy_per_t
+        if price is not None and math.isfinite(price) and abs(price) > MAX_PRICE_JPY_PER_T:
+            problems.add(
+                fname,
+                f"key 'markets.{m}.final_shortfall_price_jpy_per_t'",
+                "",
+                f"{price:,.6g} JPY/t is beyond {MAX_PRICE_JPY_PER_T:g} JPY/t (implausible); check the value",
+            )
+
+
+def _band_routes(scn: Scenario) -> list[tuple[str, str, float, set[str]]]:
+    """Ways an allowance issued at one market's ceiling can reach a market's floor:
+    (ceiling market, floor market, floor-market allowances per ceiling-market allowance, the
+    markets that can hold it between periods)."""
+    link = scn.link
+    n, r = link.markets
+    full = link.mode == "full" and n != r and n in scn.markets and r in scn.markets and link.ratio > 0
+    both = full and link.direction == "both"
+    routes = [(m, m, 1.0, {m} | ({n, r} if both and m in (n, r) else set())) for m in scn.markets]
+    if full and link.direction in ("both", "national_to_regional"):
+        routes.append((n, r, float(link.ratio), {n, r}))
+    if full and link.direction in ("both", "regional_to_national"):
+        routes.append((r, n, 1.0 / link.ratio, {n, r}))
+    return routes
+
+
+def _check_band_arbitrage(problems: Problems, fname: str, scn: Scenario) -> None:
+    """A price band that makes the LP unbounded: allowances issued at a ceiling and withdrawn at a
+    floor for more (in present value) than they cost, without limit.
+
+    With ``d[y]`` = :meth:`Scenario.discount_factor`, issuing one allowance at the ceiling in year
+    a costs ``d[a] x ceiling[a]`` and withdrawing it at the floor in year b earns
+    ``d[b] x floor[b]`` (``nationcap/model/rules/price_band.py``); the pool rows allow it when a
+    and b are in the same period (one pool row), when b's period is later and the allowance can be
+    banked, or earlier and it can be borrowed. Over a full link (``nationcap/model/rules/link.py``)
+    one national allowance becomes ``ratio`` regional ones, so a national ceiling meets a regional
+    floor x ratio (and a regional ceiling a national floor / ratio), and either linked market can
+    hold the allowance between periods. The most profitable pair of years is reported per route.
+    """
+    if not any(mc.price_ceiling for mc in scn.markets.values()) or not any(
+        mc.price_floor for mc in scn.markets.values()
+    ):
+        return
+    period_of = {y: i for i, p in enumerate(scn.periods) for y in p.years}
+    years = list(period_of)
+    link = scn.link
+    for src, dst, factor, carriers in _band_routes(scn):
+        ceil, floor = scn.markets[src].price_ceiling, scn.markets[dst].price_floor
+        if ceil is None or floor is None:
+            continue
+        bank = any(scn.markets[c].banking for c in carriers)
+        borrow = any(scn.markets[c].borrowing for c in carriers)
+        pumps = []
+        for a in years:
+            cost_pv = scn.discount_factor(a) * ceil.value(a)
+            for b in years:
+                pa, pb = period_of[a], period_of[b]
+                if not (pa == pb or (pb > pa and bank) or (pb < pa and borrow)):
+                    continue
+                gain_pv = factor * scn.discount_factor(b) * floor.value(b)
+                if gain_pv > cost_pv * (1.0 + 1e-9) + 1e-9:
+                    pumps.append((gain_pv - cost_pv, a, b))
+        if not pumps:
+            continue
+        _, a, b = max(pumps)
+        pa, pb = period_of[a], period_of[b]
+        carry = (
+            f"within period {scn.periods[pa].name}"
+            if pa == pb
+            else ("carried forward by banking" if pb > pa else "used earlier by borrowing")
+        )
+        if len(carriers) > 1 and pa != pb:
+            carry += " (in either linked market)"
+        ceil_at = f"the ceiling{'' if src == dst else f' of {src!r}'} in FY{a}"
+        floor_at = f"the floor{'' if src == dst else f' of {dst!r}'} in FY{b}"
+        over = ""
+        if src != dst:
+            gain_pv = factor * scn.discount_factor(b) * floor.value(b)
+            over = (
+                f", moved over the full link at {link.ratio:g} regional allowances per national one "
+                f"({factor:g} x the floor: PV {gain_pv:,.2f} per allowance issued)"
+            )
+        off = "" if pa == pb else (" (or turn banking off)" if pb > pa else " (or turn borrowing off)")
+        more = f"; {len(pumps) - 1} more pairs of years do the same" if len(pumps) > 1 else ""
+        problems.add(
+            fname,
+            f"key '{f'markets.{src}.price_ceiling' if src == dst else 'link'}'",
+            "",
+            f"the price band is unbounded: an allowance issued at {ceil_at} ({ceil.value(a):,.2f} JPY/t, "
+            f"PV {scn.discount_factor(a) * ceil.value(a):,.2f}) and withdrawn at {floor_at} "
+            f"({floor.value(b):,.2f} JPY/t, PV {scn.discount_factor(b) * floor.value(b):,.2f}), {carry}{over}, "
+            f"earns more than it costs, without limit; raise the ceiling in FY{a} or lower the floor in "
+            f"FY{b}{off}{more}. A PV floor must not exceed a PV ceiling it can be reached from",
+        )
 
 
 def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: Scenario) -> None:
@@ -442,11 +593,10 @@ def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: 
     if mc.external and not mc.external.limit_share >= 0.0:
         problems.add(fname, f"key '{key}.external.limit_share'", "", "must be >= 0")
     by = mc.base_year
-    if by.rule == "max_3yr_average":
-        if by.first is None or by.last is None or by.last - by.first < 2:
-            problems.add(
-                fname,
-                f"key '{key}.base_year'",
-                "",
-                "max_3yr_average needs first and last spanning at least 3 fiscal years",
-            )
+    if by.rule == "max_3yr_average" and (by.first is None or by.last is None or by.last - by.first < 2):
+        problems.add(
+            fname,
+            f"key '{key}.base_year'",
+            "",
+            "max_3yr_average needs first and last spanning at least 3 fiscal years",
+        )

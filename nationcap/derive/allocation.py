@@ -47,6 +47,7 @@ def base_emissions(scn: Scenario, ds: Dataset) -> tuple[pd.Series, pd.Series]:
                 f"markets.{m}.base_year uses {rule.rule!r}, which needs history.csv",
             )
             continue
+        assert rule.first is not None and rule.last is not None  # check_scenario requires both
         years = list(range(rule.first, rule.last + 1))
         h = ds.history[ds.history["entity_id"].isin(ids) & ds.history["fiscal_year"].isin(years)]
         mat = h.pivot(index="entity_id", columns="fiscal_year", values="emissions_t").reindex(index=ids, columns=years)

@@ -87,7 +87,7 @@ def draw(spec: MonteCarloSpec, seed: int, index: int, scn: Scenario, ds: Dataset
     n = years - scn.first_year + 1
     bau_labels = group_labels(spec.bau_growth.by, scn, ds) if spec.bau_growth else ["all"]
     mac_labels = group_labels(spec.mac_cost.by, scn, ds) if spec.mac_cost else ["all"]
-    bau = np.ones((len(bau_labels), len(years)))
+    bau: np.ndarray = np.ones((len(bau_labels), len(years)))
     if spec.bau_growth is not None:
         u = spec.bau_growth
         shape = (len(bau_labels), len(years)) if u.process == "random_walk" else (len(bau_labels),)

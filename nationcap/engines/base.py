@@ -12,22 +12,23 @@ An engine solves the least-cost problem of a :class:`~nationcap.model.data.Model
     t and JPY/t present value, whatever the engine's internals are
 
 Engines raise :class:`~nationcap.errors.ModelError` for an infeasible or unbounded scenario and
-:class:`UnsupportedError` when asked to solve what ``supports`` refuses.
+:class:`UnsupportedError` (an :class:`~nationcap.errors.InputError`: the choice of engine is the
+user's to change) when asked to solve what ``supports`` refuses.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import InputError, Problem
 from ..model.data import ModelData
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """nationcap's own termination status (the solver's label is kept as ``detail``)."""
 
     OPTIMAL = "optimal"
@@ -67,21 +68,33 @@ class Engine(Protocol):
     def solve(self, md: ModelData) -> SolveResult: ...
 
 
-class UnsupportedError(ModelError):
-    """The scenario uses a setting the chosen engine does not implement."""
+class UnsupportedError(InputError):
+    """The scenario uses a setting the chosen engine does not implement: a usage error (exit 2),
+    reported as one problem per setting (scenario file, key, the value and the fix).
 
-    def __init__(self, engine: str, features: list[str]):
+    ``features`` are the engine's ``supports`` answers; one of the form ``"KEY = VALUE ..."``
+    (a dotted scenario key without spaces) is reported under that key.
+    """
+
+    def __init__(self, engine: str, features: list[str], source: str | None = None):
         self.engine = engine
         self.features = list(features)
-        super().__init__(
-            f"the {engine!r} engine does not implement every setting of this scenario; it also sets:\n  - "
-            + "\n  - ".join(features)
-            + '\nrun it with the Pyomo engine (--engine pyomo or [solver] engine = "pyomo", the default)'
+        fix = (
+            f"the {engine!r} engine does not implement it; remove it, or run with the Pyomo engine "
+            '(--engine pyomo, or [solver] engine = "pyomo", the default)'
         )
+        problems = []
+        for text in self.features:
+            key, sep, rest = text.partition(" = ")
+            if sep and key and " " not in key:
+                problems.append(Problem(source or "scenario", f"key '{key}'", "", f"set to {rest}: {fix}"))
+            else:
+                problems.append(Problem(source or "scenario", "", "", f"{text}: {fix}"))
+        super().__init__(problems, f"scenario for the {engine!r} engine")
 
 
 def require_support(engine: Engine, md: ModelData) -> None:
     """Raise :class:`UnsupportedError` naming every setting ``engine`` would otherwise ignore."""
     missing = engine.supports(md)
     if missing:
-        raise UnsupportedError(engine.name, missing)
+        raise UnsupportedError(engine.name, missing, md.scenario.source)

@@ -1,54 +1,255 @@
-"""Pre-solve diagnosis: is there a cap that no abatement can meet?
+r"""Pre-solve diagnosis: is there a cap that no abatement and no allowed supply can meet?
 
 Run by the engines before they build or solve anything (a failure costs milliseconds, not a
 solve) and again by the Pyomo engine when HiGHS reports infeasibility, to name the market and
-period. Markets with extra supply (a price ceiling, offsets, imports, shortfalls) are left to the
-solver's verdict.
+period. It never refuses a feasible scenario: it refuses only when a *relaxation* of the LP is
+already infeasible, i.e. when the caps cannot be met even if every source of supply the scenario
+allows delivered the most it possibly could. Whatever it cannot rule out is left to the solver.
+
+The relaxations (t; ``gap[m, p] = BAU - cap - max abatement`` of market m in period p):
+
+(a) **Each market on its own**, with an upper bound ``extra[m, p]`` on everything that can reach
+    its pool or lower its entities' obligations in period p besides its own abatement:
+
+    ==================================  =====================================================
+    source (scenario key)               most it can supply in period p
+    ==================================  =====================================================
+    offsets (``use_offsets``)           every credit offered to the market in p's years
+                                        (``offsets.csv``; per-entity limits only lower it)
+    imports (``external``)              ``limit_share x cap[m, p]``
+    price ceiling (``price_ceiling``)   unbounded
+    last-period administrator purchase  unbounded in the last period
+    (``final_shortfall_price_...``)
+    link inflow, ``mode = "full"``      unbounded, if ``direction`` lets allowances into m
+    link inflow, ``mode = "limited"``   ``limit_share x cap[m, p]`` (receiving market), likewise
+    coupled electricity overlap         supplier market only: ``g x sum of electricity_share x
+    (``[overlap] electricity``)         every abatement step of the user market in p`` (the
+                                        whole saving, :mod:`nationcap.model.rules.overlap`)
+    ==================================  =====================================================
+
+    A market with ``penalty_multiplier`` may fall short before the last period and make it up
+    later at k >= 1 times the shortfall: with ``B' = Bank - Shortfall`` its pool is that of a
+    market that may *borrow* before the last period (at a rate of 1 instead of k), so it is
+    checked with borrowing on (:mod:`nationcap.model.rules.shortfall`).
+
+(b) **A linked pair pooled** (any ``[link]`` mode and direction): the two pool balances added in
+    national-allowance units (regional tonnes / ``ratio``) cancel the transfers, so
+    ``gap[n] + gap[r] / ratio`` must be met by the abatement and the extra supply (other than the
+    link) of both, with the more lenient bank rules of the two (banking if either banks,
+    borrowing if either borrows or has a make-up shortfall).
+
+Each relaxation is checked with the exact greedy bank recursion: with every step used, the best
+reachable bank is ``s_p = min(hi_p, s_{p-1} - gap_p + extra_p)``, where ``hi_p`` is 0 without
+banking and +inf with it, and it is feasible iff ``s_p >= lo_p`` in every period (``lo_p`` = 0,
+or -inf before the last period with borrowing; :func:`nationcap.model.data.bank_bounds`).
+Keeping the bank as high as possible is never worse later, so the pass is exact for the
+relaxation, and exact for the LP of a market without extra supply or links.
+
+A program rule this module does not know (one added to :data:`nationcap.model.rules.RULES`
+later) makes it refuse nothing while that rule is on: it might add supply.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import ModelError
 from ..model.data import ModelData, bank_bounds
+from ..model.rules import RULES
+from ..model.rules import offsets as offsets_rule
+from ..model.rules import overlap as overlap_rule
+
+#: rules whose supply this module bounds (or that add none: the auction moves part of the cap
+#: from free allocation to the pool, the floor only withdraws)
+ACCOUNTED_RULES = frozenset({"offsets", "shortfall", "overlap", "price_band", "external", "link", "auction"})
+
+
+@dataclass
+class _Relaxation:
+    """One pool to check: its gaps, extra supply, bank rules and how to describe it (t)."""
+
+    label: str  # "market 'regional'" or "linked markets ..."
+    gap_t: np.ndarray  # (P,) requirement minus every abatement step
+    extra_t: np.ndarray  # (P,) most extra supply, may be inf
+    banking: bool
+    borrowing: bool
+    sources: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (label, (P,) t) for messages
+
+
+def fmt_t(x: float) -> str:
+    """A quantity of tonnes for a message: Mt, or t when below 0.01 Mt."""
+    if not np.isfinite(x):
+        return "unlimited"
+    return f"{x / 1e6:,.4f} Mt" if abs(x) >= 1e4 else f"{x:,.4g} t"
+
+
+def _bank_pass(gap: np.ndarray, extra: np.ndarray, banking: bool, borrowing: bool) -> list[tuple[int, float]]:
+    """(period, tonnes short) of every period where the best reachable bank is below its bound."""
+    n_p = len(gap)
+    tol = 1e-7 * max(1.0, float(np.abs(gap).max(initial=0.0)))
+    out = []
+    s = 0.0
+    for p in range(n_p):
+        lo, hi = bank_bounds(banking, borrowing, p == n_p - 1)
+        s = s - gap[p] + extra[p]
+        if hi is not None:
+            s = min(hi, s)
+        if lo is not None and s < lo - tol:
+            out.append((p, lo - s))
+            s = lo
+    return out
+
+
+def _offsets_t(md: ModelData) -> np.ndarray:
+    """(M, P) offset credits offered to markets with ``use_offsets`` (usable or not)."""
+    out = np.zeros((len(md.markets), len(md.periods)))
+    od = offsets_rule.data(md)
+    if od is not None:
+        np.add.at(out, (od.market, md.year_period[od.year]), od.qty_t)
+    return out
+
+
+def _overlap_t(md: ModelData) -> tuple[int, np.ndarray] | None:
+    """(supplier market, (P,) t): the most the coupled overlap can lower the suppliers' needs."""
+    ov = md.scenario.overlap
+    if ov.electricity != "coupled":
+        return None
+    sup = md.markets.index(ov.markets[0])
+    es = overlap_rule.user_share(md)[md.col_entity]
+    has_power = overlap_rule.power_weights(md).sum(axis=0) > 0  # (Y,) years with power suppliers
+    saved = es * md.col_qty_t * has_power[md.col_year]
+    out = np.bincount(md.col_period, weights=saved, minlength=len(md.periods))
+    return sup, float(ov.marginal_grid_factor) * out
+
+
+def _link_inflow_t(md: ModelData, caps: np.ndarray) -> dict[int, np.ndarray]:
+    """market -> (P,) most it can receive over the link, in its own tonnes (inf for a full link)."""
+    link = md.scenario.link
+    if link.mode == "none":
+        return {}
+    n, r = (md.markets.index(x) for x in link.markets)
+    out = {}
+    for to, direction in ((r, "national_to_regional"), (n, "regional_to_national")):
+        if link.direction not in ("both", direction):
+            continue
+        out[to] = np.full(len(md.periods), np.inf) if link.mode == "full" else link.limit_share * caps[to]
+    return out
+
+
+def relaxations(md: ModelData) -> list[_Relaxation]:
+    """The relaxations (a) and (b) of the module docstring, in that order."""
+    n_p = len(md.periods)
+    caps = md.cap_t()
+    gap = md.bau_by_market_period_t() - caps - md.max_abatement_t()
+    last = np.zeros(n_p, dtype=bool)
+    last[-1] = True
+    offered = _offsets_t(md)
+    coupled = _overlap_t(md)
+    inflow = _link_inflow_t(md, caps)
+    link = md.scenario.link
+    out: list[_Relaxation] = []
+    own: list[_Relaxation] = []
+    for a, name in enumerate(md.markets):
+        cfg = md.scenario.markets[name]
+        sources: list[tuple[str, np.ndarray]] = []
+        if cfg.use_offsets:
+            sources.append(("offsets offered", offered[a]))
+        if cfg.external is not None:
+            sources.append(("imports", cfg.external.limit_share * caps[a]))
+        if cfg.price_ceiling is not None:
+            sources.append(("allowances at the price ceiling", np.full(n_p, np.inf)))
+        if cfg.penalty_multiplier is not None and cfg.final_shortfall_price_jpy_per_t is not None:
+            sources.append(("the administrator's last-period purchase", np.where(last, np.inf, 0.0)))
+        if coupled is not None and coupled[0] == a:
+            sources.append(("power-plant emissions avoided by the coupled electricity overlap", coupled[1]))
+        extra = np.sum([s for _, s in sources], axis=0) if sources else np.zeros(n_p)
+        rel = _Relaxation(
+            f"market {name!r}",
+            gap[a],
+            extra,
+            cfg.banking,
+            cfg.borrowing or cfg.penalty_multiplier is not None,
+            sources=sources,
+        )
+        own.append(rel)
+        # (a): the market alone, with the most the link can bring in
+        link_sources = list(sources)
+        link_extra = extra
+        if a in inflow:
+            link_sources.append((f"{link.mode} link inflow", inflow[a]))
+            link_extra = extra + inflow[a]
+        out.append(_Relaxation(rel.label, gap[a], link_extra, rel.banking, rel.borrowing, sources=link_sources))
+    if link.mode != "none":
+        n, r = (md.markets.index(x) for x in link.markets)
+        ratio = float(link.ratio)
+        rn, rr = own[n], own[r]
+        sources = [(f"{lab} ({md.markets[n]})", v) for lab, v in rn.sources]
+        sources += [(f"{lab} ({md.markets[r]}, / ratio)", v / ratio) for lab, v in rr.sources]
+        out.append(
+            _Relaxation(
+                f"linked markets {md.markets[n]!r} and {md.markets[r]!r} together "
+                f"(in national allowances, regional t / ratio {ratio:g})",
+                rn.gap_t + rr.gap_t / ratio,
+                rn.extra_t + rr.extra_t / ratio,
+                rn.banking or rr.banking,
+                rn.borrowing or rr.borrowing,
+                sources=sources,
+            )
+        )
+    return out
+
+
+def _message(md: ModelData, rel: _Relaxation, p: int, short_t: float, k: int) -> str:
+    """One problem: where, how much is short, what was counted, and hints that fit the scenario."""
+    pname = md.periods[p]
+    counted = [f"{lab} (at most {fmt_t(float(v[p]))})" for lab, v in rel.sources if v[p] > 0]
+    what = "every abatement step used" + (" and " + ", ".join(counted) if counted else "")
+    notes, hints = [], []
+    if k < len(md.markets):  # a market alone
+        name = md.markets[k]
+        cfg = md.scenario.markets[name]
+        hints.append(f"loosen markets.{name}.compliance_factor.{pname}")
+        link = md.scenario.link
+        if link.mode != "none" and name in link.markets:
+            into = "national_to_regional" if name == link.markets[1] else "regional_to_national"
+            if link.direction not in ("both", into):
+                notes.append(f"the link's direction {link.direction!r} lets no allowances into {name!r}")
+                hints.append(f'set link.direction = "both" (or "{into}")')
+            elif link.mode == "limited":
+                hints.append(f"raise link.limit_share (now {link.limit_share:g} of the receiving cap per period)")
+        if not cfg.banking and p > 0 and _would_pass(rel, banking=True):
+            hints.append(f"turn banking on in {name!r} (earlier surpluses lapse now)")
+        if not rel.borrowing and p < len(md.periods) - 1 and _would_pass(rel, borrowing=True):
+            hints.append(f"allow borrowing in {name!r} (later periods have a surplus)")
+    else:
+        hints.append("loosen a compliance factor of either market")
+    hints.append("add abatement steps")
+    return (
+        f"{rel.label}, period {pname}: the cap{'s' if k >= len(md.markets) else ''} cannot be met even with "
+        f"{what}{''.join(f' ({n})' for n in notes)}: {fmt_t(short_t)} short; "
+        f"{', '.join(hints[:-1])} or {hints[-1]}"
+    )
+
+
+def _would_pass(rel: _Relaxation, banking: bool | None = None, borrowing: bool | None = None) -> bool:
+    return not _bank_pass(
+        rel.gap_t,
+        rel.extra_t,
+        rel.banking if banking is None else banking,
+        rel.borrowing if borrowing is None else borrowing,
+    )
 
 
 def check_feasible(md: ModelData) -> None:
-    """Raise :class:`ModelError` naming the market and period if no abatement can meet a cap.
-
-    With every step used, the best reachable bank is ``s_p = min(hi_p, s_{p-1} - gap_p)`` where
-    ``gap_p = BAU - cap - max abatement`` (t) and ``hi_p`` is 0 without banking, +inf with it.
-    The scenario is feasible iff ``s_p >= lo_p`` in every period (``lo_p`` = 0, or -inf before
-    the last period with borrowing). Keeping the bank as high as possible is never worse later,
-    so this greedy pass is exact.
-    """
-    gap = md.bau_by_market_period_t() - md.cap_t() - md.max_abatement_t()
-    n_p = len(md.periods)
+    """Raise :class:`ModelError` naming the market(s), period and tonnes short if a relaxation of
+    the scenario (see the module docstring) is infeasible; return quietly otherwise."""
+    if any(rule.active(md.scenario) and rule.NAME not in ACCOUNTED_RULES for rule in RULES):
+        return  # a rule whose supply is not bounded here: leave the verdict to the solver
     problems = []
-    for a, name in enumerate(md.markets):
-        cfg = md.scenario.markets[name]
-        if (
-            cfg.price_ceiling is not None
-            or cfg.use_offsets
-            or cfg.external is not None
-            or cfg.penalty_multiplier is not None
-        ):
-            continue  # extra supply: leave the diagnosis to the solver
-        s = 0.0
-        for p, pname in enumerate(md.periods):
-            lo, hi = bank_bounds(cfg.banking, cfg.borrowing, p == n_p - 1)
-            s = s - gap[a, p]
-            if hi is not None:
-                s = min(hi, s)
-            tol = 1e-7 * max(1.0, float(np.abs(gap[a]).max()))
-            if lo is not None and s < lo - tol:
-                problems.append(
-                    f"market {name!r}, period {pname}: the cap cannot be met even with every "
-                    f"abatement step used ({(lo - s) / 1e6:,.4f} Mt short"
-                    f"{'' if cfg.banking else '; banking is off'}); loosen the compliance factor, "
-                    f"turn banking on or add abatement steps"
-                )
-                s = lo
+    for k, rel in enumerate(relaxations(md)):
+        for p, short in _bank_pass(rel.gap_t, rel.extra_t, rel.banking, rel.borrowing):
+            problems.append(_message(md, rel, p, short, k))
     if problems:
         raise ModelError("infeasible scenario:\n  - " + "\n  - ".join(problems))

@@ -68,9 +68,9 @@ Scope
     combination, unlinked or fully linked markets. Any other market or scenario setting with a
     non-default value (offsets, shortfall, price floor/ceiling, auctions, limited or one-way
     links, ... and whatever is added later) is refused by :meth:`MeritOrderEngine.supports`,
-    with an :class:`~nationcap.engines.base.UnsupportedError` (a
-    :class:`~nationcap.errors.ModelError`) naming it, so a new rule can never be silently
-    ignored; use the Pyomo engine for those.
+    with an :class:`~nationcap.engines.base.UnsupportedError` (an
+    :class:`~nationcap.errors.InputError`, exit code 2) naming it, so a new rule can never be
+    silently ignored; use the Pyomo engine for those.
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def unsupported_features(scn: Scenario) -> list[str]:
     outside the allow-lists above must keep its default value, so a rule added later is refused
     by name until this engine implements it.
     """
-    found = [f"scenario key '{k}' = {v!r}" for k, v in _non_default(scn, SUPPORTED_SCENARIO_KEYS)]
+    found = [f"{k} = {v!r}" for k, v in _non_default(scn, SUPPORTED_SCENARIO_KEYS)]
     for i, per in enumerate(scn.periods):
         found += [f"periods.{i}.{k} = {v!r}" for k, v in _non_default(per, SUPPORTED_PERIOD_KEYS)]
     for m, cfg in scn.markets.items():
@@ -407,9 +407,9 @@ class MeritOrderEngine:
         bank = np.zeros((n_m, n_p))
         expire_mp = np.zeros((n_m, n_p))
         boundary = np.zeros((n_m, n_p), dtype=bool)
-        problems = []
+        problems: list[str] = []
         link_values: dict[str, np.ndarray] = {}
-        linked: tuple[int, int] | None = None
+        linked: tuple[int, ...] | None = None
         if md.scenario.link.mode == "full":
             linked = tuple(md.markets.index(x) for x in md.scenario.link.markets)
             link_values = self._solve_linked(

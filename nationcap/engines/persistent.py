@@ -30,6 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
+from typing import Any
 
 from ..config import Scenario
 from ..model import build_model
@@ -73,12 +75,14 @@ class PersistentHighsEngine:
 
     def __init__(self, log_file: str | None = None):
         self.log_file = log_file
-        self.model = None
+        self.model: Any = None  # a pyomo ConcreteModel
         self.md: ModelData | None = None
         self.key: str | None = None
-        self.opt = None
+        self.opt: Any = None  # its persistent Highs solver
         self.builds = 0
         self.solves = 0
+        #: called with "solve" when the model is ready and HiGHS starts (set by nationcap.pipeline)
+        self.on_phase: Callable[[str], None] | None = None
 
     def supports(self, md: ModelData) -> list[str]:
         why = eligible(md.scenario)
@@ -102,6 +106,8 @@ class PersistentHighsEngine:
             for k, v in enumerate(rhs_values(md).tolist()):
                 param[k] = v
             build_s = time.perf_counter() - t
+            if self.on_phase is not None:
+                self.on_phase("solve")
             t = time.perf_counter()
             sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt, extra_options={"solver": "simplex"})
             reused = 1
@@ -113,6 +119,8 @@ class PersistentHighsEngine:
             self.builds += 1
             self.opt = Highs()
             build_s = time.perf_counter() - t
+            if self.on_phase is not None:
+                self.on_phase("solve")
             t = time.perf_counter()
             sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt)
             # re-solves change parameters only: no rescans of constraints, variables or the

@@ -13,6 +13,7 @@ Values and duals are taken from the components the model registered under a conc
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -66,12 +67,27 @@ def solve_model(
     elapsed = time.perf_counter() - t0
     tc = res.termination_condition
     if tc != TerminationCondition.convergenceCriteriaSatisfied or res.solution_status != SolutionStatus.optimal:
-        if _STATUS.get(tc) == Status.INFEASIBLE:
+        status = _STATUS.get(tc)
+        if status == Status.INFEASIBLE:
             check_feasible(md)  # raises with the market and period when it can tell
+            hint = (
+                "The pre-solve check, which counts the most every source of supply could deliver, "
+                "finds no market or linked pair short on its own: the caps fail through the combined "
+                "limits (per-entity offset limits, link or import limits in particular periods). "
+                "Loosen a compliance factor or a limit."
+            )
+            if tc == TerminationCondition.infeasibleOrUnbounded:
+                hint += " (HiGHS could not tell infeasible from unbounded: check the price bands and links too.)"
+        elif status == Status.UNBOUNDED:
+            hint = (
+                "Somewhere allowances can be had for less than they earn without limit: check the price "
+                "floors against the ceilings, imports and linked markets' bands."
+            )
+        else:
+            hint = "Check the scenario (caps, banking) or raise solver.time_limit_s."
         raise ModelError(
             f"HiGHS did not find an optimal solution for scenario {md.scenario.name!r}: "
-            f"termination {tc.name}, solution status {res.solution_status.name}. "
-            "Check the scenario (caps, banking) or raise solver.time_limit_s."
+            f"termination {tc.name}, solution status {res.solution_status.name}. {hint}"
         )
     res.solution_loader.load_vars()
     highs = opt._solver_model  # the highspy.Highs instance Pyomo keeps
@@ -242,6 +258,8 @@ class PyomoHighsEngine:
 
     def __init__(self, log_file: str | None = None):
         self.log_file = log_file
+        #: called with "solve" when the model is built and HiGHS starts (set by nationcap.pipeline)
+        self.on_phase: Callable[[str], None] | None = None
 
     def supports(self, md: ModelData) -> list[str]:
         return []
@@ -254,6 +272,8 @@ class PyomoHighsEngine:
         t = time.perf_counter()
         m = build_model(md, solver.formulation)
         build_s = time.perf_counter() - t
+        if self.on_phase is not None:
+            self.on_phase("solve")
         t = time.perf_counter()
         sr = solve_model(m, md, log_file=self.log_file)
         sr.timings = {"build": build_s, "solve": time.perf_counter() - t}

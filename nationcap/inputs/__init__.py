@@ -3,7 +3,7 @@
 Layer 2: imports :mod:`nationcap.errors` and :mod:`nationcap.config` only.
 """
 
-from .fingerprint import dataset_fingerprint
+from .fingerprint import dataset_fingerprint, input_fingerprints
 from .tables import TABLES, Dataset, load_dataset
 
-__all__ = ["TABLES", "Dataset", "dataset_fingerprint", "load_dataset"]
+__all__ = ["TABLES", "Dataset", "dataset_fingerprint", "input_fingerprints", "load_dataset"]

@@ -10,6 +10,8 @@ Extra columns are allowed and carried along unchanged.
 
 from __future__ import annotations
 
+import difflib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..config.schema import MAX_PRICE_JPY_PER_T
 from ..errors import MAX_ROWS_PER_PROBLEM, Problems
 from .geo import PREFECTURES
 
@@ -34,6 +37,21 @@ class Column:
     lo: float | None = None  # inclusive lower bound
     hi: float | None = None  # inclusive upper bound
     choices: tuple[str, ...] | None = None
+    #: why ``lo`` / ``hi`` are what they are, when they are plausibility bounds (not definitions)
+    bound_note: str = ""
+
+
+#: most CO2 one entity can plausibly emit (or a credit step offer) in a year, t: Japan's total
+#: CO2 was 1,310 Mt in FY2013 and 969.6 Mt in FY2024 (inputs/japan/README.md, section 1)
+MAX_ENTITY_T = 1e9
+#: largest plausible MAC step or credit price, JPY/t (either sign), the same bound as for the
+#: scenario's prices
+MAX_COST_JPY_PER_T = MAX_PRICE_JPY_PER_T
+_EMISSIONS_NOTE = (
+    "one entity emitting more than all of Japan (about 1e9 t CO2/yr, inputs/japan/README.md) is "
+    "implausible: check the unit (t, not kg) and the value"
+)
+_COST_NOTE = "a cost beyond 10 million JPY/t is implausible: check the unit (JPY/t) and the value"
 
 
 @dataclass(frozen=True)
@@ -67,7 +85,15 @@ TABLES: dict[str, Table] = {
             ),
             Column("category", "str", "", "compliance-factor category: 'general', 'dhc', ..."),
             Column("top_level", "str", "", "top-level installation status", choices=TOP_LEVELS),
-            Column("base_emissions_t", "float", "t CO2/yr", "base-year emissions", lo=0.0),
+            Column(
+                "base_emissions_t",
+                "float",
+                "t CO2/yr",
+                "base-year emissions",
+                lo=0.0,
+                hi=MAX_ENTITY_T,
+                bound_note=_EMISSIONS_NOTE,
+            ),
             Column("electricity_share", "float", "1", "share of emissions from purchased electricity", lo=0.0, hi=1.0),
         ),
         "one row per covered entity",
@@ -78,7 +104,15 @@ TABLES: dict[str, Table] = {
         (
             Column("entity_id", "str", "", "entity id (from entities.csv)"),
             Column("year", "int", "fiscal year", "model year"),
-            Column("bau_emissions_t", "float", "t CO2/yr", "business-as-usual emissions", lo=0.0),
+            Column(
+                "bau_emissions_t",
+                "float",
+                "t CO2/yr",
+                "business-as-usual emissions",
+                lo=0.0,
+                hi=MAX_ENTITY_T,
+                bound_note=_EMISSIONS_NOTE,
+            ),
         ),
         "business-as-usual emissions for every entity and model year",
     ),
@@ -91,7 +125,15 @@ TABLES: dict[str, Table] = {
             Column(
                 "abatement_share", "float", "1", "share of the year's BAU emissions the step can abate", lo=0.0, hi=1.0
             ),
-            Column("cost_jpy_per_t", "float", "JPY/t CO2", "cost of the step (negative = no-regret)"),
+            Column(
+                "cost_jpy_per_t",
+                "float",
+                "JPY/t CO2",
+                "cost of the step (negative = no-regret)",
+                lo=-MAX_COST_JPY_PER_T,
+                hi=MAX_COST_JPY_PER_T,
+                bound_note=_COST_NOTE,
+            ),
         ),
         "stepwise marginal abatement cost curves",
         optional_columns=(Column("year", "int", "fiscal year", "the step applies only in this year"),),
@@ -103,8 +145,25 @@ TABLES: dict[str, Table] = {
             Column("offset_type", "str", "", "offset credit type, e.g. small_mid, renewable, outside"),
             Column("market", "str", "", "market the credits are available to"),
             Column("year", "int", "fiscal year", "year the credits are available"),
-            Column("quantity_t", "float", "t CO2", "credits on offer in this step", lo=0.0),
-            Column("cost_jpy_per_t", "float", "JPY/t CO2", "price of the step"),
+            Column(
+                "quantity_t",
+                "float",
+                "t CO2",
+                "credits on offer in this step",
+                lo=0.0,
+                hi=MAX_ENTITY_T,
+                bound_note="more credits in one step than Japan emits in a year (about 1e9 t CO2, "
+                "inputs/japan/README.md) is implausible: check the unit (t) and the value",
+            ),
+            Column(
+                "cost_jpy_per_t",
+                "float",
+                "JPY/t CO2",
+                "price of the step",
+                lo=-MAX_COST_JPY_PER_T,
+                hi=MAX_COST_JPY_PER_T,
+                bound_note=_COST_NOTE,
+            ),
         ),
         "offset credit supply steps (optional)",
     ),
@@ -114,7 +173,15 @@ TABLES: dict[str, Table] = {
         (
             Column("entity_id", "str", "", "entity id (from entities.csv)"),
             Column("fiscal_year", "int", "fiscal year", "historical year"),
-            Column("emissions_t", "float", "t CO2/yr", "reported emissions", lo=0.0),
+            Column(
+                "emissions_t",
+                "float",
+                "t CO2/yr",
+                "reported emissions",
+                lo=0.0,
+                hi=MAX_ENTITY_T,
+                bound_note=_EMISSIONS_NOTE,
+            ),
         ),
         "historical emissions for base-year rules (optional)",
     ),
@@ -153,18 +220,40 @@ def _rows(df: pd.DataFrame, mask: np.ndarray) -> list[str]:
 
 def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | None:
     fname = str(path)
+    expected = [c.name for c in table.columns]
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+    except UnicodeDecodeError:
+        problems.add(fname, *_not_utf8(path))
+        return None
+    except pd.errors.EmptyDataError:
+        problems.add(fname, "", "", f"the file is empty; it needs a header line ({','.join(expected)}) and data rows")
+        return None
+    except pd.errors.ParserError as exc:
         problems.add(fname, "", "", f"cannot be read as CSV: {exc}")
         return None
     raw.columns = [c.strip() for c in raw.columns]
-    missing = [c.name for c in table.columns if c.name not in raw.columns]
-    for name in missing:
-        problems.add(
-            fname, "header", name, f"required column is missing; the columns are {[c.name for c in table.columns]}"
-        )
+    found = list(raw.columns)
+    missing = [name for name in expected if name not in found]
     if missing:
+        sep = _separator(found) if not set(expected) & set(found) else None
+        if sep:
+            problems.add(
+                fname,
+                "header",
+                "",
+                f"the file seems to be separated by {sep} (its header reads as one column); use commas: "
+                f"save it as comma-separated CSV with the columns {expected}",
+            )
+            return None
+        for name in missing:
+            hint = _closest_column(name, [c for c in found if c not in expected])
+            problems.add(
+                fname,
+                "header",
+                name,
+                f"required column is missing{hint}; expected the columns {expected}, found {found}",
+            )
         return None
     out = raw.copy()
     cols = table.columns + tuple(c for c in table.optional_columns if c.name in raw.columns)
@@ -187,36 +276,51 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
                     )
                     problems.add_rows(fname, _rows(raw, bad), col.name, f"unknown value ({shown}); expected {hint}")
             continue
-        num = pd.to_numeric(text, errors="coerce")
+        with np.errstate(over="ignore"):
+            num = pd.to_numeric(text, errors="coerce")
         values = num.to_numpy(dtype=float)
-        nonnum = ~np.isfinite(values) & ~empty  # "abc", but also inf / 1e400
-        values = np.where(nonnum, np.nan, values)
-        if nonnum.any():
+        bad = ~np.isfinite(values) & ~empty
+        # "inf", "nan", "1e400" parse as numbers that are not finite; "abc" or "1,500" do not parse
+        spelled = text.str.lower().str.lstrip("+-").isin(["inf", "infinity", "nan"]).to_numpy()
+        nonfinite = bad & (spelled | ~np.isnan(values))
+        nonnum = bad & ~nonfinite
+        values = np.where(bad, np.nan, values)
+        expected_kind = f"a {'whole number' if col.kind == 'int' else 'number'} ({col.unit or 'dimensionless'})"
+        if nonfinite.any():
+            shown_values = ", ".join(repr(v) for v in sorted(set(text[nonfinite]))[:5])
             problems.add_rows(
                 fname,
-                _rows(raw, nonnum),
+                _rows(raw, nonfinite),
                 col.name,
-                f"not a number (or not finite); expected a {'whole number' if col.kind == 'int' else 'number'} ({col.unit or 'dimensionless'})",
+                f"non-finite number {shown_values} (infinite, NaN, or too large for a 64-bit float); "
+                f"expected a finite {expected_kind[2:]}",
             )
+        if nonnum.any():
+            problems.add_rows(fname, _rows(raw, nonnum), col.name, f"not a number; expected {expected_kind}")
         ok = ~np.isnan(values)
         if col.kind == "int":
             frac = ok & (np.abs(values - np.round(values)) > 0)
             if frac.any():
                 problems.add_rows(fname, _rows(raw, frac), col.name, "expected a whole number")
+        note = f"; {col.bound_note}" if col.bound_note else ""
         if col.lo is not None:
             low = ok & (values < col.lo)
             if low.any():
-                what = "negative" if col.lo == 0 else f"below {col.lo}"
-                problems.add_rows(fname, _rows(raw, low), col.name, f"{what} value; expected >= {col.lo:g}")
+                what = "negative value" if col.lo == 0 else f"value below {col.lo:g} {col.unit}".rstrip()
+                problems.add_rows(
+                    fname,
+                    _rows(raw, low),
+                    col.name,
+                    f"{what}; expected >= {col.lo:g}{'' if col.lo == 0 else note}",
+                )
         if col.hi is not None:
             high = ok & (values > col.hi)
             if high.any():
-                problems.add_rows(
-                    fname,
-                    _rows(raw, high),
-                    col.name,
-                    f"value above {col.hi:g}; expected a share in [{col.lo:g}, {col.hi:g}]",
-                )
+                if col.bound_note:
+                    msg = f"value above {col.hi:g} {col.unit}; expected at most {col.hi:g}{note}"
+                else:
+                    msg = f"value above {col.hi:g}; expected a share in [{col.lo:g}, {col.hi:g}]"
+                problems.add_rows(fname, _rows(raw, high), col.name, msg)
         if col.kind == "int":
             out[col.name] = np.where(ok, np.round(values), -1).astype(np.int64)
         else:
@@ -224,9 +328,63 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
     return out
 
 
-def _check_ids(df: pd.DataFrame, fname: str, known: pd.Index, problems: Problems) -> np.ndarray:
-    """Rows whose entity_id is not in entities.csv; returns the mask of known rows."""
+def _not_utf8(path: Path) -> tuple[str, str, str]:
+    """(where, column, message) for a file that is not UTF-8: the line of the first bad byte and
+    the fix; Shift-JIS (cp932, what Excel saves on Japanese Windows) is named when it decodes."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        start = 0
+    except UnicodeDecodeError as exc:
+        start = exc.start
+    line = data[:start].count(b"\n") + 1
+    try:
+        data.decode("cp932")
+        guess = "it looks like Shift-JIS (cp932), as Excel saves CSV on Japanese Windows"
+    except UnicodeDecodeError:
+        guess = "it is in another encoding"
+    return (
+        f"line {line}",
+        "",
+        f"the file is not UTF-8 text ({guess}); save {path.name} as UTF-8 "
+        "(in Excel: 'CSV UTF-8 (Comma delimited)') and run again",
+    )
+
+
+def _separator(found: list[str]) -> str | None:
+    """``"';'"`` when a header read with commas is one column that holds another separator."""
+    if len(found) != 1:
+        return None
+    for sep, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+        if sep in found[0]:
+            return name
+    return None
+
+
+def _closest_column(name: str, found: list[str]) -> str:
+    """``" (found 'Entity_ID': rename it to 'entity_id')"``: a found column that differs from the
+    expected one only in case, spaces or hyphens, else the closest by spelling; or ``""``."""
+
+    def norm(c: str) -> str:
+        return c.strip().lower().replace(" ", "_").replace("-", "_")
+
+    for c in found:
+        if norm(c) == name:
+            return f" (found '{c}': column names are lower case with underscores; rename it to '{name}')"
+    match = difflib.get_close_matches(name, found, n=1, cutoff=0.75)
+    if match:
+        return f" (found '{match[0]}': a typo? rename it to '{name}')"
+    return ""
+
+
+def _check_ids(df: pd.DataFrame, fname: str, known: pd.Index | None, problems: Problems) -> np.ndarray:
+    """Rows whose entity_id is not in entities.csv; returns the mask of known rows.
+
+    ``known`` is None when entities.csv has no usable rows; then every id is taken as known, since
+    that one problem is reported instead of an unknown id for every row of every table."""
     ids = df["entity_id"].to_numpy()
+    if known is None:
+        return np.ones(len(ids), dtype=bool)
     unknown = ~pd.Index(ids).isin(known) & (ids != "")
     if unknown.any():
         problems.add_rows(
@@ -240,7 +398,8 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
     path = Path(path)
     problems = Problems(context=f"dataset {path}")
     if not path.is_dir():
-        problems.add(str(path), "", "", "dataset folder not found; check the scenario's 'inputs' key")
+        what = "is a file, not a folder" if path.exists() else "dataset folder not found"
+        problems.add(str(path), "", "", f"{what}; check the scenario's 'inputs' key (the dataset folder)")
         problems.raise_if_any()
 
     meta: dict[str, Any] = {}
@@ -254,6 +413,8 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
             meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             problems.add(str(meta_path), "", "", f"not valid TOML: {exc}")
+        except UnicodeDecodeError as exc:
+            problems.add(str(meta_path), f"byte {exc.start}", "", "not UTF-8 text; save the file as UTF-8")
     national = _national_totals(meta, meta_path, problems)
 
     frames: dict[str, pd.DataFrame | None] = {}
@@ -271,7 +432,16 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
     ent = frames["entities"]
     if ent is not None:
         _check_entities(ent, str(path / "entities.csv"), scenario, problems)
-        known = pd.Index(ent["entity_id"])
+        known: pd.Index | None = pd.Index(ent["entity_id"])
+        if ent.empty:
+            problems.add(
+                str(path / "entities.csv"),
+                "",
+                "",
+                "entities.csv has no rows (only a header); add one row per covered entity (see inputs/README.md). "
+                "Entity ids of the other files are not checked until it has rows",
+            )
+            known = None
         if frames["bau"] is not None:
             _check_bau(frames["bau"], str(path / "bau.csv"), ent, known, scenario, problems)
         if frames["mac"] is not None:
@@ -322,8 +492,13 @@ def _national_totals(meta: dict[str, Any], meta_path: Path, problems: Problems) 
         except (TypeError, ValueError):
             problems.add(str(meta_path), f"key 'national_co2_t.{k}'", "", "expected year = tonnes of CO2 (a number)")
             continue
-        if not val > 0:
-            problems.add(str(meta_path), f"key 'national_co2_t.{k}'", "", "national total must be positive")
+        if not (val > 0 and math.isfinite(val)):
+            problems.add(
+                str(meta_path),
+                f"key 'national_co2_t.{k}'",
+                "",
+                f"national total must be positive and finite, got {val}",
+            )
         out[year] = val
     return out
 
@@ -346,12 +521,25 @@ def _check_entities(ent: pd.DataFrame, fname: str, scenario: Scenario | None, pr
 
 
 def _check_bau(
-    bau: pd.DataFrame, fname: str, ent: pd.DataFrame, known: pd.Index, scenario: Scenario | None, problems: Problems
+    bau: pd.DataFrame,
+    fname: str,
+    ent: pd.DataFrame,
+    known: pd.Index | None,
+    scenario: Scenario | None,
+    problems: Problems,
 ) -> None:
     ok = _check_ids(bau, fname, known, problems)
     dup = bau.duplicated(["entity_id", "year"], keep="first").to_numpy()
     if dup.any():
         problems.add_rows(fname, _rows(bau, dup), "year", "duplicate (entity_id, year) row")
+    if bau.empty and not ent.empty:
+        problems.add(
+            fname,
+            "",
+            "",
+            "bau.csv has no rows (only a header); every entity needs a row for every model year (see inputs/README.md)",
+        )
+        return
     if scenario is None:
         return
     have = pd.MultiIndex.from_frame(bau.loc[ok, ["entity_id", "year"]])
@@ -372,7 +560,7 @@ def _check_bau(
         )
 
 
-def _check_mac(mac: pd.DataFrame, fname: str, known: pd.Index, problems: Problems) -> None:
+def _check_mac(mac: pd.DataFrame, fname: str, known: pd.Index | None, problems: Problems) -> None:
     _check_ids(mac, fname, known, problems)
     keys = ["entity_id", "step"] + (["year"] if "year" in mac.columns else [])
     dup = mac.duplicated(keys, keep="first").to_numpy()

@@ -5,12 +5,14 @@ set: each abatement column knows its entity, year and period, and the columns of
 (entity, period) pair are contiguous.
 
 Units: quantities in the tables are tonnes; inside the model they are divided by ``scale_t``
-(default 10^6, i.e. Mt) so that HiGHS sees numbers of order 10^-4..10^2. Costs stay in JPY/t, so
-the objective is in JPY x scale_t (million JPY) and row duals come out directly in JPY/t.
+(chosen from the data by :func:`choose_scale_t`: 10^6 t = Mt for national-size data) so that
+HiGHS sees numbers well inside its tolerances. Costs stay in JPY/t, so the objective is in
+JPY x scale_t (million JPY at 10^6) and row duals come out directly in JPY/t, whatever the scale.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +21,46 @@ import numpy as np
 from ..config import MarketConfig, Scenario
 from ..inputs.tables import Dataset
 
+#: the largest LP unit of quantity (t): 10^6 t = Mt, used for national-size data
 SCALE_T = 1e6
+#: HiGHS's default primal and dual feasibility tolerances, in LP units
+HIGHS_TOL = 1e-7
+#: below this many LP units a quantity is within a few tolerances of zero: warn
+SMALLEST_LP_QUANTITY = 1e-6
+
+
+class PrecisionWarning(UserWarning):
+    """Some quantities are so small against the LP's unit that HiGHS's tolerances may hide them."""
+
+
+def choose_scale_t(bau_market_period_t: np.ndarray) -> float:
+    """The LP's unit of quantity, t: ``10 ** (floor(log10(B)) - 1)`` clamped to [1, 10^6], where
+    B is the largest BAU total of one market in one period (t).
+
+    The largest market-period total is then 10..100 LP units (or more, at the 10^6 cap), so the
+    HiGHS tolerances of 1e-7 LP units are at most 1e-8 of it. National-size data keep Mt: both
+    shipped datasets get exactly 10^6 (``inputs/japan``: B = 2.37e9 t; ``inputs/tiny``: B =
+    1.88e7 t), so their results are unchanged; a dataset of entities of a few tonnes a year gets
+    1 t or 10 t instead of Mt, where 1e-7 Mt = 0.1 t would swamp the data. Depends on BAU only,
+    so variants that change allocations (a sweep of factors) keep the same scale.
+    """
+    largest = float(np.max(bau_market_period_t, initial=0.0))
+    if not largest > 0 or not math.isfinite(largest):
+        return SCALE_T if not math.isfinite(largest) else 1.0
+    return float(min(SCALE_T, max(1.0, 10.0 ** (math.floor(math.log10(largest)) - 1))))
 
 
 @dataclass
 class ModelData:
+    """Everything the LP is built from, as arrays (see the module docstring).
+
+    ``scale_t`` is the LP's unit of quantity in t: every quantity enters the LP divided by it and
+    engines multiply solved values back (results are always in t). :func:`nationcap.model.prepare`
+    sets it with :func:`choose_scale_t` from the data, and warns (:class:`PrecisionWarning`) when
+    the smallest positive quantity of a column bound or right-hand side is below
+    ``SMALLEST_LP_QUANTITY`` (1e-6) LP units, i.e. within ten HiGHS tolerances of zero.
+    """
+
     scenario: Scenario
     dataset: Dataset
     entities: np.ndarray  # (E,) entity ids, entities.csv order
@@ -108,7 +145,9 @@ class ModelData:
 
 
 def bank_bounds(banking: bool, borrowing: bool, last: bool) -> tuple[float | None, float | None]:
-    """(lower, upper) bound of a market's bank at the end of a period (None = unbounded)::
+    """(lower, upper) bound of a market's bank at the end of a period (None = unbounded).
+
+    ::
 
     banking = true:   Bank >= 0          banking = false:  Bank <= 0 (nothing carries forward)
     borrowing = true: Bank may be < 0 before the last period; Bank[last] >= 0 always

@@ -7,15 +7,20 @@ set: each abatement column knows its entity, year and period, and the columns of
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from ..config import Scenario
+from ..config.schema import MAX_PRICE_JPY_PER_T
 from ..derive.allocation import allocation_t, base_emissions, required_reduction_t
 from ..derive.coverage import bau_matrix
-from ..inputs.tables import Dataset
-from .data import ModelData
+from ..errors import Problems
+from ..inputs.tables import MAX_ENTITY_T, Dataset
+from .data import SMALLEST_LP_QUANTITY, ModelData, PrecisionWarning, choose_scale_t
 from .rules import RULES
+from .rules import offsets as offsets_rule
 
 
 def prepare(scn: Scenario, ds: Dataset) -> ModelData:
@@ -85,6 +90,88 @@ def prepare(scn: Scenario, ds: Dataset) -> ModelData:
         base_first_year=base_first.to_numpy(),
         required_t=required,
     )
+    _check_magnitudes(md)
+    md.scale_t = choose_scale_t(md.bau_by_market_period_t())
     for rule in RULES:
         rule.prepare(md)
+    _warn_precision(md)
     return md
+
+
+def _check_magnitudes(md: ModelData) -> None:
+    """Raise one :class:`~nationcap.errors.InputError` naming every derived value that is not
+    finite or beyond the input contract's plausibility bounds.
+
+    The tables are checked when they are read (``nationcap/inputs/tables.py``), but the model's
+    arrays are derived from them (BAU x a Monte Carlo draw, base-year averages, allocations, step
+    quantities x costs), so they are checked again here, before any solver sees them: a value
+    HiGHS would take as infinite (>= 1e20) must never reach it.
+    """
+    problems = Problems(context=f"model data derived from the dataset {md.dataset.path}")
+    path = md.dataset.path
+    ids = md.entities
+
+    def flag(bad: np.ndarray, file: str, column: str, what: str) -> None:
+        rows = [f"entity_id {ids[e]}" for e in np.flatnonzero(bad)]
+        problems.add_rows(str(path / file), rows, column, what)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        bau_bad = ~(np.isfinite(md.bau_t) & (np.abs(md.bau_t) <= MAX_ENTITY_T)).all(axis=1)
+        flag(
+            bau_bad,
+            "bau.csv",
+            "bau_emissions_t",
+            f"BAU after the scenario's changes (e.g. a Monte Carlo draw) is not finite or above "
+            f"{MAX_ENTITY_T:g} t/yr; narrow the [montecarlo] bau_growth distribution or fix the data",
+        )
+        base = md.base_t if md.base_t is not None else np.zeros(md.n_entities)
+        alloc = md.alloc_full_t if md.alloc_full_t is not None else md.alloc_t
+        base_bad = ~np.isfinite(base) | (np.abs(base) > MAX_ENTITY_T) | ~np.isfinite(alloc).all(axis=1)
+        flag(
+            base_bad & ~bau_bad,
+            "entities.csv",
+            "base_emissions_t",
+            f"base-year emissions or the allocation derived from them are not finite or above "
+            f"{MAX_ENTITY_T:g} t/yr; check base_emissions_t (or history.csv) and the compliance factors",
+        )
+        cost = md.col_cost
+        col_total = md.discount[md.col_year] * cost * md.col_qty_t  # PV cost of using a whole step, JPY
+        col_bad = ~np.isfinite(cost) | (np.abs(cost) > MAX_PRICE_JPY_PER_T) | ~np.isfinite(col_total)
+        col_bad |= ~np.isfinite(md.col_qty_t)
+        ent_bad = np.zeros(md.n_entities, dtype=bool)
+        ent_bad[md.col_entity[col_bad]] = True
+        flag(
+            ent_bad & ~bau_bad,
+            "mac.csv",
+            "cost_jpy_per_t",
+            f"a step cost (after the scenario's changes, e.g. a Monte Carlo draw) or cost x quantity is "
+            f"not finite or beyond +/-{MAX_PRICE_JPY_PER_T:g} JPY/t; narrow the [montecarlo] mac_cost "
+            f"distribution or fix the data",
+        )
+    problems.raise_if_any()
+
+
+def _warn_precision(md: ModelData) -> None:
+    """Warn when the data span so many orders of magnitude that the smallest positive quantity
+    (an abatement step, an entity's BAU in a period, an offset step) is below
+    ``SMALLEST_LP_QUANTITY`` LP units: HiGHS's tolerances (1e-7 LP units) are then a sizeable part
+    of it and results for it may be off without any other sign."""
+    n_p = len(md.periods)
+    ep = np.stack([md.bau_t[:, md.period_years(p)].sum(axis=1) for p in range(n_p)], axis=1)
+    od = offsets_rule.data(md)
+    parts = [("an abatement step (mac.csv)", md.col_qty_t), ("an entity's BAU in a period (bau.csv)", ep.ravel())]
+    if od is not None:
+        parts.append(("an offset step (offsets.csv)", od.qty_t))
+    found = [(float(v[v > 0].min()), what) for what, v in parts if (v > 0).any()]
+    if not found:
+        return
+    smallest, what = min(found)
+    if smallest < SMALLEST_LP_QUANTITY * md.scale_t:
+        warnings.warn(
+            f"the smallest quantity, {what}, is {smallest:.3g} t, below {SMALLEST_LP_QUANTITY:g} of the "
+            f"LP's unit ({md.scale_t:g} t, set by the largest market-period BAU): HiGHS's tolerances "
+            f"(1e-7 units = {1e-7 * md.scale_t:.3g} t) may distort results for such small quantities. "
+            f"Drop or aggregate negligible steps and entities, or model the small ones separately",
+            PrecisionWarning,
+            stacklevel=3,
+        )

@@ -3,25 +3,97 @@
     >>> from nationcap.report.compare import compare
     >>> tables = compare(["outputs/baseline", "outputs/linked"])    # doctest: +SKIP
     >>> tables["summary"]                                            # doctest: +SKIP
+    >>> compare(["outputs/p2_sweep::s000", "outputs/p2_sweep::s004"])  # doctest: +SKIP
 
 The first run is the reference: ``gain_vs_first_jpy`` is its total cost minus each run's total
 cost (positive = cheaper than the reference), i.e. the gains from linking when the reference is
 the unlinked design. Costs are present values at each run's first model year.
+
+Batch members. A batch folder (``nationcap sweep`` / ``montecarlo``) holds many runs: one is
+chosen with ``PATH::LABEL`` (``outputs/p2_sweep::s002``, ``outputs/mc::7``) or, for every batch
+given without ``::``, with ``member=`` (``--member``); a batch without either is refused, naming
+its members.
+
+Different data. A gain is only meaningful between runs on the same data. Each run's data is
+identified by the ``dataset_sha256`` attribute (the fingerprint of the dataset folder) when both
+runs have it, else by the dataset folder (``inputs_resolved`` in the ``config`` attribute) and
+the ``dataset`` name; a Monte Carlo draw's data is also its draw. A run on other data than the
+first gets an empty ``gain_vs_first_jpy`` and a note (``tables["notes"]``, written to
+``compare_notes.txt``).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
 from ..errors import InputError, Problem
-from ..results.io import atomic_folder, check_writable, load_results
+from ..results.io import atomic_folder, batch_dim, check_writable, load_results, members, select_member
+
+#: separates a batch folder from the label of one of its members: ``outputs/p2_sweep::s002``
+MEMBER_SEP = "::"
 
 
-def _labels(runs: list[xr.Dataset], paths: list[str | Path]) -> list[str]:
-    labels = [str(r.attrs.get("scenario", Path(p).stem)) for r, p in zip(runs, paths)]
+def split_member(arg: str | Path) -> tuple[Path, str | None]:
+    """``"PATH::LABEL"`` -> (PATH, LABEL); a plain path -> (path, None)."""
+    text = str(arg)
+    if MEMBER_SEP in text:
+        path, _, label = text.rpartition(MEMBER_SEP)
+        return Path(path), label
+    return Path(text), None
+
+
+def load_runs(args: list[str | Path], member: str | None = None) -> tuple[list[xr.Dataset], list[str]]:
+    """One single-run Dataset and a label per argument (batch members chosen as in the module doc);
+    every problem of the arguments is reported at once."""
+    problems: list[Problem] = []
+    runs, labels = [], []
+    for arg in args:
+        path, label = split_member(arg)
+        try:
+            res = load_results(path)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        name = str(res.attrs.get("scenario", path.stem))
+        dim = batch_dim(res)
+        if dim is None:
+            if label is not None:
+                problems.append(Problem(str(arg), "", "", f"{path} is a single run, not a batch: drop '::{label}'"))
+                continue
+            runs.append(res)
+            labels.append(name)
+            continue
+        which = label if label is not None else member
+        if which is None:
+            ok = [lab for _, lab in members(res)]
+            shown = ", ".join(ok[:8]) + (", ..." if len(ok) > 8 else "")
+            problems.append(
+                Problem(
+                    str(arg),
+                    "",
+                    "",
+                    f"a {res.attrs.get('batch', 'batch')} folder of {res.sizes[dim]} runs: choose one with "
+                    f"--member LABEL or {path}{MEMBER_SEP}LABEL (successful members: {shown or 'none'})",
+                )
+            )
+            continue
+        try:
+            one, _ = select_member(res, which)
+        except InputError as exc:
+            problems += [Problem(str(arg), pr.where, pr.column, pr.message) for pr in exc.problems]
+            continue
+        runs.append(one)
+        labels.append(f"{name}/{which}")
+    if problems:
+        raise InputError(problems, "arguments")
+    return runs, _unique(labels)
+
+
+def _unique(labels: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for lab in labels:
@@ -30,13 +102,45 @@ def _labels(runs: list[xr.Dataset], paths: list[str | Path]) -> list[str]:
     return out
 
 
-def compare(paths: list[str | Path]) -> dict[str, pd.DataFrame]:
-    """Tables ``prices`` (market, year x run), ``summary`` (run x metric) and ``periods``
-    (run, market, period: emissions, cap, bank, PV price)."""
+def data_identity(r: xr.Dataset) -> dict[str, str | None]:
+    """What a run's data is: ``sha256`` (the ``dataset_sha256`` attribute, if stored), ``folder``
+    (``inputs_resolved`` of its configuration), ``name`` (the ``dataset`` attribute) and ``draw``
+    (a Monte Carlo member's draw, else "")."""
+    cfg = json.loads(r.attrs.get("config", "{}"))
+    draw = ""
+    if r.attrs.get("batch") == "montecarlo" and "member" in r.attrs:
+        draw = f"Monte Carlo draw {r.attrs['member']} (seed {r.attrs.get('montecarlo_seed')})"
+    return {
+        "sha256": str(r.attrs["dataset_sha256"]) if r.attrs.get("dataset_sha256") else None,
+        "folder": cfg.get("inputs_resolved"),
+        "name": str(r.attrs["dataset"]) if "dataset" in r.attrs else None,
+        "draw": draw,
+    }
+
+
+def describe_data(ident: dict[str, str | None]) -> str:
+    text = f"{ident['folder'] or '?'} ('{ident['name'] or '?'}'"
+    text += f", sha256 {ident['sha256'][:12]})" if ident["sha256"] else ")"
+    return text + (f", {ident['draw']}" if ident["draw"] else "")
+
+
+def same_data(a: xr.Dataset, b: xr.Dataset) -> bool:
+    """Whether two runs are on the same data: the same fingerprint when both have one, else the
+    same dataset folder and name; and the same Monte Carlo draw (or none)."""
+    ia, ib = data_identity(a), data_identity(b)
+    if ia["draw"] != ib["draw"]:
+        return False
+    if ia["sha256"] and ib["sha256"]:
+        return ia["sha256"] == ib["sha256"]
+    return (ia["folder"], ia["name"]) == (ib["folder"], ib["name"])
+
+
+def compare(paths: list[str | Path], member: str | None = None) -> dict[str, pd.DataFrame]:
+    """Tables ``prices`` (market, year x run), ``summary`` (run x metric), ``periods``
+    (run, market, period: emissions, cap, bank, PV price) and ``notes`` (one ``note`` per row)."""
     if len(paths) < 2:
         raise InputError([Problem("compare", "", "", "give at least two results to compare")], "arguments")
-    runs = [load_results(p) for p in paths]
-    labels = _labels(runs, paths)
+    runs, labels = load_runs(paths, member)
     prices = pd.concat({lab: r["price"].to_series() for lab, r in zip(labels, runs)}, axis=1)
     prices.columns.name = "run"
     rows, per = [], []
@@ -65,7 +169,21 @@ def compare(paths: list[str | Path]) -> dict[str, pd.DataFrame]:
                 )
     summary = pd.DataFrame(rows).set_index("run")
     summary["gain_vs_first_jpy"] = summary["total_cost_jpy"].iloc[0] - summary["total_cost_jpy"]
-    return {"prices": prices, "summary": summary, "periods": pd.DataFrame(per).set_index(["run", "market", "period"])}
+    notes = []
+    for lab, r in zip(labels[1:], runs[1:]):
+        if not same_data(runs[0], r):
+            summary.loc[lab, "gain_vs_first_jpy"] = float("nan")
+            notes.append(
+                f"{lab} ran on other data than {labels[0]} ({describe_data(data_identity(r))} vs "
+                f"{describe_data(data_identity(runs[0]))}): its gain_vs_first_jpy is left empty, since costs "
+                "on different data are not comparable"
+            )
+    return {
+        "prices": prices,
+        "summary": summary,
+        "periods": pd.DataFrame(per).set_index(["run", "market", "period"]),
+        "notes": pd.DataFrame({"note": notes}, dtype=object),
+    }
 
 
 def plot_compare(tables: dict[str, pd.DataFrame]):
@@ -95,21 +213,28 @@ def plot_compare(tables: dict[str, pd.DataFrame]):
     ax.set_title("Total cost; gain vs " + str(cost.index[0]))
     for k, g in enumerate(tables["summary"]["gain_vs_first_jpy"] / 1e9):
         if k:
-            ax.annotate(f"{g:+,.1f}", (k, cost.values[k]), ha="center", va="bottom", fontsize=9)
+            text = f"{g:+,.1f}" if pd.notna(g) else "other data"
+            ax.annotate(text, (k, cost.values[k]), ha="center", va="bottom", fontsize=9)
     return fig
 
 
-def write_compare(paths: list[str | Path], out_dir: Path, force: bool = False) -> dict[str, pd.DataFrame]:
-    """Write compare_prices.csv, compare_summary.csv, compare_periods.csv and compare.png atomically
-    (an existing comparison is replaced only once the new one is complete)."""
+def write_compare(
+    paths: list[str | Path], out_dir: Path, force: bool = False, member: str | None = None
+) -> dict[str, pd.DataFrame]:
+    """Write compare_prices.csv, compare_summary.csv, compare_periods.csv, compare.png and, when
+    there are notes, compare_notes.txt, atomically (an existing comparison is replaced only once
+    the new one is complete)."""
     import matplotlib.pyplot as plt
 
     out_dir = Path(out_dir)
     check_writable(out_dir, force)  # before reading anything
-    tables = compare(paths)
+    tables = compare(paths, member)
     with atomic_folder(out_dir, force) as tmp:
         for name, df in tables.items():
-            df.to_csv(tmp / f"compare_{name}.csv", lineterminator="\n")
+            if name != "notes":
+                df.to_csv(tmp / f"compare_{name}.csv", lineterminator="\n")
+        if len(tables["notes"]):
+            (tmp / "compare_notes.txt").write_text("\n".join(tables["notes"]["note"]) + "\n", encoding="utf-8")
         fig = plot_compare(tables)
         fig.savefig(tmp / "compare.png", dpi=120)
         plt.close(fig)

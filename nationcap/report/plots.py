@@ -7,19 +7,20 @@ it works headless and in worker processes; files are written with the Agg/PDF ca
 kind          figure
 ============  ==============================================================================
 mac           merit-order (MAC) curve of each market for one period, in present-value JPY/t,
-              with the clearing price and the abatement in the solution
+              with the clearing price and the abatement in the solution (a cost axis cut far
+              above the price is marked, and the whole curve drawn below)
 prices        allowance price paths by market (all members of a sweep; every draw, faded)
 emissions     emissions against the cap and BAU by market and year, with the bank
 sector        abatement and abatement cost by sector, stacked by year
 prefecture    abatement and cost by prefecture for one market (top 15 and "other"), by period
-sweep         price against the swept parameter (sweeps)
+sweep         price against the swept parameter (sweeps; failed members are left out and named)
 distribution  price fan (median, 25-75 % and 5-95 % of draws) by market and year (Monte Carlo)
 ============  ==============================================================================
 
 For batches the single-run kinds (mac, emissions, sector, prefecture) show one member
-(``member=``; default the first successful). MAC steps are rebuilt from the run's resolved
-configuration (its ``inputs_resolved`` dataset folder must still exist); for a Monte Carlo draw
-the draw is re-applied (it is deterministic in seed and draw number).
+(``member=``; default the first successful). The MAC curve is the one the run was solved with,
+stored in its results (``mac_curve_cost_pv``, ``mac_curve_quantity``: :mod:`nationcap.results.mac`;
+for a Monte Carlo draw, with the draw applied), never re-read from a dataset that may have changed.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import xarray as xr
@@ -35,9 +36,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..errors import InputError, Problem
-from ..pipeline import model_data_from_results
 from ..results.iamc import program_name
-from ..results.io import DRAW_DIM, SWEEP_DIM, batch_dim, select_member, year_periods
+from ..results.io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, members, select_member, year_periods
+from .labels import axis_label, param_label, unit_label
 
 TOP_PREFECTURES = 15
 TOP_SECTORS = 10
@@ -48,16 +49,31 @@ def _name(res: xr.Dataset) -> str:
     return str(res.attrs.get("scenario", "scenario"))
 
 
+def _select(res: xr.Dataset, member: str | None) -> tuple[xr.Dataset, str]:
+    """One run of ``res`` (a batch member, see :func:`select_member`) and its label, with the
+    swept keys of a sweep point as readable labels."""
+    one, label = select_member(res, member)
+    params = json.loads(res.attrs.get("sweep_params", "[]"))
+    if batch_dim(res) == SWEEP_DIM and params:
+        point = res.sel({SWEEP_DIM: one.attrs["member"]})
+        values = ", ".join(f"{param_label(k, short=True)} = {point[k].values.item()}" for k in params)
+        label = f"sweep point {one.attrs['member']}: {values}"
+    return one, label
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    """A long axis label on several lines."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
 def _title(res: xr.Dataset, what: str, member: str = "") -> str:
     return f"{what} — {_name(res)}" + (f"\n({member})" if member else "")
 
 
 def _periods(res: xr.Dataset) -> list[dict[str, Any]]:
     return json.loads(res.attrs["config"])["periods"]
-
-
-def _first_year(res: xr.Dataset) -> int:
-    return int(res.attrs.get("first_year", _periods(res)[0]["first_year"]))
 
 
 def _program(market: str) -> str:
@@ -74,64 +90,139 @@ def _market_axes(fig: Figure, n: int, rows: int = 1, sharey: bool = False):
 # ---------------------------------------------------------------------------------------
 
 
-def model_data_for(one: xr.Dataset):
-    """ModelData of a single run, rebuilt from its stored configuration and dataset."""
-    try:
-        return model_data_from_results(one)
-    except InputError as exc:
+def stored_curve(one: xr.Dataset, market: str, period: str) -> tuple[np.ndarray, np.ndarray]:
+    """(PV cost per point, staircase edges in t) of the MAC curve a run stored (:mod:`nationcap.results.mac`)."""
+    cost = one["mac_curve_cost_pv"].sel(market=market, period=period).values
+    qty = one["mac_curve_quantity"].sel(market=market, period=period).values
+    ok = np.isfinite(cost) & np.isfinite(qty)
+    return cost[ok], np.concatenate([[0.0], qty[ok]])
+
+
+def mac_cut(cost: np.ndarray, edges: np.ndarray, price: float, used: float) -> float | None:
+    """The cost axis limit of a MAC panel, or None when the whole curve fits.
+
+    The panel shows the region around the price: up to 3x the price or the cost at twice the
+    abatement used, whichever is higher (plus 5 %); a curve with dearer steps is cut there, the
+    cut is marked and the whole curve is drawn in a panel of its own below.
+    """
+    if not len(cost):
+        return None
+    at = np.searchsorted(edges[1:], min(2.0 * used, edges[-1]) if used > 0 else 0.5 * edges[-1])
+    cut = 1.05 * max(3.0 * price, float(cost[min(at, len(cost) - 1)]), 1.0)
+    return cut if float(cost.max()) > cut else None
+
+
+def _mark_cut(ax, cost: np.ndarray, edges: np.ndarray, cut: float, unit: str) -> None:
+    """Mark the steps above ``cut`` in a panel whose cost axis ends there: a hatched band over
+    them along the top edge and the cut value with the highest cost and the quantity cut off."""
+    j = int(np.argmax(cost > cut))
+    x0, x1 = float(edges[j]), float(edges[-1])
+    lo = ax.get_ylim()[0]
+    band = 0.035 * (cut - lo)
+    ax.fill_between(
+        [x0, x1], cut - band, cut, facecolor="white", edgecolor="0.2", hatch="////", linewidth=0.6, zorder=3
+    )
+    ax.annotate(
+        f"axis cut at {cut:,.0f} {unit}:\nthe last {x1 - x0:,.3g} Mt CO2 cost up to\n"
+        f"{float(cost.max()):,.0f} {unit} (whole curve below)",
+        xy=(x1, cut - band),
+        xytext=(-4, -4),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=7,
+        bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "0.6", "alpha": 0.9},
+        zorder=4,
+    )
+
+
+_compact = FuncFormatter(
+    lambda v, _: f"{v / 1e6:,.3g}M" if abs(v) >= 1e6 else f"{v / 1e3:,.3g}k" if abs(v) >= 1e4 else f"{v:,.0f}"
+)
+
+
+def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = None, **_options) -> Figure:
+    one, label = _select(res, member)
+    if "mac_curve_cost_pv" not in one:
         raise InputError(
-            exc.problems
-            + [Problem("results", "", "", "the MAC plot re-reads the run's dataset (inputs_resolved in its config)")],
+            [
+                Problem(
+                    "results",
+                    "",
+                    "mac_curve_cost_pv",
+                    "these results hold no MAC curve (written by an older nationcap); run the scenario again",
+                )
+            ],
             "MAC plot",
-        ) from None
-
-
-def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = None, **_) -> Figure:
-    one, label = select_member(res, member)
-    md = model_data_for(one)
-    periods = list(md.periods)
+        )
+    periods = [str(p) for p in one["period"].values]
+    markets = [str(m) for m in one["market"].values]
     period = period or periods[-1]
     if period not in periods:
         raise InputError([Problem("--period", period, "", f"unknown period; the periods are {periods}")], "arguments")
-    p = periods.index(period)
-    pcfg = _periods(one)[p]
+    pcfg = _periods(one)[periods.index(period)]
     span = f"FY{pcfg['first_year']}–{pcfg['last_year']}"
-    fig = Figure(figsize=(5.6 * len(md.markets), 5.2), layout="constrained")
-    axes = _market_axes(fig, len(md.markets))[0]
-    pv_cost = md.col_cost * md.discount[md.col_year]
-    col_market = md.entity_market[md.col_entity]
-    years = set(md.period_years(p).tolist())
-    in_period = np.isin(md.col_year, list(years))
     pyears = [y for y in one["year"].values if year_periods(one)[int(y)] == period]
-    for a, (ax, market) in enumerate(zip(axes, md.markets)):
-        sel = in_period & (col_market == a)
-        cost, qty = pv_cost[sel], md.col_qty_t[sel] / 1e6
-        order = np.argsort(cost, kind="stable")
-        cost, qty = cost[order], qty[order]
-        edges = np.concatenate([[0.0], np.cumsum(qty)])
+    cost_attrs = one["mac_curve_cost_pv"].attrs
+    unit = unit_label("JPY/t")
+    panels = []
+    for market in markets:
+        cost, edges = stored_curve(one, market, period)
+        edges = edges / 1e6
         price = float(one["price_pv"].sel(market=market, period=period))
         ent = one["entity_market"].values.astype(str) == market
         used = float(one["abatement"].sel(year=pyears).values[ent].sum()) / 1e6
+        panels.append((market, cost, edges, price, used, mac_cut(cost, edges, price, used)))
+    whole = any(cut is not None for *_, cut in panels)
+    fig = Figure(figsize=(5.6 * len(markets), 7.4 if whole else 5.2), layout="constrained")
+    grid = fig.subplots(2 if whole else 1, len(markets), squeeze=False, height_ratios=[3, 1.25] if whole else None)
+    xlabel = axis_label(one["mac_curve_quantity"].attrs, scale=1e-6, name=f"cumulative abatement over {span}")
+    ylabel = axis_label(cost_attrs, name="abatement cost")
+    for c, (market, cost, edges, price, used, cut) in enumerate(panels):
+        ax = grid[0][c]
         if len(cost):
-            ax.stairs(cost, edges, fill=True, color="#9ecae1", label="MAC steps")
+            ax.stairs(cost, edges, fill=True, color="#9ecae1", label="MAC steps (stored with the run)")
             ax.stairs(cost, edges, color="#3182bd", linewidth=0.8)
-            # show the region around the price: up to 3x the price or the cost at twice the
-            # abatement used, whichever is higher; dearer steps are cut off (and said so)
-            at = np.searchsorted(edges[1:], min(2.0 * used, edges[-1]) if used > 0 else 0.5 * edges[-1])
-            hi = max(3.0 * price, float(cost[min(at, len(cost) - 1)]), 1.0)
-            if cost.max() > 1.05 * hi:
-                ax.set_ylim(top=hi * 1.05)
-                ax.plot([], [], " ", label=f"(steps above {hi * 1.05:,.0f} JPY/t not shown)")
-            ax.set_ylim(bottom=min(0.0, float(cost.min()) * 1.05))
-        ax.axhline(price, color="#d62728", linewidth=1.5, label=f"clearing price {price:,.0f} JPY/t")
-        ax.axvline(used, color="black", linestyle="--", linewidth=1.2, label=f"abatement used {used:,.3g} Mt")
+            ax.set_ylim(bottom=min(0.0, float(cost.min()) * 1.05), top=cut)
+            if cut is not None:
+                _mark_cut(ax, cost, edges, cut, unit)
+        ax.axhline(price, color="#d62728", linewidth=1.5, label=f"clearing price {price:,.0f} {unit} (present value)")
+        ax.axvline(used, color="black", linestyle="--", linewidth=1.2, label=f"abatement used {used:,.3g} Mt CO2")
         ax.set_xlim(0, max(edges[-1], used) * 1.02 if len(edges) > 1 else 1)
         ax.set_title(_program(market))
-        ax.set_xlabel(f"cumulative abatement over {span} (Mt CO2)")
-        ax.set_ylabel(f"abatement cost (JPY/t CO2, present value at FY{_first_year(one)})")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
         ax.yaxis.set_major_formatter(_thousands)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8, frameon=False)
         ax.grid(alpha=0.3)
+        legend_ax = ax
+        if whole:
+            low = grid[1][c]
+            if len(cost):
+                low.stairs(cost, edges, fill=True, color="#9ecae1")
+                low.stairs(cost, edges, color="#3182bd", linewidth=0.8)
+            low.axhline(price, color="#d62728", linewidth=1.0)
+            if cut is not None:
+                low.axhline(cut, color="0.2", linestyle=(0, (4, 2)), linewidth=0.9, label="axis cut of the panel above")
+            low.set_xlim(ax.get_xlim())
+            low.set_title("whole curve", fontsize=9)
+            low.set_xlabel(xlabel)
+            low.set_ylabel(_wrap(ylabel, 24), fontsize=7)
+            low.yaxis.set_major_formatter(_compact)
+            low.tick_params(labelsize=7)
+            low.grid(alpha=0.3)
+            ax.set_xlabel("")
+            legend_ax = low
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = legend_ax.get_legend_handles_labels() if legend_ax is not ax else ([], [])
+        legend_ax.legend(
+            h1 + h2,
+            l1 + l2,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.3 if whole else -0.14),
+            ncol=2,
+            fontsize=8,
+            frameon=False,
+        )
     fig.suptitle(_title(one, f"Marginal abatement cost curves, {period} ({span})", label))
     return fig
 
@@ -141,17 +232,18 @@ def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = No
 # ---------------------------------------------------------------------------------------
 
 
-def plot_prices(res: xr.Dataset, **_) -> Figure:
+def plot_prices(res: xr.Dataset, **_options) -> Figure:
     dim = batch_dim(res)
     markets = [str(m) for m in res["market"].values]
     years = res["year"].values
-    ylabel = "allowance price (JPY/t CO2, each year's money)"
+    ylabel = axis_label(res["price"].attrs, name="allowance price")
+    xlabel = _year_label(res)
     if dim is None:
         fig = Figure(figsize=(7, 4.4), layout="constrained")
         ax = fig.subplots()
         for m in markets:
             ax.plot(years, res["price"].sel(market=m), marker="o", label=_program(m))
-        ax.set_xlabel("fiscal year")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.yaxis.set_major_formatter(_thousands)
         ax.legend()
@@ -194,12 +286,12 @@ def plot_prices(res: xr.Dataset, **_) -> Figure:
                     label=f"{coords[i]}: {_short_values(res, i)}",
                 )
         ax.set_title(_program(m))
-        ax.set_xlabel("fiscal year")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.yaxis.set_major_formatter(_thousands)
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
-    _legend(axes[-1], below=True)
+    _legend(axes[-1], below=True, title=_params_title(res) if dim == SWEEP_DIM else None)
     what = "Allowance prices, every draw" if dim == DRAW_DIM else "Allowance prices by sweep point"
     fig.suptitle(_title(res, what))
     return fig
@@ -212,27 +304,43 @@ def _colors(n: int) -> list:
     return [cmap(x) for x in np.linspace(0.05, 0.9, max(n, 1))]
 
 
-def _legend(ax, max_entries: int = 12, below: bool = False) -> None:
+def _legend(ax, max_entries: int = 12, below: bool = False, title: str | None = None) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if len(handles) > max_entries:  # thin out a long legend (every k-th entry)
         step = int(np.ceil(len(handles) / max_entries))
         handles, labels = handles[::step], labels[::step]
     if handles and below:
         ax.figure.legend(
-            handles, labels, fontsize=8, loc="outside lower center", ncol=min(4, len(handles)), frameon=False
+            handles,
+            labels,
+            fontsize=8,
+            loc="outside lower center",
+            ncol=min(4, len(handles)),
+            frameon=False,
+            title=title,
+            title_fontsize=8,
         )
     elif handles:
-        ax.legend(handles, labels, fontsize=7, loc="best")
+        ax.legend(handles, labels, fontsize=7, loc="best", title=title, title_fontsize=7)
 
 
-def _short_values(res: xr.Dataset, i: int) -> str:
-    """ "P2.general=0.15, ..." for sweep member ``i`` (last two parts of each dotted key)."""
+def _year_label(res: xr.Dataset) -> str:
+    return str(res["year"].attrs.get("long_name", "fiscal year"))
+
+
+def _params_title(res: xr.Dataset) -> str:
+    """The swept keys as readable labels, in the order of :func:`_short_values`."""
+    return "sweep point: " + "; ".join(param_label(k) for k in json.loads(res.attrs.get("sweep_params", "[]")))
+
+
+def _short_values(res: xr.Dataset, i: int | np.integer) -> str:
+    """ "0.15, 0.2" : the swept values of sweep member ``i`` (the legend title names the keys)."""
     params = json.loads(res.attrs.get("sweep_params", "[]"))
-    return ", ".join(f"{'.'.join(k.split('.')[-2:])}={res[k].values[i].item()}" for k in params)
+    return ", ".join(str(res[k].values[i].item()) for k in params)
 
 
-def plot_emissions(res: xr.Dataset, member: str | None = None, **_) -> Figure:
-    one, label = select_member(res, member)
+def plot_emissions(res: xr.Dataset, member: str | None = None, **_options) -> Figure:
+    one, label = _select(res, member)
     markets = [str(m) for m in one["market"].values]
     years = one["year"].values
     ypp = year_periods(one)
@@ -250,15 +358,15 @@ def plot_emissions(res: xr.Dataset, member: str | None = None, **_) -> Figure:
         ax.plot(years, bau, color="0.5", linestyle="--", label="BAU emissions")
         ax.plot(years, em, color="#1f77b4", marker="o", markersize=4, label="emissions")
         ax.step(years, cap, where="mid", color="#d62728", linewidth=1.8, label="cap (period cap / years)")
-        ax.set_xlabel("fiscal year")
-        ax.set_ylabel("emissions and cap (Mt CO2/yr)")
+        ax.set_xlabel(_year_label(one))
+        ax.set_ylabel(axis_label(one["emissions"].attrs, scale=1e-6, per_year=True, name="emissions and cap"))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.3g}"))
         ax.grid(alpha=0.3)
         ax2 = ax.twinx()
         last_years = [p["last_year"] for p in _periods(one)]
         banks = [float(one["bank"].sel(market=m, period=p["name"])) / 1e6 for p in _periods(one)]
         ax2.bar(last_years, banks, width=0.5, color="#2ca02c", alpha=0.35, label="bank at the end of the period")
-        ax2.set_ylabel("bank at the end of the period (Mt CO2)")
+        ax2.set_ylabel(axis_label(one["bank"].attrs, scale=1e-6, name="bank at the end of the period"))
         ax2.set_ylim(bottom=min(0.0, min(banks) * 1.2), top=max(max(banks) * 3.0, 1e-9))
         ax.set_zorder(ax2.get_zorder() + 1)  # lines in front of the bank bars
         ax.patch.set_visible(False)
@@ -280,15 +388,18 @@ def _top(totals: dict[str, float], n: int) -> list[str]:
     return keep[:n] if len(keep) > n + 1 else keep
 
 
-def plot_sector(res: xr.Dataset, member: str | None = None, **_) -> Figure:
-    one, label = select_member(res, member)
+def plot_sector(res: xr.Dataset, member: str | None = None, **_options) -> Figure:
+    one, label = _select(res, member)
     markets = [str(m) for m in one["market"].values]
     years = one["year"].values
     fig = Figure(figsize=(5.8 * len(markets), 9.0), layout="constrained")
     axes = _market_axes(fig, len(markets), rows=2)
     rows = [
-        ("abatement_by_sector", 1e-6, "abatement (Mt CO2/yr)", "abatement"),
-        ("abatement_cost_by_sector", 1e-9, "abatement cost (billion JPY/yr, each year's money)", "abatement cost"),
+        (var, scale, axis_label(one[var].attrs, scale=scale, per_year=True, name=what), what)
+        for var, scale, what in (
+            ("abatement_by_sector", 1e-6, "abatement"),
+            ("abatement_cost_by_sector", 1e-9, "abatement cost"),
+        )
     ]
     for c, m in enumerate(markets):
         data = [one[var].sel(market=m) * scale for var, scale, _, _ in rows]
@@ -312,7 +423,7 @@ def plot_sector(res: xr.Dataset, member: str | None = None, **_) -> Figure:
                 pos += np.where(vals >= 0, vals, 0)
                 neg += np.where(vals < 0, vals, 0)
             ax.axhline(0, color="black", linewidth=0.6)
-            ax.set_xlabel("fiscal year")
+            ax.set_xlabel(_year_label(one))
             ax.set_ylabel(ylabel)
             ax.set_title(f"{_program(m)}: {what} by sector")
             ax.grid(alpha=0.3, axis="y")
@@ -332,8 +443,8 @@ def _palette(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
-def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | None = None, **_) -> Figure:
-    one, label = select_member(res, member)
+def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | None = None, **_options) -> Figure:
+    one, label = _select(res, member)
     markets = [str(m) for m in one["market"].values]
     market = market or ("regional" if "regional" in markets else markets[-1])
     if market not in markets:
@@ -344,15 +455,19 @@ def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | No
     present = sorted(
         set(one["entity_prefecture"].values[one["entity_market"].values.astype(str) == market].astype(str))
     )
+    # the cost is each year's money (not discounted), summed over the period's years: the label says so
     specs = [
-        ("abatement_by_prefecture", 1e-6, "abatement (Mt CO2, sum over the period's years)"),
-        ("abatement_cost_by_prefecture", 1e-9, "abatement cost (billion JPY, sum over the period's years)"),
+        (var, scale, axis_label(one[var].attrs, scale=scale, name=what, note="sum over the period's years"))
+        for var, scale, what in (
+            ("abatement_by_prefecture", 1e-6, "abatement"),
+            ("abatement_cost_by_prefecture", 1e-9, "abatement cost"),
+        )
     ]
     data = []
     for var, scale, _ in specs:
         da = one[var].sel(market=market, prefecture=present) * scale
         data.append({p: da.sel(year=[y for y in da["year"].values if ypp[int(y)] == p]).sum("year") for p in periods})
-    total = sum(data[0].values())  # rank by total abatement; the cost panel keeps the order
+    total = cast(xr.DataArray, sum(data[0].values()))  # rank by total abatement; the cost panel keeps the order
     ranked = [str(x) for x in total["prefecture"].values[np.argsort(-total.values, kind="stable")]]
     order = ranked[:TOP_PREFECTURES] if len(ranked) > TOP_PREFECTURES + 1 else ranked
     rest = [p for p in ranked if p not in order]
@@ -391,7 +506,7 @@ def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | No
 # ---------------------------------------------------------------------------------------
 
 
-def plot_sweep(res: xr.Dataset, **_) -> Figure:
+def plot_sweep(res: xr.Dataset, **_options) -> Figure:
     if batch_dim(res) != SWEEP_DIM:
         raise InputError([Problem("--kind sweep", "", "", "needs the results of `nationcap sweep`")], "arguments")
     params = json.loads(res.attrs.get("sweep_params", "[]"))
@@ -404,7 +519,7 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
     numeric = xv.dtype.kind in "fiu"
     fig = Figure(figsize=(5.8 * len(markets), 4.8), layout="constrained")
     axes = _market_axes(fig, len(markets))[0]
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple, list[np.intp]] = {}
     for i in np.flatnonzero(ok):
         groups.setdefault(tuple(res[k].values[i].item() for k in others), []).append(i)
     styles = ["-", "--", ":", "-."]
@@ -415,7 +530,7 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
                 idx = sorted(idx, key=lambda i: xv[i]) if numeric else idx
                 x = xv[idx] if numeric else np.arange(len(idx))
                 yv = res["price_pv"].sel(market=m, period=p).values[idx]
-                tag = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in zip(others, g))
+                tag = ", ".join(f"{param_label(k, short=True)} = {v}" for k, v in zip(others, g))
                 ax.plot(
                     x,
                     yv,
@@ -426,12 +541,13 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
                     label=f"{p}" + (f" ({tag})" if tag else ""),
                 )
         failed = np.flatnonzero(~ok)
-        if len(failed) and numeric:
-            ax.plot(xv[failed], np.zeros(len(failed)), "x", color="black", label="failed (infeasible or error)")
+        if len(failed):  # failed members have no price: not drawn (nor do their values set the axis)
+            names = ", ".join(str(res[SWEEP_DIM].values[i]) for i in failed[:5]) + (", ..." if len(failed) > 5 else "")
+            ax.plot([], [], " ", label=f"failed, not shown: {len(failed)} ({names})")
         if not numeric:
             ax.set_xticks(np.arange(len(xv[ok])), [str(v) for v in xv[ok]], rotation=30)
-        ax.set_xlabel(f"{xkey}")
-        ax.set_ylabel(f"allowance price (JPY/t CO2, present value at FY{_first_year(res)})")
+        ax.set_xlabel(_wrap(param_label(xkey), int(9 * 5.8)))
+        ax.set_ylabel(axis_label(res["price_pv"].attrs, name="allowance price"))
         ax.yaxis.set_major_formatter(_thousands)
         ax.set_title(_program(m))
         ax.grid(alpha=0.3)
@@ -441,7 +557,7 @@ def plot_sweep(res: xr.Dataset, **_) -> Figure:
     return fig
 
 
-def plot_distribution(res: xr.Dataset, **_) -> Figure:
+def plot_distribution(res: xr.Dataset, **_options) -> Figure:
     if batch_dim(res) != DRAW_DIM:
         raise InputError(
             [Problem("--kind distribution", "", "", "needs the results of `nationcap montecarlo`")], "arguments"
@@ -468,8 +584,8 @@ def plot_distribution(res: xr.Dataset, **_) -> Figure:
                 )
                 if np.isfinite(band).any():
                     ax.plot(years, band, color=color, linewidth=1.2, linestyle=":", label=which.replace("_", " "))
-        ax.set_xlabel("fiscal year")
-        ax.set_ylabel("allowance price (JPY/t CO2, each year's money)")
+        ax.set_xlabel(_year_label(res))
+        ax.set_ylabel(axis_label(res["price"].attrs, name="allowance price"))
         ax.yaxis.set_major_formatter(_thousands)
         ax.set_title(_program(m))
         ax.grid(alpha=0.3)
@@ -513,16 +629,20 @@ def make_figure(res: xr.Dataset, kind: str, **options) -> Figure:
         raise InputError(
             [Problem("--kind", kind, "", f"unknown plot kind; choose from {sorted(PLOTTERS)}")], "arguments"
         )
+    if batch_dim(res) is not None and not members(res):
+        raise InputError([Problem("results", "", "", "every member of this batch failed: nothing to plot")], "results")
     return PLOTTERS[kind](res, **options)
 
 
 def save_figure(fig: Figure, base: Path) -> list[Path]:
-    """``base``.png (150 dpi) and ``base``.pdf."""
-    base.parent.mkdir(parents=True, exist_ok=True)
+    """``base``.png (150 dpi) and ``base``.pdf, each written atomically (an OSError becomes
+    :class:`~nationcap.errors.OutputError`)."""
     out = []
-    for ext, kw in (("png", {"dpi": 150}), ("pdf", {})):
+    formats: tuple[tuple[str, dict[str, Any]], ...] = (("png", {"dpi": 150}), ("pdf", {}))
+    for ext, kw in formats:
         path = base.with_suffix(f".{ext}")
-        fig.savefig(path, format=ext, **kw)
+        with atomic_file(path) as tmp:
+            fig.savefig(tmp, format=ext, **kw)
         out.append(path)
     return out
 

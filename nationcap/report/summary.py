@@ -10,10 +10,12 @@ from ..derive.allocation import allocation_t, caps_t
 from ..derive.coverage import bau_matrix, coverage_table
 from ..inputs.tables import Dataset
 from ..model.rules import RULES
+from ..model.rules.base import rounded
 
 
 def _mt(x: float) -> str:
-    return f"{x / 1e6:,.2f}"
+    """Tonnes as Mt with 2 decimals; a tiny negative prints as 0.00, never -0.00."""
+    return f"{round(x / 1e6, 2) + 0.0:,.2f}"
 
 
 def _table(df: pd.DataFrame) -> str:
@@ -94,12 +96,34 @@ def run_summary(res: xr.Dataset) -> str:
         "",
     ]
     lines += _rules_summary(res)
-    tc = res["total_cost"].to_pandas() / 1e9
+    tc = res["total_cost"].to_pandas()
     lines += [
         f"Total abatement cost (billion JPY, present value at FY{res.attrs['first_year']}):",
-        tc.round(1).to_string(),
+        rounded(tc / 1e9, 1).to_string(),
     ]
+    lines += _negative_cost_note(tc)
     return "\n".join(lines)
+
+
+def _jpy(x: float) -> str:
+    """An amount of JPY in words of a readable size: ``-11.8 million JPY``, ``-2,500 JPY``."""
+    for scale, word in ((1e9, "billion "), (1e6, "million ")):
+        if abs(x) >= scale:
+            return f"{rounded(x / scale, 1):,.1f} {word}JPY"
+    return f"{rounded(x, 0):,.0f} JPY"
+
+
+def _negative_cost_note(total_cost_jpy: pd.Series) -> list[str]:
+    """One line explaining a negative total cost (it is not an error: no-regret measures)."""
+    neg = total_cost_jpy[total_cost_jpy < -1.0]
+    if neg.empty:
+        return []
+    which = ", ".join(f"{m} {_jpy(v)}" for m, v in neg.items())
+    return [
+        f"note: a negative total cost ({which}) is a saving: abatement steps with a negative cost "
+        "(no-regret measures, column cost_jpy_per_t of mac.csv in the inputs) are taken at any price "
+        "and save more than the other steps cost"
+    ]
 
 
 def _rules_summary(res: xr.Dataset) -> list[str]:

@@ -6,10 +6,11 @@ aggregates. The entity attributes are coordinates on ``entity`` named ``entity_m
 ``entity_sector``, ``entity_prefecture`` and ``entity_administrator`` (prefixed because
 ``market``, ``sector``, ... are already dimension names; ``ds.groupby("entity_sector")`` works).
 
-Every variable carries ``units`` and ``description`` attributes; the Dataset attributes carry the
-scenario name, the resolved configuration (JSON), the versions of nationcap, Pyomo, highspy and
+Every variable carries ``long_name``, ``units``, ``description`` and, in JPY, ``money``
+attributes (:mod:`.conventions`); the Dataset attributes carry the scenario name, the resolved configuration (JSON), the versions of nationcap, Pyomo, highspy and
 Python, the engine, nationcap's termination status (``termination``) with the solver's own label
-(``termination_detail``), the engine's statistics (``solver_info``) and the objective value.
+(``termination_detail``), the engine's statistics (``solver_info``), the objective value and
+the fingerprints of the input files (``dataset_sha256``, ``inputs_sha256``).
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ import xarray as xr
 from .. import __version__
 from ..derive.coverage import coverage_table
 from ..engines.base import SolveResult
+from ..inputs import dataset_fingerprint, input_fingerprints
 from ..model.data import ModelData
 from ..model.registry import ABATEMENT, BANK, EXPIRED, MARKET_BALANCE, NET_PURCHASE
 from ..model.rules import RULES
-from ..model.rules.base import ReportContext, data_array
+from ..model.rules.base import ReportContext, data_array, present_value_money, variable_attrs
+from .conventions import apply_conventions
+from .mac import MAC_POINTS, mac_curves
 from .prices import present_value_prices, year_prices
 
 _da = data_array
@@ -57,7 +61,7 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
     ent = md.dataset.entities
     n_e, n_y, n_p = md.n_entities, len(md.years), len(md.periods)
     first = scn.first_year
-    pv_money = f"JPY, present value at FY{first}"
+    pv = present_value_money(first)
     coords = {
         "entity": md.entities.astype(str),
         "market": np.array(md.markets, dtype=str),
@@ -88,7 +92,7 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
             md.base_first_year,
             ("entity",),
             coords,
-            "fiscal year",
+            "",
             "first fiscal year of the 3-year base window chosen from history (-1: from entities.csv)",
         ),
     }
@@ -139,8 +143,9 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
             price_pv,
             ("market", "period"),
             coords,
-            f"JPY/t, present value at FY{first}",
+            "JPY/t",
             "allowance price of the period in first-model-year money (the dual of market clearing)",
+            money=pv,
         ),
         "bau_emissions": _da(md.bau_t, ("entity", "year"), coords, "t", "business-as-usual emissions"),
         "emissions": _da(emissions, ("entity", "year"), coords, "t", "emissions after abatement"),
@@ -158,8 +163,9 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
             comp,
             ("entity", "period"),
             coords,
-            pv_money,
+            "JPY",
             "abatement cost plus the value of allowances bought minus sold at the clearing price (who bears what)",
+            money=pv,
         ),
         "cap": _da(caps, ("market", "period"), coords, "t", "cap: sum of the market's allocations for the period"),
         "market_emissions": _da(
@@ -179,11 +185,13 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
             total_cost,
             ("market",),
             coords,
-            pv_money,
+            "JPY",
             "total cost of the market: abatement, offset credits bought and foreign allowances imported",
+            money=pv,
         ),
         **rules,
         **_coverage_results(md, emissions, coords),
+        **_mac_curve_results(md, coords, pv),
     }
     ds = xr.Dataset(d)
     ds = ds.assign_coords(
@@ -198,7 +206,7 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         ("entity_prefecture", "prefecture of the entity"),
         ("entity_administrator", "administrator of the entity"),
     ]:
-        ds[coord].attrs = {"units": "", "description": desc}
+        ds[coord].attrs = {"description": desc}  # labels: no units (netCDF conventions)
     ds = ds.merge(_aggregates(ds))
 
     ds.attrs.update(
@@ -216,9 +224,19 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
             "solver_info": json.dumps(sr.info, sort_keys=True),
             "timings_s": json.dumps({k: round(v, 4) for k, v in timings.items()}, sort_keys=True),
             **versions(),
+            **provenance(md),
         }
     )
-    return ds
+    return apply_conventions(ds)
+
+
+def provenance(md: ModelData) -> dict[str, str]:
+    """What the results were computed from: the dataset folder's fingerprint (``dataset_sha256``)
+    and the sha256 of every input file (``inputs_sha256``, JSON), see :mod:`.conventions`."""
+    return {
+        "dataset_sha256": dataset_fingerprint(md.dataset.path),
+        "inputs_sha256": json.dumps(input_fingerprints(md.dataset.path, md.scenario.source), sort_keys=True),
+    }
 
 
 def _coverage_results(md: ModelData, emissions: np.ndarray, coords: dict) -> dict[str, Any]:
@@ -256,6 +274,36 @@ def _coverage_results(md: ModelData, emissions: np.ndarray, coords: dict) -> dic
     }
 
 
+def _mac_curve_results(md: ModelData, coords: dict, pv: str) -> dict[str, xr.DataArray]:
+    """The merit-order curve of each market and period, compressed (:mod:`.mac`): what the MAC plot draws."""
+    cost, cum = mac_curves(md)
+    coords = {**coords, "mac_point": np.arange(cost.shape[2], dtype=np.int64)}
+    dims = ("market", "period", "mac_point")
+    how = (
+        f"compressed to at most {MAC_POINTS} exact points of the staircase (first and last step always "
+        "kept; see nationcap/results/mac.py)"
+    )
+    return {
+        "mac_curve_cost_pv": _da(
+            cost,
+            dims,
+            coords,
+            "JPY/t",
+            "cost of the MAC step at this point of the market's merit-order curve for the period (steps of all "
+            f"its entities and years sorted by present-value cost); {how}",
+            money=pv,
+        ),
+        "mac_curve_quantity": _da(
+            cum,
+            dims,
+            coords,
+            "t",
+            "cumulative abatement of the merit-order curve up to and including this point (sum over the period's "
+            f"years; the last point is the total of all steps); {how}",
+        ),
+    }
+
+
 _AGG_VARS = {
     "emissions": ("year", "t", "emissions"),
     "abatement": ("year", "t", "abatement"),
@@ -282,6 +330,6 @@ def _aggregates(ds: xr.Dataset) -> xr.Dataset:
                 agg,
                 dims=("market", group, tdim),
                 coords={"market": markets, group: labels, tdim: ds[tdim].to_numpy()},
-                attrs={"units": units, "description": f"{desc}, summed by market and {group}"},
+                attrs=variable_attrs(units, f"{desc}, summed by market and {group}"),
             )
     return xr.Dataset(out)

@@ -20,7 +20,25 @@ Prefecture rows come from the ``*_by_prefecture`` aggregates (only prefectures w
 entity in the program); the Japan row is the sum over entities, so it equals the sum of the
 prefecture rows. Batches give one IAMC scenario per member (``<name>/s000`` for sweep points,
 ``<name>/draw007`` for Monte Carlo draws); a Monte Carlo export adds pointwise quantiles across
-the successful draws as scenarios ``<name>/p05``, ``/p50``, ``/p95``.
+the successful draws as scenarios ``<name>/p05``, ``/p50``, ``/p95`` (each row the quantile of
+that row, so there Japan is not the sum of the prefectures' quantiles).
+
+Units and pyam. The unit strings are those of the IAMC conventions, read by pyam's unit registry
+(the ``iam-units`` package, a pint registry):
+
+- ``Mt CO2/yr`` and ``Mt CO2`` convert as they are: pyam separates the species (``CO2``) and
+  converts the mass (``df.convert_unit("Mt CO2/yr", to="kt CO2/yr")``).
+- ``JPY``: iam-units defines no yen (its currencies are ``USD_<year>`` and ``EUR_<year>``).
+  Define it once, ``iam_units.registry.define("JPY = [currency_JPY]")``; then
+  ``convert_unit("billion JPY/yr", to="million JPY/yr")`` works. Converting to another currency
+  needs an exchange rate and a price year that nationcap does not choose: give it as
+  ``convert_unit("billion JPY/yr", to="billion USD_2020/yr", factor=rate)``. The amounts are
+  each year's money, not discounted (as ``price`` and ``abatement_cost`` in ``results.nc``).
+- ``JPY/t CO2`` parses (``JPY/t`` once JPY is defined, species ``CO2``), but pyam converts a
+  unit with a species only when it is a mass (it fails the same way for the IAMC's own
+  ``USD_2010/t CO2``): convert prices with ``factor=``.
+
+``tests/test_iamc_units.py`` checks every unit string against iam-units this way.
 """
 
 from __future__ import annotations

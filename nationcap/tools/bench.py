@@ -292,15 +292,13 @@ def run_bench(
 
 
 def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+    from ..results.io import atomic_file
+
+    with atomic_file(Path(path)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(COLUMNS), extrasaction="ignore")
         w.writeheader()
         for r in rows:
             w.writerow({k: _fmt(r.get(k)) for k in COLUMNS})
-    os.replace(tmp, path)
 
 
 def _fmt(v: Any) -> Any:

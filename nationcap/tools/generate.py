@@ -746,6 +746,7 @@ def _national_sector_sizes(rng, sec: _NationalSector, n: int, shk: np.ndarray):
         sizes = vals[pos] * (budget / vals[pos].sum()) * _noise(rng, n, 0.05)
         prefs = np.array([_STEEL_WORKS[i][1] for i in pos], dtype=object)
     elif sec.key in ("cement", "refinery"):
+        plist: tuple[str, ...]
         if sec.key == "cement":
             prof = _lognormal_profile(n, 0.85, 0.6, hi=4.5)
             plist = _CEMENT_PREFS

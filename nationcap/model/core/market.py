@@ -94,7 +94,8 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     def rule(_m, a, p):
         purchases = pyo.quicksum(_m.NetPurchase[int(i) * n_p + p] for i in members[a])
         carried_in = _m.Bank[a, p - 1] if p > 0 else 0.0
-        lapse = _m.Expire[a, p] if (a, p) in _m.Expire else 0.0
+        # not .get(): a Pyomo IndexedVar is no Mapping and has no .get (AttributeError)
+        lapse = _m.Expire[a, p] if (a, p) in _m.Expire else 0.0  # noqa: SIM401
         lhs = carried_in - purchases - _m.Bank[a, p] - lapse
         if (a, p) in reg.pool:
             lhs = lhs + pyo.quicksum(c * v for c, v in reg.pool[a, p])

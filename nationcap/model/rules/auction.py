@@ -26,7 +26,7 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with
+from .base import ReportContext, RuleReport, data_array, markets_with, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -49,6 +49,7 @@ def shares(md: ModelData) -> np.ndarray:
 
 def prepare(md: ModelData) -> None:
     if active(md.scenario):
+        assert md.alloc_full_t is not None  # set by model.prepare before the rules
         md.alloc_t = md.alloc_full_t * (1.0 - shares(md))
 
 
@@ -83,8 +84,8 @@ def summary(res: xr.Dataset) -> list[str]:
         return []
     df = pd.DataFrame(
         {
-            "auctioned_Mt": (res["auction_volume"] / 1e6).to_pandas().stack().round(3),
-            "revenue_bJPY_pv": (res["auction_revenue"] / 1e9).to_pandas().stack().round(2),
+            "auctioned_Mt": rounded((res["auction_volume"] / 1e6).to_pandas().stack(), 3),
+            "revenue_bJPY_pv": rounded((res["auction_revenue"] / 1e9).to_pandas().stack(), 2),
         }
     )
     return ["Allowances auctioned (Mt) and the revenue (billion JPY, present value):", df.to_string(), ""]

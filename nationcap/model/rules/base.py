@@ -38,8 +38,11 @@ from ..data import ModelData
 class Solution(Protocol):
     """What a rule's report reads of a solve (an engine's SolveResult satisfies this)."""
 
-    values: Mapping[str, np.ndarray]
-    duals: Mapping[str, np.ndarray]
+    @property
+    def values(self) -> Mapping[str, np.ndarray]: ...
+
+    @property
+    def duals(self) -> Mapping[str, np.ndarray]: ...
 
 
 @dataclass
@@ -53,11 +56,13 @@ class ReportContext:
 
     @property
     def pv_units(self) -> str:
-        return f"JPY, present value at FY{self.md.scenario.first_year}"
+        """Units and money of a present-value amount (split by :func:`variable_attrs`)."""
+        return f"JPY, {present_value_money(self.md.scenario.first_year)}"
 
     @property
     def pv_price_units(self) -> str:
-        return f"JPY/t, present value at FY{self.md.scenario.first_year}"
+        """Units and money of a present-value price (split by :func:`variable_attrs`)."""
+        return f"JPY/t, {present_value_money(self.md.scenario.first_year)}"
 
 
 @dataclass
@@ -73,13 +78,62 @@ class RuleReport:
     emissions_reduction_t: np.ndarray | None = None
 
 
+#: the ``money`` attribute of a results variable in JPY that is not discounted: each amount is in
+#: the money of the year (or period) it falls in
+EACH_YEARS_MONEY = "each year's money"
+
+
+def present_value_money(first_year: int) -> str:
+    """The ``money`` attribute of a results variable discounted to the first model year."""
+    return f"present value at FY{first_year}"
+
+
+def variable_attrs(units: str, description: str, money: str | None = None, long_name: str | None = None) -> dict:
+    """The attributes of a results variable (README "Results", netCDF conventions).
+
+    ``units`` is a string a units library parses (``t``, ``JPY``, ``JPY/t``, ``1``; empty for
+    labels and text: no ``units`` attribute then). What money an amount in JPY is in goes into
+    the separate ``money`` attribute (:data:`EACH_YEARS_MONEY` or :func:`present_value_money`);
+    units written with it after a comma (``"JPY, present value at FY2026"``, as
+    :attr:`ReportContext.pv_units` gives them) are split here, and JPY without a stated money
+    are each year's money.
+    """
+    if ", " in units:
+        units, rest = (s.strip() for s in units.split(",", 1))
+        money = money or rest
+    attrs: dict[str, str] = {}
+    if long_name:
+        attrs["long_name"] = long_name
+    if units:
+        attrs["units"] = units
+    if "JPY" in units:
+        attrs["money"] = money or EACH_YEARS_MONEY
+    attrs["description"] = description
+    return attrs
+
+
 def data_array(
-    values: Any, dims: tuple[str, ...], coords: Mapping[str, Any], units: str, description: str
+    values: Any,
+    dims: tuple[str, ...],
+    coords: Mapping[str, Any],
+    units: str,
+    description: str,
+    money: str | None = None,
+    long_name: str | None = None,
 ) -> xr.DataArray:
-    """A results variable with its ``units`` and ``description`` attributes."""
+    """A results variable with its attributes (:func:`variable_attrs`)."""
     return xr.DataArray(
-        values, dims=dims, coords={d: coords[d] for d in dims}, attrs={"units": units, "description": description}
+        values,
+        dims=dims,
+        coords={d: coords[d] for d in dims},
+        attrs=variable_attrs(units, description, money, long_name),
     )
+
+
+def rounded(values: Any, decimals: int) -> Any:
+    """``values.round(decimals)`` (a pandas object or a float) with -0.0 made 0.0, for summaries:
+    a tiny negative (a solver's rounding) must not print as "-0.0"."""
+    return (values.round(decimals) if hasattr(values, "round") else round(values, decimals)) + 0.0
 
 
 def markets_config(res: xr.Dataset) -> dict[str, dict[str, Any]]:

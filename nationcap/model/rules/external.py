@@ -31,7 +31,7 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with
+from .base import ReportContext, RuleReport, data_array, markets_with, rounded
 from .price_band import volumes
 
 if TYPE_CHECKING:
@@ -113,5 +113,5 @@ def report(ctx: ReportContext) -> RuleReport:
 def summary(res: xr.Dataset) -> list[str]:
     if not markets_with(res, "external"):
         return []
-    df = (res["imports"] / 1e6).to_pandas().stack().round(3).rename("imports").to_frame()
+    df = rounded((res["imports"] / 1e6).to_pandas().stack(), 3).rename("imports").to_frame()
     return ["Foreign allowances imported (Mt):", df.to_string(), ""]

@@ -34,7 +34,7 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array
+from .base import ReportContext, RuleReport, data_array, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -144,7 +144,7 @@ def summary(res: xr.Dataset) -> list[str]:
     link = json.loads(res.attrs["config"]).get("link", {})
     if link.get("mode", "none") == "none":
         return []
-    df = (res["link_transfer"] / 1e6).to_pandas().round(3)
+    df = rounded((res["link_transfer"] / 1e6).to_pandas(), 3)
     return [
         f"Link ({link['mode']}, ratio {link['ratio']}): allowances moved (Mt of the sending market):",
         df.to_string(),

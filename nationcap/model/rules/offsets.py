@@ -38,7 +38,7 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with
+from .base import ReportContext, RuleReport, data_array, markets_with, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -92,6 +92,7 @@ def prepare(md: ModelData) -> None:
     n_e, n_t, n_p = md.n_entities, len(types), len(md.periods)
     limit = np.zeros((n_e, n_t, n_p))
     years_p = np.array([len(md.period_years(p)) for p in range(n_p)], dtype=float)
+    assert md.required_t is not None and md.base_t is not None  # set by model.prepare before the rules
     for a in using:
         cfg = scn.markets[md.markets[a]]
         rows = md.entity_market == a
@@ -222,8 +223,8 @@ def report(ctx: ReportContext) -> RuleReport:
 def summary(res: xr.Dataset) -> list[str]:
     if not markets_with(res, "use_offsets") or "offsets_bought" not in res:
         return []
-    off = (res["offsets_bought"].to_dataframe()["offsets_bought"] / 1e6).unstack("period").round(3)
-    price = res["offset_price_pv"].to_dataframe()["offset_price_pv"].unstack("period").round(0)
+    off = rounded((res["offsets_bought"].to_dataframe()["offsets_bought"] / 1e6).unstack("period"), 3)
+    price = rounded(res["offset_price_pv"].to_dataframe()["offset_price_pv"].unstack("period"), 0)
     return [
         "Offset credits bought (Mt) and their PV price (JPY/t; NaN = no supply):",
         pd.concat({"Mt": off, "JPY_per_t": price}, axis=1).to_string(),

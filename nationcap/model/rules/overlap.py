@@ -41,7 +41,7 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array
+from .base import ReportContext, RuleReport, data_array, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -150,6 +150,6 @@ def summary(res: xr.Dataset) -> list[str]:
         return []
     return [
         f"Electricity overlap coupled: power-plant emissions avoided by regional savings "
-        f"{float(res['grid_reduction'].sum()) / 1e6:,.2f} Mt over the horizon",
+        f"{rounded(float(res['grid_reduction'].sum()) / 1e6, 2):,.2f} Mt over the horizon",
         "",
     ]

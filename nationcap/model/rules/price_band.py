@@ -32,7 +32,7 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with
+from .base import ReportContext, RuleReport, data_array, markets_with, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -140,7 +140,7 @@ def summary(res: xr.Dataset) -> list[str]:
     }
     if not vols:
         return []
-    df = pd.DataFrame({k: (v / 1e6).to_pandas().stack().round(3) for k, v in vols.items()})
+    df = pd.DataFrame({k: rounded((v / 1e6).to_pandas().stack(), 3) for k, v in vols.items()})
     return ["Allowances issued at the ceiling and withdrawn at the floor (Mt):", df.to_string(), ""]
 
 

@@ -38,7 +38,7 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with
+from .base import ReportContext, RuleReport, data_array, markets_with, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -84,8 +84,10 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
         v.setub(float(md.bau_t[e, md.period_years(p)].sum() / md.scale_t))
         reg.compliance[e * n_p + p].append((1.0, v))
         if p + 1 < n_p:
+            assert cfg.penalty_multiplier is not None  # index() holds only markets with a multiplier
             reg.compliance[e * n_p + p + 1].append((-float(cfg.penalty_multiplier), v))
         else:
+            assert cfg.final_shortfall_price_jpy_per_t is not None  # ... and their last period only with a price
             final_terms.append(last_df * float(cfg.final_shortfall_price_jpy_per_t) * v)
     if final_terms:
         reg.cost.append(pyo.quicksum(final_terms))
@@ -122,7 +124,7 @@ def report(ctx: ReportContext) -> RuleReport:
                 "allowances not surrendered for the period; owed x penalty_multiplier in the next period",
             ),
             "noncompliant_entities": data_array(
-                nonc, ("market", "period"), coords, "entities", "entities with a shortfall"
+                nonc, ("market", "period"), coords, "1", "number of entities with a shortfall"
             ),
             "fines": data_array(
                 fines,
@@ -148,10 +150,9 @@ def summary(res: xr.Dataset) -> list[str]:
         return []
     df = pd.DataFrame(
         {
-            "shortfall_Mt": (res["shortfall"].groupby("entity_market").sum("entity") / 1e6)
-            .to_pandas()
-            .stack()
-            .round(4),
+            "shortfall_Mt": rounded(
+                (res["shortfall"].groupby("entity_market").sum("entity") / 1e6).to_pandas().stack(), 4
+            ),
             "noncompliant": res["noncompliant_entities"].to_pandas().stack(),
             "fines_mJPY": (res["fines"] / 1e6).to_pandas().stack(),
         }

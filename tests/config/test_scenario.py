@@ -1,4 +1,6 @@
-"""Scenario loading, ``--set`` overrides, compliance-factor fallback and the allocation formula."""
+"""Scenario loading, ``--set`` overrides, compliance-factor fallback and scenario checks (no dataset).
+
+The allocation formula is tested in tests/derive/test_allocation.py."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import pytest
 from casebuilder import scenario_toml, write_case
 from click.testing import CliRunner
 
-from nationcap.allocation import allocation_t, caps_t, compliance_factors
 from nationcap.cli import cli
 from nationcap.config import (
     DEFAULT_HIGHS_OPTIONS,
@@ -19,7 +20,6 @@ from nationcap.config import (
     parse_override,
     scenario_from_dict,
 )
-from nationcap.data import load_dataset
 from nationcap.errors import InputError
 
 MARKETS = {
@@ -42,7 +42,8 @@ def problems(info) -> str:
 
 
 def assert_problem(err: InputError, where: str, word: str, file: str = "s.toml") -> None:
-    hits = [p for p in err.problems if p.file.endswith(file) and where in p.where and word.lower() in p.message.lower()]
+    """A problem whose file names ``file`` (a problem caused by ``--set`` names the override)."""
+    hits = [p for p in err.problems if file in p.file and where in p.where and word.lower() in p.message.lower()]
     assert hits, f"no problem at {where!r} saying {word!r} in:\n{err}"
 
 
@@ -108,6 +109,16 @@ def test_solver_options_merge_over_defaults(scn_path):
     scn = load_scenario(scn_path, ["solver.highs.threads=4", "solver.time_limit_s=60"])
     opts = scn.solver.highs_options()
     assert opts["threads"] == 4 and opts["time_limit"] == 60.0 and opts["solver"] == "ipx"
+
+
+def test_solver_engine_key(scn_path):
+    """``[solver] engine`` names the engine (default pyomo); other names are rejected."""
+    assert load_scenario(scn_path).solver.engine == "pyomo"
+    assert load_scenario(scn_path, ['solver.engine="fast"']).solver.engine == "fast"
+    assert load_scenario(scn_path, ['solver.engine="fast"']).resolved()["solver"]["engine"] == "fast"
+    with pytest.raises(InputError) as info:
+        load_scenario(scn_path, ['solver.engine="cplex"'])
+    assert_problem(info.value, "solver.engine", "fast", file="--set")
 
 
 def test_inputs_relative_to_the_scenario_file_not_cwd(scn_path, monkeypatch, tmp_path):
@@ -192,7 +203,7 @@ def test_override_list_index_that_creates_a_gap_is_rejected(scn_path):
 def test_override_list_index_that_creates_an_overlap_is_rejected(scn_path):
     with pytest.raises(InputError) as info:
         load_scenario(scn_path, ["periods.1.first_year=2030"])
-    assert_problem(info.value, "periods.1", "overlap")
+    assert_problem(info.value, "periods.1", "overlap", file="--set periods.1.first_year=2030")
 
 
 @pytest.mark.parametrize(
@@ -209,7 +220,7 @@ def test_bad_override_paths_are_input_errors(scn_path, override, word):
     with pytest.raises(InputError) as info:
         load_scenario(scn_path, [override])
     p = info.value.problems[0]
-    assert p.file == "--set" and p.where == override
+    assert p.file == f"--set {override}"
     assert word in p.message
 
 
@@ -224,13 +235,13 @@ def test_bad_override_paths_are_input_errors(scn_path, override, word):
 def test_override_of_an_unknown_key_is_rejected(scn_path, override, key):
     with pytest.raises(InputError) as info:
         load_scenario(scn_path, [override])
-    assert_problem(info.value, f"key '{key}'", "unknown key")
+    assert_problem(info.value, f"key '{key}'", "unknown key", file=f"--set {override}")
 
 
 def test_override_with_wrong_type_is_rejected(scn_path):
     with pytest.raises(InputError) as info:
         load_scenario(scn_path, ["markets.m.banking=maybe"])
-    assert_problem(info.value, "markets.m.banking", "bool")
+    assert_problem(info.value, "markets.m.banking", "true or false", file="--set markets.m.banking=maybe")
 
 
 def test_override_through_the_cli(tmp_path):
@@ -347,73 +358,6 @@ def test_all_scenario_problems_are_reported_at_once(tmp_path):
     # the structural (typing) pass reports both typos together
     assert_problem(info.value, "key 'discount_rat'", "unknown key")
     assert_problem(info.value, "key 'markets.m.bankng'", "unknown key")
-
-
-# ---------------------------------------------------------------------------------------
-# allocation: allocation = base x (1 - factor) x years in period; cap = sum over the market
-# ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def alloc_case(tmp_path):
-    markets = {
-        "m": MARKETS["m"],
-        "n": dict(compliance_factor={"P1": {"general": 0.02}, "P2": {"general": 0.05}}),
-        "empty": dict(compliance_factor={"P1": {"general": 0.1}, "P2": {"general": 0.1}}),
-    }
-    path = write_case(
-        tmp_path,
-        entities=[
-            dict(entity_id="A", market="m", base_emissions_t=1000.0),
-            dict(entity_id="B", market="m", base_emissions_t=500.0, category="dhc"),
-            dict(entity_id="C", market="n", base_emissions_t=2000.0, category="dhc"),
-        ],
-        bau={"A": 1000.0, "B": 500.0, "C": 2000.0},
-        mac=[("A", 1, 0.5, 100.0)],
-        periods=PERIODS,  # P1 = 5 years, P2 = 2 years
-        markets=markets,
-    )
-    scn = load_scenario(path)
-    return scn, load_dataset(scn.inputs_path, scn)
-
-
-def test_allocation_hand_computed(alloc_case):
-    scn, ds = alloc_case
-    alloc = allocation_t(scn, ds)
-    assert list(alloc.index) == ["A", "B", "C"] and list(alloc.columns) == ["P1", "P2"]
-    assert alloc.loc["A", "P1"] == pytest.approx(4600.0)  # 1,000 t x (1 - 0.08) x 5 years
-    assert alloc.loc["B", "P1"] == pytest.approx(2350.0)  # dhc: 500 x (1 - 0.06) x 5
-    assert alloc.loc["A", "P2"] == pytest.approx(1700.0)  # 1,000 x (1 - 0.15) x 2
-    assert alloc.loc["B", "P2"] == pytest.approx(850.0)  # no dhc factor in P2 -> general 0.15
-    assert alloc.loc["C", "P1"] == pytest.approx(9800.0)  # market n has no dhc -> general 0.02
-    assert alloc.loc["C", "P2"] == pytest.approx(3800.0)
-
-
-def test_compliance_factors_per_entity(alloc_case):
-    scn, ds = alloc_case
-    f = compliance_factors(scn, ds)
-    assert f.loc["A"].tolist() == [0.08, 0.15]
-    assert f.loc["B"].tolist() == [0.06, 0.15]
-    assert f.loc["C"].tolist() == [0.02, 0.05]
-
-
-def test_caps_are_market_sums_and_empty_market_gets_zero(alloc_case):
-    scn, ds = alloc_case
-    caps = caps_t(scn, ds)
-    assert list(caps.index) == ["m", "n", "empty"]  # every scenario market, in scenario order
-    assert list(caps.columns) == ["P1", "P2"]
-    assert caps.loc["m", "P1"] == pytest.approx(4600.0 + 2350.0)
-    assert caps.loc["m", "P2"] == pytest.approx(1700.0 + 850.0)
-    assert caps.loc["n", "P1"] == pytest.approx(9800.0)
-    assert caps.loc["empty"].tolist() == [0.0, 0.0]
-    alloc = allocation_t(scn, ds)
-    assert caps_t(scn, ds, alloc).equals(caps)
-
-
-def test_allocation_follows_overrides(alloc_case):
-    scn, ds = alloc_case
-    scn2 = load_scenario(scn.source, ["markets.m.compliance_factor.P1.general=0.1"])
-    assert allocation_t(scn2, ds).loc["A", "P1"] == pytest.approx(1000.0 * 0.9 * 5)
 
 
 def test_batch_tables_are_accepted_and_checked(scn_path):

@@ -8,10 +8,13 @@ import pytest
 from casebuilder import batch_case
 from click.testing import CliRunner
 
-from nationcap import __version__, batch, iamc
+from nationcap import __version__
+from nationcap.batch.plan import plan_montecarlo, plan_sweep
+from nationcap.batch.store import run_batch
 from nationcap.cli import cli
-from nationcap.run import run_scenario
-from nationcap.writers import write_results
+from nationcap.pipeline import run_scenario
+from nationcap.results import iamc
+from nationcap.results.io import select_member, write_results
 
 pytestmark = pytest.mark.solver
 
@@ -114,19 +117,19 @@ def test_batches_give_one_scenario_per_member(tmp_path):
     path = make_case(
         tmp_path, '[montecarlo]\n[montecarlo.mac_cost]\nby = "market"\ndistribution = "lognormal"\nsd = 0.2\n'
     )
-    sw = batch.run_batch(
-        batch.plan_sweep(path, {"markets.regional.compliance_factor.P1.general": [0.04, 0.95, 0.06]}),
+    sw = run_batch(
+        plan_sweep(path, {"markets.regional.compliance_factor.P1.general": [0.04, 0.95, 0.06]}),
         tmp_path / "sw",
         workers=1,
     )
     df = pd.read_csv(tmp_path / "sw" / "iamc.csv")
     assert sorted(set(df["scenario"])) == ["case/s000", "case/s002"]  # the failed member has no rows
-    one, _ = batch.select_member(sw.results, "s002")
+    one, _ = select_member(sw.results, "s002")
     expected = iamc.to_iamc(one).assign(scenario="case/s002")
     got = df[df["scenario"] == "case/s002"].reset_index(drop=True)
     np.testing.assert_allclose(got[YEARS].to_numpy(float), expected[YEARS].to_numpy(float), rtol=1e-12)
 
-    batch.run_batch(batch.plan_montecarlo(path, draws=3, seed=1), tmp_path / "mc", workers=1)
+    run_batch(plan_montecarlo(path, draws=3, seed=1), tmp_path / "mc", workers=1)
     mc = pd.read_csv(tmp_path / "mc" / "iamc.csv")
     assert set(mc["scenario"]) == {"case/draw000", "case/draw001", "case/draw002", "case/p05", "case/p50", "case/p95"}
     price = mc[(mc["variable"] == "Price|Carbon|Regional Program") & (mc["region"] == "Japan")].set_index("scenario")[

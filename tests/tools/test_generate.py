@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import io
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from casebuilder import REPO
 
-from nationcap.generate import (
+from nationcap.errors import OutputExistsError
+from nationcap.inputs.geo import DESIGNATED_CITIES, PREFECTURES
+from nationcap.tools.generate import (
     BASE_YEARS,
     HISTORY_YEARS,
     MODEL_YEARS,
@@ -21,9 +23,6 @@ from nationcap.generate import (
     generate,
     write_dataset,
 )
-from nationcap.geo import DESIGNATED_CITIES, PREFECTURES
-
-ROOT = Path(__file__).resolve().parents[1]
 
 COLUMNS = {
     "entities.csv": [
@@ -80,7 +79,7 @@ def test_other_seed_gives_other_entities(japan_files):
 
 @pytest.mark.parametrize("kind", ["japan", "tiny"])
 def test_shipped_folder_equals_generator_output(kind, japan_files):
-    folder = ROOT / "inputs" / kind
+    folder = REPO / "inputs" / kind
     files = japan_files if kind == "japan" else generate(kind, SHIPPED_SEED)
     on_disk = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "README.md")
     assert on_disk == sorted(files), f"{folder} holds {on_disk}; the generator makes {sorted(files)}"
@@ -271,7 +270,7 @@ def test_write_dataset_refuses_then_replaces(tmp_path):
     (out / "README.md").write_text("hand-written\n", encoding="utf-8")
     (out / "stale.csv").write_text("old\n", encoding="utf-8")
     changed = dict(files, **{"bau.csv": "entity_id,year,bau_emissions_t\n"})
-    with pytest.raises(FileExistsError, match="--force"):
+    with pytest.raises(OutputExistsError, match="--force"):
         write_dataset(changed, out)
     assert (out / "bau.csv").read_text(encoding="utf-8") == files["bau.csv"]  # untouched
 

@@ -7,7 +7,7 @@ from casebuilder import write_case
 from click.testing import CliRunner
 
 from nationcap.cli import cli
-from nationcap.compare import compare
+from nationcap.report.compare import compare
 
 pytestmark = pytest.mark.solver
 

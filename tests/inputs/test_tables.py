@@ -16,15 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from casebuilder import write_case
+from casebuilder import REPO, write_case
 from click.testing import CliRunner
 
 from nationcap.cli import cli
 from nationcap.config import load_scenario
-from nationcap.data import TABLES, Dataset, load_dataset
 from nationcap.errors import MAX_ROWS_PER_PROBLEM, InputError, Problem
-
-REPO = Path(__file__).resolve().parents[1]
+from nationcap.inputs import TABLES, Dataset, load_dataset
 
 # ---------------------------------------------------------------------------------------
 # the base case
@@ -586,7 +584,7 @@ def test_unreadable_csv_is_reported(case):
     (data_dir(case) / "mac.csv").write_bytes("entity_id,step\n\x82\xa0,1\n".encode("latin-1"))  # Shift-JIS-ish bytes
     with pytest.raises(InputError) as info:
         load(case)
-    assert_problem(info.value, "mac.csv", "", "", "cannot be read")
+    assert_problem(info.value, "mac.csv", "line 2", "", "save mac.csv as UTF-8")
 
 
 def test_bad_national_totals_in_dataset_toml(case):

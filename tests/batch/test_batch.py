@@ -15,9 +15,13 @@ import xarray as xr
 from casebuilder import batch_case
 from click.testing import CliRunner
 
-from nationcap import batch, uncertainty
+from nationcap.batch import executors
+from nationcap.batch.plan import plan_montecarlo, plan_sweep
+from nationcap.batch.store import run_batch
 from nationcap.cli import cli
 from nationcap.errors import InputError
+from nationcap.inputs import fingerprint
+from nationcap.model.rules import price_band
 
 pytestmark = pytest.mark.solver
 
@@ -51,45 +55,23 @@ def numeric_equal(a: xr.Dataset, b: xr.Dataset) -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# expansion and the [sweep] table
+# the [sweep] table (its parsing and expansion: tests/config/test_batch_tables.py)
 # ---------------------------------------------------------------------------------------
-
-
-def test_split_values_reads_toml_items_and_respects_brackets():
-    assert batch.split_values("0.1, 0.2,3") == [0.1, 0.2, 3]
-    assert batch.split_values("[1, 2],[3, 4]") == [[1, 2], [3, 4]]
-    assert batch.split_values('"a,b",true,plain') == ["a,b", True, "plain"]
-    with pytest.raises(ValueError):
-        batch.split_values("0.1,,0.2")
-
-
-def test_grid_is_the_cartesian_product_and_zip_pairs():
-    params = {"a": [1, 2], "b": [10, 20, 30]}
-    grid = batch.expand(params, "grid")
-    assert (
-        len(grid) == 6
-        and grid[0] == {"a": 1, "b": 10}
-        and grid[1] == {"a": 1, "b": 20}
-        and grid[-1] == {"a": 2, "b": 30}
-    )
-    assert batch.expand({"a": [1, 2], "b": [3, 4]}, "zip") == [{"a": 1, "b": 3}, {"a": 2, "b": 4}]
-    with pytest.raises(ValueError, match="equal length"):
-        batch.expand(params, "zip")
 
 
 def test_sweep_table_in_the_scenario_file(tmp_path):
     table = f'[sweep]\nmode = "zip"\nparams = {{ "{KEY}" = [0.1, 0.2], "discount_rate" = [0.02, 0.04] }}\n'
     path = make_case(tmp_path, table)
-    b = batch.plan_sweep(path)
+    b = plan_sweep(path)
     assert b.mode == "zip" and b.params == [KEY, "discount_rate"]
     assert [m.label for m in b.members] == ["s000", "s001"]
     assert [m.params for m in b.members] == [{KEY: 0.1, "discount_rate": 0.02}, {KEY: 0.2, "discount_rate": 0.04}]
     # the same table as a grid, overridden from the CLI side: 4 members
-    assert len(batch.plan_sweep(path, mode="grid").members) == 4
+    assert len(plan_sweep(path, mode="grid").members) == 4
     # unknown keys inside [sweep] are rejected like any other scenario typo
     bad = make_case(tmp_path / "bad", '[sweep]\nmod = "zip"\nparams = { "discount_rate" = [0.02] }\n')
     with pytest.raises(InputError, match="sweep.mod"):
-        batch.plan_sweep(bad)
+        plan_sweep(bad)
 
 
 def test_cli_sweep_grid_writes_combined_outputs(tmp_path):
@@ -132,6 +114,9 @@ def test_cli_sweep_grid_writes_combined_outputs(tmp_path):
         assert list(res[KEY].values) == [0.08, 0.08, 0.12, 0.12]
         assert list(res["markets.national.compliance_factor.P2.general"].values) == [0.1, 0.2, 0.1, 0.2]
         assert (res["status"].values == "ok").all()
+        # the versions of a single run's results are kept for the batch
+        for key in ("nationcap_version", "pyomo_version", "highspy_version", "python_version"):
+            assert key in res.attrs, key
         # a stricter factor means a smaller cap
         cap = res["cap"].sel(market="regional", period="P2").values
         assert cap[0] > cap[2]
@@ -174,8 +159,8 @@ def test_rerun_reuses_the_cache_and_refuses_other_results(tmp_path, monkeypatch)
     path = make_case(tmp_path)
     out = tmp_path / "sw"
     calls = []
-    real = batch.solve_job
-    monkeypatch.setattr(batch, "solve_job", lambda job: calls.append(job.key) or real(job))
+    real = executors.solve_job
+    monkeypatch.setattr(executors, "solve_job", lambda job: calls.append(job.key) or real(job))
     args = ["sweep", str(path), "--param", KEY, "--values", "0.08,0.12", "--out", str(out), "--workers", "1"]
     runner = CliRunner()
     assert runner.invoke(cli, args).exit_code == 0
@@ -217,12 +202,12 @@ def test_refuses_a_folder_with_a_single_run(tmp_path):
 
 def test_cache_key_changes_with_the_configuration_and_the_data(tmp_path):
     path = make_case(tmp_path)
-    b1 = batch.plan_sweep(path, {KEY: [0.1, 0.1, 0.2]})
+    b1 = plan_sweep(path, {KEY: [0.1, 0.1, 0.2]})
     assert b1.members[0].key == b1.members[1].key != b1.members[2].key
     assert len(b1.jobs) == 2  # duplicate points are solved once
-    batch._FINGERPRINTS.clear()
+    fingerprint._FINGERPRINTS.clear()
     (tmp_path / "data" / "bau.csv").write_text((tmp_path / "data" / "bau.csv").read_text().replace("1000.0", "1001.0"))
-    b2 = batch.plan_sweep(path, {KEY: [0.1]})
+    b2 = plan_sweep(path, {KEY: [0.1]})
     assert b2.members[0].key != b1.members[0].key
 
 
@@ -273,58 +258,17 @@ def test_all_failed_exits_with_model_error_but_writes_outputs(tmp_path):
 # ---------------------------------------------------------------------------------------
 
 
-def test_draws_apply_growth_and_cost_multipliers_to_a_copy(tmp_path):
-    from nationcap.config import load_scenario
-    from nationcap.data import load_dataset
-
-    path = make_case(tmp_path)
-    scn = load_scenario(path)
-    ds = load_dataset(scn.inputs_path, scn)
-    spec = uncertainty.parse_montecarlo(
-        {
-            "bau_growth": {"by": "market", "sd": 0.05},
-            "mac_cost": {"by": "sector", "distribution": "lognormal", "sd": 0.3},
-        },
-        "x",
-    )
-    d = uncertainty.draw(spec, 3, 0, scn, ds)
-    d_again = uncertainty.draw(spec, 3, 0, scn, ds)
-    np.testing.assert_array_equal(d.bau_multiplier, d_again.bau_multiplier)
-    assert d.bau_labels == ["national", "regional"] and d.mac_labels == ["factory", "office", "power", "steel"]
-    g = d.bau_multiplier[:, 0] - 1.0  # (1 + g)^1 in the first model year
-    np.testing.assert_allclose(d.bau_multiplier, (1 + g)[:, None] ** np.arange(1, 5)[None, :])
-    new = uncertainty.apply_draw(spec, d, scn, ds)
-    r1 = new.bau[(new.bau["entity_id"] == "R1") & (new.bau["year"] == 2029)]["bau_emissions_t"].item()
-    assert r1 == pytest.approx(100.0 * (1 + g[1]) ** 4)
-    steel = new.mac[new.mac["entity_id"] == "N2"]["cost_jpy_per_t"].to_numpy()
-    np.testing.assert_allclose(
-        steel, ds.mac[ds.mac["entity_id"] == "N2"]["cost_jpy_per_t"].to_numpy() * d.mac_multiplier[3]
-    )
-    assert ds.bau["bau_emissions_t"].max() == 1000.0  # the original tables are untouched
-
-
-def test_montecarlo_table_is_validated():
-    with pytest.raises(InputError, match="montecarlo.bau_growth.sdd"):
-        uncertainty.parse_montecarlo({"bau_growth": {"sdd": 0.1}}, "f.toml")
-    with pytest.raises(InputError, match="growth rate"):
-        uncertainty.parse_montecarlo({"bau_growth": {"distribution": "lognormal", "sd": 0.1}}, "f.toml")
-    with pytest.raises(InputError, match="needs 'low' and 'high'"):
-        uncertainty.parse_montecarlo({"mac_cost": {"distribution": "uniform"}}, "f.toml")
-    with pytest.raises(InputError, match="at least one"):
-        uncertainty.parse_montecarlo({"draws": 3}, "f.toml")
-
-
 def test_montecarlo_is_deterministic_across_runs_and_worker_counts(tmp_path):
     path = make_case(tmp_path, MC_TABLE)
-    r1 = batch.run_batch(batch.plan_montecarlo(path), tmp_path / "mc1", workers=1)
-    r2 = batch.run_batch(batch.plan_montecarlo(path), tmp_path / "mc2", workers=2)
+    r1 = run_batch(plan_montecarlo(path), tmp_path / "mc1", workers=1)
+    r2 = run_batch(plan_montecarlo(path), tmp_path / "mc2", workers=2)
     assert r1.solved == 4 and not r1.failed and r1.engine == "in-process" and r2.engine.startswith("local pool")
     numeric_equal(r1.results, r2.results)
     # draw i does not depend on the number of draws
-    r3 = batch.run_batch(batch.plan_montecarlo(path, draws=2), tmp_path / "mc3", workers=1)
+    r3 = run_batch(plan_montecarlo(path, draws=2), tmp_path / "mc3", workers=1)
     numeric_equal(r3.results["price"], r1.results["price"].isel(draw=[0, 1]))
     # a different seed gives different draws
-    r4 = batch.run_batch(batch.plan_montecarlo(path, seed=8), tmp_path / "mc4", workers=1)
+    r4 = run_batch(plan_montecarlo(path, seed=8), tmp_path / "mc4", workers=1)
     assert not np.array_equal(r4.results["mc_mac_cost_multiplier"].values, r1.results["mc_mac_cost_multiplier"].values)
     # the draws differ from each other and change the prices
     assert len({tuple(np.round(r1.results["price"].values[i].ravel(), 6)) for i in range(4)}) > 1
@@ -349,16 +293,16 @@ def test_cli_montecarlo_writes_the_price_distribution(tmp_path):
         "market",
         "year",
         "n_draws",
-        "mean_jpy_per_t",
-        "p05_jpy_per_t",
-        "p50_jpy_per_t",
-        "p95_jpy_per_t",
+        "price_mean_jpy_per_t",
+        "price_p05_jpy_per_t",
+        "price_p50_jpy_per_t",
+        "price_p95_jpy_per_t",
         "p_price_at_floor",
         "p_price_at_ceiling",
     ):
         assert col in s.columns, col
     row = s[(s["market"] == "regional") & (s["year"] == 2029)].iloc[0]
-    assert row["n_draws"] == 5 and row["p50_jpy_per_t"] == pytest.approx(p50)
+    assert row["n_draws"] == 5 and row["price_p50_jpy_per_t"] == pytest.approx(p50)
     assert np.isnan(row["p_price_at_floor"])  # no price band configured
     draws = pd.read_csv(out / "draws.csv")
     assert len(draws) == 5 * 2 * 4 and {"draw", "status", "price_jpy_per_t"} <= set(draws.columns)
@@ -377,7 +321,7 @@ def test_price_band_probability_from_results_variables():
         {"price": price, "price_floor": floor, "price_ceiling": ceiling, "status": ("draw", ["ok", "ok", "ok"])},
         attrs={"batch_dim": "draw"},
     )
-    batch._add_band_probability(res)
+    res = res.assign(price_band.montecarlo(res))
     np.testing.assert_allclose(res["p_price_at_floor"].sel(market="national").values, [2 / 3, 0.0])
     assert np.isnan(res["p_price_at_ceiling"].sel(market="national", year=2026))
     assert float(res["p_price_at_ceiling"].sel(market="national", year=2027)) == pytest.approx(1 / 3)

@@ -7,11 +7,14 @@ from casebuilder import write_case
 from click.testing import CliRunner
 from matplotlib.figure import Figure
 
-from nationcap import batch, plots
+from nationcap.batch.plan import plan_montecarlo, plan_sweep
+from nationcap.batch.store import run_batch
 from nationcap.cli import cli
+from nationcap.config import load_scenario
 from nationcap.errors import InputError
-from nationcap.run import run_scenario
-from nationcap.writers import write_results
+from nationcap.pipeline import run_scenario
+from nationcap.report import plots
+from nationcap.results.io import write_results
 
 pytestmark = pytest.mark.solver
 
@@ -98,10 +101,10 @@ def make_case(root):
 def results(tmp_path_factory):
     root = tmp_path_factory.mktemp("plots")
     path = make_case(root)
-    single = run_scenario(batch.load_batch_scenario(path))
+    single = run_scenario(load_scenario(path))
     write_results(single, root / "single")
-    sweep = batch.run_batch(batch.plan_sweep(path, {KEY: [0.08, 0.12, 0.95, 0.16]}), root / "sweep", workers=1).results
-    mc = batch.run_batch(batch.plan_montecarlo(path, draws=6, seed=2), root / "mc", workers=1).results
+    sweep = run_batch(plan_sweep(path, {KEY: [0.08, 0.12, 0.95, 0.16]}), root / "sweep", workers=1).results
+    mc = run_batch(plan_montecarlo(path, draws=6, seed=2), root / "mc", workers=1).results
     return {"single": single, "sweep": sweep, "montecarlo": mc, "root": root}
 
 
@@ -126,7 +129,8 @@ def test_mac_curve(results, tmp_path):
     assert (t1, t2) == ("National Program", "Regional Program")
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     price = float(results["single"]["price_pv"].sel(market="national", period="P1"))
-    assert f"clearing price {price:,.0f} JPY/t" in legend and any(t.startswith("abatement used") for t in legend)
+    assert f"clearing price {price:,.0f} JPY/t CO2 (present value)" in legend
+    assert any(t.startswith("abatement used") for t in legend)
     check_saved(fig, tmp_path, "mac")
     with pytest.raises(InputError, match="unknown period"):
         plots.plot_mac(results["single"], period="P9")
@@ -156,7 +160,9 @@ def test_prices(results, tmp_path):
 
 def test_emissions(results, tmp_path):
     fig = plots.plot_emissions(results["sweep"], member="s001")
-    assert "(scenario s001: markets.regional.compliance_factor.P1.general=0.12)" in fig._suptitle.get_text()
+    assert "(sweep point s001: compliance factor, Regional Program, P1, general category = 0.12)" in (
+        fig._suptitle.get_text()
+    )
     got = labels(fig)
     assert ("fiscal year", "emissions and cap (Mt CO2/yr)", "National Program") in got
     assert any(y == "bank at the end of the period (Mt CO2)" for _, y, _ in got)
@@ -185,7 +191,7 @@ def test_prefecture_top_15_and_other(results, tmp_path):
     names = [t.get_text() for t in ax.get_yticklabels()]
     assert len(names) == 16 and names[-1] == "other (3 prefectures)"  # drawn bottom-up: ticks reversed
     assert ax.get_xlabel() == "abatement (Mt CO2, sum over the period's years)" and ax.get_ylabel() == "prefecture"
-    assert fig.axes[1].get_xlabel() == "abatement cost (billion JPY, sum over the period's years)"
+    assert fig.axes[1].get_xlabel() == "abatement cost (billion JPY, each year's money, sum over the period's years)"
     assert "Regional Program: abatement and cost by prefecture (top 15 of 18)" in fig._suptitle.get_text()
     check_saved(fig, tmp_path, "prefecture")
 
@@ -193,7 +199,11 @@ def test_prefecture_top_15_and_other(results, tmp_path):
 def test_sweep(results, tmp_path):
     fig = plots.plot_sweep(results["sweep"])
     x, y, t = labels(fig)[1]
-    assert x == KEY and y == "allowance price (JPY/t CO2, present value at FY2026)" and t == "Regional Program"
+    assert (
+        x.replace("\n", " ")
+        == "compliance factor, Regional Program, P1, general category (share of base-year emissions)"
+    )
+    assert y == "allowance price (JPY/t CO2, present value at FY2026)" and t == "Regional Program"
     assert "Allowance price against cap stringency (sweep) — case" in fig._suptitle.get_text()
     assert any(line.get_label().startswith("failed") for line in fig.axes[1].lines)
     check_saved(fig, tmp_path, "sweep")

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pyomo.environ as pyo
 import pytest
+from casebuilder import REPO
 from click.testing import CliRunner
 from pyomo.repn import generate_standard_repn
 
-from nationcap import bench
 from nationcap.cli import cli
 from nationcap.config import load_scenario
-from nationcap.data import load_dataset
+from nationcap.inputs import load_dataset
 from nationcap.model import build_model, prepare
+from nationcap.tools import bench
 
 pytestmark = pytest.mark.solver
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("overrides", [[], ["markets.regional.banking=false", "markets.national.borrowing=true"]])
 def test_lp_size_counts_the_built_model(overrides):
-    scn = load_scenario(ROOT / "models" / "tiny.toml", overrides)
+    scn = load_scenario(REPO / "models" / "tiny.toml", overrides)
     md = prepare(scn, load_dataset(scn.inputs_path, scn))
     m = build_model(md)
     cols = sum(1 for v in m.component_data_objects(pyo.Var) if not v.fixed)
@@ -32,12 +31,14 @@ def test_lp_size_counts_the_built_model(overrides):
 
 
 def test_child_runs_report_every_phase(tmp_path):
-    case = bench.Case(1.0, ROOT / "models" / "tiny.toml", [], "tiny")
+    case = bench.Case(1.0, REPO / "models" / "tiny.toml", [], "tiny")
     rows = [bench.run_case(case, engine, tmp_path, mc_draws=2) for engine in ("fast", "pyomo")]
     for r in rows:
-        for phase in bench.PHASES:
-            assert r[f"{phase}_s"] >= 0
-        assert r["end_to_end_s"] >= r["solve_s"] and r["peak_rss_mb"] > 50
+        # every phase is measured (real work takes time) and they are disjoint parts of the
+        # end-to-end wall time, from the parent starting the child to the results written
+        assert all(r[f"{phase}_s"] > 0 for phase in bench.PHASES), r
+        assert sum(r[f"{phase}_s"] for phase in bench.PHASES) <= r["end_to_end_s"] + 1e-3
+        assert r["peak_rss_mb"] > 50
         assert r["entities"] == 8
     assert rows[0]["price_pv"] == rows[1]["price_pv"]  # same prices, printed to 1e-6 JPY/t
     assert rows[0]["mc_draw_bau_s"] > 0 and rows[1].get("mc_draw_bau_s") is None
@@ -60,7 +61,7 @@ def test_cli_bench_writes_the_csv(tmp_path):
             "--mc-draws",
             "2",
             "--scenario",
-            str(ROOT / "models" / "tiny.toml"),
+            str(REPO / "models" / "tiny.toml"),
             "--out",
             str(out),
         ],

@@ -9,8 +9,8 @@ import xarray as xr
 from casebuilder import write_case
 from click.testing import CliRunner
 
-from nationcap import writers
 from nationcap.cli import cli
+from nationcap.results import io
 
 pytestmark = pytest.mark.solver
 
@@ -85,7 +85,11 @@ def test_run_writes_results_with_schema(case, tmp_path):
         for var, dims in REQUIRED_VARS.items():
             assert r[var].dims == dims, var
         for name in list(r.data_vars) + ["entity_market", "entity_sector", "entity_prefecture", "entity_administrator"]:
-            assert r[name].attrs.get("units") is not None and r[name].attrs.get("description"), name
+            assert r[name].attrs.get("long_name") and r[name].attrs.get("description"), name
+        # every quantity has units; labels and fiscal years (base_year_first) have none
+        unitless = {"base_year_first", "entity_market", "entity_sector", "entity_prefecture", "entity_administrator"}
+        for name in set(r.data_vars) - unitless:
+            assert r[name].attrs.get("units") in ("t", "JPY", "JPY/t", "1"), name
         assert r["year"].dtype.kind == "i"
         assert set(r["market"].values) == {"national", "regional"}
         assert list(r["entity_administrator"].values) == ["national", "Tokyo", "Saitama City"]
@@ -96,8 +100,20 @@ def test_run_writes_results_with_schema(case, tmp_path):
         )
         cfg = json.loads(r.attrs["config"])
         assert cfg["name"] == "case" and cfg["markets"]["regional"]["compliance_factor"]["P1"]["dhc"] == 0.06
-        for key in ("nationcap_version", "pyomo_version", "highs_version", "termination", "objective_jpy"):
-            assert key in r.attrs
+        for key in (
+            "nationcap_version",
+            "pyomo_version",
+            "highspy_version",
+            "python_version",
+            "termination",
+            "termination_detail",
+            "solver_info",
+            "objective_jpy",
+        ):
+            assert key in r.attrs, key
+        # nationcap's own status; the solver's label is kept beside it
+        assert r.attrs["termination"] == "optimal" and r.attrs["engine"] == "pyomo"
+        assert r.attrs["termination_detail"] == "convergenceCriteriaSatisfied"
         # aggregates are sums of the entity values
         by_pref = r["emissions_by_prefecture"].sum(["market", "prefecture"])
         assert by_pref.values == pytest.approx(r["emissions"].sum("entity").values)
@@ -133,7 +149,7 @@ def test_failed_write_leaves_no_partial_output_and_keeps_old(case, tmp_path, mon
     def boom(ds):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(writers, "csv_tables", boom)
+    monkeypatch.setattr(io, "csv_tables", boom)
     result = runner.invoke(cli, ["run", str(case), "--out", str(out), "--force"])
     assert result.exit_code != 0
     assert sorted(p.name for p in out.iterdir()) == old  # old results intact

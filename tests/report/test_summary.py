@@ -1,0 +1,56 @@
+"""The run summary: each active program rule prints its own block; rules that are off print none."""
+
+from __future__ import annotations
+
+import pytest
+from casebuilder import ent, write_case
+
+from nationcap.pipeline import run_scenario
+from nationcap.report.summary import run_summary
+
+pytestmark = pytest.mark.solver
+
+BLOCKS = {
+    "price_band": "Allowances issued at the ceiling and withdrawn at the floor (Mt):",
+    "external": "Foreign allowances imported (Mt):",
+    "auction": "Allowances auctioned (Mt) and the revenue",
+    "offsets": "Offset credits bought",
+    "shortfall": "Shortfalls",
+    "link": "Link (",
+    "overlap": "Electricity overlap coupled",
+}
+
+
+def case(root, **rules):
+    return write_case(
+        root,
+        [ent("A")],
+        {"A": 100},
+        [("A", 1, 0.1, 1000), ("A", 2, 0.3, 5000)],
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.3}}, **rules}},
+    )
+
+
+def test_core_model_prints_no_rule_block(tmp_path):
+    text = run_summary(run_scenario(case(tmp_path)))
+    assert "Allowance price" in text and "Total abatement cost" in text
+    assert [name for name, head in BLOCKS.items() if head in text] == []
+
+
+def test_each_active_rule_prints_its_own_block(tmp_path):
+    """Price band, external link and auction on: their three blocks, and no other rule's."""
+    path = case(
+        tmp_path,
+        price_floor={},
+        price_ceiling={},
+        external={"price": {"start_jpy_per_t": 3000.0}, "limit_share": 0.1},
+        auction_share={"P1": 0.5},
+    )
+    res = run_scenario(path)
+    text = run_summary(res)
+    assert [name for name, head in BLOCKS.items() if head in text] == ["price_band", "external", "auction"]
+    # the rule blocks come after the emissions table and before the total cost, in RULES order
+    at = [text.index(BLOCKS[k]) for k in ("price_band", "external", "auction")]
+    assert text.index("Emissions against cap") < at[0] < at[1] < at[2] < text.index("Total abatement cost")
+    assert "ceiling_issued" in text and "floor_withdrawn" in text and "imports" in text
