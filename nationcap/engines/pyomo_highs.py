@@ -113,6 +113,7 @@ def solve_model(
     reg: Registry = m.registry
     objective = float(res.incumbent_objective) * scale
     if reg.columns is not None:  # held columns only: the others are fixed at a bound
+        assert reg.fixed_t is not None  # set together with the columns (Registry.hold)
         abate = reg.fixed_t.copy()
         abate[reg.columns] = values[ABATEMENT]
         values[ABATEMENT] = abate

@@ -138,7 +138,7 @@ def _build_compact(m: pyo.ConcreteModel, md: ModelData, reg: Registry, members: 
         if terms:
             lhs = lhs + pyo.quicksum(c * v for c, v in terms)
         carried_in = _m.Bank[a, p - 1] if p > 0 else 0.0
-        lapse = _m.Expire[a, p] if (a, p) in _m.Expire else 0.0
+        lapse = _m.Expire[a, p] if (a, p) in _m.Expire else 0.0  # noqa: SIM401 - an IndexedVar has no .get
         lhs = lhs + carried_in - _m.Bank[a, p] - lapse
         if (a, p) in reg.pool:
             lhs = lhs + pyo.quicksum(c * v for c, v in reg.pool[a, p])
