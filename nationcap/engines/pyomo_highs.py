@@ -27,6 +27,7 @@ from ..model import build_model
 from ..model.core.objective import fixed_cost_jpy
 from ..model.data import ModelData
 from ..model.registry import ABATEMENT, COMPACT, ENTITY_COMPLIANCE, MARKET_BALANCE, NET_PURCHASE, Registry
+from ..model.rules import RULES
 from .base import SolveResult, Status
 from .feasibility import check_feasible
 
@@ -119,7 +120,7 @@ def solve_model(
         values[ABATEMENT] = abate
         objective += fixed_cost_jpy(md, reg.fixed_t)
     if reg.formulation == COMPACT:
-        values[NET_PURCHASE], duals[ENTITY_COMPLIANCE] = _entity_positions(md, reg, values[ABATEMENT], duals)
+        values[NET_PURCHASE], duals[ENTITY_COMPLIANCE] = _entity_positions(md, values, duals)
     return SolveResult(
         status=Status.OPTIMAL,
         detail=tc.name,
@@ -141,19 +142,23 @@ def solve_model(
 
 
 def _entity_positions(
-    md: ModelData, reg: Registry, abate_t: np.ndarray, duals: dict[str, np.ndarray]
+    md: ModelData, values: dict[str, np.ndarray], duals: dict[str, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Net purchases (E*P,) in t and the entity compliance duals of a compact model.
 
     From the eliminated entity rows (:mod:`nationcap.model.core.market`): ``NetPurchase[i, p] =
-    need[i, p] - abatement[i, p] - (the rules' entity terms)``; the dual of every entity row is
+    need[i, p] - abatement[i, p] - (the rules' entity terms)``, after each rule has split what it
+    solved per market among the entities (its ``expand`` hook); the dual of every entity row is
     its market's price.
     """
     n_p = len(md.periods)
     net = md.need_t().ravel()
-    np.add.at(net, md.col_entity * n_p + md.col_period, -abate_t)
-    for k, terms in reg.compliance.items():
-        net[k] -= sum(c * v.value for c, v in terms) * md.scale_t
+    np.add.at(net, md.col_entity * n_p + md.col_period, -values[ABATEMENT])
+    for rule in RULES:
+        if hasattr(rule, "expand"):
+            rule.expand(md, values)
+        if hasattr(rule, "entity_terms"):
+            net -= rule.entity_terms(md, values)
     price = duals[MARKET_BALANCE].reshape(len(md.markets), n_p)
     return net, price[md.entity_market].ravel()
 

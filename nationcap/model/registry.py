@@ -36,6 +36,9 @@ COMPACT = "compact"
 class Registry:
     #: compliance row k = entity * P + period -> [(coefficient, var)], added to the row's left side
     compliance: dict[int, list[tuple[float, Any]]] = field(default_factory=lambda: defaultdict(list))
+    #: compact formulation: (market, period) -> [(coefficient, var)] added to the market row's left
+    #: side like the entity terms above (a rule's column aggregated over the market's entities)
+    market_compliance: dict[tuple[int, int], list[tuple[float, Any]]] = field(default_factory=lambda: defaultdict(list))
     #: (market, period) -> [(coefficient, var)]: allowances entering (+) or leaving (-) the pool, Mt
     pool: dict[tuple[int, int], list[tuple[float, Any]]] = field(default_factory=lambda: defaultdict(list))
     #: (market, period) -> allowances entering the pool as a constant (auctioned share), Mt

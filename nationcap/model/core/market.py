@@ -135,6 +135,7 @@ def _build_compact(m: pyo.ConcreteModel, md: ModelData, reg: Registry, members: 
     def rule(_m, a, p):
         lhs = pyo.quicksum(abate[j] for j in cols[a, p])
         terms = [t for i in members[a] for t in extra.get(int(i) * n_p + p, ())]
+        terms += reg.market_compliance.get((a, p), [])
         if terms:
             lhs = lhs + pyo.quicksum(c * v for c, v in terms)
         carried_in = _m.Bank[a, p - 1] if p > 0 else 0.0

@@ -136,6 +136,25 @@ def rounded(values: Any, decimals: int) -> Any:
     return (values.round(decimals) if hasattr(values, "round") else round(values, decimals)) + 0.0
 
 
+def fill_in_order(total: float, bounds: np.ndarray) -> np.ndarray:
+    """Split ``total`` among columns with upper ``bounds`` (inf allowed), filling them in order.
+
+    The tie rule of the compact formulation for a rule column that every entity of a market has
+    with the same coefficients (their sum is one column whose bound is the sum of theirs): the
+    split among entities is not unique, and this one is what an LP vertex gives, every entity at
+    a bound but at most one. ``total`` beyond the sum of the bounds is a caller's error.
+    """
+    out = np.zeros(len(bounds))
+    rest = max(float(total), 0.0)
+    for i, b in enumerate(bounds):
+        if rest <= 0.0:
+            break
+        take = min(rest, float(b))
+        out[i] = take
+        rest -= take
+    return out
+
+
 def markets_config(res: xr.Dataset) -> dict[str, dict[str, Any]]:
     """The per-market configuration stored with a results Dataset."""
     return json.loads(res.attrs["config"])["markets"]

@@ -37,8 +37,8 @@ import xarray as xr
 
 from ...config import Scenario
 from ..data import ModelData
-from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with, rounded
+from ..registry import COMPACT, Registry
+from .base import ReportContext, RuleReport, data_array, fill_in_order, markets_with, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -150,14 +150,30 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     m.OffsetBuy = pyo.Var(range(n_s), domain=pyo.NonNegativeReals, doc="offset credits bought from a supply step [Mt]")
     for s, v in enumerate(m.OffsetBuy.values()):
         v.setub(float(od.qty_t[s] / scale))
-    m.OffsetUse = pyo.Var(uidx, domain=pyo.NonNegativeReals, doc="offset credits used by an entity [Mt]")
     users: dict[tuple[int, int, int], list] = {}
-    for e, t, p in uidx:
-        lim = od.limit_t[e, t, p]
-        if np.isfinite(lim):
-            m.OffsetUse[e, t, p].setub(float(lim / scale))
-        reg.compliance[e * n_p + p].append((1.0, m.OffsetUse[e, t, p]))
-        users.setdefault((int(md.entity_market[e]), t, p), []).append(m.OffsetUse[e, t, p])
+    if reg.formulation == COMPACT:
+        # every entity's use column of one (market, type, period) has the same coefficients (+1 in
+        # the market row, -1 in the balance, no cost): one column bounded by the sum of the limits
+        limits = _market_limits_t(md, uidx)
+        m.MarketOffsetUse = pyo.Var(
+            list(limits), domain=pyo.NonNegativeReals, doc="offset credits used by a market's entities [Mt]"
+        )
+        for (a, t, p), lim in limits.items():
+            v = m.MarketOffsetUse[a, t, p]
+            if np.isfinite(lim):
+                v.setub(float(lim / scale))
+            reg.market_compliance[a, p].append((1.0, v))
+            users[a, t, p] = [v]
+        reg.name(m.MarketOffsetUse, "market_offset_use")
+    else:
+        m.OffsetUse = pyo.Var(uidx, domain=pyo.NonNegativeReals, doc="offset credits used by an entity [Mt]")
+        for e, t, p in uidx:
+            lim = od.limit_t[e, t, p]
+            if np.isfinite(lim):
+                m.OffsetUse[e, t, p].setub(float(lim / scale))
+            reg.compliance[e * n_p + p].append((1.0, m.OffsetUse[e, t, p]))
+            users.setdefault((int(md.entity_market[e]), t, p), []).append(m.OffsetUse[e, t, p])
+        reg.name(m.OffsetUse, "offset_use")
     steps: dict[tuple[int, int, int], list] = {}
     for s in range(n_s):
         key = (int(od.market[s]), int(od.type[s]), int(md.year_period[od.year[s]]))
@@ -172,8 +188,46 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     coef = md.discount[od.year] * od.cost
     reg.cost.append(pyo.quicksum(float(c) * m.OffsetBuy[s] for s, c in enumerate(coef)))
     reg.name(m.OffsetBuy, "offset_buy")
-    reg.name(m.OffsetUse, "offset_use")
     reg.name(m.OffsetBalance, "offset_balance")
+
+
+def _market_limits_t(md: ModelData, uidx: list[tuple[int, int, int]]) -> dict[tuple[int, int, int], float]:
+    """(market, type, period) -> the sum of its entities' limits, t (inf if any has none)."""
+    od = data(md)
+    assert od is not None
+    out: dict[tuple[int, int, int], float] = {}
+    for e, t, p in uidx:
+        key = (int(md.entity_market[e]), t, p)
+        out[key] = out.get(key, 0.0) + float(od.limit_t[e, t, p])
+    return dict(sorted(out.items()))
+
+
+def expand(md: ModelData, values: dict[str, np.ndarray]) -> None:
+    """Per-entity ``offset_use`` (in :func:`use_index` order) from a compact solution's market
+    totals, split by :func:`~.base.fill_in_order` (entities in file order; the split is not
+    unique: every split within the limits gives the same market result)."""
+    if "market_offset_use" not in values or "offset_use" in values:
+        return
+    od = data(md)
+    assert od is not None
+    uidx = use_index(md)
+    keys = [(int(md.entity_market[e]), t, p) for e, t, p in uidx]
+    limits = np.array([od.limit_t[e, t, p] for e, t, p in uidx])
+    out = np.zeros(len(uidx))
+    for k, key in enumerate(_market_limits_t(md, uidx)):
+        rows = np.array([i for i, x in enumerate(keys) if x == key], dtype=np.int64)
+        out[rows] = fill_in_order(values["market_offset_use"][k], limits[rows])
+    values["offset_use"] = out
+
+
+def entity_terms(md: ModelData, values: dict[str, np.ndarray]) -> np.ndarray:
+    """(E*P,) what the credits used add to each entity's compliance row, t."""
+    n_p = len(md.periods)
+    out = np.zeros(md.n_entities * n_p)
+    if "offset_use" in values:
+        for (e, _, p), x in zip(use_index(md), values["offset_use"]):
+            out[e * n_p + p] += x
+    return out
 
 
 def report(ctx: ReportContext) -> RuleReport:

@@ -119,6 +119,17 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     reg.column_rows.append(("electricity_saved_balance", md.col_year, -col_es))
 
 
+def entity_terms(md: ModelData, values: dict[str, np.ndarray]) -> np.ndarray:
+    """(E*P,) what the electricity saved adds to each power supplier's compliance row, t."""
+    n_p = len(md.periods)
+    out = np.zeros((md.n_entities, n_p))
+    if "electricity_saved" in values:
+        g = float(md.scenario.overlap.marginal_grid_factor)
+        relief = g * power_weights(md) * values["electricity_saved"][None, :]
+        np.add.at(out.T, md.year_period, relief.T)
+    return out.ravel()
+
+
 def report(ctx: ReportContext) -> RuleReport:
     """Power suppliers' emissions avoided by the user market's electricity savings."""
     md = ctx.md

@@ -37,8 +37,8 @@ import xarray as xr
 
 from ...config import Scenario
 from ..data import ModelData
-from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with, rounded
+from ..registry import COMPACT, Registry
+from .base import ReportContext, RuleReport, data_array, fill_in_order, markets_with, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -68,6 +68,15 @@ def index(md: ModelData) -> list[tuple[int, int]]:
     return out
 
 
+def _bounds_t(md: ModelData, idx: list[tuple[int, int]]) -> np.ndarray:
+    """Upper bound of each (entity, period) shortfall: no more than the entity emits, t."""
+    return np.array([md.bau_t[e, md.period_years(p)].sum() for e, p in idx], dtype=float)
+
+
+def _market_index(md: ModelData, idx: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return sorted({(int(md.entity_market[e]), p) for e, p in idx})
+
+
 def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     idx = index(md)
     if not idx:
@@ -75,6 +84,9 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     import pyomo.environ as pyo
 
     n_p = len(md.periods)
+    if reg.formulation == COMPACT:
+        _build_compact(m, md, reg, idx)
+        return
     m.Shortfall = pyo.Var(idx, domain=pyo.NonNegativeReals, doc="allowances not surrendered for the period [Mt]")
     last_df = float(md.discount[-1])
     final_terms = []
@@ -92,6 +104,66 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     if final_terms:
         reg.cost.append(pyo.quicksum(final_terms))
     reg.name(m.Shortfall, "shortfall")
+
+
+def _build_compact(m: pyo.ConcreteModel, md: ModelData, reg: Registry, idx: list[tuple[int, int]]) -> None:
+    """The market's shortfalls as one column per market and period (every entity's shortfall
+    column has the same coefficients: +1 in its market's row of p, -k in that of p+1, and the
+    same cost in the last period), bounded by the sum of the entities' bounds."""
+    import pyomo.environ as pyo
+
+    n_p = len(md.periods)
+    bounds = _bounds_t(md, idx)
+    midx = _market_index(md, idx)
+    total = dict.fromkeys(midx, 0.0)
+    for (e, p), b in zip(idx, bounds):
+        total[int(md.entity_market[e]), p] += b
+    m.MarketShortfall = pyo.Var(
+        midx, domain=pyo.NonNegativeReals, doc="allowances the market's entities do not surrender [Mt]"
+    )
+    final_terms = []
+    for a, p in midx:
+        cfg = md.market_config(a)
+        v = m.MarketShortfall[a, p]
+        v.setub(total[a, p] / md.scale_t)
+        reg.market_compliance[a, p].append((1.0, v))
+        if p + 1 < n_p:
+            assert cfg.penalty_multiplier is not None
+            reg.market_compliance[a, p + 1].append((-float(cfg.penalty_multiplier), v))
+        else:
+            assert cfg.final_shortfall_price_jpy_per_t is not None
+            final_terms.append(float(md.discount[-1]) * float(cfg.final_shortfall_price_jpy_per_t) * v)
+    if final_terms:
+        reg.cost.append(pyo.quicksum(final_terms))
+    reg.name(m.MarketShortfall, "market_shortfall")
+
+
+def expand(md: ModelData, values: dict[str, np.ndarray]) -> None:
+    """Per-entity ``shortfall`` (in :func:`index` order) from a compact solution's market totals,
+    split by :func:`~.base.fill_in_order` (entities in file order): not unique (module doc)."""
+    if "market_shortfall" not in values or "shortfall" in values:
+        return
+    idx = index(md)
+    bounds = _bounds_t(md, idx)
+    out = np.zeros(len(idx))
+    keys = np.array([int(md.entity_market[e]) * len(md.periods) + p for e, p in idx])
+    for k, (a, p) in enumerate(_market_index(md, idx)):
+        rows = np.flatnonzero(keys == a * len(md.periods) + p)
+        out[rows] = fill_in_order(values["market_shortfall"][k], bounds[rows])
+    values["shortfall"] = out
+
+
+def entity_terms(md: ModelData, values: dict[str, np.ndarray]) -> np.ndarray:
+    """(E*P,) what the shortfalls add to each entity's compliance row, t: +s in p, -k s in p+1."""
+    n_p = len(md.periods)
+    out = np.zeros(md.n_entities * n_p)
+    if "shortfall" not in values:
+        return out
+    for (e, p), s in zip(index(md), values["shortfall"]):
+        out[e * n_p + p] += s
+        if p + 1 < n_p:
+            out[e * n_p + p + 1] -= float(md.market_config(int(md.entity_market[e])).penalty_multiplier or 1.0) * s
+    return out
 
 
 def report(ctx: ReportContext) -> RuleReport:
