@@ -370,7 +370,9 @@ def test_unreachable_cap_through_the_cli(engine, tmp_path):
     """The infeasible case through ``nationcap run``: exit code 3, the market and period named,
     no traceback and no output folder."""
     path = unreachable(tmp_path)
-    result = CliRunner().invoke(cli, ["run", str(path), "--engine", engine, "--out", str(tmp_path / "out")])
+    name, _, formulation = engine.partition(":")
+    extra = ["--set", f'solver.formulation="{formulation}"'] if formulation else []
+    result = CliRunner().invoke(cli, ["run", str(path), "--engine", name, *extra, "--out", str(tmp_path / "out")])
     assert result.exit_code == 3
     assert "market 'regional', period P2" in result.output
     assert "Traceback" not in result.output
