@@ -41,6 +41,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 #: the default scenario, relative to the folder ``nationcap bench`` is run from (the repository)
 DEFAULT_SCENARIO = Path("models") / "baseline.toml"
 DEFAULT_SCALES = (0.1, 0.5, 1.0, 2.0, 4.0)
@@ -56,7 +58,12 @@ COLUMNS = (
     *(f"{p}_s" for p in PHASES),
     "highs_s",
     "end_to_end_s",
+    "ratio_to_direct",
     "peak_rss_mb",
+    "formulation",
+    "columns_held",
+    "rounds",
+    "certification_s",
     "mc_draw_bau_s",
     "mc_draw_bau_cost_s",
     "price_pv",
@@ -94,16 +101,17 @@ def machine() -> dict[str, Any]:
 
 
 def lp_size(md) -> dict[str, int]:
-    """Columns, rows and non-zeros of the core LP of :mod:`nationcap.model` for ``md``."""
+    """Columns, rows and non-zeros of the core LP of ``md`` in the compact formulation (the LP the
+    direct solve hands to HiGHS): abatement columns, banks and expiry; one row per market and
+    period."""
     n_m, n_p, n_e, n_j = len(md.markets), len(md.periods), md.n_entities, len(md.col_cost)
     n_x = len(md.expire_index())
     return {
         "entities": n_e,
-        "columns": n_j + n_e * n_p + n_m * n_p + n_x,  # Abate, NetPurchase, Bank, Expire
-        "rows": n_e * n_p + n_m * n_p,  # EntityCompliance, MarketClearing
-        # Abate and NetPurchase in compliance rows, NetPurchase in clearing rows, Bank in its
-        # period's row and the next one, Expire in its row
-        "nonzeros": n_j + 2 * n_e * n_p + n_m * (2 * n_p - 1) + n_x,
+        "columns": n_j + n_m * n_p + n_x,
+        "rows": n_m * n_p,
+        # each abatement column in its market row, each bank in its period's row and the next
+        "nonzeros": n_j + n_m * (2 * n_p - 1) + n_x,
     }
 
 
@@ -123,9 +131,76 @@ def _highs_time(log: Path) -> float | None:
     return found
 
 
+#: the bench-only "engine" that solves the core LP straight from the ModelData arrays
+DIRECT = "highspy"
+
+
+def direct_core_lp(md) -> tuple[np.ndarray, float, float]:
+    """Solve the core LP of ``md`` (abatement columns, banks, expiry; one row per market and
+    period, as in the compact formulation) with highspy from numpy arrays, IPX without presolve:
+    the floor any LP engine can reach. Returns (PV prices (M, P), objective JPY, HiGHS seconds)."""
+    import highspy
+
+    from ..model.data import bank_bounds
+
+    n_m, n_p, n_j = len(md.markets), len(md.periods), len(md.col_cost)
+    scale = md.scale_t
+    rows_abate = md.entity_market[md.col_entity] * n_p + md.col_period
+    cost = [md.discount[md.col_year] * md.col_cost]
+    lower, upper = [np.zeros(n_j)], [md.col_qty_t / scale]
+    index, value = [rows_abate], [np.ones(n_j)]
+    col = n_j
+    for a, name in enumerate(md.markets):  # Bank[a, p]: +1 in row p + 1, -1 in row p
+        cfg = md.scenario.markets[name]
+        for p in range(n_p):
+            lo, hi = bank_bounds(cfg.banking, cfg.borrowing, p == n_p - 1)
+            rows = [a * n_p + p] + ([a * n_p + p + 1] if p + 1 < n_p else [])
+            coefs = [-1.0] + ([1.0] if p + 1 < n_p else [])
+            col += 1
+            index.append(np.array(rows))
+            value.append(np.array(coefs))
+            cost.append(np.zeros(1))
+            lower.append(np.array([-highspy.kHighsInf if lo is None else lo]))
+            upper.append(np.array([highspy.kHighsInf if hi is None else hi]))
+    for a, p in md.expire_index():  # Expire[a, p] >= 0: -1 in row p
+        col += 1
+        index.append(np.array([a * n_p + p]))
+        value.append(np.array([-1.0]))
+        cost.append(np.zeros(1))
+        lower.append(np.zeros(1))
+        upper.append(np.array([highspy.kHighsInf]))
+    need = np.zeros(n_m * n_p)
+    per = md.need_t()
+    for p in range(n_p):
+        np.add.at(need, md.entity_market * n_p + p, per[:, p])
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = col, n_m * n_p
+    lp.col_cost_ = np.concatenate(cost)
+    lp.col_lower_, lp.col_upper_ = np.concatenate(lower), np.concatenate(upper)
+    lp.row_lower_ = lp.row_upper_ = need / scale
+    nnz = [len(i) for i in index]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum([1] * n_j + nnz[1:])]).astype(np.int32)
+    lp.a_matrix_.index_ = np.concatenate(index).astype(np.int32)
+    lp.a_matrix_.value_ = np.concatenate(value)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    for k, v in md.scenario.solver.highs_options().items():
+        h.setOptionValue(k, v)
+    h.passModel(lp)
+    t = time.perf_counter()
+    h.run()
+    highs_s = time.perf_counter() - t
+    sol = h.getSolution()
+    prices = np.abs(np.asarray(sol.row_dual)).reshape(n_m, n_p)
+    return prices, float(h.getInfo().objective_function_value) * scale, highs_s
+
+
 def child(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one case in this process, through :mod:`nationcap.pipeline`, and return its measurements."""
     t = time.perf_counter()
+    if spec["engine"] == DIRECT:
+        return _child_direct(spec, t)
     from ..engines import get_engine
     from ..pipeline import load, run_dataset
     from ..results.io import write_results
@@ -150,6 +225,9 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
     md, sr = run.model_data, run.solution
     out.update(lp_size(md))
+    for key in ("formulation", "columns_held", "rounds", "certification_s"):
+        if key in sr.info:
+            out[key] = sr.info[key]
     prices = present_value_prices(md, sr.duals["market_balance"].reshape(len(md.markets), -1))
     out["price_pv"] = " ".join(f"{v:.6f}" for v in prices.ravel())
     out["objective_jpy"] = sr.objective_jpy
@@ -167,6 +245,30 @@ BENCH_DRAWS = {
     "bau_growth": {"by": "market", "distribution": "normal", "sd": 0.01},
     "mac_cost": {"by": "sector", "distribution": "lognormal", "sd": 0.2},
 }
+
+
+def _child_direct(spec: dict[str, Any], t0: float) -> dict[str, Any]:
+    """The direct highspy solve of the core LP: load, prepare, arrays, HiGHS, prices (no results)."""
+    from ..model import prepare
+    from ..pipeline import load
+
+    out: dict[str, Any] = {"import_s": time.perf_counter() - t0}
+    t = time.perf_counter()
+    scn, ds = load(spec["scenario"], spec.get("overrides", []))
+    out["load_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    md = prepare(scn, ds)
+    out["build_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    prices, objective, out["highs_s"] = direct_core_lp(md)
+    out["solve_s"] = time.perf_counter() - t
+    out["extract_s"] = out["write_s"] = 0.0
+    out["done_at"] = time.time()
+    out.update(lp_size(md))
+    out["price_pv"] = " ".join(f"{v:.6f}" for v in prices.ravel())
+    out["objective_jpy"] = objective
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return out
 
 
 def _mc_seconds_per_draw(md, engine, n: int, costs: bool) -> float:
@@ -278,10 +380,14 @@ def run_bench(
             progress(f"generating datasets for scales {', '.join(f'{x:g}' for x in scales)} ...")
         cases = make_cases(scales, workdir, scenario)
         for case in cases:
-            for engine in engines:
+            direct_s = None
+            for engine in (DIRECT, *engines):
                 if progress:
                     progress(f"{engine} x{case.scale:g} ({case.dataset}) ...")
                 row = run_case(case, engine, workdir, mc_draws)
+                if engine == DIRECT:
+                    direct_s = row["end_to_end_s"]
+                row["ratio_to_direct"] = row["end_to_end_s"] / direct_s if direct_s else None
                 row.update({"cores": info["cores"], "cpu": info["cpu"]})
                 rows.append(row)
                 if out_csv is not None:
@@ -309,7 +415,7 @@ def _fmt(v: Any) -> Any:
 
 def _one_line(r: dict[str, Any]) -> str:
     return (
-        f"{r['engine']:5s} x{r['scale']:<4g} end to end {r['end_to_end_s']:7.2f} s, solve {r['solve_s']:7.3f} s, "
+        f"{r['engine']:7s} x{r['scale']:<4g} end to end {r['end_to_end_s']:7.2f} s, solve {r['solve_s']:7.3f} s, "
         f"peak {r['peak_rss_mb']:7.0f} MB"
     )
 
@@ -330,7 +436,11 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         "extract",
         "write",
         "end-to-end",
+        "x direct",
         "peak MB",
+        "held cols",
+        "rounds",
+        "cert s",
     ]
     lines = []
     for r in rows:
@@ -350,7 +460,11 @@ def format_table(rows: list[dict[str, Any]]) -> str:
                 f"{r['extract_s']:.2f}",
                 f"{r['write_s']:.2f}",
                 f"{r['end_to_end_s']:.2f}",
+                f"{r['ratio_to_direct']:.2f}" if r.get("ratio_to_direct") else "-",
                 f"{r['peak_rss_mb']:.0f}",
+                f"{r['columns_held']:,}" if r.get("columns_held") is not None else "-",
+                str(r["rounds"]) if r.get("rounds") is not None else "-",
+                f"{r['certification_s']:.3f}" if r.get("certification_s") is not None else "-",
             ]
         )
     widths = [max(len(h), *(len(x[i]) for x in lines)) if lines else len(h) for i, h in enumerate(head)]
