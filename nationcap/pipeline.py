@@ -93,6 +93,8 @@ def run_dataset(
     timings: dict[str, float] | None = None,
     t_start: float | None = None,
     progress: Progress | None = None,
+    detail: str = "full",
+    mac_curve: bool = True,
 ) -> Run:
     """prepare -> engine -> results on an already loaded (possibly modified) dataset.
 
@@ -102,11 +104,34 @@ def run_dataset(
     phases = _Phases(progress, t_start)
     timings = dict(timings or {})
     eng = resolve_engine(scn, engine, log_file)
-    staged = progress is not None and hasattr(eng, "on_phase")
     phases.start("build")
     t = time.perf_counter()
     md = prepare(scn, ds)
-    prepare_s = time.perf_counter() - t
+    timings["prepare"] = time.perf_counter() - t
+    return run_model_data(md, eng, timings, t_start, progress, detail=detail, mac_curve=mac_curve, phases=phases)
+
+
+def run_model_data(
+    md: ModelData,
+    engine: Engine,
+    timings: dict[str, float] | None = None,
+    t_start: float | None = None,
+    progress: Progress | None = None,
+    detail: str = "full",
+    mac_curve: bool = True,
+    phases: _Phases | None = None,
+) -> Run:
+    """engine -> results on prepared (possibly perturbed) model data: the end of the chain.
+
+    ``detail`` and ``mac_curve`` choose how much the results hold
+    (:func:`nationcap.results.build.build_results`: batch members keep no per-entity variables).
+    """
+    t_start = time.perf_counter() if t_start is None else t_start
+    phases = phases or _Phases(progress, t_start)
+    timings = dict(timings or {})
+    prepare_s = timings.pop("prepare", 0.0)
+    eng = engine
+    staged = progress is not None and hasattr(eng, "on_phase")
     hooked: Any = eng  # an engine with the optional on_phase attribute (module doc)
     if staged:  # the engine says when its own build ends and the solve starts
         hooked.on_phase = phases.start
@@ -121,7 +146,7 @@ def run_dataset(
     timings["solve"] = sr.timings.get("solve", sr.solve_time_s)
     phases.start("extract")
     t = time.perf_counter()
-    res = build_results(md, sr, timings)
+    res = build_results(md, sr, timings, detail=detail, mac_curve=mac_curve)
     timings["extract"] = time.perf_counter() - t
     res.attrs["timings_s"] = json.dumps({k: round(v, 4) for k, v in timings.items()}, sort_keys=True)
     res.attrs["wall_time_s"] = time.perf_counter() - t_start
@@ -138,6 +163,7 @@ def run_scenario(
     engine: Engine | str | None = None,
     dataset: Dataset | None = None,
     progress: Progress | None = None,
+    detail: str = "full",
 ) -> xr.Dataset:
     """Load, prepare, solve and return the results Dataset (nothing is written).
 
@@ -157,5 +183,5 @@ def run_scenario(
     timings = {"load": time.perf_counter() - t_start}
     phases.end()
     return run_dataset(
-        scn, ds, engine=engine, log_file=log_file, timings=timings, t_start=t_start, progress=progress
+        scn, ds, engine=engine, log_file=log_file, timings=timings, t_start=t_start, progress=progress, detail=detail
     ).results

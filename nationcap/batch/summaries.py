@@ -27,8 +27,8 @@ def market_year_table(res: xr.Dataset) -> pd.DataFrame:
     df = res["price"].to_dataframe(name=col("price"))[[col("price")]]
     # market x year sums; min_count=1: a member without values (failed) sums to NaN, not 0
     by = lambda v: res[f"{v}_by_sector"].sum("sector", min_count=1).to_series()  # noqa: E731
-    for v in ("emissions", "abatement", "abatement_cost"):
-        df[col(v)] = by(v)
+    for v in ("emissions", "abatement", "abatement_cost"):  # named as the per-entity variable
+        df[column_name(v, res[f"{v}_by_sector"].attrs)] = by(v)
     df = df.reset_index()
     df.insert(len(dims) + 2, "period", df["year"].map(year_period))
     per = (

@@ -14,16 +14,19 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from ..config import MonteCarloSpec, Scenario, scenario_from_dict
-from ..derive.draws import Draw, apply_draw, draw
+from ..derive.draws import Draw, apply_draw, draw, entity_multipliers
+from ..engines.merit_order import MeritOrderEngine
 from ..errors import NationcapError
+from ..inputs import dataset_fingerprint
 from ..inputs.tables import Dataset, load_dataset
-from ..pipeline import run_dataset, run_scenario
+from ..model import ModelData, prepare
+from ..model.prepare import perturb
+from ..pipeline import run_dataset, run_model_data, run_scenario
 from ..results.conventions import apply_conventions
 from .plan import Job, _error_text
 
@@ -66,22 +69,35 @@ def draw_variables(d: Draw, years: list[int]) -> xr.Dataset:
     )
 
 
+#: this process's tables, by dataset folder and fingerprint (one at a time: bounded memory), so
+#: that the members of a batch on the same data do not read and check it again
+_TABLES: dict[tuple[str, str], Dataset] = {}
+
+
+def tables(scn: Scenario) -> Dataset:
+    """The validated tables of ``scn``'s dataset, read once per process while they do not change."""
+    key = (str(scn.inputs_path), dataset_fingerprint(scn.inputs_path))
+    if key not in _TABLES:
+        _TABLES.clear()
+        _TABLES[key] = load_dataset(scn.inputs_path, scn)
+    return _TABLES[key]
+
+
 def dataset_for(job: Job) -> tuple[Scenario, Dataset, Draw | None]:
     """(scenario, dataset, draw) of a job: the draw is applied to a copy of the tables."""
     scn = scenario_from_dict(job.raw, source=job.source)
-    ds = load_dataset(scn.inputs_path, scn)
+    ds = tables(scn)
     d = None
     if job.montecarlo is not None:
         spec = MonteCarloSpec.model_validate(job.montecarlo)
-        assert job.seed is not None and job.draw is not None  # plan_montecarlo sets both
+        assert job.seed is not None and job.draw is not None  # a Monte Carlo job has both
         d = draw(spec, job.seed, job.draw, scn, ds)
         ds = apply_draw(spec, d, scn, ds)
     return scn, ds, d
 
 
-#: this process's held model for ``reuse`` (one at a time: bounded memory) and the tables it was
-#: built on, so that an allocation-only variant is re-solved instead of rebuilt
-_HELD: dict[str, Any] = {}
+#: this process's held model for ``reuse`` (one at a time: bounded memory)
+_HELD: dict[str, object] = {}
 
 
 def _solve_reusing(scn: Scenario, log_file: str) -> xr.Dataset:
@@ -89,14 +105,42 @@ def _solve_reusing(scn: Scenario, log_file: str) -> xr.Dataset:
     from ..engines.persistent import PersistentHighsEngine, eligible
 
     if eligible(scn) is not None or scn.solver.engine != "pyomo":
-        return run_scenario(scn, log_file=log_file)
+        return run_scenario(scn, log_file=log_file, dataset=tables(scn), detail=DETAIL)
     key = str(scn.inputs_path)
     if _HELD.get("inputs") != key:
         _HELD.clear()
-        _HELD.update(inputs=key, dataset=load_dataset(scn.inputs_path, scn), engine=PersistentHighsEngine())
+        _HELD.update(inputs=key, engine=PersistentHighsEngine())
     engine = _HELD["engine"]
+    assert isinstance(engine, PersistentHighsEngine)
     engine.log_file = log_file
-    return run_scenario(scn, engine=engine, dataset=_HELD["dataset"])
+    return run_scenario(scn, engine=engine, dataset=tables(scn), detail=DETAIL)
+
+
+#: the exact engine's Monte Carlo path: per process, the undrawn model data of a scenario and
+#: one engine (it keeps each market's cost order between draws)
+_MC_BASE: dict[str, tuple[Scenario, ModelData, MeritOrderEngine]] = {}
+
+
+def _solve_draw_on_arrays(job: Job, scn: Scenario) -> tuple[xr.Dataset, Draw]:
+    """A Monte Carlo draw on the exact engine: the draw changes the arrays of the undrawn model
+    data (:func:`nationcap.model.prepare.perturb`) and the engine re-solves; nothing is read or
+    prepared again."""
+    key = scn.resolved_json() + job.source
+    if key not in _MC_BASE:
+        _MC_BASE.clear()
+        ds = tables(scn)
+        _MC_BASE[key] = (scn, prepare(scn, ds), MeritOrderEngine())
+    scn, base, engine = _MC_BASE[key]
+    spec = MonteCarloSpec.model_validate(job.montecarlo)
+    assert job.seed is not None and job.draw is not None
+    d = draw(spec, job.seed, job.draw, scn, base.dataset)
+    bau, mac = entity_multipliers(spec, d, base.dataset)
+    run = run_model_data(perturb(base, bau, mac), engine, detail=DETAIL, mac_curve=False)
+    return run.results, d
+
+
+#: batch members keep the market-level results: per-entity variables stay with single runs
+DETAIL = "market"
 
 
 def solve_job(job: Job) -> Outcome:
@@ -109,14 +153,19 @@ def solve_job(job: Job) -> Outcome:
         log_path = Path(td) / "solver.log"
         res, err, tb = None, "", ""
         try:
+            scn = scenario_from_dict(job.raw, source=job.source)
             if job.montecarlo is None and job.reuse:
-                res = _solve_reusing(scenario_from_dict(job.raw, source=job.source), str(log_path))
-            elif job.montecarlo is None:  # a sweep point: exactly what `nationcap run --set ...` solves
-                res = run_scenario(scenario_from_dict(job.raw, source=job.source), log_file=str(log_path))
+                res = _solve_reusing(scn, str(log_path))
+            elif job.montecarlo is None:  # a sweep point: what `nationcap run --set ...` solves
+                res = run_scenario(scn, log_file=str(log_path), dataset=tables(scn), detail=DETAIL)
             else:
-                scn, ds, d = dataset_for(job)
-                assert d is not None  # a Monte Carlo job has a draw
-                res = run_dataset(scn, ds, log_file=str(log_path)).results
+                if scn.solver.engine == "fast":
+                    res, d = _solve_draw_on_arrays(job, scn)
+                else:
+                    scn, ds, draw_ = dataset_for(job)
+                    assert draw_ is not None  # a Monte Carlo job has a draw
+                    d = draw_
+                    res = run_dataset(scn, ds, log_file=str(log_path), detail=DETAIL, mac_curve=False).results
                 res = apply_conventions(res.merge(draw_variables(d, scn.years), combine_attrs="override"))
         except Exception as exc:  # recorded, not raised: one failure must not stop a batch
             err = _error_text(exc)

@@ -193,7 +193,9 @@ def price_estimate(md: ModelData) -> np.ndarray | None:
     return sr.duals[MARKET_BALANCE].reshape(len(md.markets), len(md.periods))
 
 
-def solve_sifting(md: ModelData, log_file: str | None = None, band: float = 0.05) -> SolveResult:
+def solve_sifting(
+    md: ModelData, log_file: str | None = None, band: float = 0.05, on_phase: Callable[[str], None] | None = None
+) -> SolveResult:
     """The exact optimum of the compact LP by column generation over the abatement columns.
 
     Almost every column sits at a bound at the optimum: one whose PV cost is well below its
@@ -225,6 +227,8 @@ def solve_sifting(md: ModelData, log_file: str | None = None, band: float = 0.05
         t = time.perf_counter()
         m = build_model(md, COMPACT, np.flatnonzero(held), fixed)
         build_s += time.perf_counter() - t
+        if on_phase is not None and rounds == 1:
+            on_phase("solve")
         t = time.perf_counter()
         sr = solve_model(m, md, log_file=log_file)
         solve_s += time.perf_counter() - t
@@ -274,7 +278,7 @@ class PyomoHighsEngine:
         check_feasible(md)
         solver = md.scenario.solver
         if solver.formulation == "sifting":
-            return solve_sifting(md, log_file=self.log_file, band=solver.sifting_band)
+            return solve_sifting(md, log_file=self.log_file, band=solver.sifting_band, on_phase=self.on_phase)
         t = time.perf_counter()
         m = build_model(md, solver.formulation)
         build_s = time.perf_counter() - t

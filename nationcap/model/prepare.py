@@ -7,6 +7,7 @@ set: each abatement column knows its entity, year and period, and the columns of
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -96,6 +97,26 @@ def prepare(scn: Scenario, ds: Dataset) -> ModelData:
         rule.prepare(md)
     _warn_precision(md)
     return md
+
+
+def perturb(md: ModelData, bau_mult: np.ndarray, mac_mult: np.ndarray) -> ModelData:
+    """``md`` with BAU multiplied by ``bau_mult`` (E, Y) and every MAC step cost by ``mac_mult``
+    (E,) of its entity: a Monte Carlo draw (:func:`nationcap.derive.draws.entity_multipliers`)
+    applied to the arrays, without re-reading or re-preparing the tables.
+
+    Step quantities are shares of BAU and follow it; allocations come from base-year emissions
+    and do not. The result equals preparing the drawn tables (``derive.draws.apply_draw``) to
+    rounding (a step's quantity is ``(share x BAU) x m`` here, ``share x (BAU x m)`` there), so
+    the two paths agree to about 1e-15 relative; the arrays of ``md`` are not changed.
+    """
+    out = dataclasses.replace(
+        md,
+        bau_t=md.bau_t * bau_mult,
+        col_qty_t=md.col_qty_t * bau_mult[md.col_entity, md.col_year],
+        col_cost=md.col_cost * mac_mult[md.col_entity],
+    )
+    _check_magnitudes(out)
+    return out
 
 
 def _check_magnitudes(md: ModelData) -> None:

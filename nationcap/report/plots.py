@@ -144,17 +144,13 @@ _compact = FuncFormatter(
 def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = None, **_options) -> Figure:
     one, label = _select(res, member)
     if "mac_curve_cost_pv" not in one:
-        raise InputError(
-            [
-                Problem(
-                    "results",
-                    "",
-                    "mac_curve_cost_pv",
-                    "these results hold no MAC curve (written by an older nationcap); run the scenario again",
-                )
-            ],
-            "MAC plot",
+        why = (
+            "a Monte Carlo draw keeps its market results only, not its MAC curve; plot the curve of a "
+            "single run of the scenario (nationcap run, then nationcap plot --kind mac)"
+            if batch_dim(res) == DRAW_DIM
+            else "these results hold no MAC curve (written by an older nationcap); run the scenario again"
         )
+        raise InputError([Problem("results", "", "mac_curve_cost_pv", why)], "MAC plot")
     periods = [str(p) for p in one["period"].values]
     markets = [str(m) for m in one["market"].values]
     period = period or periods[-1]
@@ -170,8 +166,7 @@ def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = No
         cost, edges = stored_curve(one, market, period)
         edges = edges / 1e6
         price = float(one["price_pv"].sel(market=market, period=period))
-        ent = one["entity_market"].values.astype(str) == market
-        used = float(one["abatement"].sel(year=pyears).values[ent].sum()) / 1e6
+        used = float(one["abatement_by_sector"].sel(market=market, year=pyears).sum()) / 1e6
         panels.append((market, cost, edges, price, used, mac_cut(cost, edges, price, used)))
     whole = any(cut is not None for *_, cut in panels)
     fig = Figure(figsize=(5.6 * len(markets), 7.4 if whole else 5.2), layout="constrained")
@@ -346,11 +341,9 @@ def plot_emissions(res: xr.Dataset, member: str | None = None, **_options) -> Fi
     ypp = year_periods(one)
     fig = Figure(figsize=(5.8 * len(markets), 5.0), layout="constrained")
     axes = _market_axes(fig, len(markets))[0]
-    ent_m = one["entity_market"].values.astype(str)
     for ax, m in zip(axes, markets):
-        sel = ent_m == m
-        em = one["emissions"].values[sel].sum(axis=0) / 1e6
-        bau = one["bau_emissions"].values[sel].sum(axis=0) / 1e6
+        em = one["emissions_by_sector"].sel(market=m).sum("sector").values / 1e6
+        bau = one["bau_emissions_by_sector"].sel(market=m).sum("sector").values / 1e6
         n_years = {p["name"]: p["last_year"] - p["first_year"] + 1 for p in _periods(one)}
         cap = (
             np.array([float(one["cap"].sel(market=m, period=ypp[int(y)])) / n_years[ypp[int(y)]] for y in years]) / 1e6
@@ -359,7 +352,7 @@ def plot_emissions(res: xr.Dataset, member: str | None = None, **_options) -> Fi
         ax.plot(years, em, color="#1f77b4", marker="o", markersize=4, label="emissions")
         ax.step(years, cap, where="mid", color="#d62728", linewidth=1.8, label="cap (period cap / years)")
         ax.set_xlabel(_year_label(one))
-        ax.set_ylabel(axis_label(one["emissions"].attrs, scale=1e-6, per_year=True, name="emissions and cap"))
+        ax.set_ylabel(axis_label(one["emissions_by_sector"].attrs, scale=1e-6, per_year=True, name="emissions and cap"))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.3g}"))
         ax.grid(alpha=0.3)
         ax2 = ax.twinx()
@@ -452,9 +445,8 @@ def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | No
     ypp = year_periods(one)
     periods = [p["name"] for p in _periods(one)]
     spans = {p["name"]: f"{p['name']} (FY{p['first_year']}–{p['last_year']})" for p in _periods(one)}
-    present = sorted(
-        set(one["entity_prefecture"].values[one["entity_market"].values.astype(str) == market].astype(str))
-    )
+    count = one["entities_by_prefecture"].sel(market=market)
+    present = sorted(str(p) for p in count["prefecture"].values[count.values > 0])
     # the cost is each year's money (not discounted), summed over the period's years: the label says so
     specs = [
         (var, scale, axis_label(one[var].attrs, scale=scale, name=what, note="sum over the period's years"))

@@ -56,7 +56,19 @@ def versions() -> dict[str, str]:
     }
 
 
-def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> xr.Dataset:
+#: results detail: "full" (a single run: every variable, per entity too) or "market" (a batch
+#: member: no variable along ``entity``; the sums by market and sector, prefecture and
+#: administrator stay, and what the batch summaries, plots and IAMC export read is there)
+DETAILS = ("full", "market")
+
+
+def build_results(
+    md: ModelData, sr: SolveResult, timings: dict[str, float], detail: str = "full", mac_curve: bool = True
+) -> xr.Dataset:
+    """The results Dataset of one solve (module doc); ``detail`` and ``mac_curve`` as in
+    :data:`DETAILS` and :mod:`.mac` (a Monte Carlo member stores no MAC curve)."""
+    if detail not in DETAILS:
+        raise ValueError(f"detail must be one of {DETAILS}, got {detail!r}")
     scn = md.scenario
     ent = md.dataset.entities
     n_e, n_y, n_p = md.n_entities, len(md.years), len(md.periods)
@@ -191,23 +203,33 @@ def build_results(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> 
         ),
         **rules,
         **_coverage_results(md, emissions, coords),
-        **_mac_curve_results(md, coords, pv),
+        **(_mac_curve_results(md, coords, pv) if mac_curve else {}),
     }
-    ds = xr.Dataset(d)
-    ds = ds.assign_coords(
-        entity_market=("entity", ent["market"].to_numpy().astype(str)),
-        entity_sector=("entity", ent["sector"].to_numpy().astype(str)),
-        entity_prefecture=("entity", ent["prefecture"].to_numpy().astype(str)),
-        entity_administrator=("entity", ent["administrator"].to_numpy().astype(str)),
-    )
-    for coord, desc in [
-        ("entity_market", "market of the entity"),
-        ("entity_sector", "sector of the entity"),
-        ("entity_prefecture", "prefecture of the entity"),
-        ("entity_administrator", "administrator of the entity"),
-    ]:
-        ds[coord].attrs = {"description": desc}  # labels: no units (netCDF conventions)
-    ds = ds.merge(_aggregates(ds))
+    per_entity = {
+        "bau_emissions": md.bau_t,
+        "emissions": emissions,
+        "abatement": abate,
+        "abatement_cost": acost,
+        "net_purchase": net_purchase,
+    }
+    if detail == "full":
+        ds = xr.Dataset(d)
+        ds = ds.assign_coords(
+            entity_market=("entity", ent["market"].to_numpy().astype(str)),
+            entity_sector=("entity", ent["sector"].to_numpy().astype(str)),
+            entity_prefecture=("entity", ent["prefecture"].to_numpy().astype(str)),
+            entity_administrator=("entity", ent["administrator"].to_numpy().astype(str)),
+        )
+        for coord, desc in [
+            ("entity_market", "market of the entity"),
+            ("entity_sector", "sector of the entity"),
+            ("entity_prefecture", "prefecture of the entity"),
+            ("entity_administrator", "administrator of the entity"),
+        ]:
+            ds[coord].attrs = {"description": desc}  # labels: no units (netCDF conventions)
+    else:
+        ds = xr.Dataset({k: v for k, v in d.items() if "entity" not in v.dims})
+    ds = ds.merge(_aggregates(md, per_entity))
 
     ds.attrs.update(
         {
@@ -305,6 +327,7 @@ def _mac_curve_results(md: ModelData, coords: dict, pv: str) -> dict[str, xr.Dat
 
 
 _AGG_VARS = {
+    "bau_emissions": ("year", "t", "business-as-usual emissions"),
     "emissions": ("year", "t", "emissions"),
     "abatement": ("year", "t", "abatement"),
     "abatement_cost": ("year", "JPY", "abatement cost in that year's money"),
@@ -312,24 +335,34 @@ _AGG_VARS = {
 }
 
 
-def _aggregates(ds: xr.Dataset) -> xr.Dataset:
-    """Sums over entities by (market, sector), (market, prefecture) and (market, administrator)."""
+def _aggregates(md: ModelData, per_entity: dict[str, np.ndarray]) -> xr.Dataset:
+    """Sums over entities by (market, sector), (market, prefecture) and (market, administrator),
+    and the number of entities in each group (``entities_by_<group>``)."""
+    ent = md.dataset.entities
+    markets = np.array(md.markets, dtype=str)
+    coords_t = {"year": np.array(md.years, dtype=np.int64), "period": np.array(md.periods, dtype=str)}
     out: dict[str, Any] = {}
     for group in ("sector", "prefecture", "administrator"):
-        key = ds[f"entity_{group}"].to_numpy()
-        mkt = ds["entity_market"].to_numpy()
+        key = ent[group].to_numpy().astype(str)
         labels = np.array(sorted(set(key)), dtype=str)
-        markets = ds["market"].to_numpy()
         gi = pd.Index(labels).get_indexer(key)
-        mi = pd.Index(markets).get_indexer(mkt)
+        mi = md.entity_market
+        count = np.zeros((len(markets), len(labels)), dtype=np.int64)
+        np.add.at(count, (mi, gi), 1)
+        out[f"entities_by_{group}"] = xr.DataArray(
+            count,
+            dims=("market", group),
+            coords={"market": markets, group: labels},
+            attrs=variable_attrs("1", f"number of the market's entities, by {group}"),
+        )
         for var, (tdim, units, desc) in _AGG_VARS.items():
-            vals = ds[var].to_numpy()
+            vals = per_entity[var]
             agg = np.zeros((len(markets), len(labels), vals.shape[1]))
             np.add.at(agg, (mi, gi), vals)
             out[f"{var}_by_{group}"] = xr.DataArray(
                 agg,
                 dims=("market", group, tdim),
-                coords={"market": markets, group: labels, tdim: ds[tdim].to_numpy()},
+                coords={"market": markets, group: labels, tdim: coords_t[tdim]},
                 attrs=variable_attrs(units, f"{desc}, summed by market and {group}"),
             )
     return xr.Dataset(out)

@@ -50,7 +50,7 @@ import pandas as pd
 import xarray as xr
 
 from .. import __version__
-from .io import atomic_file, batch_dim, write_csv, year_periods
+from .io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, write_csv, year_periods
 
 INDEX = ["model", "scenario", "region", "variable", "unit"]
 PROGRAM = {"national": "National Program", "regional": "Regional Program"}
@@ -77,36 +77,20 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
     Every operation broadcasts over a batch dimension, so a batch is converted in one pass.
     """
     parts = [_rows(res["price"], "Price|Carbon", "JPY/t CO2", "Japan")]
-    ent_mkt = res["entity_market"].values.astype(str)
-    ent_pref = res["entity_prefecture"].values.astype(str)
-    present = xr.DataArray(
-        [
-            [bool(np.any((ent_mkt == m) & (ent_pref == p))) for p in res["prefecture"].values]
-            for m in res["market"].values
-        ],
-        dims=("market", "prefecture"),
-        coords={"market": res["market"], "prefecture": res["prefecture"]},
-    )
-    by_market = res["entity_market"].rename("market")
-    # BAU by prefecture = emissions + abatement (emissions are BAU minus abatement)
+    # prefectures with at least one entity of the program (a batch member: in any member)
+    present = res["entities_by_prefecture"] > 0
+    if DRAW_DIM in present.dims or SWEEP_DIM in present.dims:
+        present = present.any([d for d in (DRAW_DIM, SWEEP_DIM) if d in present.dims])
     flows = [
-        ("Emissions|CO2", 1e-6, "Mt CO2/yr", res["emissions_by_prefecture"], res["emissions"]),
-        (
-            "Baseline Emissions|CO2",
-            1e-6,
-            "Mt CO2/yr",
-            res["emissions_by_prefecture"] + res["abatement_by_prefecture"],
-            res["bau_emissions"],
-        ),
-        ("Abatement|CO2", 1e-6, "Mt CO2/yr", res["abatement_by_prefecture"], res["abatement"]),
-        ("Abatement Cost", 1e-9, "billion JPY/yr", res["abatement_cost_by_prefecture"], res["abatement_cost"]),
+        ("Emissions|CO2", 1e-6, "Mt CO2/yr", res["emissions_by_prefecture"]),
+        ("Baseline Emissions|CO2", 1e-6, "Mt CO2/yr", res["bau_emissions_by_prefecture"]),
+        ("Abatement|CO2", 1e-6, "Mt CO2/yr", res["abatement_by_prefecture"]),
+        ("Abatement Cost", 1e-9, "billion JPY/yr", res["abatement_cost_by_prefecture"]),
     ]
-    for name, scale, unit, by_pref, per_entity in flows:
+    for name, scale, unit, by_pref in flows:
         parts.append(_rows((by_pref * scale).where(present), name, unit).dropna(subset=["value"]))
-        total = (
-            (per_entity * scale).groupby(by_market).sum("entity").reindex(market=res["market"].values, fill_value=0.0)
-        )
-        parts.append(_rows(total, name, unit, "Japan"))
+        # Japan: the sum over prefectures, which is the sum over the program's entities
+        parts.append(_rows((by_pref * scale).sum("prefecture", min_count=1), name, unit, "Japan"))
 
     # period quantities: the cap as an annual average, the bank in the period's last year
     ypp = year_periods(res)

@@ -329,8 +329,9 @@ def csv_tables(ds: xr.Dataset) -> dict[str, object]:
             cols[column_name(str(n), ds[n].attrs)] = ds[n].to_series() if dims else pd.Series([ds[n].item()])
         df = pd.DataFrame(cols)
         tables["_".join(dims) + ".csv"] = df.reset_index() if dims else df
-    ent = ds[["entity_market", "entity_sector", "entity_prefecture", "entity_administrator"]].coords.to_dataset()
-    tables["entities.csv"] = ent.to_dataframe().reset_index()
+    labels = ["entity_market", "entity_sector", "entity_prefecture", "entity_administrator"]
+    if all(c in ds.coords for c in labels):  # a single run (batch members keep no entity detail)
+        tables["entities.csv"] = ds[labels].coords.to_dataset().to_dataframe().reset_index()
     return tables
 
 

@@ -279,6 +279,7 @@ def _mc_seconds_per_draw(md, engine, n: int, costs: bool) -> float:
     """
     from ..config import MonteCarloSpec
     from ..derive.draws import draw, entity_multipliers
+    from ..model.prepare import perturb
     from ..results.prices import present_value_prices
 
     spec = MonteCarloSpec.model_validate(BENCH_DRAWS if costs else {"bau_growth": BENCH_DRAWS["bau_growth"]})
@@ -286,12 +287,7 @@ def _mc_seconds_per_draw(md, engine, n: int, costs: bool) -> float:
     for i in range(n):
         d = draw(spec, 1, i, md.scenario, md.dataset)
         bau, mac = entity_multipliers(spec, d, md.dataset)
-        perturbed = dataclasses.replace(
-            md,
-            bau_t=md.bau_t * bau,
-            col_qty_t=md.col_qty_t * bau[md.col_entity, md.col_year],
-            col_cost=md.col_cost * mac[md.col_entity] if costs else md.col_cost,
-        )
+        perturbed = perturb(md, bau, mac)
         sr = engine.solve(perturbed)
         present_value_prices(perturbed, sr.duals["market_balance"].reshape(len(md.markets), -1))
     return (time.perf_counter() - t) / n

@@ -105,9 +105,11 @@ def test_cli_sweep_grid_writes_combined_outputs(tmp_path):
         "run.json",
         "batch.json",
         "scenario_market_year.csv",
-        "entities.csv",
+        "scenario_market_sector_year.csv",
     ):
         assert (out / f).is_file(), f
+    # members keep the market-level results: per-entity detail stays with single runs
+    assert not (out / "entities.csv").exists() and not list(out.glob("*entity*.csv"))
     with xr.open_dataset(out / "results.nc") as res:
         assert list(res["scenario"].values) == ["s000", "s001", "s002", "s003"]
         assert res["price"].dims == ("scenario", "market", "year")

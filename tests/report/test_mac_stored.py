@@ -9,9 +9,10 @@ from casebuilder import batch_case, write_case
 from click.testing import CliRunner
 
 from nationcap.cli import cli
+from nationcap.errors import InputError
 from nationcap.report import plots
 from nationcap.results.io import load_results
-from nationcap.results.mac import MAC_POINTS, compress_staircase
+from nationcap.results.mac import compress_staircase
 
 TOL = 1e-9
 
@@ -126,26 +127,23 @@ def test_old_results_without_a_stored_curve_are_refused_clearly(tmp_path):
 
 
 @pytest.mark.solver
-def test_members_of_a_monte_carlo_store_their_own_drawn_curve(tmp_path):
-    """Each draw multiplies MAC costs by sector: its stored curve is the drawn one, quantities
-    (which follow BAU, not drawn here) are the same in every draw, and the plot of a member
-    draws that member's curve."""
+def test_members_of_a_monte_carlo_keep_no_curve_and_the_plot_says_so(tmp_path):
+    """A Monte Carlo draw keeps its market results only (a MAC curve per draw would cost more than
+    the draw's solve on the exact engine); the MAC plot of a member refuses clearly, and the
+    curve of the scenario itself is the single run's."""
     path = batch_case(tmp_path, MC_TABLE)
     out = tmp_path / "mc"
     r = CliRunner().invoke(cli, ["montecarlo", str(path), "--out", str(out), "--workers", "1"])
     assert r.exit_code == 0, r.output
     res = load_results(out)
-    cost = res["mac_curve_cost_pv"]
-    assert cost.dims == ("draw", "market", "period", "mac_point")
-    assert res.sizes["mac_point"] <= MAC_POINTS
-    q = res["mac_curve_quantity"].sel(market="national", period="P2")
+    assert "mac_curve_cost_pv" not in res and "mac_curve_quantity" not in res
+    with pytest.raises(InputError, match="Monte Carlo draw keeps its market results only"):
+        plots.plot_mac(res, member="0", period="P2")
+    single = tmp_path / "single"
+    assert CliRunner().invoke(cli, ["run", str(path), "--out", str(single)]).exit_code == 0
+    q = load_results(single)["mac_curve_quantity"].sel(market="national", period="P2")
     # national P2: N1 and N2, 3 steps each, 2 years: (0.1 + 0.2 + 0.3) x (1000 + 500) x 2 = 1800 t
     np.testing.assert_allclose(q.max("mac_point").values, 1800, atol=1e-6)
-    assert not np.allclose(cost.isel(draw=0).values, cost.isel(draw=1).values, equal_nan=True)
-    for member in (0, 2):
-        stairs, _ = stairs_of(plots.plot_mac(res, member=str(member), period="P2"))
-        one = cost.sel(draw=member, market="national", period="P2").values
-        np.testing.assert_allclose(stairs[0][0], one[np.isfinite(one)], atol=TOL)
 
 
 def test_compression_keeps_exact_points_first_last_and_total():

@@ -136,14 +136,9 @@ def test_mac_curve(results, tmp_path):
         plots.plot_mac(results["single"], period="P9")
 
 
-def test_mac_curve_of_a_monte_carlo_draw_uses_the_drawn_costs(results):
-    mc = results["montecarlo"]
-    fig0 = plots.plot_mac(mc, member="0")
-    fig1 = plots.plot_mac(mc, member="1")
-    assert "(draw 0)" in fig0._suptitle.get_text() and "(draw 1)" in fig1._suptitle.get_text()
-    top0 = fig0.axes[1].patches[0].get_path().vertices[:, 1].max()
-    top1 = fig1.axes[1].patches[0].get_path().vertices[:, 1].max()
-    assert top0 != top1  # the MAC steps are re-drawn for each draw
+def test_mac_curve_of_a_monte_carlo_draw_is_refused_clearly(results):
+    with pytest.raises(InputError, match="Monte Carlo draw keeps its market results only"):
+        plots.plot_mac(results["montecarlo"], member="0")
 
 
 def test_prices(results, tmp_path):

@@ -62,8 +62,14 @@ def folders(tmp_path_factory):
 
 
 def names_of(ds: xr.Dataset) -> dict[str, str]:
-    """variable -> its column name under the scheme."""
-    return {str(v): column_name(str(v), ds[v].attrs) for v in ds.data_vars}
+    """variable -> its column name under the scheme; a sum over the groups of an aggregate
+    (``emissions_by_sector`` summed over sectors, in the batch tables) is named as the quantity."""
+    names = {str(v): column_name(str(v), ds[v].attrs) for v in ds.data_vars}
+    for v in ds.data_vars:
+        if str(v).endswith("_by_sector"):
+            q = str(v)[: -len("_by_sector")]
+            names.setdefault(q, column_name(q, ds[v].attrs))
+    return names
 
 
 def headers(folder) -> dict[str, list[str]]:

@@ -21,9 +21,10 @@ pytestmark = pytest.mark.solver
 
 @pytest.mark.parametrize("overrides", [[], ["markets.regional.banking=false", "markets.national.borrowing=true"]])
 def test_lp_size_counts_the_built_model(overrides):
+    """lp_size describes the core LP in the compact formulation (what the direct solve passes)."""
     scn = load_scenario(REPO / "models" / "tiny.toml", overrides)
     md = prepare(scn, load_dataset(scn.inputs_path, scn))
-    m = build_model(md)
+    m = build_model(md, "compact")
     cols = sum(1 for v in m.component_data_objects(pyo.Var) if not v.fixed)
     rows = list(m.component_data_objects(pyo.Constraint, active=True))
     nnz = sum(len(generate_standard_repn(c.body).linear_vars) for c in rows)
@@ -33,6 +34,10 @@ def test_lp_size_counts_the_built_model(overrides):
 def test_child_runs_report_every_phase(tmp_path):
     case = bench.Case(1.0, REPO / "models" / "tiny.toml", [], "tiny")
     rows = [bench.run_case(case, engine, tmp_path, mc_draws=2) for engine in ("fast", "pyomo")]
+    direct = bench.run_case(case, bench.DIRECT, tmp_path)
+    assert direct["price_pv"] == rows[0]["price_pv"]  # the direct highspy solve of the core LP agrees
+    assert direct["objective_jpy"] == pytest.approx(rows[0]["objective_jpy"], rel=1e-9)
+    assert 0 < direct["highs_s"] <= direct["solve_s"] <= direct["end_to_end_s"]
     for r in rows:
         # every phase is measured (real work takes time) and they are disjoint parts of the
         # end-to-end wall time, from the parent starting the child to the results written
@@ -70,6 +75,10 @@ def test_cli_bench_writes_the_csv(tmp_path):
     assert "machine: " in result.output and "Monte Carlo draw" in result.output
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 1 and rows[0]["engine"] == "fast" and float(rows[0]["scale"]) == 0.1
-    assert int(rows[0]["entities"]) > 1000 and int(rows[0]["cores"]) >= 1
+    # every scale first times the direct highspy solve of the core LP, the floor of the ratios
+    assert [r["engine"] for r in rows] == [bench.DIRECT, "fast"] and float(rows[1]["scale"]) == 0.1
+    assert float(rows[0]["ratio_to_direct"]) == 1.0
+    ratio = float(rows[1]["end_to_end_s"]) / float(rows[0]["end_to_end_s"])
+    assert float(rows[1]["ratio_to_direct"]) == pytest.approx(ratio, rel=1e-3)
+    assert int(rows[1]["entities"]) > 1000 and int(rows[1]["cores"]) >= 1
     assert list(rows[0]) == list(bench.COLUMNS)
