@@ -149,6 +149,13 @@ def is_cached(path: Path) -> bool:
         return False
 
 
+def member_cache_pointless(batch: Batch) -> bool:
+    """Whether the members are not cached in ``runs/``: Monte Carlo draws on the exact engine
+    (:func:`nationcap.batch.worker.solve_job` re-solves one in well under a second, faster than
+    writing and reading its file)."""
+    return batch.kind == "montecarlo" and batch.base.solver.engine == "fast"
+
+
 def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0) -> BatchResult:
     runs, logs = out_dir / "runs", out_dir / "logs"
     runs.mkdir(parents=True, exist_ok=True)
@@ -170,16 +177,21 @@ def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0) -> Batc
                 logs / f"invalid-{m.label}.log", f"nationcap batch member {m.label}\nINVALID: {m.error}\n", clean=False
             )
 
-    pending = [j for k, j in batch.jobs.items() if not (resume and is_cached(runs / f"{k}.nc"))]
+    # a Monte Carlo on the exact engine re-solves a draw faster than it could read it back: its
+    # members are not cached, and only the combined results (and failed members' logs) are written
+    keep = not member_cache_pointless(batch)
+    pending = [j for k, j in batch.jobs.items() if not (keep and resume and is_cached(runs / f"{k}.nc"))]
     cached = len(batch.jobs) - len(pending)
     info: dict[str, dict[str, Any]] = {}
     fresh: dict[str, xr.Dataset] = {}
 
     def on_done(job: Job, out: Outcome) -> None:
-        _write_text(logs / f"{job.key}.log", out.log, clean=False)
+        if keep or not out.ok:
+            _write_text(logs / f"{job.key}.log", out.log, clean=False)
         if out.ok:
             assert out.results is not None  # ok means results
-            _write_netcdf(out.results, runs / f"{job.key}.nc")
+            if keep:
+                _write_netcdf(out.results, runs / f"{job.key}.nc")
             fresh[job.key] = out.results
         else:  # --no-resume: an older result of this key must not stand in for the failure
             (runs / f"{job.key}.nc").unlink(missing_ok=True)
@@ -210,6 +222,28 @@ def _coord_values(values: list[Any]) -> np.ndarray:
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         return np.array(values, dtype=float)
     return np.array([v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in values], dtype=str)
+
+
+def _stack(parts: list[xr.Dataset], dim: str, coords: np.ndarray) -> xr.Dataset | None:
+    """The members stacked along ``dim`` with numpy, when they all have the same variables,
+    dimensions and coordinates (the usual case: one scenario's draws or sweep points), else None.
+
+    The same result as ``xr.concat`` of the members, without its per-member alignment (which
+    takes seconds for a thousand Monte Carlo draws)."""
+    first = parts[0]
+    names = list(first.data_vars)
+    for ds in parts[1:]:
+        if list(ds.data_vars) != names or dict(ds.sizes) != dict(first.sizes):
+            return None
+        for c in first.coords:
+            if c not in ds.coords or not np.array_equal(ds[c].values, first[c].values):
+                return None
+    data = {}
+    for n in names:
+        var = first[n]
+        values = np.stack([ds[n].values for ds in parts])
+        data[n] = ((dim, *var.dims), values, dict(var.attrs))
+    return xr.Dataset(data, coords={**{c: first[c] for c in first.coords}, dim: coords})
 
 
 def combine(
@@ -255,15 +289,17 @@ def combine(
             ds = (loaded[m.key] if m.key is not None and rec["status"] == "ok" else blank).copy()
             ds.attrs = {}
             parts.append(ds)
-        out = xr.concat(
-            parts,
-            dim=pd.Index(coords, name=dim),
-            data_vars="all",
-            coords="minimal",
-            compat="override",
-            join="outer",
-            combine_attrs="drop",
-        )
+        out = _stack(parts, dim, coords)
+        if out is None:  # members of different shapes (e.g. other offset types): align them
+            out = xr.concat(
+                parts,
+                dim=pd.Index(coords, name=dim),
+                data_vars="all",
+                coords="minimal",
+                compat="override",
+                join="outer",
+                combine_attrs="drop",
+            )
         out = out.assign_coords({dim: coords})  # plain numpy labels (pandas may infer its own string dtype)
         for name in out.variables:  # concat drops the variables' attributes: take the members'
             if name in template.variables:
@@ -377,8 +413,9 @@ def write_batch_outputs(
             write_csv(table, stage / "draws.csv")
         if "price" in res:
             write_csv(iamc.to_iamc(res), stage / "iamc.csv")
-            for fname, df in combined_tables(res).items():
-                write_csv(df, stage / fname)
+            if batch.kind == "sweep":  # a Monte Carlo's draws: results.nc, draws.csv and summary.csv
+                for fname, df in combined_tables(res).items():
+                    write_csv(df, stage / fname)
         meta = {
             "batch": batch.kind,
             "scenario": batch.name,

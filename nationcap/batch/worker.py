@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from ..config import MonteCarloSpec, Scenario, scenario_from_dict
-from ..derive.draws import Draw, apply_draw, draw, entity_multipliers
+from ..derive.draws import Draw, apply_draw, draw, entity_groups, entity_multipliers, group_labels
 from ..engines.merit_order import MeritOrderEngine
 from ..errors import NationcapError
 from ..inputs import dataset_fingerprint
@@ -126,12 +126,20 @@ def _solve_draw_on_arrays(job: Job, scn: Scenario) -> tuple[xr.Dataset, Draw]:
     data (:func:`nationcap.model.prepare.perturb`) and the engine re-solves; nothing is read or
     prepared again."""
     key = scn.resolved_json() + job.source
+    spec = MonteCarloSpec.model_validate(job.montecarlo)
     if key not in _MC_BASE:
         _MC_BASE.clear()
         ds = tables(scn)
-        _MC_BASE[key] = (scn, prepare(scn, ds), MeritOrderEngine())
+        base = prepare(scn, ds)
+        # costs change by one factor per group of the draw: the engine merges sorted runs, from
+        # the order of the undrawn model (solved once here, so every draw starts from the same
+        # order whatever the worker solved before: draws stay independent of workers and order)
+        groups = group_labels(spec.mac_cost.by, scn, ds) if spec.mac_cost else ["all"]
+        col_group = entity_groups(spec.mac_cost.by if spec.mac_cost else "all", ds, groups)[base.col_entity]
+        engine = MeritOrderEngine(cost_groups=col_group)
+        engine.solve(base)
+        _MC_BASE[key] = (scn, base, engine)
     scn, base, engine = _MC_BASE[key]
-    spec = MonteCarloSpec.model_validate(job.montecarlo)
     assert job.seed is not None and job.draw is not None
     d = draw(spec, job.seed, job.draw, scn, base.dataset)
     bau, mac = entity_multipliers(spec, d, base.dataset)

@@ -61,7 +61,7 @@ def group_labels(by: str, scn: Scenario, ds: Dataset) -> list[str]:
     return sorted(set(ds.entities["sector"].astype(str)))
 
 
-def _entity_groups(by: str, ds: Dataset, labels: list[str]) -> np.ndarray:
+def entity_groups(by: str, ds: Dataset, labels: list[str]) -> np.ndarray:
     """Group index of every entity (entities.csv order)."""
     if by == "all":
         return np.zeros(len(ds.entities), dtype=np.int64)
@@ -110,9 +110,9 @@ def entity_multipliers(spec: MonteCarloSpec, d: Draw, ds: Dataset) -> tuple[np.n
     bau = np.ones((n_e, d.bau_multiplier.shape[1]))
     mac = np.ones(n_e)
     if spec.bau_growth is not None:
-        bau = d.bau_multiplier[_entity_groups(spec.bau_growth.by, ds, d.bau_labels)]
+        bau = d.bau_multiplier[entity_groups(spec.bau_growth.by, ds, d.bau_labels)]
     if spec.mac_cost is not None:
-        mac = d.mac_multiplier[_entity_groups(spec.mac_cost.by, ds, d.mac_labels)]
+        mac = d.mac_multiplier[entity_groups(spec.mac_cost.by, ds, d.mac_labels)]
     return bau, mac
 
 
@@ -121,7 +121,7 @@ def apply_draw(spec: MonteCarloSpec, d: Draw, scn: Scenario, ds: Dataset) -> Dat
     bau = ds.bau.copy()
     mac = ds.mac.copy()
     if spec.bau_growth is not None:
-        eg = pd.Series(_entity_groups(spec.bau_growth.by, ds, d.bau_labels), index=ds.entities.index)
+        eg = pd.Series(entity_groups(spec.bau_growth.by, ds, d.bau_labels), index=ds.entities.index)
         g = eg.reindex(bau["entity_id"]).to_numpy()
         yi = pd.Index(scn.years).get_indexer(bau["year"])
         mult = np.ones(len(bau))
@@ -129,7 +129,7 @@ def apply_draw(spec: MonteCarloSpec, d: Draw, scn: Scenario, ds: Dataset) -> Dat
         mult[inside] = d.bau_multiplier[g[inside], yi[inside]]
         bau["bau_emissions_t"] = bau["bau_emissions_t"].to_numpy(dtype=float) * mult
     if spec.mac_cost is not None:
-        eg = pd.Series(_entity_groups(spec.mac_cost.by, ds, d.mac_labels), index=ds.entities.index)
+        eg = pd.Series(entity_groups(spec.mac_cost.by, ds, d.mac_labels), index=ds.entities.index)
         g = eg.reindex(mac["entity_id"]).to_numpy()
         mac["cost_jpy_per_t"] = mac["cost_jpy_per_t"].to_numpy(dtype=float) * d.mac_multiplier[g]
     return dataclasses.replace(ds, bau=bau, mac=mac)

@@ -187,11 +187,20 @@ def core_view(md: ModelData) -> ModelData:
 
 
 class _Layout:
-    """Where a market's columns are and their order by PV cost (reused between solves)."""
+    """Where a market's columns are and their order by PV cost (reused between solves).
 
-    def __init__(self, cols: np.ndarray | slice, w: np.ndarray, per: np.ndarray):
+    With ``reference`` (a permutation of the columns in which every group of columns whose
+    costs change by one common positive factor is sorted: see :class:`MeritOrderEngine`), the
+    order is found by a stable sort from it, which merges those sorted runs instead of sorting
+    from scratch; the result is a sorted order either way.
+    """
+
+    def __init__(self, cols: np.ndarray | slice, w: np.ndarray, per: np.ndarray, reference: np.ndarray | None = None):
         self.cols = cols
-        self.order = np.argsort(w)
+        if reference is None:
+            self.order = np.argsort(w)
+        else:
+            self.order = reference[np.argsort(w[reference], kind="stable")]
         self.w = w[self.order]
         self.per = per[self.order].astype(np.int32)
 
@@ -352,10 +361,18 @@ class MeritOrderEngine:
 
     name = "fast"
 
-    def __init__(self, log_file: str | None = None) -> None:  # noqa: ARG002 - no solver log to write
+    def __init__(self, log_file: str | None = None, cost_groups: np.ndarray | None = None) -> None:  # noqa: ARG002
+        """``cost_groups`` (optional, per abatement column): groups whose costs change between
+        solves only by one common positive factor each, as a Monte Carlo draw of MAC costs by
+        sector does; the first solve then keeps, per market, the columns sorted by (group, cost),
+        and later solves with new costs merge those sorted runs (a stable sort from that order)
+        instead of sorting from scratch. Results are optimal either way; only which of several
+        tied columns is filled first can differ from an engine without the hint."""
         self._arrays: tuple[np.ndarray, ...] = ()
         self._derived: tuple[np.ndarray, ...] = ()
         self._layouts: list[_Layout] = []
+        self._cost_groups = cost_groups
+        self._references: list[np.ndarray] | None = None
 
     def _structure(self, md: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[_Layout]]:
         """(PV cost, period and row of each column, market layouts), reused when unchanged."""
@@ -375,12 +392,22 @@ class MeritOrderEngine:
             and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip((w, col_period, col_market), old[:3]))
         )
         if not same:  # new costs or columns: sort again
+            columns_same = (
+                len(old) == 4
+                and len(self._layouts) == n_m
+                and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip((col_period, col_market), old[1:3]))
+            )
+            if not columns_same:
+                self._references = None
             layouts = []
             for a in range(n_m):
                 idx = np.flatnonzero(col_market == a)
                 # entities are usually grouped by market: a slice avoids copies
                 cols = slice(int(idx[0]), int(idx[-1]) + 1) if len(idx) and idx[-1] - idx[0] + 1 == len(idx) else idx
-                layouts.append(_Layout(cols, w[cols], col_period[cols]))
+                ref = self._references[a] if self._references is not None else None
+                layouts.append(_Layout(cols, w[cols], col_period[cols], reference=ref))
+            if self._cost_groups is not None and self._references is None:  # sorted runs by (group, cost)
+                self._references = [np.lexsort((w[lay.cols], self._cost_groups[lay.cols])) for lay in layouts]
             self._layouts = layouts
         self._arrays = arrays
         self._derived = (w, col_period, col_market, row)

@@ -121,11 +121,11 @@ def build_results(
         if rep.emissions_reduction_t is not None:
             reduction += rep.emissions_reduction_t
 
-    # entity x year
-    abate = np.zeros((n_e, n_y))
-    np.add.at(abate, (md.col_entity, md.col_year), abate_t)
-    acost = np.zeros((n_e, n_y))
-    np.add.at(acost, (md.col_entity, md.col_year), abate_t * md.col_cost)
+    # entity x year: sums per (entity, year) with one weighted bincount (the same order of additions as np.add.at,
+    # so the same sums, but an order of magnitude faster over ~10^6 columns)
+    cell = md.col_entity * n_y + md.col_year
+    abate = np.bincount(cell, weights=abate_t, minlength=n_e * n_y).reshape(n_e, n_y)
+    acost = np.bincount(cell, weights=abate_t * md.col_cost, minlength=n_e * n_y).reshape(n_e, n_y)
     emissions = md.bau_t - abate - reduction
 
     # PV compliance cost: PV abatement cost + allowances bought at the PV price of the period
@@ -143,6 +143,31 @@ def build_results(
     np.add.at(total_cost, em, acost_pv.sum(axis=1))
     total_cost += market_extra
 
+    full = detail == "full"
+    entity_vars: dict[str, xr.DataArray] = {}
+    if full:
+        entity_vars = {
+            "bau_emissions": _da(md.bau_t, ("entity", "year"), coords, "t", "business-as-usual emissions"),
+            "emissions": _da(emissions, ("entity", "year"), coords, "t", "emissions after abatement"),
+            "abatement": _da(abate, ("entity", "year"), coords, "t", "abatement from MAC steps"),
+            "abatement_cost": _da(acost, ("entity", "year"), coords, "JPY", "abatement cost in that year's money"),
+            "allocation": _da(md.alloc_t, ("entity", "period"), coords, "t", "free allocation for the period"),
+            "net_purchase": _da(
+                net_purchase,
+                ("entity", "period"),
+                coords,
+                "t",
+                "allowances bought minus sold in the period (positive = bought, negative = sold)",
+            ),
+            "compliance_cost": _da(
+                comp,
+                ("entity", "period"),
+                coords,
+                "JPY",
+                "abatement cost plus the value of allowances bought minus sold at the clearing price (who bears what)",
+                money=pv,
+            ),
+        }
     d: dict[str, xr.DataArray] = {
         "price": _da(
             price,
@@ -157,26 +182,6 @@ def build_results(
             coords,
             "JPY/t",
             "allowance price of the period in first-model-year money (the dual of market clearing)",
-            money=pv,
-        ),
-        "bau_emissions": _da(md.bau_t, ("entity", "year"), coords, "t", "business-as-usual emissions"),
-        "emissions": _da(emissions, ("entity", "year"), coords, "t", "emissions after abatement"),
-        "abatement": _da(abate, ("entity", "year"), coords, "t", "abatement from MAC steps"),
-        "abatement_cost": _da(acost, ("entity", "year"), coords, "JPY", "abatement cost in that year's money"),
-        "allocation": _da(md.alloc_t, ("entity", "period"), coords, "t", "free allocation for the period"),
-        "net_purchase": _da(
-            net_purchase,
-            ("entity", "period"),
-            coords,
-            "t",
-            "allowances bought minus sold in the period (positive = bought, negative = sold)",
-        ),
-        "compliance_cost": _da(
-            comp,
-            ("entity", "period"),
-            coords,
-            "JPY",
-            "abatement cost plus the value of allowances bought minus sold at the clearing price (who bears what)",
             money=pv,
         ),
         "cap": _da(caps, ("market", "period"), coords, "t", "cap: sum of the market's allocations for the period"),
@@ -201,7 +206,8 @@ def build_results(
             "total cost of the market: abatement, offset credits bought and foreign allowances imported",
             money=pv,
         ),
-        **rules,
+        **entity_vars,
+        **{k: v for k, v in rules.items() if full or "entity" not in v.dims},
         **_coverage_results(md, emissions, coords),
         **(_mac_curve_results(md, coords, pv) if mac_curve else {}),
     }
@@ -335,17 +341,31 @@ _AGG_VARS = {
 }
 
 
+#: group labels and each entity's group, per dataset (computed once: Monte Carlo draws and sweep
+#: points share their dataset's tables)
+_GROUPS: dict[str, Any] = {"entities": None, "groups": {}}
+
+
+def _groups(md: ModelData, group: str) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted labels, group index of each entity) of an entity attribute."""
+    if _GROUPS["entities"] is not md.dataset.entities:  # another dataset: one at a time
+        _GROUPS.update(entities=md.dataset.entities, groups={})
+    per = _GROUPS["groups"]
+    if group not in per:
+        key = md.dataset.entities[group].to_numpy().astype(str)
+        labels = np.array(sorted(set(key)), dtype=str)
+        per[group] = (labels, pd.Index(labels).get_indexer(key))
+    return per[group]
+
+
 def _aggregates(md: ModelData, per_entity: dict[str, np.ndarray]) -> xr.Dataset:
     """Sums over entities by (market, sector), (market, prefecture) and (market, administrator),
     and the number of entities in each group (``entities_by_<group>``)."""
-    ent = md.dataset.entities
     markets = np.array(md.markets, dtype=str)
     coords_t = {"year": np.array(md.years, dtype=np.int64), "period": np.array(md.periods, dtype=str)}
     out: dict[str, Any] = {}
     for group in ("sector", "prefecture", "administrator"):
-        key = ent[group].to_numpy().astype(str)
-        labels = np.array(sorted(set(key)), dtype=str)
-        gi = pd.Index(labels).get_indexer(key)
+        labels, gi = _groups(md, group)
         mi = md.entity_market
         count = np.zeros((len(markets), len(labels)), dtype=np.int64)
         np.add.at(count, (mi, gi), 1)
@@ -355,10 +375,15 @@ def _aggregates(md: ModelData, per_entity: dict[str, np.ndarray]) -> xr.Dataset:
             coords={"market": markets, group: labels},
             attrs=variable_attrs("1", f"number of the market's entities, by {group}"),
         )
+        key = mi * len(labels) + gi
+        size = len(markets) * len(labels)
         for var, (tdim, units, desc) in _AGG_VARS.items():
             vals = per_entity[var]
-            agg = np.zeros((len(markets), len(labels), vals.shape[1]))
-            np.add.at(agg, (mi, gi), vals)
+            # one weighted bincount over (group, time) cells: the same sums as np.add.at (entities
+            # added in the same order), much faster
+            n_t = vals.shape[1]
+            cells = (key[:, None] * n_t + np.arange(n_t)[None, :]).ravel()
+            agg = np.bincount(cells, weights=vals.ravel(), minlength=size * n_t).reshape(len(markets), len(labels), n_t)
             out[f"{var}_by_{group}"] = xr.DataArray(
                 agg,
                 dims=("market", group, tdim),

@@ -118,7 +118,6 @@ def test_the_same_quantity_has_the_same_name_everywhere(folders):
         ("run", "market_year.csv"),
         ("sweep", "scenario_market_year.csv"),
         ("sweep", "summary.csv"),
-        ("mc", "draw_market_year.csv"),
         ("mc", "draws.csv"),
     }
     for kind, fname in where:
