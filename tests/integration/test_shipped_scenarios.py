@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -121,3 +123,19 @@ def test_compare_baseline_and_linked_at_full_scale(full_runs, tmp_path):
         hi = np.maximum(b["price"].sel(market="national"), b["price"].sel(market="regional"))
         pl = li["price"].sel(market="national")
         assert bool(((pl >= lo - 1e-6) & (pl <= hi + 1e-6)).all())
+
+
+MARKET_RESULTS = ("price_pv", "price", "cap", "market_emissions", "bank", "total_cost")
+
+
+@pytest.mark.parametrize("name", ["baseline", "tokyo_rules"])
+def test_sifting_equals_the_full_formulation_at_full_scale(name):
+    """The default (sifting) against the reference (one compliance row per entity and period):
+    the same prices, market emissions, banks and costs to 1e-9, with every Tokyo rule too."""
+    path = REPO / "models" / f"{name}.toml"
+    ref = run_scenario(path, ['solver.formulation="full"'])
+    got = run_scenario(path)
+    assert json.loads(got.attrs["solver_info"])["formulation"] == "sifting"
+    for var in MARKET_RESULTS:
+        np.testing.assert_allclose(got[var].values, ref[var].values, rtol=1e-9, atol=1e-6, err_msg=var)
+    assert got.attrs["objective_jpy"] == pytest.approx(ref.attrs["objective_jpy"], rel=1e-9)

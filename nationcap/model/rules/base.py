@@ -18,7 +18,11 @@ A rule module (``model/rules/<rule>.py``) owns one program rule from end to end:
 ``summary(res) -> list[str]``
     its lines in the run summary (nothing when it is off)
 
-and, where it has something to add, ``montecarlo(res) -> dict`` (per-draw statistics of a Monte
+where the rule has per-entity columns that the compact formulation sums per market,
+``expand(md, values)`` (split a compact solution's market totals back among the entities) and
+``entity_terms(md, values) -> (E*P,) array`` (what the rule adds to each entity's compliance row,
+t; net purchases are computed from it), and, where it has something to add,
+``montecarlo(res) -> dict`` (per-draw statistics of a Monte
 Carlo batch). A rule is registered by one line in :data:`nationcap.model.rules.RULES`.
 """
 
