@@ -121,10 +121,12 @@ def _report(ctx: Ctx, res) -> None:
 )
 @click.option("--zip", "zip_", is_flag=True, help="Pair the value lists (default: their cartesian product).")
 @click.option(
-    "--reuse",
-    is_flag=True,
+    "--reuse/--no-reuse",
+    default=True,
+    show_default=True,
     help="Members that change only allocations (compliance factors, top-level multipliers) "
-    "re-solve each worker's built model with a warm-started simplex instead of rebuilding.",
+    "re-solve each worker's held Pyomo model with a warm-started simplex (re-certified against "
+    "every column) instead of building one; --no-reuse builds every member afresh.",
 )
 @_batch_options
 @click.pass_obj

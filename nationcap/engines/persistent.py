@@ -1,28 +1,32 @@
-"""Persistent re-solves: one built Pyomo model, many variants that change only allocations.
+"""Persistent re-solves: one held Pyomo model, many variants that change only allocations.
 
-A cap sweep over compliance factors (or top-level multipliers) changes nothing in the LP but
-the right-hand sides of the compliance rows, ``(period BAU - free allocation) / scale_t``. A
-:class:`PersistentHighsEngine` builds the model once, with those right-hand sides as mutable Pyomo
-Params, keeps Pyomo's persistent HiGHS interface, and for each variant:
+A cap sweep over compliance factors (or top-level multipliers) changes nothing in the LP but the
+right-hand sides of its balance rows: the market rows of the compact formulation (and of
+sifting), ``(sum of BAU - free allocation - fixed abatement) / scale_t``, or the entity rows of
+the full one, ``(period BAU - free allocation) / scale_t``. :class:`PersistentHighsEngine` builds
+the model once, with those right-hand sides as mutable Pyomo Params, keeps Pyomo's persistent
+HiGHS interface, and for each variant:
 
 1. takes the variant's :class:`~nationcap.model.data.ModelData` and checks that everything but
    the allocations is unchanged (same dataset object, same configuration but for the
    allocation keys);
 2. updates the Params and re-solves with the dual simplex, which HiGHS hot-starts from the basis
-   of the previous solve (the first solve is IPX with crossover, as in :mod:`.pyomo_highs`);
-3. returns a SolveResult like any engine, so the pipeline builds the same results as a fresh run.
-
-Pyomo's auto-updates are narrowed to parameters for re-solves (no rescans of constraints, variables
-or the objective): handing the whole model over again would cost more than the re-solve.
+   of the previous solve (re-solves pass on parameter changes only: no rescans of constraints,
+   variables or the objective);
+3. for a sifting model, certifies the solution against every column again
+   (:func:`nationcap.engines.pyomo_highs.uncertified`); if a column prices out, or the held
+   columns cannot meet the new caps, sifts afresh;
+4. returns a SolveResult like any engine, so the pipeline builds the same results as a fresh run.
 
 Results agree with a fresh run to the solver's tolerance, not necessarily to the last bit, and
 where a price is not unique (a requirement exactly on a step boundary) the two solves may report
-different ends of the valid interval. That is why batch runs reuse models only with ``--reuse``.
+different ends of the valid interval; tied steps may be split differently among entities.
 
 A variant that changes anything else (BAU, MAC steps, periods, banking, offsets whose limits
-depend on the factor, external links or limited links whose limits depend on the cap, auctions)
-is not eligible: :func:`eligible` says why (the engine's ``supports``), and a variant of another
-structure is solved by building a new model, which the engine then holds instead.
+depend on the factor, external links or limited links whose limits depend on the cap, auctions
+whose volume depends on the allocation) is not eligible: :func:`eligible` says why (the engine's
+``supports``), and a variant of another structure is solved by building a new model, which the
+engine then holds instead.
 """
 
 from __future__ import annotations
@@ -34,12 +38,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ..config import Scenario
+from ..errors import ModelError
 from ..model import build_model
 from ..model.core.compliance import rhs_values
+from ..model.core.market import compact_rhs_values
 from ..model.data import ModelData
+from ..model.registry import FULL, Registry
 from .base import SolveResult, require_support
 from .feasibility import check_feasible
-from .pyomo_highs import solve_model
+from .pyomo_highs import sift, solve_model, uncertified
 
 #: scenario keys (per market) whose change only moves compliance right-hand sides
 RHS_ONLY_MARKET_KEYS = ("compliance_factor", "top_level_multiplier")
@@ -63,6 +70,8 @@ def eligible(scn: Scenario) -> str | None:
     for name, mc in scn.markets.items():
         if mc.external is not None:
             return f"markets.{name}.external (its limit depends on the cap)"
+        if mc.auction_share:
+            return f"markets.{name}.auction_share (the auctioned volume depends on the allocation)"
         if mc.use_offsets and any(r.limit_basis == "required_reduction" for r in mc.offsets.values()):
             return f"markets.{name}.offsets limits based on the required reduction (they depend on the factor)"
     return None
@@ -100,46 +109,86 @@ class PersistentHighsEngine:
     def solve(self, md: ModelData) -> SolveResult:
         require_support(self, md)
         check_feasible(md)
+        formulation = md.scenario.solver.formulation
         t = time.perf_counter()
         if self.accepts(md):
-            param = self.model.ComplianceRHS
-            for k, v in enumerate(rhs_values(md).tolist()):
-                param[k] = v
-            build_s = time.perf_counter() - t
-            if self.on_phase is not None:
-                self.on_phase("solve")
-            t = time.perf_counter()
-            sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt, extra_options={"solver": "simplex"})
-            reused = 1
-        else:
-            from pyomo.contrib.solver.solvers.highs import Highs
-
-            self.model = build_model(md)
-            self.md, self.key = md, structure_key(md.scenario)
-            self.builds += 1
-            self.opt = Highs()
-            build_s = time.perf_counter() - t
-            if self.on_phase is not None:
-                self.on_phase("solve")
-            t = time.perf_counter()
-            sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt)
-            # re-solves change parameters only: no rescans of constraints, variables or the
-            # objective: only the compliance right-hand sides change
-            au = self.opt.config.auto_updates
-            for flag in (
-                "check_for_new_or_removed_constraints",
-                "check_for_new_or_removed_vars",
-                "check_for_new_or_removed_params",
-                "check_for_new_objective",
-                "update_constraints",
-                "update_vars",
-                "update_named_expressions",
-                "update_objective",
-            ):
-                setattr(au, flag, False)
-            au.update_parameters = True
-            reused = 0
+            sr = self._resolve(md, formulation, t)
+            if sr is not None:
+                self.solves += 1
+                sr.info["reused_model"] = 1
+                return sr
+        sr = self._build_and_solve(md, formulation, t)
         self.solves += 1
+        sr.info["reused_model"] = 0
+        return sr
+
+    def _persistent(self) -> Any:
+        """A persistent HiGHS whose re-solves pass on parameter changes only (no rescans of
+        constraints, variables or the objective: only right-hand sides change)."""
+        from pyomo.contrib.solver.solvers.highs import Highs
+
+        opt = Highs()
+        au = opt.config.auto_updates
+        for flag in (
+            "check_for_new_or_removed_constraints",
+            "check_for_new_or_removed_vars",
+            "check_for_new_or_removed_params",
+            "check_for_new_objective",
+            "update_constraints",
+            "update_vars",
+            "update_named_expressions",
+            "update_objective",
+        ):
+            setattr(au, flag, False)
+        au.update_parameters = True
+        return opt
+
+    def _build_and_solve(self, md: ModelData, formulation: str, t: float) -> SolveResult:
+        self.md, self.key = md, structure_key(md.scenario)
+        if formulation == "sifting":
+            sr, self.model, self.opt = sift(
+                md, self.log_file, md.scenario.solver.sifting_band, self.on_phase, opt_factory=self._persistent
+            )
+            self.builds += int(sr.info["rounds"])
+            return sr
+        self.model = build_model(md, formulation)
+        self.builds += 1
+        self.opt = self._persistent()
+        build_s = time.perf_counter() - t
+        if self.on_phase is not None:
+            self.on_phase("solve")
+        t = time.perf_counter()
+        sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt)
         sr.timings = {"build": build_s, "solve": time.perf_counter() - t}
-        sr.info["reused_model"] = reused
+        sr.info["formulation"] = formulation
+        return sr
+
+    def _resolve(self, md: ModelData, formulation: str, t: float) -> SolveResult | None:
+        """Re-solve the held model with the new allocations (dual simplex from the last basis);
+        for a sifting model re-certify every column and return None when one prices out (the
+        caller then sifts afresh)."""
+        reg: Registry = self.model.registry
+        if reg.formulation == FULL:
+            param, rhs = self.model.ComplianceRHS, rhs_values(md)
+            for k, v in enumerate(rhs.tolist()):
+                param[k] = v
+        else:
+            n_p = len(md.periods)
+            rhs = compact_rhs_values(md, reg.fixed_t, reg.pool_constant)
+            for (a, p), v in self.model.MarketRHS.items():
+                v.value = float(rhs[a * n_p + p])
+        build_s = time.perf_counter() - t
+        if self.on_phase is not None:
+            self.on_phase("solve")
+        t = time.perf_counter()
+        try:
+            sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt, extra_options={"solver": "simplex"})
+        except ModelError:
+            if reg.columns is None:
+                raise
+            return None  # the held columns cannot meet the new caps: sift afresh
+        if reg.columns is not None and uncertified(md, reg, sr.duals).any():
+            return None  # the held columns no longer contain the optimum's marginal ones
+        sr.timings = {"build": build_s, "solve": time.perf_counter() - t}
+        sr.info["formulation"] = formulation
         return sr

@@ -196,7 +196,32 @@ def price_estimate(md: ModelData) -> np.ndarray | None:
 def solve_sifting(
     md: ModelData, log_file: str | None = None, band: float = 0.05, on_phase: Callable[[str], None] | None = None
 ) -> SolveResult:
-    """The exact optimum of the compact LP by column generation over the abatement columns.
+    """The exact optimum of the compact LP by column generation (:func:`sift`)."""
+    return sift(md, log_file, band, on_phase)[0]
+
+
+def uncertified(md: ModelData, reg: Registry, duals: dict[str, np.ndarray]) -> np.ndarray:
+    """(J,) True for every column held outside the model that prices out at ``duals``: fixed at
+    zero but cheaper than what it earns, or fixed at its upper bound but dearer."""
+    w = md.discount[md.col_year] * md.col_cost
+    rc = reduced_costs(md, reg, duals)
+    tol = 1e-7 * np.maximum(1.0, np.abs(w))
+    assert reg.in_model is not None and reg.fixed_t is not None
+    outside = ~reg.in_model
+    at_zero = outside & (reg.fixed_t == 0.0)
+    return (at_zero & (rc < -tol)) | (outside & ~at_zero & (rc > tol))
+
+
+def sift(
+    md: ModelData,
+    log_file: str | None = None,
+    band: float = 0.05,
+    on_phase: Callable[[str], None] | None = None,
+    opt_factory: Callable[[], Any] | None = None,
+) -> tuple[SolveResult, Any, Any]:
+    """The exact optimum of the compact LP by column generation over the abatement columns;
+    returns the result, the last model solved and its solver (from ``opt_factory``, e.g. a
+    persistent HiGHS that keeps the model for re-solves; None: a new solver per solve). of the compact LP by column generation over the abatement columns.
 
     Almost every column sits at a bound at the optimum: one whose PV cost is well below its
     row's price is used fully, one well above it not at all. The Pyomo model holds only the
@@ -230,13 +255,20 @@ def solve_sifting(
         if on_phase is not None and rounds == 1:
             on_phase("solve")
         t = time.perf_counter()
-        sr = solve_model(m, md, log_file=log_file)
+        opt = opt_factory() if opt_factory is not None else None
+        try:
+            sr = solve_model(m, md, log_file=log_file, opt=opt)
+        except ModelError:
+            if held.all():
+                raise  # every column held: the scenario itself is infeasible
+            # the columns fixed at zero cannot meet a cap (an estimate far too low): hold them all
+            solve_s += time.perf_counter() - t
+            held[:] = True
+            fixed = np.zeros(len(w))
+            continue
         solve_s += time.perf_counter() - t
         t = time.perf_counter()
-        rc = reduced_costs(md, m.registry, sr.duals)
-        tol = 1e-7 * np.maximum(1.0, np.abs(w))
-        at_zero = ~held & (fixed == 0.0)
-        out = (at_zero & (rc < -tol)) | (~held & ~at_zero & (rc > tol))
+        out = uncertified(md, m.registry, sr.duals)
         cert_s += time.perf_counter() - t
         n_out = int(out.sum())
         if n_out == 0:
@@ -258,7 +290,7 @@ def solve_sifting(
         }
     )
     sr.timings = {"build": build_s, "solve": solve_s + cert_s, "total": time.perf_counter() - t0}
-    return sr
+    return sr, m, opt
 
 
 class PyomoHighsEngine:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
-from casebuilder import write_case
+from casebuilder import REPO, write_case
 from click.testing import CliRunner
 
 from nationcap.batch import worker
@@ -39,7 +39,7 @@ def case(tmp_path):
         costs = np.sort(rng.uniform(100, 9000, 3)).round(1)
         mac += [(eid, k + 1, 0.1 + 0.05 * k, float(c)) for k, c in enumerate(costs)]
     fac = {"P1": {"general": 0.05}, "P2": {"general": 0.12}}
-    return write_case(
+    path = write_case(
         tmp_path,
         ents,
         bau,
@@ -51,6 +51,10 @@ def case(tmp_path):
         },
         discount_rate=0.03,
     )
+    # the held full model: every allocation variant is re-solved in place (the sifting model is
+    # tested below: it re-sifts when a variant's price leaves its band)
+    path.write_text(path.read_text() + '\n[solver]\nformulation = "full"\n')
+    return path
 
 
 @pytest.fixture(autouse=True)
@@ -73,9 +77,9 @@ def test_resolves_match_fresh_runs_without_rebuilding(case, monkeypatch):
     calls = {"build": 0}
     real = persistent_module.build_model
 
-    def counting(md):
+    def counting(md, *args):
         calls["build"] += 1
-        return real(md)
+        return real(md, *args)
 
     monkeypatch.setattr(persistent_module, "build_model", counting)
     base = load_scenario(case)
@@ -160,10 +164,10 @@ def test_sweep_with_reuse_matches_sweep_without(case, tmp_path):
         "--workers",
         "1",
     ]
-    cold = runner.invoke(cli, ["--quiet", *args, "--out", str(tmp_path / "cold")])
+    cold = runner.invoke(cli, ["--quiet", *args, "--no-reuse", "--out", str(tmp_path / "cold")])
     assert cold.exit_code == 0, cold.output
-    assert worker._HELD == {}  # without --reuse nothing is held
-    warm = runner.invoke(cli, ["--quiet", *args, "--reuse", "--out", str(tmp_path / "warm")])
+    assert worker._HELD == {}  # with --no-reuse nothing is held
+    warm = runner.invoke(cli, ["--quiet", *args, "--out", str(tmp_path / "warm")])  # --reuse is the default
     assert warm.exit_code == 0, warm.output
     engine = worker._HELD["engine"]  # --workers 1 solves in this process: one build, three solves
     assert engine.builds == 1 and engine.solves == 3
@@ -171,3 +175,25 @@ def test_sweep_with_reuse_matches_sweep_without(case, tmp_path):
         np.testing.assert_allclose(b["price"].values, a["price"].values, rtol=1e-8, atol=1e-6)
         np.testing.assert_allclose(b["total_cost"].values, a["total_cost"].values, rtol=1e-8)
         assert (b["status"].values == "ok").all()
+
+
+def test_sifting_model_is_resolved_in_place_or_sifted_afresh(tmp_path):
+    """The default formulation: a small change of a factor keeps the marginal columns inside the
+    held model, which is re-solved with a hot start and re-certified against every column; a
+    large one moves the price out of the band, the certification fails and the engine sifts
+    afresh. Either way the result equals a cold run (prices, costs and market quantities to 1e-9)."""
+    path = REPO / "models" / "tiny.toml"
+    base = load_scenario(path)
+    ds = load_dataset(base.inputs_path, base)
+    eng = PersistentHighsEngine()
+    reused = []
+    for v in (0.17, 0.1701, 0.1702, 0.25, 0.2501):
+        scn = load_scenario(path, [f"markets.regional.compliance_factor.P2.general={v}"])
+        a = run_scenario(scn, engine=eng, dataset=ds)
+        b = run_scenario(scn, dataset=ds)  # a cold sifting run
+        reused.append(a.attrs["reused_model"])
+        for var in ("price_pv", "total_cost", "market_emissions", "bank"):
+            np.testing.assert_allclose(a[var].values, b[var].values, rtol=1e-9, atol=1e-6, err_msg=var)
+        assert a.attrs["objective_jpy"] == pytest.approx(b.attrs["objective_jpy"], rel=1e-9)
+    assert reused[0] == 0 and reused[1] == 1 and reused[2] == 1  # in place after small changes
+    assert reused[3] == 0  # a large change: sifted afresh
