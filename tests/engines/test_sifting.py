@@ -150,3 +150,18 @@ def test_a_wrong_certificate_would_be_caught(tmp_path):
     assert len(used), "the case has a column that the optimum uses because it prices in"
     # fixing such a column at zero is exactly what the certification flags: rc < 0 at the lower bound
     assert (rc[used] < 0).all()
+
+
+def test_an_estimate_far_too_low_still_reaches_the_optimum(tmp_path, monkeypatch):
+    """A price estimate of 0 fixes every costly column at zero: the held model cannot meet the
+    caps (infeasible), so the engine holds every column and solves again; the answer is the full
+    LP's."""
+    path, overrides = random_case(tmp_path, 7)
+    ref = solve(path, overrides, "full")
+    scn, ds = load(path, overrides)
+    md = prepare(scn, ds)
+    monkeypatch.setattr(ph, "price_estimate", lambda md: np.zeros((len(md.markets), len(md.periods))))
+    monkeypatch.setattr(ph, "BAND_ABS_JPY_PER_T", 0.0)
+    got = run_dataset(scn, ds, engine="pyomo")
+    assert got.solution.info["rounds"] >= 2 and got.solution.info["columns_held"] == len(md.col_cost)
+    assert_same_optimum(ref, got)
