@@ -38,7 +38,7 @@ Units and pyam. The unit strings are those of the IAMC conventions, read by pyam
   unit with a species only when it is a mass (it fails the same way for the IAMC's own
   ``USD_2010/t CO2``): convert prices with ``factor=``.
 
-``tests/test_iamc_units.py`` checks every unit string against iam-units this way.
+``tests/results/test_iamc_units.py`` checks every unit string against iam-units this way.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ be moved into the allowed years without changing anything an entity surrenders: 
 binds as long as every period has at least n years (the scenario check requires that, and that
 is how nationcap enforces the rule). The explicit constraints add nothing but redundant free
 variables (at full scale they double the solve time), so :func:`add_explicit_trades` is not part
-of the standard build; ``tests/test_rules.py`` adds it to a built model and shows identical
+of the standard build; ``tests/model/rules/test_rules.py`` adds it to a built model and shows identical
 prices, abatement and costs. The rule would bind in a model with annual surrender or a
 within-period liquidity limit, which nationcap does not have.
 """
