@@ -52,6 +52,7 @@ from ..results.io import (
     write_csv,
     write_error,
     write_json,
+    write_netcdf,
 )
 from .executors import execute
 from .plan import BATCH_FILE, Batch, Job
@@ -62,12 +63,6 @@ from .worker import Outcome
 def _write_text(path: Path, text: str, clean: bool = True) -> None:
     with atomic_file(path, clean=clean) as tmp:
         tmp.write_text(text)
-
-
-def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
-    """A member's cache file (the folder's stale temporaries were removed by :func:`run_batch`)."""
-    with atomic_file(path, clean=False) as tmp:
-        ds.to_netcdf(tmp, engine="netcdf4", encoding=netcdf_encoding(ds))
 
 
 def prepare_dir(out_dir: Path, batch: Batch, force: bool) -> bool:
@@ -191,7 +186,8 @@ def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0) -> Batc
         if out.ok:
             assert out.results is not None  # ok means results
             if keep:
-                _write_netcdf(out.results, runs / f"{job.key}.nc")
+                # a member's cache file (the folder's stale temporaries were removed above)
+                write_netcdf(out.results, runs / f"{job.key}.nc", clean=False)
             fresh[job.key] = out.results
         else:  # --no-resume: an older result of this key must not stand in for the failure
             (runs / f"{job.key}.nc").unlink(missing_ok=True)

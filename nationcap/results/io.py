@@ -300,9 +300,10 @@ def netcdf_encoding(ds: xr.Dataset) -> dict[Hashable, dict[str, Any]]:
     return {v: {"zlib": True, "complevel": 4} for v in ds.data_vars if ds[v].dtype.kind in "fiu"}
 
 
-def write_netcdf(ds: xr.Dataset, path: Path) -> None:
-    """Write ``ds`` to ``path`` (netCDF4) in place of any older file, atomically."""
-    with atomic_file(path) as tmp:
+def write_netcdf(ds: xr.Dataset, path: Path, clean: bool = True) -> None:
+    """Write ``ds`` to ``path`` (netCDF4) in place of any older file, atomically (``clean`` as
+    for :func:`atomic_file`)."""
+    with atomic_file(path, clean=clean) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4", encoding=netcdf_encoding(ds))
 
 

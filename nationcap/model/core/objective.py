@@ -40,8 +40,3 @@ def fixed_cost_jpy(md: ModelData, fixed_t: np.ndarray | None) -> float:
     if fixed_t is None:
         return 0.0
     return float(np.sum(md.discount[md.col_year] * md.col_cost * fixed_t))
-
-
-def objective_from_columns(md: ModelData, abate_t: np.ndarray) -> float:
-    """The objective in JPY recomputed from column values in t (used to cross-check reports)."""
-    return float(np.sum(md.discount[md.col_year] * md.col_cost * abate_t))
