@@ -148,10 +148,50 @@ class BaseYearRule(_Strict):
     last: int | None = Field(None, description="last fiscal year of the window")
 
 
+#: entity attributes a market can select on (columns of entities.csv)
+SELECT_LABEL_KEYS: tuple[str, ...] = ("market", "sector", "prefecture", "administrator", "category")
+#: entity attributes a market table can be split by (one market per value)
+SplitBy = Literal["administrator", "prefecture"]
+#: separates a split market table's name from the group: ``regional/Tokyo``
+SPLIT_SEP = "/"
+
+
+class MarketSelect(_Strict):
+    """Which entities a market covers (every key optional; all given keys must match).
+
+    Label keys are lists of entities.csv values, matching any of them: ``market`` (the dataset's
+    market label), ``sector``, ``prefecture``, ``administrator``, ``category``. ``min_base_t`` /
+    ``max_base_t`` bound the entity's base-year emissions used for the allocation (t/yr, under the
+    market's ``base_year`` rule), inclusive. Resolved against the dataset by
+    ``nationcap/derive/scope.py``."""
+
+    market: tuple[str, ...] | None = Field(None, strict=False, description="dataset market labels (entities.csv)")
+    sector: tuple[str, ...] | None = Field(None, strict=False, description="sector labels")
+    prefecture: tuple[str, ...] | None = Field(None, strict=False, description="prefectures (English names)")
+    administrator: tuple[str, ...] | None = Field(None, strict=False, description="administrators")
+    category: tuple[str, ...] | None = Field(None, strict=False, description="categories (e.g. general, dhc)")
+    min_base_t: float | None = Field(None, description="smallest base-year emissions covered, t/yr (inclusive)")
+    max_base_t: float | None = Field(None, description="largest base-year emissions covered, t/yr (inclusive)")
+
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        """The label keys that are given: column -> accepted values."""
+        return {k: v for k in SELECT_LABEL_KEYS if (v := getattr(self, k)) is not None}
+
+
 class MarketConfig(_Strict):
     """Rules of one allowance market. Every program rule is off unless its key is given; inside a
     rule's table, unspecified values default to the 2009 proposal's / Tokyo's values."""
 
+    select: MarketSelect | None = Field(
+        None,
+        description="which entities the market covers (see MarketSelect); none: those whose entities.csv "
+        "market label is the market's name",
+    )
+    split_by: SplitBy | None = Field(
+        None,
+        description="one market per administrator (or prefecture) of the selected entities, named "
+        "'<market>/<group>', each with this table's rules and its own cap, bank and price",
+    )
     banking: bool = Field(True, description="unused allowances carry over to the next period")
     borrowing: bool = Field(False, description="a period may use allowances of later periods (bank below zero)")
     compliance_factor: dict[str, dict[str, float]] = Field(
@@ -278,6 +318,12 @@ class Scenario(_Strict):
         return (base / self.inputs).resolve()
 
     @property
+    def has_selections(self) -> bool:
+        """Whether a market selects its entities (``select``): entities.csv market labels then need
+        not name a market, and an entity selected by no market is uncovered."""
+        return any(mc.select is not None for mc in self.markets.values())
+
+    @property
     def years(self) -> list[int]:
         return [y for p in self.periods for y in p.years]
 
@@ -369,6 +415,7 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
     if scn.overlap.marginal_grid_factor < 0:
         problems.add(fname, "key 'overlap.marginal_grid_factor'", "", "must be >= 0")
     for m, mc in scn.markets.items():
+        _check_scope(problems, fname, m, mc, scn)
         for pname, table in mc.compliance_factor.items():
             key = f"key 'markets.{m}.compliance_factor.{pname}'"
             if pname not in names:
@@ -388,6 +435,52 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
     _check_finite(problems, fname, scn)
     _check_band_arbitrage(problems, fname, scn)
     return problems
+
+
+def _check_scope(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: Scenario) -> None:
+    """``select`` and ``split_by`` of market ``m`` (what needs no dataset; the rest is checked
+    when the selection is resolved, ``nationcap/derive/scope.py``)."""
+    key = f"key 'markets.{m}"
+    if SPLIT_SEP in m:
+        problems.add(
+            fname,
+            f"{key}'",
+            "",
+            f"a market name must not contain {SPLIT_SEP!r}: it names the markets a split_by table makes "
+            f"('<market>{SPLIT_SEP}<group>'); rename the market",
+        )
+    sel = mc.select
+    if sel is not None:
+        for col, values in sel.labels().items():
+            if not values:
+                problems.add(
+                    fname, f"{key}.select.{col}'", "", "an empty list selects nothing; give values or drop the key"
+                )
+        for bound in ("min_base_t", "max_base_t"):
+            v = getattr(sel, bound)
+            if v is not None and not v >= 0:
+                problems.add(fname, f"{key}.select.{bound}'", "", f"must be >= 0 t/yr, got {v}")
+        if sel.min_base_t is not None and sel.max_base_t is not None and sel.min_base_t > sel.max_base_t:
+            problems.add(
+                fname,
+                f"{key}.select'",
+                "",
+                f"min_base_t ({sel.min_base_t:g}) is above max_base_t ({sel.max_base_t:g}): no entity can match",
+            )
+    if mc.split_by is not None:
+        for what, pair, on in (
+            ("link", scn.link.markets, scn.link.mode != "none"),
+            ("overlap", scn.overlap.markets, scn.overlap.electricity == "coupled"),
+        ):
+            if on and m in pair:
+                problems.add(
+                    fname,
+                    f"{key}.split_by'",
+                    "",
+                    f"market {m!r} is split into one market per {mc.split_by}, but {what}.markets names it: "
+                    f"a {what} joins two single markets. Remove split_by, or set "
+                    + ("link.mode = 'none'" if what == "link" else "overlap.electricity = 'fixed'"),
+                )
 
 
 def _non_finite(value: Any, key: str) -> list[tuple[str, Any]]:

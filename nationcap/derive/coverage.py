@@ -30,17 +30,21 @@ def coverage_table(scn: Scenario, ds: Dataset, emissions: pd.DataFrame | None = 
         emissions = bau_matrix(ds, scn.years)
     market = ds.entities["market"].reindex(emissions.index).to_numpy()
     elec = ds.entities["electricity_share"].reindex(emissions.index).to_numpy()
-    out = pd.DataFrame(index=pd.Index(scn.years, name="year"))
     total = np.array([ds.national_co2_t.get(y, np.nan) for y in scn.years])
+    cols: dict[str, np.ndarray] = {}
     for m in scn.markets:
-        out[f"covered_t_{m}"] = emissions[market == m].sum(axis=0).to_numpy()
-        out[f"share_{m}"] = out[f"covered_t_{m}"] / total
-    out["double_counted_t"] = (emissions.to_numpy() * elec[:, None]).sum(axis=0)
-    out["combined_t"] = emissions.sum(axis=0).to_numpy() - out["double_counted_t"].to_numpy()
-    out["share_double_counted"] = out["double_counted_t"] / total
-    out["share_combined"] = out["combined_t"] / total
-    out["national_co2_t"] = total
-    return out
+        cols[f"covered_t_{m}"] = emissions[market == m].sum(axis=0).to_numpy()
+        cols[f"share_{m}"] = cols[f"covered_t_{m}"] / total
+    double = (emissions.to_numpy() * elec[:, None]).sum(axis=0)
+    combined = emissions.sum(axis=0).to_numpy() - double
+    cols.update(
+        double_counted_t=double,
+        combined_t=combined,
+        share_double_counted=double / total,
+        share_combined=combined / total,
+        national_co2_t=total,
+    )
+    return pd.DataFrame(cols, index=pd.Index(scn.years, name="year"))
 
 
 def bau_matrix(ds: Dataset, years: list[int]) -> pd.DataFrame:

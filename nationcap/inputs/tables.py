@@ -454,7 +454,8 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
                 problems.add_rows(
                     str(path / "history.csv"), _rows(h, dup), "fiscal_year", "duplicate (entity_id, fiscal_year) row"
                 )
-    if frames["offsets"] is not None and scenario is not None:
+    # with market selections, labels need not name a market (nationcap/derive/scope.py checks them)
+    if frames["offsets"] is not None and scenario is not None and not scenario.has_selections:
         off = frames["offsets"]
         bad = ~off["market"].isin(list(scenario.markets)).to_numpy() & (off["market"] != "").to_numpy()
         if bad.any():
@@ -507,7 +508,7 @@ def _check_entities(ent: pd.DataFrame, fname: str, scenario: Scenario | None, pr
     dup = ent["entity_id"].duplicated(keep="first").to_numpy() & (ent["entity_id"] != "").to_numpy()
     if dup.any():
         problems.add_rows(fname, _rows(ent, dup), "entity_id", "duplicate entity_id; ids must be unique")
-    if scenario is not None:
+    if scenario is not None and not scenario.has_selections:
         bad = ~ent["market"].isin(list(scenario.markets)).to_numpy() & (ent["market"] != "").to_numpy()
         if bad.any():
             vals = ", ".join(repr(v) for v in sorted(set(ent["market"][bad]))[:5])

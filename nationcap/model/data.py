@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..config import MarketConfig, Scenario
+from ..derive.scope import Scope
 from ..inputs.tables import Dataset
 
 #: the largest LP unit of quantity (t): 10^6 t = Mt, used for national-size data
@@ -87,6 +88,9 @@ class ModelData:
     #: each program rule's slice of the model data, keyed by the rule's NAME (see model/rules/)
     rule_data: dict[str, Any] = field(default_factory=dict)
     scale_t: float = SCALE_T
+    #: the scenario's market selections and splits (:mod:`nationcap.derive.scope`): ``scenario``
+    #: and ``dataset`` above are its resolved ones; None for model data made without them
+    scope: Scope | None = None
 
     @property
     def n_entities(self) -> int:

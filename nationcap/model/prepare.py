@@ -17,6 +17,7 @@ from ..config import Scenario
 from ..config.schema import MAX_PRICE_JPY_PER_T
 from ..derive.allocation import allocation_t, base_emissions, required_reduction_t
 from ..derive.coverage import bau_matrix
+from ..derive.scope import resolve as resolve_scope
 from ..errors import Problems
 from ..inputs.tables import MAX_ENTITY_T, Dataset
 from .data import SMALLEST_LP_QUANTITY, ModelData, PrecisionWarning, choose_scale_t
@@ -27,10 +28,16 @@ from .rules import offsets as offsets_rule
 def prepare(scn: Scenario, ds: Dataset) -> ModelData:
     """Build :class:`ModelData` from a validated scenario and dataset.
 
+    The scenario's market selections and splits are resolved first
+    (:func:`nationcap.derive.scope.resolve`): the model data holds the covered entities only, one
+    market per resolved market, and the :class:`~nationcap.derive.scope.Scope` in ``scope``.
+
     The core arrays first (allocation, BAU, abatement columns), then each program rule's slice
     (:data:`nationcap.model.rules.RULES`, in order); a rule may adjust the core arrays (the
     auction moves part of the cap out of the free allocation).
     """
+    scope = resolve_scope(scn, ds)
+    scn, ds = scope.scenario, scope.dataset
     years = scn.years
     periods = [p.name for p in scn.periods]
     pidx = {p: i for i, p in enumerate(periods)}
@@ -90,6 +97,7 @@ def prepare(scn: Scenario, ds: Dataset) -> ModelData:
         base_t=base.to_numpy(dtype=float),
         base_first_year=base_first.to_numpy(),
         required_t=required,
+        scope=scope,
     )
     _check_magnitudes(md)
     md.scale_t = choose_scale_t(md.bau_by_market_period_t())

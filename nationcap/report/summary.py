@@ -6,6 +6,7 @@ import pandas as pd
 import xarray as xr
 
 from ..config import Scenario
+from ..config.schema import SPLIT_SEP
 from ..derive.allocation import allocation_t, caps_t
 from ..derive.coverage import bau_matrix, coverage_table
 from ..inputs.tables import Dataset
@@ -96,6 +97,7 @@ def run_summary(res: xr.Dataset) -> str:
         "",
     ]
     lines += _rules_summary(res)
+    lines += scope_summary(res)
     tc = res["total_cost"].to_pandas()
     lines += [
         f"Total abatement cost (billion JPY, present value at FY{res.attrs['first_year']}):",
@@ -118,7 +120,9 @@ def _negative_cost_note(total_cost_jpy: pd.Series) -> list[str]:
     neg = total_cost_jpy[total_cost_jpy < -1.0]
     if neg.empty:
         return []
-    which = ", ".join(f"{m} {_jpy(v)}" for m, v in neg.items())
+    which = ", ".join(f"{m} {_jpy(v)}" for m, v in neg.head(5).items())
+    if len(neg) > 5:
+        which += f" and {len(neg) - 5} more markets, together {_jpy(float(neg.sum()))}"
     return [
         f"note: a negative total cost ({which}) is a saving: abatement steps with a negative cost "
         "(no-regret measures, column cost_jpy_per_t of mac.csv in the inputs) are taken at any price "
@@ -131,4 +135,70 @@ def _rules_summary(res: xr.Dataset) -> list[str]:
     lines: list[str] = []
     for rule in RULES:
         lines += rule.summary(res)
+    return lines
+
+
+def split_tables(markets: list[str]) -> dict[str, list[str]]:
+    """Scenario market table -> the markets ``split_by`` made of it (``regional/Tokyo`` ...), for
+    the tables that were split (nationcap/derive/scope.py names them ``<table>/<group>``)."""
+    out: dict[str, list[str]] = {}
+    for m in markets:
+        if SPLIT_SEP in m:
+            out.setdefault(m.split(SPLIT_SEP, 1)[0], []).append(m)
+    return out
+
+
+def scope_summary(res: xr.Dataset, top: int = 3) -> list[str]:
+    """Split markets' price spread, allowances moving between administrators of one market (the
+    largest net buyers and sellers), and the entities no market covers."""
+    lines: list[str] = []
+    markets = [str(m) for m in res["market"].values]
+    first = [int(res["year"].values[0])]
+    for table, parts in split_tables(markets).items():
+        price = res["price_pv"].sel(market=parts).to_pandas()
+        lines.append(
+            f"Prices of the {len(parts)} markets split from {table!r} (JPY/t, present value; lowest, median, highest):"
+        )
+        for p in price.columns:
+            col = price[p]
+            lines.append(
+                f"  {p}: {col.min():,.0f} ({col.idxmin()}), {col.median():,.0f}, {col.max():,.0f} ({col.idxmax()})"
+            )
+        lines.append("")
+    if "net_purchase_by_administrator" in res:
+        pos = res["net_purchase_by_administrator"]
+        n_admin = (res["entities_by_administrator"] > 0).sum("administrator")
+        for m in markets:
+            if int(n_admin.sel(market=m)) < 2:
+                continue
+            moved = res["traded_between_administrators"].sel(market=m).to_pandas()
+            lines.append(
+                f"Allowances moving between administrators in {m!r} (Mt over the period; net position = bought "
+                f"minus sold):"
+            )
+            total = float(res["traded_between_administrators_total"].sel(market=m))
+            for p, one in [(str(p), pos.sel(market=m, period=p)) for p in pos["period"].values] + [
+                ("all periods", pos.sel(market=m).sum("period"))
+            ]:
+                one = one.to_pandas().sort_values()
+                buy = ", ".join(f"{a} {_mt(v)}" for a, v in one[::-1].head(top).items() if v > 0)
+                sell = ", ".join(f"{a} {_mt(-v)}" for a, v in one.head(top).items() if v < 0)
+                amount = total if p == "all periods" else float(moved[p])
+                lines.append(f"  {p}: {_mt(amount)} between administrators; buyers {buy or '-'}; sellers {sell or '-'}")
+            lines.append("  (the rest of the positions is banked or drawn from the market's bank)")
+            lines.append("")
+    if "uncovered_bau_emissions" in res:
+        n = int(res["uncovered_entities_by_sector"].sum())
+        bau = res["uncovered_bau_emissions"]
+        y0 = first[0]
+        share = float(res["uncovered_share"].sel(year=y0))
+        covered = float(res["coverage_share"].sel(year=y0).sum())
+        by = res["uncovered_bau_emissions_by_sector"].sel(year=y0).to_pandas().sort_values(ascending=False)
+        by = by[by > 0].head(5)
+        lines += [
+            f"Uncovered: {n:,} entities selected by no market emit their BAU, {_mt(float(bau.sel(year=y0)))} Mt "
+            f"in FY{y0} ({share:.1%} of national CO2; the markets cover {covered:.1%})"
+            + ("; largest sectors: " + ", ".join(f"{k} {_mt(v)}" for k, v in by.items()) if n else ""),
+            "",
+        ]
     return lines
