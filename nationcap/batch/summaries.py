@@ -40,11 +40,32 @@ def market_year_table(res: xr.Dataset) -> pd.DataFrame:
     df = df.merge(per, on=dims + ["market", "period"], how="left")
     tc = res["total_cost"].to_dataframe(name=col("total_cost"))[[col("total_cost")]].reset_index()
     df = df.merge(tc, on=dims + ["market"], how="left")
+    df = _coverage_columns(res, df, dims)
     if dim and "status" in res:
         failed = df[dim].isin(res[dim].values[res["status"].values.astype(str) != "ok"])
         values = [c for c in df.columns if c not in (dim, "market", "year", "period")]
         df.loc[failed, values] = np.nan
     return df
+
+
+def _coverage_columns(res: xr.Dataset, df: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    """Who is covered and at what cost per tonne: the market's entities (``entities``), its BAU
+    share of national CO2 (``coverage_share``), and the present-value cost per tonne abated over
+    all periods (``cost_per_t_abated_jpy_per_t``: total_cost / abatement summed over the years;
+    NaN without abatement), so a sweep over a market's size threshold reads as a coverage-cost
+    table."""
+    n = res["entities_by_sector"].sum("sector", min_count=1).to_dataframe(name="entities")[["entities"]]
+    df = df.merge(n.reset_index(), on=dims + ["market"], how="left")
+    df["entities"] = df["entities"].astype("Int64")  # a count; empty for a failed member
+    if "coverage_share" in res:
+        share = res["coverage_share"].to_dataframe(name="coverage_share")[["coverage_share"]].reset_index()
+        df = df.merge(share, on=dims + ["market", "year"], how="left")
+    total = res["total_cost"]
+    if "period" in total.dims:
+        total = total.sum("period", min_count=1)
+    abated = res["abatement_by_sector"].sum(["sector", "year"], min_count=1)
+    per_t = (total / abated.where(abated > 0)).to_dataframe(name="cost_per_t_abated_jpy_per_t")
+    return df.merge(per_t[["cost_per_t_abated_jpy_per_t"]].reset_index(), on=dims + ["market"], how="left")
 
 
 def sweep_summary(res: xr.Dataset) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..config.schema import SPLIT_SEP
 from ..errors import InputError, Problem
 from .common import Ctx, _engine_option, _set_option, engine_override, phase_reporter, reported
 
@@ -146,17 +147,40 @@ def compare(ctx: Ctx, results: tuple[str, ...], member: str | None, out_dir: Pat
         import pandas as pd
 
         with pd.option_context("display.width", 160, "display.max_columns", 30):
-            ctx.echo("Allowance prices (JPY/t, each year's money):")
-            ctx.echo(tables["prices"].round(0).to_string())
+            prices = tables["prices"]
+            whole = ~prices.index.get_level_values("market").str.contains(SPLIT_SEP, regex=False)
+            ctx.echo(
+                "Allowance prices (JPY/t, each year's money"
+                + ("; split markets: see below" if not whole.all() else "")
+                + "):"
+            )
+            ctx.echo(prices[whole].round(0).to_string())
+            spread = tables["spread"]
+            if len(spread) and int(spread["markets"].max()) > 1:
+                ctx.echo("\nPrice spread per market table (JPY/t, present value; markets = markets of the table):")
+                ctx.echo(spread.to_string(float_format=lambda v: f"{v:,.0f}"))
             ctx.echo(
                 "\nTotals (JPY present value, t over the horizon); gain_vs_first = cost of the first run - cost of the run:"
             )
             ctx.echo(tables["summary"].T.to_string(float_format=lambda v: f"{v:,.0f}"))
+            admin = tables["administrators"]
+            if len(admin.columns) > 1 and int(spread["markets"].max() if len(spread) else 1) > 1:
+                change = admin.columns[-1]
+                order = admin[change].sort_values()
+                ctx.echo(f"\nAdministrators' compliance cost (JPY present value), {change}:")
+                ctx.echo(
+                    "  pay less: " + ", ".join(f"{a} {v / 1e9:+,.2f} bn" for a, v in order.head(5).items() if v < 0)
+                )
+                ctx.echo(
+                    "  pay more: "
+                    + ", ".join(f"{a} {v / 1e9:+,.2f} bn" for a, v in order[::-1].head(5).items() if v > 0)
+                )
         for note in tables["notes"]["note"]:
             click.secho(f"note: {note}", fg="yellow", err=True)
         notes = ", compare_notes.txt" if len(tables["notes"]) else ""
         ctx.echo(
-            f"\nwrote {out_dir}/ (compare_prices.csv, compare_summary.csv, compare_periods.csv, compare.png{notes})"
+            f"\nwrote {out_dir}/ (compare_prices.csv, compare_summary.csv, compare_periods.csv, compare_spread.csv, "
+            f"compare_administrators.csv, compare.png{notes})"
         )
 
 

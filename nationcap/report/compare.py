@@ -14,6 +14,15 @@ chosen with ``PATH::LABEL`` (``outputs/p2_sweep::s002``, ``outputs/mc::7``) or, 
 given without ``::``, with ``member=`` (``--member``); a batch without either is refused, naming
 its members.
 
+Split markets (``split_by``: ``regional/Tokyo``, ...) are summed into their scenario table in
+``summary`` (``total_cost_jpy_regional``), so a nationwide market and its prefectural split
+compare directly; ``gain_vs_first_jpy`` of the split run is then minus the gain from the
+nationwide market. ``spread`` gives per run, table and period the number of markets and the
+lowest, median, highest and emissions-weighted price (PV); ``administrators`` gives each
+administrator's compliance cost (PV, all periods; abatement plus allowances bought minus sold at
+the clearing price) per run and its change against the first run (positive = pays more than in
+the first run), so who gains and who loses from one design to the other can be read off.
+
 Different data. A gain is only meaningful between runs on the same data. Each run's data is
 identified by the ``dataset_sha256`` attribute (the fingerprint of the dataset folder) when both
 runs have it, else by the dataset folder (``inputs_resolved`` in the ``config`` attribute) and
@@ -27,9 +36,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..config.schema import SPLIT_SEP
 from ..errors import InputError, Problem
 from ..results.io import atomic_folder, batch_dim, check_writable, load_results, members, select_member
 
@@ -146,10 +157,11 @@ def compare(paths: list[str | Path], member: str | None = None) -> dict[str, pd.
     rows, per = [], []
     for lab, r in zip(labels, runs):
         row = {"run": lab, "total_cost_jpy": float(r["total_cost"].sum())}
-        for m in r["market"].values:
-            row[f"total_cost_jpy_{m}"] = float(r["total_cost"].sel(market=m))
-            row[f"emissions_t_{m}"] = float(r["market_emissions"].sel(market=m).sum())
-            row[f"mean_price_jpy_per_t_{m}"] = float(r["price"].sel(market=m).mean())
+        for table, ms in tables_of(r).items():
+            row[f"total_cost_jpy_{table}"] = float(r["total_cost"].sel(market=ms).sum())
+            row[f"emissions_t_{table}"] = float(r["market_emissions"].sel(market=ms).sum())
+            if len(ms) == 1 and ms[0] == table:  # a split table's prices: the spread table
+                row[f"mean_price_jpy_per_t_{table}"] = float(r["price"].sel(market=table).mean())
         if "link_transfer" in r:
             for d in r["direction"].values:
                 row[f"transfer_t_{d}"] = float(r["link_transfer"].sel(direction=d).sum())
@@ -182,8 +194,65 @@ def compare(paths: list[str | Path], member: str | None = None) -> dict[str, pd.
         "prices": prices,
         "summary": summary,
         "periods": pd.DataFrame(per).set_index(["run", "market", "period"]),
+        "spread": price_spread(runs, labels),
+        "administrators": administrator_costs(runs, labels),
         "notes": pd.DataFrame({"note": notes}, dtype=object),
     }
+
+
+def tables_of(r: xr.Dataset) -> dict[str, list[str]]:
+    """Scenario table -> its markets in a run (``regional`` -> ``regional/Tokyo``, ... when split)."""
+    out: dict[str, list[str]] = {}
+    for m in (str(x) for x in r["market"].values):
+        out.setdefault(m.split(SPLIT_SEP, 1)[0], []).append(m)
+    return out
+
+
+def price_spread(runs: list[xr.Dataset], labels: list[str]) -> pd.DataFrame:
+    """(run, table, period): markets, lowest / median / highest PV price (with the markets at the
+    ends) and the emissions-weighted mean PV price."""
+    rows = []
+    for lab, r in zip(labels, runs):
+        for table, ms in tables_of(r).items():
+            for p in r["period"].values:
+                price = r["price_pv"].sel(market=ms, period=p).to_pandas()
+                weight = r["market_emissions"].sel(market=ms, period=p).to_pandas()
+                rows.append(
+                    {
+                        "run": lab,
+                        "table": table,
+                        "period": str(p),
+                        "markets": len(ms),
+                        "price_pv_min_jpy_per_t": float(price.min()),
+                        "market_at_min": str(price.idxmin()),
+                        "price_pv_p50_jpy_per_t": float(price.median()),
+                        "price_pv_max_jpy_per_t": float(price.max()),
+                        "market_at_max": str(price.idxmax()),
+                        "price_pv_weighted_mean_jpy_per_t": float(np.average(price, weights=weight))
+                        if float(weight.sum()) > 0
+                        else float("nan"),
+                    }
+                )
+    return pd.DataFrame(rows).set_index(["run", "table", "period"]) if rows else pd.DataFrame()
+
+
+def administrator_costs(runs: list[xr.Dataset], labels: list[str]) -> pd.DataFrame:
+    """Administrator x run: compliance cost (PV JPY, all periods and markets), and for every run
+    after the first its change against the first (``change_vs_<first>_jpy``, positive = pays
+    more). Empty when a run has no ``compliance_cost_by_administrator`` (made by an older
+    nationcap)."""
+    if not all("compliance_cost_by_administrator" in r for r in runs):
+        return pd.DataFrame()
+    cols = {
+        lab: r["compliance_cost_by_administrator"].sum(["market", "period"]).to_series() for lab, r in zip(labels, runs)
+    }
+    df = pd.DataFrame(cols).fillna(0.0)
+    df.index.name = "administrator"
+    df.columns = [f"compliance_cost_jpy_{c}" for c in df.columns]
+    first = df.columns[0]
+    for lab, col in zip(labels[1:], df.columns[1:]):
+        df[f"change_vs_first_jpy_{lab}"] = df[col] - df[first]
+    return df
 
 
 def plot_compare(tables: dict[str, pd.DataFrame]):
@@ -194,12 +263,20 @@ def plot_compare(tables: dict[str, pd.DataFrame]):
     import matplotlib.pyplot as plt
 
     prices = tables["prices"]
-    markets = list(dict.fromkeys(prices.index.get_level_values("market")))
+    market_of = pd.Series(prices.index.get_level_values("market"))
+    table_of = market_of.str.split(SPLIT_SEP, n=1).str[0]
+    markets = list(dict.fromkeys(table_of))
     fig, axes = plt.subplots(1, len(markets) + 1, figsize=(5 * (len(markets) + 1), 4.2), constrained_layout=True)
     for ax, m in zip(axes, markets):
-        sub = prices.xs(m, level="market")
-        for run in sub.columns:
-            ax.plot(sub.index, sub[run], marker="o", ms=3, label=run)
+        sub = prices[(table_of == m).to_numpy()]
+        for k, run in enumerate(sub.columns):
+            by_year = sub[run].dropna().groupby(level="year")
+            color = f"C{k}"
+            if by_year.size().max() > 1:  # split markets: the median and the lowest-highest band
+                ax.fill_between(by_year.min().index, by_year.min(), by_year.max(), color=color, alpha=0.2)
+                ax.plot(by_year.median().index, by_year.median(), color=color, ls="--", label=f"{run} (median, range)")
+            elif len(by_year.size()):
+                ax.plot(by_year.mean().index, by_year.mean(), color=color, marker="o", ms=3, label=run)
         ax.set_title(f"Allowance price: {m} market")
         ax.set_xlabel("fiscal year")
         ax.set_ylabel("price (JPY/t CO2, each year's money)")

@@ -35,6 +35,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..config.schema import SPLIT_SEP
 from ..errors import InputError, Problem
 from ..results.iamc import program_name
 from ..results.io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, members, select_member, year_periods
@@ -78,6 +79,45 @@ def _periods(res: xr.Dataset) -> list[dict[str, Any]]:
 
 def _program(market: str) -> str:
     return program_name(market)
+
+
+#: variables summed over the markets split from one table in the per-table view of a run
+_EXTENSIVE = (
+    "cap",
+    "bank",
+    "market_emissions",
+    "emissions_by_sector",
+    "bau_emissions_by_sector",
+    "abatement_by_sector",
+    "abatement_cost_by_sector",
+    "entities_by_prefecture",
+    "abatement_by_prefecture",
+    "abatement_cost_by_prefecture",
+)
+
+
+def _split(markets: list[str]) -> bool:
+    return any(SPLIT_SEP in m for m in markets)
+
+
+def _table_view(one: xr.Dataset) -> xr.Dataset:
+    """A run with the markets split from one table (``regional/Tokyo``, ...) summed into the
+    table (``regional``), for the plots that draw a panel per market; unchanged without splits."""
+    markets = [str(m) for m in one["market"].values]
+    if not _split(markets):
+        return one
+    tables = xr.DataArray(
+        [m.split(SPLIT_SEP, 1)[0] for m in markets], dims="market", coords={"market": one["market"]}, name="table"
+    )
+    out = {}
+    for v in _EXTENSIVE:
+        if v in one:
+            summed = one[v].groupby(tables).sum("market").rename(table="market")
+            summed.attrs = one[v].attrs
+            out[v] = summed
+    view = xr.Dataset(out)
+    view.attrs = one.attrs
+    return view
 
 
 def _market_axes(fig: Figure, n: int, rows: int = 1, sharey: bool = False):
@@ -141,7 +181,9 @@ _compact = FuncFormatter(
 )
 
 
-def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = None, **_options) -> Figure:
+def plot_mac(
+    res: xr.Dataset, period: str | None = None, member: str | None = None, market: str | None = None, **_options
+) -> Figure:
     one, label = _select(res, member)
     if "mac_curve_cost_pv" not in one:
         why = (
@@ -152,7 +194,16 @@ def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = No
         )
         raise InputError([Problem("results", "", "mac_curve_cost_pv", why)], "MAC plot")
     periods = [str(p) for p in one["period"].values]
-    markets = [str(m) for m in one["market"].values]
+    every = [str(m) for m in one["market"].values]
+    # one panel per market; markets split from a table are drawn one at a time (--market)
+    markets = [market] if market is not None else [m for m in every if SPLIT_SEP not in m]
+    if market is not None and market not in every:
+        raise InputError([Problem("--market", market, "", f"unknown market; the markets are {every}")], "arguments")
+    split_note = (
+        f" (split markets: one at a time with --market, e.g. {next(m for m in every if SPLIT_SEP in m)})"
+        if market is None and _split(every)
+        else ""
+    )
     period = period or periods[-1]
     if period not in periods:
         raise InputError([Problem("--period", period, "", f"unknown period; the periods are {periods}")], "arguments")
@@ -218,7 +269,7 @@ def plot_mac(res: xr.Dataset, period: str | None = None, member: str | None = No
             fontsize=8,
             frameon=False,
         )
-    fig.suptitle(_title(one, f"Marginal abatement cost curves, {period} ({span})", label))
+    fig.suptitle(_title(one, f"Marginal abatement cost curves, {period} ({span}){split_note}", label))
     return fig
 
 
@@ -236,8 +287,27 @@ def plot_prices(res: xr.Dataset, **_options) -> Figure:
     if dim is None:
         fig = Figure(figsize=(7, 4.4), layout="constrained")
         ax = fig.subplots()
-        for m in markets:
+        for m in [m for m in markets if SPLIT_SEP not in m]:
             ax.plot(years, res["price"].sel(market=m), marker="o", label=_program(m))
+        groups: dict[str, list[str]] = {}
+        for m in [m for m in markets if SPLIT_SEP in m]:
+            groups.setdefault(m.split(SPLIT_SEP, 1)[0], []).append(m)
+        for table, parts in groups.items():  # split markets: their median and lowest-highest band
+            price = res["price"].sel(market=parts)
+            (line,) = ax.plot(
+                years,
+                price.median("market"),
+                linestyle="--",
+                label=f"{_program(table)}: median of {len(parts)} markets",
+            )
+            ax.fill_between(
+                years,
+                price.min("market"),
+                price.max("market"),
+                color=line.get_color(),
+                alpha=0.2,
+                label="lowest to highest",
+            )
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.yaxis.set_major_formatter(_thousands)
@@ -247,11 +317,14 @@ def plot_prices(res: xr.Dataset, **_options) -> Figure:
         fig.suptitle(_title(res, "Allowance prices"))
         return fig
     ok = res["status"].values.astype(str) == "ok"
-    fig = Figure(figsize=(5.4 * len(markets), 4.4), layout="constrained")
-    axes = _market_axes(fig, len(markets))[0]
+    panels = list(dict.fromkeys(m.split(SPLIT_SEP, 1)[0] for m in markets))
+    fig = Figure(figsize=(5.4 * len(panels), 4.4), layout="constrained")
+    axes = _market_axes(fig, len(panels))[0]
     coords = res[dim].values
-    for ax, m in zip(axes, markets):
-        price = res["price"].sel(market=m)
+    for ax, m in zip(axes, panels):
+        parts = [x for x in markets if x.split(SPLIT_SEP, 1)[0] == m]
+        # a split table: the median of its markets' prices in each member
+        price = res["price"].sel(market=m) if parts == [m] else res["price"].sel(market=parts).median("market")
         if dim == DRAW_DIM:
             for i in np.flatnonzero(ok):
                 ax.plot(
@@ -280,7 +353,7 @@ def plot_prices(res: xr.Dataset, **_options) -> Figure:
                     color=cmap[i],
                     label=f"{coords[i]}: {_short_values(res, i)}",
                 )
-        ax.set_title(_program(m))
+        ax.set_title(_program(m) + ("" if parts == [m] else f" (median of {len(parts)} markets)"))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.yaxis.set_major_formatter(_thousands)
@@ -336,6 +409,7 @@ def _short_values(res: xr.Dataset, i: int | np.integer) -> str:
 
 def plot_emissions(res: xr.Dataset, member: str | None = None, **_options) -> Figure:
     one, label = _select(res, member)
+    one = _table_view(one)
     markets = [str(m) for m in one["market"].values]
     years = one["year"].values
     ypp = year_periods(one)
@@ -383,6 +457,7 @@ def _top(totals: dict[str, float], n: int) -> list[str]:
 
 def plot_sector(res: xr.Dataset, member: str | None = None, **_options) -> Figure:
     one, label = _select(res, member)
+    one = _table_view(one)
     markets = [str(m) for m in one["market"].values]
     years = one["year"].values
     fig = Figure(figsize=(5.8 * len(markets), 9.0), layout="constrained")
@@ -438,6 +513,8 @@ def _palette(n: int) -> list:
 
 def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | None = None, **_options) -> Figure:
     one, label = _select(res, member)
+    if market is None or SPLIT_SEP not in market:
+        one = _table_view(one)
     markets = [str(m) for m in one["market"].values]
     market = market or ("regional" if "regional" in markets else markets[-1])
     if market not in markets:
@@ -490,6 +567,80 @@ def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | No
     )
     top = f"top {TOP_PREFECTURES} of {len(ranked)}" if rest else f"{len(ranked)} prefectures"
     fig.suptitle(_title(one, f"{_program(market)}: abatement and cost by prefecture ({top})", label))
+    return fig
+
+
+TOP_ADMINISTRATORS = 20
+
+
+def _multi_admin_markets(one: xr.Dataset) -> list[str]:
+    """Markets with entities of at least two administrators (where allowances can move between them)."""
+    if "net_purchase_by_administrator" not in one:
+        return []
+    n = (one["entities_by_administrator"] > 0).sum("administrator")
+    return [str(m) for m in one["market"].values if int(n.sel(market=m)) >= 2]
+
+
+def plot_administrators(res: xr.Dataset, member: str | None = None, **_options) -> Figure:
+    """Net allowance position (bought minus sold) of each administrator per period, for every
+    market with several administrators: who buys and who sells inside one nationwide market."""
+    one, label = _select(res, member)
+    markets = _multi_admin_markets(one)
+    if not markets:
+        raise InputError(
+            [
+                Problem(
+                    "results",
+                    "",
+                    "net_purchase_by_administrator",
+                    "no market has entities of two or more administrators: no allowances move between them "
+                    "(a market split by administrator has one each)",
+                )
+            ],
+            "administrator plot",
+        )
+    periods = [p["name"] for p in _periods(one)]
+    spans = {p["name"]: f"{p['name']} (FY{p['first_year']}–{p['last_year']})" for p in _periods(one)}
+    pos = one["net_purchase_by_administrator"] / 1e6
+    rows = max(
+        min(TOP_ADMINISTRATORS, int((one["entities_by_administrator"].sel(market=m) > 0).sum())) for m in markets
+    )
+    fig = Figure(figsize=(7.5 * len(markets), 0.32 * (rows + 1) + 2.6), layout="constrained")
+    axes = fig.subplots(1, len(markets), squeeze=False)[0]
+    colors = _palette(len(periods))
+    for ax, m in zip(axes, markets):
+        present = [
+            str(a)
+            for a in pos["administrator"].values
+            if int(one["entities_by_administrator"].sel(market=m, administrator=a)) > 0
+        ]
+        sub = pos.sel(market=m, administrator=present)
+        total = sub.sum("period")
+        ranked = [str(x) for x in total["administrator"].values[np.argsort(-np.abs(total.values), kind="stable")]]
+        order = ranked[:TOP_ADMINISTRATORS] if len(ranked) > TOP_ADMINISTRATORS + 1 else ranked
+        rest = [a for a in ranked if a not in order]
+        names = order + ([f"other ({len(rest)} administrators)"] if rest else [])
+        y = np.arange(len(names))[::-1]
+        height = 0.8 / len(periods)
+        for k, (p, color) in enumerate(zip(periods, colors)):
+            vals = [float(sub.sel(period=p, administrator=a)) for a in order]
+            if rest:
+                vals.append(float(sub.sel(period=p, administrator=rest).sum()))
+            ax.barh(y + 0.4 - (k + 0.5) * height, vals, height=height, color=color, label=spans[p])
+        tot = [float(total.sel(administrator=a)) for a in order] + (
+            [float(total.sel(administrator=rest).sum())] if rest else []
+        )
+        ax.scatter(tot, y, marker="D", color="black", s=14, zorder=3, label="all periods")
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.set_yticks(y, names)
+        ax.set_xlabel(
+            axis_label(one["net_purchase_by_administrator"].attrs, scale=1e-6, name="net position (bought - sold)")
+        )
+        ax.grid(alpha=0.3, axis="x")
+        moved = float(one["traded_between_administrators_total"].sel(market=m)) / 1e6
+        ax.set_title(f"{_program(m)}: {moved:,.3g} Mt move between administrators (all periods)", fontsize=10)
+        ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle(_title(one, "Net allowance positions by administrator (positive = net buyer)", label))
     return fig
 
 
@@ -601,6 +752,7 @@ PLOTTERS: dict[str, Callable[..., Figure]] = {
     "emissions": plot_emissions,
     "sector": plot_sector,
     "prefecture": plot_prefecture,
+    "administrators": plot_administrators,
     "sweep": plot_sweep,
     "distribution": plot_distribution,
 }
@@ -609,6 +761,8 @@ PLOTTERS: dict[str, Callable[..., Figure]] = {
 def applicable_kinds(res: xr.Dataset) -> list[str]:
     kinds = ["mac", "prices", "emissions", "sector", "prefecture"]
     dim = batch_dim(res)
+    if dim is None and _multi_admin_markets(res):
+        kinds.append("administrators")
     if dim == SWEEP_DIM:
         kinds.append("sweep")
     elif dim == DRAW_DIM:

@@ -16,6 +16,12 @@ variable                               unit            regions; meaning
 ``Bank|CO2|<Program>``                 Mt CO2          Japan; bank at the end of a period, in its last year
 =====================================  ==============  ===================================================
 
+Split markets (``split_by``, ``nationcap/derive/scope.py``): ``regional/Tokyo`` is reported as
+its table's program with the group as the region, so ``Price|Carbon|Regional Program`` has one
+row per administrator (or prefecture) and no Japan row (there is no one price); caps and banks
+have a row per group and a Japan row, their sum; emissions, abatement and costs are summed over
+the table's markets per prefecture and for Japan.
+
 Prefecture rows come from the ``*_by_prefecture`` aggregates (only prefectures with at least one
 entity in the program); the Japan row is the sum over entities, so it equals the sum of the
 prefecture rows. Batches give one IAMC scenario per member (``<name>/s000`` for sweep points,
@@ -50,6 +56,7 @@ import pandas as pd
 import xarray as xr
 
 from .. import __version__
+from ..config.schema import SPLIT_SEP
 from .io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, write_csv, year_periods
 
 INDEX = ["model", "scenario", "region", "variable", "unit"]
@@ -61,11 +68,32 @@ def program_name(market: str) -> str:
     return PROGRAM.get(market, market.replace("_", " ").title() + " Program")
 
 
+def _table(market: str) -> str:
+    """The scenario table a market comes from: ``regional`` for ``regional/Tokyo``."""
+    return market.split(SPLIT_SEP, 1)[0]
+
+
+def _by_table(da: xr.DataArray) -> xr.DataArray:
+    """``da`` summed over the markets split from one table (market labels: the tables)."""
+    markets = [str(m) for m in da["market"].values]
+    if not any(SPLIT_SEP in m for m in markets):
+        return da
+    tables = xr.DataArray([_table(m) for m in markets], dims="market", coords={"market": da["market"]})
+    out = da.groupby(tables.rename("table")).sum("market", min_count=1)
+    return out.rename(table="market")
+
+
 def _rows(da: xr.DataArray, variable: str, unit: str, region: str | None = None) -> pd.DataFrame:
-    """Long rows from a DataArray over ([member], market, [prefecture], year)."""
+    """Long rows from a DataArray over ([member], market, [prefecture], year). ``region``: a fixed
+    region, or None for the prefecture coordinate; ``"group"`` for the market's split group
+    (``Japan`` for a market that is not split)."""
     df = da.to_series().rename("value").reset_index()
-    df["variable"] = variable + "|" + df["market"].astype(str).map(program_name)
-    df["region"] = df["prefecture"].astype(str) if region is None else region
+    market = df["market"].astype(str)
+    df["variable"] = variable + "|" + market.map(_table).map(program_name)
+    if region == "group":
+        df["region"] = market.map(lambda m: m.split(SPLIT_SEP, 1)[1] if SPLIT_SEP in m else "Japan")
+    else:
+        df["region"] = df["prefecture"].astype(str) if region is None else region
     df["unit"] = unit
     keep = [c for c in df.columns if c not in ("market", "prefecture", "variable", "region", "unit", "year", "value")]
     return df[keep + ["region", "variable", "unit", "year", "value"]]
@@ -76,7 +104,8 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
 
     Every operation broadcasts over a batch dimension, so a batch is converted in one pass.
     """
-    parts = [_rows(res["price"], "Price|Carbon", "JPY/t CO2", "Japan")]
+    parts = [_rows(res["price"], "Price|Carbon", "JPY/t CO2", "group")]
+    split = any(SPLIT_SEP in str(m) for m in res["market"].values)
     # prefectures with at least one entity of the program (a batch member: in any member)
     present = res["entities_by_prefecture"] > 0
     if DRAW_DIM in present.dims or SWEEP_DIM in present.dims:
@@ -87,7 +116,9 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
         ("Abatement|CO2", 1e-6, "Mt CO2/yr", res["abatement_by_prefecture"]),
         ("Abatement Cost", 1e-9, "billion JPY/yr", res["abatement_cost_by_prefecture"]),
     ]
+    present = _by_table(present.astype(int)) > 0
     for name, scale, unit, by_pref in flows:
+        by_pref = _by_table(by_pref)
         parts.append(_rows((by_pref * scale).where(present), name, unit).dropna(subset=["value"]))
         # Japan: the sum over prefectures, which is the sum over the program's entities
         parts.append(_rows((by_pref * scale).sum("prefecture", min_count=1), name, unit, "Japan"))
@@ -104,11 +135,15 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
         dims="year",
         coords={"year": years},
     )
-    parts.append(
-        _rows(res["cap"].sel(period=period_of).drop_vars("period") * 1e-6 / n_years, "Cap|CO2", "Mt CO2/yr", "Japan")
-    )
+    cap = res["cap"].sel(period=period_of).drop_vars("period") * 1e-6 / n_years
     bank = (res["bank"].sel(period=period_of).drop_vars("period") * 1e-6).where(last)
-    parts.append(_rows(bank, "Bank|CO2", "Mt CO2", "Japan").dropna(subset=["value"]))
+    parts.append(_rows(cap, "Cap|CO2", "Mt CO2/yr", "group"))
+    parts.append(_rows(bank, "Bank|CO2", "Mt CO2", "group").dropna(subset=["value"]))
+    if split:  # Japan rows of the split tables: the sum over their markets
+        for da, name, unit in ((cap, "Cap|CO2", "Mt CO2/yr"), (bank, "Bank|CO2", "Mt CO2")):
+            tables = _by_table(da)
+            whole = [m for m in tables["market"].values if not any(str(x) == m for x in res["market"].values)]
+            parts.append(_rows(tables.sel(market=whole), name, unit, "Japan").dropna(subset=["value"]))
 
     df = pd.concat(parts, ignore_index=True)
     df["year"] = df["year"].astype(int)
