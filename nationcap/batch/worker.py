@@ -135,15 +135,21 @@ def _solve_draw_on_arrays(job: Job, scn: Scenario) -> tuple[xr.Dataset, Draw]:
         # the order of the undrawn model (solved once here, so every draw starts from the same
         # order whatever the worker solved before: draws stay independent of workers and order)
         groups = group_labels(spec.mac_cost.by, scn, ds) if spec.mac_cost else ["all"]
-        col_group = entity_groups(spec.mac_cost.by if spec.mac_cost else "all", ds, groups)[base.col_entity]
+        covered = base.scope.entity_index if base.scope is not None else np.arange(base.n_entities)
+        col_group = entity_groups(spec.mac_cost.by if spec.mac_cost else "all", ds, groups, scn)[covered][
+            base.col_entity
+        ]
         engine = MeritOrderEngine(cost_groups=col_group)
         engine.solve(base)
         _MC_BASE[key] = (scn, base, engine)
     scn, base, engine = _MC_BASE[key]
     assert job.seed is not None and job.draw is not None
-    d = draw(spec, job.seed, job.draw, scn, base.dataset)
-    bau, mac = entity_multipliers(spec, d, base.dataset)
-    run = run_model_data(perturb(base, bau, mac), engine, detail=DETAIL, mac_curve=False)
+    # the draw on every entity of the dataset (as the other engines get it), then the model's ones
+    ds = tables(scn)
+    d = draw(spec, job.seed, job.draw, scn, ds)
+    bau, mac = entity_multipliers(spec, d, ds, scn)
+    covered = base.scope.entity_index if base.scope is not None else np.arange(base.n_entities)
+    run = run_model_data(perturb(base, bau[covered], mac[covered]), engine, detail=DETAIL, mac_curve=False)
     return run.results, d
 
 

@@ -51,22 +51,33 @@ import pandas as pd
 
 from ..config import MonteCarloSpec, Scenario
 from ..inputs.tables import Dataset
+from .scope import resolve as resolve_scope
 
 
 def group_labels(by: str, scn: Scenario, ds: Dataset) -> list[str]:
+    """The groups of a draw. ``market``: the markets after the scenario's selections and splits
+    (:mod:`.scope`: ``regional/Tokyo``, ...), in the scenario's order."""
     if by == "all":
         return ["all"]
     if by == "market":
-        return list(scn.markets)
+        return list(resolve_scope(scn, ds).scenario.markets)
     return sorted(set(ds.entities["sector"].astype(str)))
 
 
-def entity_groups(by: str, ds: Dataset, labels: list[str]) -> np.ndarray:
-    """Group index of every entity (entities.csv order)."""
+def entity_groups(by: str, ds: Dataset, labels: list[str], scn: Scenario | None = None) -> np.ndarray:
+    """Group index of every entity of ``ds`` (entities.csv order); -1 for an entity no market
+    covers (its draw changes nothing in the model). ``market`` groups need the scenario when it
+    selects or splits markets (the entities' resolved markets, :mod:`.scope`)."""
     if by == "all":
         return np.zeros(len(ds.entities), dtype=np.int64)
-    col = ds.entities["market" if by == "market" else "sector"].astype(str)
-    return pd.Index(labels).get_indexer(col)
+    if by == "market":
+        col = ds.entities["market"].astype(str).to_numpy()
+        if scn is not None:
+            scope = resolve_scope(scn, ds)
+            col = np.full(len(ds.entities), "", dtype=object)
+            col[scope.entity_index] = scope.dataset.entities["market"].astype(str).to_numpy()
+        return pd.Index(labels).get_indexer(col)
+    return pd.Index(labels).get_indexer(ds.entities["sector"].astype(str))
 
 
 @dataclasses.dataclass
@@ -102,17 +113,26 @@ def draw(spec: MonteCarloSpec, seed: int, index: int, scn: Scenario, ds: Dataset
     return Draw(index, bau_labels, bau, mac_labels, mac)
 
 
-def entity_multipliers(spec: MonteCarloSpec, d: Draw, ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """The draw per entity (entities.csv order): BAU multiplier (E, model years) and MAC cost
-    multiplier (E,); ones where the draw has no such uncertainty. For perturbing model arrays
-    directly (``nationcap bench`` times re-solves that way)."""
+def _pick(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``values[groups]`` with 1 where the group is -1 (an uncovered entity)."""
+    out = values[np.maximum(groups, 0)]
+    out[groups < 0] = 1.0
+    return out
+
+
+def entity_multipliers(
+    spec: MonteCarloSpec, d: Draw, ds: Dataset, scn: Scenario | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The draw per entity of ``ds`` (entities.csv order): BAU multiplier (E, model years) and MAC
+    cost multiplier (E,); ones where the draw has no such uncertainty. For perturbing model arrays
+    directly (``nationcap bench`` times re-solves that way); ``scn`` as for :func:`entity_groups`."""
     n_e = len(ds.entities)
     bau = np.ones((n_e, d.bau_multiplier.shape[1]))
     mac = np.ones(n_e)
     if spec.bau_growth is not None:
-        bau = d.bau_multiplier[entity_groups(spec.bau_growth.by, ds, d.bau_labels)]
+        bau = _pick(d.bau_multiplier, entity_groups(spec.bau_growth.by, ds, d.bau_labels, scn))
     if spec.mac_cost is not None:
-        mac = d.mac_multiplier[entity_groups(spec.mac_cost.by, ds, d.mac_labels)]
+        mac = _pick(d.mac_multiplier, entity_groups(spec.mac_cost.by, ds, d.mac_labels, scn))
     return bau, mac
 
 
@@ -121,15 +141,16 @@ def apply_draw(spec: MonteCarloSpec, d: Draw, scn: Scenario, ds: Dataset) -> Dat
     bau = ds.bau.copy()
     mac = ds.mac.copy()
     if spec.bau_growth is not None:
-        eg = pd.Series(entity_groups(spec.bau_growth.by, ds, d.bau_labels), index=ds.entities.index)
+        eg = pd.Series(entity_groups(spec.bau_growth.by, ds, d.bau_labels, scn), index=ds.entities.index)
         g = eg.reindex(bau["entity_id"]).to_numpy()
         yi = pd.Index(scn.years).get_indexer(bau["year"])
         mult = np.ones(len(bau))
-        inside = yi >= 0  # rows for years outside the model horizon are not used by the model
+        # rows for years outside the model horizon, and of uncovered entities, are not used by the model
+        inside = (yi >= 0) & (g >= 0)
         mult[inside] = d.bau_multiplier[g[inside], yi[inside]]
         bau["bau_emissions_t"] = bau["bau_emissions_t"].to_numpy(dtype=float) * mult
     if spec.mac_cost is not None:
-        eg = pd.Series(entity_groups(spec.mac_cost.by, ds, d.mac_labels), index=ds.entities.index)
+        eg = pd.Series(entity_groups(spec.mac_cost.by, ds, d.mac_labels, scn), index=ds.entities.index)
         g = eg.reindex(mac["entity_id"]).to_numpy()
-        mac["cost_jpy_per_t"] = mac["cost_jpy_per_t"].to_numpy(dtype=float) * d.mac_multiplier[g]
+        mac["cost_jpy_per_t"] = mac["cost_jpy_per_t"].to_numpy(dtype=float) * _pick(d.mac_multiplier, g)
     return dataclasses.replace(ds, bau=bau, mac=mac)

@@ -9,6 +9,7 @@ from ..config import Scenario
 from ..config.schema import SPLIT_SEP
 from ..derive.allocation import allocation_t, caps_t
 from ..derive.coverage import bau_matrix, coverage_table
+from ..derive.scope import resolve as resolve_scope
 from ..inputs.tables import Dataset
 from ..model.rules import RULES
 from ..model.rules.base import rounded
@@ -24,11 +25,17 @@ def _table(df: pd.DataFrame) -> str:
 
 
 def dataset_summary(scn: Scenario, ds: Dataset) -> str:
+    """What ``nationcap validate`` prints: entities per market, BAU against the caps, coverage.
+    Market selections and splits are resolved first (the markets the model will have), so this
+    also checks them."""
+    scope = resolve_scope(scn, ds)
+    scn, ds = scope.scenario, scope.dataset
     ent = ds.entities
     lines = [
         f"scenario {scn.name!r}: dataset {ds.name!r} ({ds.path})",
         "periods: " + ", ".join(f"{p.name} FY{p.first_year}-{p.last_year}" for p in scn.periods),
-        f"entities: {len(ent):,}",
+        f"entities: {len(ent):,}"
+        + (f" covered by {len(scn.markets)} markets; {len(scope.uncovered):,} uncovered" if scope.active else ""),
         "",
         "Entities per market and sector:",
         _table(ent.groupby(["market", "sector"]).size().rename("entities").to_frame()),
@@ -57,15 +64,32 @@ def dataset_summary(scn: Scenario, ds: Dataset) -> str:
 
     cov = coverage_table(scn, ds, bau)
     if cov["national_co2_t"].notna().any():
-        cols = [f"share_{m}" for m in scn.markets] + ["share_double_counted", "share_combined"]
-        shown = (cov[cols] * 100).round(1)
-        shown.columns = [c.replace("share_", "") + "_%" for c in cols]
+        # markets split from one table are shown as the table (the sum of their shares)
+        tables: dict[str, list[str]] = {}
+        for m in scn.markets:
+            tables.setdefault(m.split(SPLIT_SEP, 1)[0], []).append(f"share_{m}")
+        shares = pd.DataFrame({f"{t}_%": cov[cs].sum(axis=1) for t, cs in tables.items()})
+        for c in ("share_double_counted", "share_combined"):
+            shares[c.replace("share_", "") + "_%"] = cov[c]
+        shown = (shares * 100).round(1)
         lines += ["Coverage of national CO2 (BAU, %; combined = without double counting electricity):", _table(shown)]
         low = cov.index[cov["share_combined"] < 0.60].tolist()
         if low:
             lines.append(f"note: combined coverage is below the proposal's 60% in FY{low}")
     else:
         lines.append("Coverage: dataset.toml gives no national_co2_t; shares not computed.")
+    if len(scope.uncovered):
+        unc = scope.uncovered
+        by = unc.groupby("sector").size().sort_values(ascending=False).head(5)
+        y0 = scn.years[0]
+        nat = ds.national_co2_t.get(y0)
+        share = f" ({scope.uncovered_bau_t[:, 0].sum() / nat:.1%} of national CO2)" if nat else ""
+        lines += [
+            "",
+            f"Uncovered (selected by no market, they emit their BAU): {len(unc):,} entities, "
+            f"{_mt(float(scope.uncovered_bau_t[:, 0].sum()))} Mt in FY{y0}{share}; largest sectors by count: "
+            + ", ".join(f"{k} {v:,}" for k, v in by.items()),
+        ]
     return "\n".join(lines)
 
 
