@@ -69,8 +69,8 @@ def dataset_summary(scn: Scenario, ds: Dataset) -> str:
         for m in scn.markets:
             tables.setdefault(m.split(SPLIT_SEP, 1)[0], []).append(f"share_{m}")
         shares = pd.DataFrame({f"{t}_%": cov[cs].sum(axis=1) for t, cs in tables.items()})
-        for c in ("share_double_counted", "share_combined"):
-            shares[c.replace("share_", "") + "_%"] = cov[c]
+        for name in ("share_double_counted", "share_combined"):
+            shares[name.replace("share_", "") + "_%"] = cov[name]
         shown = (shares * 100).round(1)
         lines += ["Coverage of national CO2 (BAU, %; combined = without double counting electricity):", _table(shown)]
         low = cov.index[cov["share_combined"] < 0.60].tolist()
