@@ -51,21 +51,19 @@ def market_year_table(res: xr.Dataset) -> pd.DataFrame:
 def _coverage_columns(res: xr.Dataset, df: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
     """Who is covered and at what cost per tonne: the market's entities (``entities``), its BAU
     share of national CO2 (``coverage_share``), and the present-value cost per tonne abated over
-    all periods (``cost_per_t_abated_jpy_per_t``: total_cost / abatement summed over the years;
-    NaN without abatement), so a sweep over a market's size threshold reads as a coverage-cost
-    table."""
+    all periods (``cost_per_t_abated_jpy_per_t_pv``, the results variable ``cost_per_t_abated``),
+    so a sweep over a market's size threshold reads as a coverage-cost table."""
     n = res["entities_by_sector"].sum("sector", min_count=1).to_dataframe(name="entities")[["entities"]]
     df = df.merge(n.reset_index(), on=dims + ["market"], how="left")
     df["entities"] = df["entities"].astype("Int64")  # a count; empty for a failed member
     if "coverage_share" in res:
         share = res["coverage_share"].to_dataframe(name="coverage_share")[["coverage_share"]].reset_index()
         df = df.merge(share, on=dims + ["market", "year"], how="left")
-    total = res["total_cost"]
-    if "period" in total.dims:
-        total = total.sum("period", min_count=1)
-    abated = res["abatement_by_sector"].sum(["sector", "year"], min_count=1)
-    per_t = (total / abated.where(abated > 0)).to_dataframe(name="cost_per_t_abated_jpy_per_t")
-    return df.merge(per_t[["cost_per_t_abated_jpy_per_t"]].reset_index(), on=dims + ["market"], how="left")
+    if "cost_per_t_abated" in res:
+        v = "cost_per_t_abated"
+        per_t = res[v].to_dataframe(name=column_name(v, res[v].attrs))[[column_name(v, res[v].attrs)]]
+        df = df.merge(per_t.reset_index(), on=dims + ["market"], how="left")
+    return df
 
 
 def sweep_summary(res: xr.Dataset) -> pd.DataFrame:

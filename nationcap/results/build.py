@@ -143,6 +143,7 @@ def build_results(
     np.add.at(total_cost, em, acost_pv.sum(axis=1))
     total_cost += market_extra
 
+    abated_t = np.bincount(em, weights=abate.sum(axis=1), minlength=n_m)
     full = detail == "full"
     entity_vars: dict[str, xr.DataArray] = {}
     if full:
@@ -206,6 +207,15 @@ def build_results(
             "total cost of the market: abatement, offset credits bought and foreign allowances imported",
             money=pv,
         ),
+        "cost_per_t_abated": _da(
+            _per_tonne(total_cost, abated_t),
+            ("market",),
+            coords,
+            "JPY/t",
+            "total_cost over all periods divided by the abatement over all years (NaN without abatement): "
+            "the average cost of a tonne abated",
+            money=pv,
+        ),
         **entity_vars,
         **{k: v for k, v in rules.items() if full or "entity" not in v.dims},
         **_coverage_results(md, emissions, coords),
@@ -259,6 +269,13 @@ def build_results(
         }
     )
     return apply_conventions(ds)
+
+
+def _per_tonne(cost_jpy: np.ndarray, tonnes: np.ndarray) -> np.ndarray:
+    """``cost / tonnes`` where tonnes > 0, else NaN (no abatement: no cost per tonne)."""
+    out = np.full(cost_jpy.shape, np.nan)
+    np.divide(cost_jpy, tonnes, out=out, where=tonnes > 0)
+    return out
 
 
 def provenance(md: ModelData) -> dict[str, str]:

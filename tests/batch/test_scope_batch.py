@@ -28,7 +28,7 @@ def test_threshold_sweep_reports_coverage_and_cost_per_tonne(tmp_path):
     # a higher threshold covers fewer entities and a smaller share of national CO2
     assert reg["entities"].is_monotonic_decreasing and reg["entities"].iloc[0] > reg["entities"].iloc[-1]
     assert reg["coverage_share"].is_monotonic_decreasing
-    assert reg["cost_per_t_abated_jpy_per_t"].notna().all()
+    assert reg["cost_per_t_abated_jpy_per_t_pv"].notna().all()
     res = xr.load_dataset(out / "results.nc")
     # what the markets do not cover is reported, and the shares add up at every point
     covered = res["coverage_share"].sum("market") + res["uncovered_share"]

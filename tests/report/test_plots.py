@@ -14,7 +14,8 @@ from nationcap.config import load_scenario
 from nationcap.errors import InputError
 from nationcap.pipeline import run_scenario
 from nationcap.report import plots
-from nationcap.results.io import write_results
+from nationcap.report.plots import applicable_kinds, make_figure
+from nationcap.results.io import load_results, write_results
 
 pytestmark = pytest.mark.solver
 
@@ -223,7 +224,9 @@ def test_cli_plot_all_kinds_that_apply(results, tmp_path):
     r = runner.invoke(cli, ["plot", str(root / "single"), "--kind", "all", "--out", str(tmp_path / "a")])
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
-        f"{k}.{e}" for k in ("mac", "prices", "emissions", "sector", "prefecture") for e in ("png", "pdf")
+        f"{k}.{e}"
+        for k in ("mac", "prices", "emissions", "sector", "prefecture", "administrators")
+        for e in ("png", "pdf")
     )
     r = runner.invoke(cli, ["plot", str(root / "mc" / "results.nc"), "--kind", "distribution", "--kind", "prices"])
     assert r.exit_code == 0, r.output
@@ -247,3 +250,38 @@ def test_cli_plot_all_kinds_that_apply(results, tmp_path):
     assert (tmp_path / "s" / "sweep.png").is_file() and (tmp_path / "s" / "mac.png").is_file()
     r = runner.invoke(cli, ["plot", str(root / "single"), "--kind", "sweep"])
     assert r.exit_code == 2 and "nationcap sweep" in r.output
+
+
+def test_split_markets_plot_as_one_table(tmp_path):
+    """A run whose regional table is split by administrator: prices draw the split markets as one
+    median line with a band, the per-market panels sum them into the table, the MAC plot draws a
+    split market on request, and the administrators plot refuses (one administrator per market)."""
+    from casebuilder import REPO
+
+    out = tmp_path / "split"
+    r = CliRunner().invoke(
+        cli,
+        [
+            "-q",
+            "run",
+            str(REPO / "models/tiny.toml"),
+            "--out",
+            str(out),
+            "--set",
+            'markets.regional.split_by="administrator"',
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    res = load_results(out)
+    split = [str(m) for m in res["market"].values if "/" in m]
+    assert len(split) >= 2
+    fig = make_figure(res, "emissions")
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["National Program", "Regional Program"]
+    fig = make_figure(res, "prices")
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any(f"median of {len(split)} markets" in lab for lab in labels)
+    fig = make_figure(res, "mac", market=split[0])
+    assert len([ax for ax in fig.axes if ax.get_title().startswith("Regional")]) == 1
+    assert "administrators" not in applicable_kinds(res)
+    with pytest.raises(InputError, match="one each"):
+        make_figure(res, "administrators")
