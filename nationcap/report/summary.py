@@ -94,25 +94,34 @@ def dataset_summary(scn: Scenario, ds: Dataset) -> str:
 
 
 def run_summary(res: xr.Dataset) -> str:
-    price = res["price"].to_pandas()
+    """What ``nationcap run`` prints. Markets split from one table (``regional/Tokyo``, ...) are
+    summed into the table in the emissions and cost tables, and their prices summarised as a
+    spread; every market's values are in the results files."""
+    markets = [str(m) for m in res["market"].values]
+    split = split_tables(markets)
+    whole = [m for m in markets if SPLIT_SEP not in m]
+    price = res["price"].sel(market=whole).to_pandas()
     lines = [
         f"scenario {res.attrs['scenario']!r}: {res.attrs['termination']} "
         f"(solve {res.attrs['solve_time_s']:.1f} s, total {res.attrs['wall_time_s']:.1f} s)",
         "",
-        "Allowance price (JPY/t, each year's money):",
-        price.round(0).astype("int64").to_string(),
+        "Allowance price (JPY/t, each year's money"
+        + ("; split markets: their spread below, each in market_year.csv" if split else "")
+        + "):",
+        price.round(0).astype("int64").to_string() if whole else "(every market is split)",
         "",
     ]
+    groups = {m: [m] for m in whole} | {f"{t} ({len(ms)} markets)": ms for t, ms in split.items()}
     rows = []
-    for m in res["market"].values:
+    for name, ms in groups.items():
         for p in res["period"].values:
             rows.append(
                 {
-                    "market": m,
+                    "market": name,
                     "period": p,
-                    "emissions_Mt": _mt(float(res["market_emissions"].sel(market=m, period=p))),
-                    "cap_Mt": _mt(float(res["cap"].sel(market=m, period=p))),
-                    "bank_end_Mt": _mt(float(res["bank"].sel(market=m, period=p))),
+                    "emissions_Mt": _mt(float(res["market_emissions"].sel(market=ms, period=p).sum())),
+                    "cap_Mt": _mt(float(res["cap"].sel(market=ms, period=p).sum())),
+                    "bank_end_Mt": _mt(float(res["bank"].sel(market=ms, period=p).sum())),
                 }
             )
     lines += [
@@ -123,11 +132,13 @@ def run_summary(res: xr.Dataset) -> str:
     lines += _rules_summary(res)
     lines += scope_summary(res)
     tc = res["total_cost"].to_pandas()
+    shown = pd.Series({name: float(tc[ms].sum()) for name, ms in groups.items()}, name="total_cost")
+    shown.index.name = "market"
     lines += [
         f"Total abatement cost (billion JPY, present value at FY{res.attrs['first_year']}):",
-        rounded(tc / 1e9, 1).to_string(),
+        rounded(shown / 1e9, 1).to_string(),
     ]
-    lines += _negative_cost_note(tc)
+    lines += _negative_cost_note(shown)
     return "\n".join(lines)
 
 
@@ -211,8 +222,8 @@ def scope_summary(res: xr.Dataset, top: int = 3) -> list[str]:
                 lines.append(f"  {p}: {_mt(amount)} between administrators; buyers {buy or '-'}; sellers {sell or '-'}")
             lines.append("  (the rest of the positions is banked or drawn from the market's bank)")
             lines.append("")
-    if "uncovered_bau_emissions" in res:
-        n = int(res["uncovered_entities_by_sector"].sum())
+    n = int(res["uncovered_entities_by_sector"].sum()) if "uncovered_entities_by_sector" in res else 0
+    if n:
         bau = res["uncovered_bau_emissions"]
         y0 = first[0]
         share = float(res["uncovered_share"].sel(year=y0))
@@ -222,7 +233,8 @@ def scope_summary(res: xr.Dataset, top: int = 3) -> list[str]:
         lines += [
             f"Uncovered: {n:,} entities selected by no market emit their BAU, {_mt(float(bau.sel(year=y0)))} Mt "
             f"in FY{y0} ({share:.1%} of national CO2; the markets cover {covered:.1%})"
-            + ("; largest sectors: " + ", ".join(f"{k} {_mt(v)}" for k, v in by.items()) if n else ""),
+            + "; largest sectors: "
+            + ", ".join(f"{k} {_mt(v)}" for k, v in by.items()),
             "",
         ]
     return lines
