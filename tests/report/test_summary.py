@@ -54,3 +54,23 @@ def test_each_active_rule_prints_its_own_block(tmp_path):
     at = [text.index(BLOCKS[k]) for k in ("price_band", "external", "auction")]
     assert text.index("Emissions against cap") < at[0] < at[1] < at[2] < text.index("Total abatement cost")
     assert "ceiling_issued" in text and "floor_withdrawn" in text and "imports" in text
+
+
+def test_a_price_that_is_not_unique_is_marked(tmp_path):
+    """Factor 0.1: 10 t needed, exactly the 1000 step (10 t); the next step costs 5000, so every
+    price from 1000 to 5000 clears: the summary shows the lower end with the interval and a note.
+    Factor 0.3 (inside the 5000 step) has a unique price and no mark."""
+    boundary = write_case(
+        tmp_path / "b",
+        [ent("A")],
+        {"A": 100},
+        [("A", 1, 0.1, 1000), ("A", 2, 0.3, 5000)],
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.1}}}},
+    )
+    for engine in ("pyomo", "fast"):
+        text = run_summary(run_scenario(boundary, overrides=(f'solver.engine="{engine}"',)))
+        assert "1,000 (any of 1,000–5,000)" in text, text
+        assert "the price reported is the lower end" in text
+    text = run_summary(run_scenario(case(tmp_path / "u")))
+    assert "any of" not in text and "5000" in text
