@@ -46,10 +46,13 @@ Primal recovery
 
 Non-unique answers
     When a requirement lands exactly on the boundary between two steps, every price between the
-    two PV costs clears the market. This engine reports the *smallest* clearing price (for each
+    two PV costs clears the market. This engine's dual is the *smallest* clearing price (for each
     period, the least optimal dual; it is therefore weakly increasing in every requirement).
-    HiGHS may report another point of the interval. Such periods are counted in
-    ``info["boundary_periods"]``. Tied columns (same PV cost, e.g. one step in every year of a
+    HiGHS may find another point of the interval. Such periods are counted in
+    ``info["boundary_periods"]``. The whole interval is reported as ``dual_low`` / ``dual_high``
+    (:func:`_price_interval`: the merit order cleared again with each period's requirement a
+    sliver smaller and larger; ``info["nonunique_prices"]`` counts the periods where they
+    differ). Tied columns (same PV cost, e.g. one step in every year of a
     period when the discount rate is 0) can share the marginal tonnes in many ways at equal
     cost; prices, total cost and every non-tied column are unique.
 
