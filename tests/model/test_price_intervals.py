@@ -208,6 +208,40 @@ def linked_markets_on_a_pooled_boundary(run):
     assert r.attrs["objective_jpy"] == pytest.approx(10 * 1000 + 20 * 2000, abs=1e-3)
 
 
+def national_scale(root):
+    """The interval at national scale, where the LP counts in Mt (scale_t = 10^6 t) and a
+    requirement is moved by only 1e-6 LP units (1 t) to find the ends.
+
+    Entities A and B, BAU 10^8 t a year each in FY2026-2029, two 2-year periods, banking, r = 0.03
+    (d_y = 1.03^-(y - 2026)). Steps each year: A1 10^7 t @1000, A2 2x10^7 t @5000, B1 3x10^7 t
+    @2000, B2 3x10^7 t @6000. Factor 0.2: each year needs 4x10^7 t, exactly A1 + B1: every period
+    is on a boundary on its own and nothing is banked (Bank = 0 at its bound, so lam1 >= lam2).
+    P1: the dearest used step in PV is B1 in FY2026, 2000; the cheapest unused A2 in FY2027,
+    5000 / 1.03 = 4854.37. P2: B1 in FY2028, 2000 / 1.03^2 = 1885.19; A2 in FY2029,
+    5000 / 1.03^3 = 4575.71. lam1 >= lam2 removes none of these ends (2000 >= 1885.19 and
+    4854.37 >= 4575.71). In each year's money FY2027: [2000 x 1.03, 5000] = [2060, 5000]."""
+    big = 1e8
+    return write_case(
+        root,
+        [ent("A", base=big), ent("B", base=big)],
+        {"A": big, "B": big},
+        [("A", 1, 0.1, 1000), ("A", 2, 0.2, 5000), ("B", 1, 0.3, 2000), ("B", 2, 0.3, 6000)],
+        [("P1", 2026, 2027), ("P2", 2028, 2029)],
+        {"m": {"banking": True, "compliance_factor": {"P1": {"general": 0.2}, "P2": {"general": 0.2}}}},
+        discount_rate=0.03,
+    )
+
+
+@CASES.add(national_scale)
+def interval_at_national_scale(run):
+    r = run.results
+    assert run.model_data.scale_t == 1e6
+    assert_interval(r, "m", 2000, 5000 / 1.03, period="P1")
+    assert_interval(r, "m", 2000 / 1.03**2, 5000 / 1.03**3, period="P2")
+    assert float(r["price_low"].sel(market="m", year=2027)) == pytest.approx(2060, rel=1e-9)
+    assert float(r["price_high"].sel(market="m", year=2027)) == pytest.approx(5000, rel=1e-9)
+
+
 @engines
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_hand_case(case, engine, tmp_path):
