@@ -208,6 +208,29 @@ def linked_markets_on_a_pooled_boundary(run):
     assert r.attrs["objective_jpy"] == pytest.approx(10 * 1000 + 20 * 2000, abs=1e-3)
 
 
+def one_step(root):
+    """One entity, BAU 100 t in FY2026, a single step of 10 t @1000; 10 t needed (factor 0.1)."""
+    return write_case(
+        root,
+        [ent("A")],
+        {"A": 100},
+        [("A", 1, 0.1, 1000)],
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.1}}}},
+    )
+
+
+@CASES.add(one_step)
+def requirement_equal_to_every_step_has_no_upper_end(run):
+    """The requirement uses the only step fully: any price of at least 1000 clears (the step's
+    reduced cost 1000 - p <= 0 at its upper bound is the only condition) and one more tonne could
+    not be met at any price: price_low = 1000, price_high = inf."""
+    r = run.results
+    assert float(r["price_low"].sel(market="m", year=2026)) == pytest.approx(1000, abs=TOL)
+    assert np.isinf(float(r["price_high"].sel(market="m", year=2026)))
+    assert np.isinf(float(r["price_high_pv"].sel(market="m", period="P1")))
+
+
 def national_scale(root):
     """The interval at national scale, where the LP counts in Mt (scale_t = 10^6 t) and a
     requirement is moved by only 1e-6 LP units (1 t) to find the ends.
@@ -264,3 +287,18 @@ def test_no_interval_where_every_price_is_unique(engine, tmp_path):
     np.testing.assert_array_equal(r["price_high_pv"].values, r["price_pv"].values)
     r.attrs["wall_time_s"] = 0.0
     assert "any of" not in run_summary(r)
+
+
+@pytest.mark.parametrize("formulation", ["sifting", "compact", "full"])
+def test_rows_fixed_by_complementary_slackness_are_not_re_solved(formulation, tmp_path):
+    """A partly used step fixes its market row's dual (its reduced cost is zero at every optimal
+    dual), in the full formulation through the free NetPurchase that ties the entity rows to the
+    market row: the merit-order case of test_core_cases (price 3000) re-solves no row. On a
+    boundary (test_core_cases.step_boundary) the market row is re-solved, once for each side."""
+    from handcases import run_on
+    from model.test_core_cases import step_boundary, two_firms
+
+    unique = run_on(f"pyomo:{formulation}", two_firms(tmp_path / "u")).solution.info
+    assert unique["interval_rows_perturbed"] == 0
+    boundary = run_on(f"pyomo:{formulation}", step_boundary(tmp_path / "b")).solution.info
+    assert boundary["interval_rows_perturbed"] >= 1

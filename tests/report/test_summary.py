@@ -74,3 +74,31 @@ def test_a_price_that_is_not_unique_is_marked(tmp_path):
         assert "the price reported is the lower end" in text
     text = run_summary(run_scenario(case(tmp_path / "u")))
     assert "any of" not in text and "5000" in text
+
+
+def test_price_table_marks_each_non_unique_cell_and_an_open_upper_end():
+    """Solver-free: national 2026 is unique (2,367), 2027 lies in [2,438, 5,000], regional 2026
+    has no upper end (one more tonne cannot be met); results without the interval (an older
+    file) print the plain table."""
+    import numpy as np
+    import xarray as xr
+
+    from nationcap.report.summary import price_table
+
+    coords = {"market": ["national", "regional"], "year": [2026, 2027]}
+    low = np.array([[2366.6, 2437.6], [1000.0, 1339.6]])
+    high = np.array([[2366.6, 5000.0], [np.inf, 1339.6]])
+    res = xr.Dataset(
+        {
+            "price": (("market", "year"), low),
+            "price_low": (("market", "year"), low),
+            "price_high": (("market", "year"), high),
+        },
+        coords=coords,
+    )
+    table, marked = price_table(res)
+    assert marked
+    assert "2,367" in table and "2,438 (any of 2,438–5,000)" in table and "1,000 (any of 1,000 or more)" in table
+    assert "(any of 2,367" not in table and "(any of 1,340" not in table
+    plain, marked = price_table(res.drop_vars(["price_low", "price_high"]))
+    assert not marked and "any of" not in plain and "2367" in plain
