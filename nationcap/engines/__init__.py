@@ -4,6 +4,7 @@
 - :mod:`.feasibility`  the pre-solve diagnosis of caps that no abatement can meet
 - :mod:`.pyomo_highs`  the LP in Pyomo, solved by HiGHS (every rule; the reference)
 - :mod:`.persistent`   the same, held in memory and re-solved for allocation-only variants
+- :mod:`.intervals`    the Pyomo engines' price intervals (least and greatest optimal market duals)
 - :mod:`.merit_order`  the exact merit-order engine (caps, banking, borrowing, full links)
 
 Importing this package does not import Pyomo: the Pyomo engines load it when they are made.

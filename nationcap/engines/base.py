@@ -46,6 +46,15 @@ class SolveResult:
     ``duals[concept]`` the flat array of a row's duals in JPY/t, present value at the first model
     year (sign as documented in :mod:`nationcap.results.prices`). ``timings`` holds the engine's
     own phases (``build``, ``solve``) in seconds.
+
+    ``dual_low[concept]`` and ``dual_high[concept]`` (same shape and units as ``duals``) are the
+    least and the greatest value each row's dual takes over the *whole* set of optimal duals:
+    where a requirement lies exactly on the boundary between two abatement steps every price in
+    between clears the market, and ``duals`` holds only the one the engine happened to find.
+    Engines fill them for ``market_balance`` (the allowance prices); ``dual_high`` may be
+    ``inf`` where one more tonne of requirement could not be met at all. Each end is a row's
+    own: the lower ends of several rows need not be one joint dual solution. A concept missing
+    from them has no interval (read ``duals`` as a point).
     """
 
     status: Status
@@ -57,6 +66,8 @@ class SolveResult:
     detail: str = ""  # the solver's own termination label
     info: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    dual_low: dict[str, np.ndarray] = field(default_factory=dict)
+    dual_high: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -46,10 +46,13 @@ Primal recovery
 
 Non-unique answers
     When a requirement lands exactly on the boundary between two steps, every price between the
-    two PV costs clears the market. This engine reports the *smallest* clearing price (for each
+    two PV costs clears the market. This engine's dual is the *smallest* clearing price (for each
     period, the least optimal dual; it is therefore weakly increasing in every requirement).
-    HiGHS may report another point of the interval. Such periods are counted in
-    ``info["boundary_periods"]``. Tied columns (same PV cost, e.g. one step in every year of a
+    HiGHS may find another point of the interval. Such periods are counted in
+    ``info["boundary_periods"]``. The whole interval is reported as ``dual_low`` / ``dual_high``
+    (:func:`_price_interval`: the merit order cleared again with each period's requirement a
+    sliver smaller and larger; ``info["nonunique_prices"]`` counts the periods where they
+    differ). Tied columns (same PV cost, e.g. one step in every year of a
     period when the discount rate is 0) can share the marginal tonnes in many ways at equal
     cost; prices, total cost and every non-tied column are unique.
 
@@ -110,6 +113,9 @@ SUPPORTED_PERIOD_KEYS = frozenset({"name", "first_year", "last_year"})
 #: relative tolerance for "the requirement lands on a step boundary" (t, relative to the
 #: requirement); well below HiGHS' feasibility tolerance of 1e-7 Mt = 0.1 t
 REL_TOL = 1e-9
+
+#: price intervals: a period's requirement is moved by this many REL_TOL tolerances up and down
+INTERVAL_STEPS = 4.0
 
 #: the solver label kept as the SolveResult's detail
 DETAIL = "merit order: optimal"
@@ -267,9 +273,12 @@ def _pava(mk: _Market, order: list[int]) -> list[tuple[list[int], float, bool]]:
     return [(b[0], b[1], b[2]) for b in blocks]
 
 
-def _solve_market(mk: _Market, banking: bool, borrowing: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+def _solve_market(
+    mk: _Market, banking: bool, borrowing: bool, prices_only: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
     """PV price per period, abatement per sorted column, which periods' prices sit on a step
-    boundary (not unique), and the blocks that cannot be met (empty if feasible)."""
+    boundary (not unique), and the blocks that cannot be met (empty if feasible); with
+    ``prices_only`` the abatement and the boundary flags are not computed (empty arrays)."""
     n_p = mk.n_p
     fwd = list(range(n_p))
     if banking and borrowing:  # Bank free before the last period: one budget
@@ -287,6 +296,8 @@ def _solve_market(mk: _Market, banking: bool, borrowing: bool) -> tuple[np.ndarr
         price[periods] = lam
         boundary[periods] |= bnd
     bad = [b[0] for b in blocks if not np.isfinite(b[1])]
+    if prices_only:
+        return price, np.zeros(0), boundary, bad
     if bad:
         return price, np.zeros(len(mk.w)), boundary, bad
 
@@ -434,13 +445,15 @@ class MeritOrderEngine:
         bank = np.zeros((n_m, n_p))
         expire_mp = np.zeros((n_m, n_p))
         boundary = np.zeros((n_m, n_p), dtype=bool)
+        low = np.zeros((n_m, n_p))
+        high = np.zeros((n_m, n_p))
         problems: list[str] = []
         link_values: dict[str, np.ndarray] = {}
         linked: tuple[int, ...] | None = None
         if md.scenario.link.mode == "full":
             linked = tuple(md.markets.index(x) for x in md.scenario.link.markets)
             link_values = self._solve_linked(
-                md, w, col_period, layouts, req, linked, abate, price, bank, expire_mp, boundary, problems
+                md, w, col_period, layouts, req, linked, abate, price, bank, expire_mp, boundary, problems, low, high
             )
         for a, lay in enumerate(layouts):
             if linked and a in linked:
@@ -456,6 +469,8 @@ class MeritOrderEngine:
                 )
             boundary[a] = nb
             price[a] = lam
+            if not bad:
+                low[a], high[a] = _price_interval(mk, cfg.banking, cfg.borrowing)
             abate[lay.cols][mk.order] = x_sorted  # abate[slice] is a view; index arrays copy
             if not isinstance(lay.cols, slice):
                 x = np.empty_like(x_sorted)
@@ -485,18 +500,23 @@ class MeritOrderEngine:
                 **link_values,
             },
             duals={MARKET_BALANCE: price.ravel(), ENTITY_COMPLIANCE: price[md.entity_market].ravel()},
+            dual_low={MARKET_BALANCE: np.minimum(low, price).ravel()},
+            dual_high={MARKET_BALANCE: np.maximum(high, price).ravel()},
             timings={"build": 0.0, "solve": elapsed},
             info={
                 "engine": "fast",
                 "columns": int(len(w)),
                 "boundary_periods": int(boundary.sum()),
+                "nonunique_prices": int((high > low).sum()),
                 "boundary": [[md.markets[a], md.periods[p]] for a, p in zip(*np.nonzero(boundary))],
             },
             engine="fast",
         )
 
     @staticmethod
-    def _solve_linked(md, w, col_period, layouts, req, linked, abate, price, bank, expire_mp, boundary, problems):
+    def _solve_linked(
+        md, w, col_period, layouts, req, linked, abate, price, bank, expire_mp, boundary, problems, low, high
+    ):
         """Solve a fully linked (national, regional) pair as one market in national units."""
         n, r = linked
         ratio = float(md.scenario.link.ratio)
@@ -520,6 +540,9 @@ class MeritOrderEngine:
         abate[idx] = x * factor
         price[n], price[r] = lam, lam / ratio
         boundary[n] = boundary[r] = nb
+        if not bad:
+            lo, hi = _price_interval(mk, cfg.banking, cfg.borrowing)
+            low[n], high[n], low[r], high[r] = lo, hi, lo / ratio, hi / ratio
         used = [np.bincount(col_period[c], weights=abate[c], minlength=n_p) for c in cols]
         surplus_r = used[1] - req[r]  # regional allowances freed (+) or needed (-) per period
         bank[n], expire_mp[n] = _bank(used[0] - req[n] + surplus_r / ratio, cfg.banking, cfg.borrowing, mk.tol)
@@ -527,6 +550,36 @@ class MeritOrderEngine:
             "link_regional_to_national": np.where(surplus_r > 0, surplus_r, 0.0),
             "link_national_to_regional": np.where(surplus_r < 0, -surplus_r / ratio, 0.0),
         }
+
+
+def _price_interval(mk: _Market, banking: bool, borrowing: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(P,) least and greatest PV clearing price of each period over the optimal duals.
+
+    From the merit order itself: the greatest price of period p is the least clearing price when
+    p's requirement is larger by a sliver (``INTERVAL_STEPS`` tolerances, far below any step),
+    the least price the one when it is smaller by that much. On a step boundary of a single
+    period these are the cost of the last step used and the cost of the next step; with banking
+    or borrowing the pooled periods share one merit order and the same re-clearing moves their
+    block (the chain of PAVA blocks), with a full link the pooled market of both. The clearing
+    price is a directional derivative of the least cost, so these are exactly the ends of the
+    interval of optimal duals (:mod:`nationcap.engines.intervals` has the argument). ``inf``
+    where not a sliver more can be met.
+    """
+    low = np.zeros(mk.n_p)
+    high = np.zeros(mk.n_p)
+    base_req = mk.req
+    eps = INTERVAL_STEPS * mk.tol
+    try:
+        for p in range(mk.n_p):
+            for side, out in ((-1.0, low), (1.0, high)):
+                req = base_req.copy()
+                req[p] += side * eps
+                mk.req = req
+                lam, _, _, _ = _solve_market(mk, banking, borrowing, prices_only=True)
+                out[p] = lam[p]
+    finally:
+        mk.req = base_req
+    return low, high
 
 
 def _bank(balance: np.ndarray, banking: bool, borrowing: bool, tol: float) -> tuple[np.ndarray, np.ndarray]:

@@ -18,9 +18,10 @@ HiGHS interface, and for each variant:
    columns cannot meet the new caps, sifts afresh;
 4. returns a SolveResult like any engine, so the pipeline builds the same results as a fresh run.
 
-Results agree with a fresh run to the solver's tolerance, not necessarily to the last bit, and
-where a price is not unique (a requirement exactly on a step boundary) the two solves may report
-different ends of the valid interval; tied steps may be split differently among entities.
+Results agree with a fresh run to the solver's tolerance, not necessarily to the last bit; where
+a price is not unique (a requirement exactly on a step boundary) both report the same interval
+(:mod:`nationcap.engines.intervals`) and its lower end as the price, though the duals found may
+be different points of it; tied steps may be split differently among entities.
 
 A variant that changes anything else (BAU, MAC steps, periods, banking, offsets whose limits
 depend on the factor, external links or limited links whose limits depend on the cap, auctions
@@ -46,7 +47,7 @@ from ..model.data import ModelData
 from ..model.registry import FULL, Registry
 from .base import SolveResult, require_support
 from .feasibility import check_feasible
-from .pyomo_highs import sift, solve_model, uncertified
+from .pyomo_highs import add_intervals, sift, sifting_intervals, solve_model, uncertified
 
 #: scenario keys (per market) whose change only moves compliance right-hand sides
 RHS_ONLY_MARKET_KEYS = ("compliance_factor", "top_level_multiplier")
@@ -159,6 +160,7 @@ class PersistentHighsEngine:
             self.on_phase("solve")
         t = time.perf_counter()
         sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt)
+        add_intervals(self.model, md, self.opt, sr)
         sr.timings = {"build": build_s, "solve": time.perf_counter() - t}
         sr.info["formulation"] = formulation
         return sr
@@ -189,6 +191,10 @@ class PersistentHighsEngine:
             return None  # the held columns cannot meet the new caps: sift afresh
         if reg.columns is not None and uncertified(md, reg, sr.duals).any():
             return None  # the held columns no longer contain the optimum's marginal ones
+        if reg.columns is not None:
+            sifting_intervals(md, self.model, self.opt, sr, self.log_file)
+        else:
+            add_intervals(self.model, md, self.opt, sr)
         sr.timings = {"build": build_s, "solve": time.perf_counter() - t}
         sr.info["formulation"] = formulation
         return sr

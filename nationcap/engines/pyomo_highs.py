@@ -30,6 +30,7 @@ from ..model.registry import ABATEMENT, COMPACT, ENTITY_COMPLIANCE, MARKET_BALAN
 from ..model.rules import RULES
 from .base import SolveResult, Status
 from .feasibility import check_feasible
+from .intervals import market_intervals
 
 _STATUS = {
     TerminationCondition.convergenceCriteriaSatisfied: Status.OPTIMAL,
@@ -219,9 +220,10 @@ def sift(
     on_phase: Callable[[str], None] | None = None,
     opt_factory: Callable[[], Any] | None = None,
 ) -> tuple[SolveResult, Any, Any]:
-    """The exact optimum of the compact LP by column generation over the abatement columns;
-    returns the result, the last model solved and its solver (from ``opt_factory``, e.g. a
-    persistent HiGHS that keeps the model for re-solves; None: a new solver per solve). of the compact LP by column generation over the abatement columns.
+    """The exact optimum of the compact LP by column generation over the abatement columns, with
+    the price intervals of the full LP (:func:`sifting_intervals`); returns the result, the last
+    model solved and its solver (from ``opt_factory``, e.g. a persistent HiGHS that keeps the
+    model for re-solves; None: a new solver per solve).
 
     Almost every column sits at a bound at the optimum: one whose PV cost is well below its
     row's price is used fully, one well above it not at all. The Pyomo model holds only the
@@ -244,6 +246,43 @@ def sift(
         lam = est[md.entity_market[md.col_entity], md.col_period]
         held = np.abs(w - lam) <= band * np.abs(lam) + BAND_ABS_JPY_PER_T
         fixed = np.where(held, 0.0, np.where(w < lam, q, 0.0))
+    sr, m, opt, stats = _sift_rounds(md, held, fixed, log_file, on_phase, opt_factory)
+    t = time.perf_counter()
+    sifting_intervals(md, m, opt, sr, log_file)
+    interval_s = time.perf_counter() - t
+    sr.info.update(
+        {
+            "formulation": "sifting",
+            "columns_held": int(stats["held"]),
+            "columns": len(w),
+            "rounds": stats["rounds"],
+            "columns_freed": stats["freed"],
+            "certification_s": stats["cert_s"],
+        }
+    )
+    sr.timings = {
+        "build": stats["build_s"],
+        "solve": stats["solve_s"] + stats["cert_s"] + interval_s,
+        "total": time.perf_counter() - t0,
+    }
+    return sr, m, opt
+
+
+def _new_solver() -> Any:
+    return SolverFactory("highs")
+
+
+def _sift_rounds(
+    md: ModelData,
+    held: np.ndarray,
+    fixed: np.ndarray,
+    log_file: str | None = None,
+    on_phase: Callable[[str], None] | None = None,
+    opt_factory: Callable[[], Any] | None = None,
+) -> tuple[SolveResult, Any, Any, dict[str, Any]]:
+    """Solve the compact LP holding ``held`` (the other columns fixed at ``fixed``, t), free the
+    columns that price out and solve again until none does (see :func:`sift`)."""
+    held, fixed = held.copy(), fixed.copy()
     build_s = solve_s = cert_s = 0.0
     rounds = 0
     freed = 0
@@ -255,7 +294,7 @@ def sift(
         if on_phase is not None and rounds == 1:
             on_phase("solve")
         t = time.perf_counter()
-        opt = opt_factory() if opt_factory is not None else None
+        opt = (opt_factory or _new_solver)()
         try:
             sr = solve_model(m, md, log_file=log_file, opt=opt)
         except ModelError:
@@ -264,7 +303,7 @@ def sift(
             # the columns fixed at zero cannot meet a cap (an estimate far too low): hold them all
             solve_s += time.perf_counter() - t
             held[:] = True
-            fixed = np.zeros(len(w))
+            fixed = np.zeros(len(held))
             continue
         solve_s += time.perf_counter() - t
         t = time.perf_counter()
@@ -279,18 +318,69 @@ def sift(
         else:
             held |= out
         fixed = np.where(held, 0.0, fixed)
-    sr.info.update(
-        {
-            "formulation": "sifting",
-            "columns_held": int(held.sum()),
-            "columns": len(w),
-            "rounds": rounds,
-            "columns_freed": freed,
-            "certification_s": cert_s,
-        }
-    )
-    sr.timings = {"build": build_s, "solve": solve_s + cert_s, "total": time.perf_counter() - t0}
-    return sr, m, opt
+    stats = {
+        "held": int(held.sum()),
+        "rounds": rounds,
+        "freed": freed,
+        "build_s": build_s,
+        "solve_s": solve_s,
+        "cert_s": cert_s,
+    }
+    return sr, m, opt, stats
+
+
+def add_intervals(m: pyo.ConcreteModel, md: ModelData, opt: Any, sr: SolveResult) -> None:
+    """The price intervals of a model that holds every column (compact or full formulation):
+    ``sr.dual_low`` / ``sr.dual_high`` of the market rows (:mod:`.intervals`)."""
+    t = time.perf_counter()
+    iv = market_intervals(m, opt, sr.duals[MARKET_BALANCE])
+    sr.dual_low[MARKET_BALANCE], sr.dual_high[MARKET_BALANCE] = iv.low, iv.high
+    sr.info["interval_rows_perturbed"] = iv.perturbed // 2
+    sr.info["interval_s"] = time.perf_counter() - t
+
+
+def sifting_intervals(
+    md: ModelData, m: pyo.ConcreteModel, opt: Any, sr: SolveResult, log_file: str | None = None
+) -> None:
+    """The price intervals of the *full* LP from a certified sifting model ``m`` (held by the
+    persistent ``opt``): every perturbed solution is certified against every column; a row whose
+    perturbed solution is not is solved again on a model that also holds the columns that priced
+    out (every column where the held ones could not meet the requirement), until it is
+    (:mod:`.intervals`). Fills ``sr.dual_low`` / ``sr.dual_high``; the model and solver held by
+    the caller stay as they are."""
+    t = time.perf_counter()
+    reg: Registry = m.registry
+
+    def certify(duals: dict[str, np.ndarray]) -> np.ndarray:
+        return uncertified(md, reg, duals)
+
+    def restricted(r: Registry) -> bool:
+        return r.in_model is not None and not r.in_model.all()
+
+    iv = market_intervals(m, opt, sr.duals[MARKET_BALANCE], certify=certify if restricted(reg) else None)
+    low, high = iv.low, iv.high
+    perturbed, widened = iv.perturbed, 0
+    failed = iv.failed
+    while failed:
+        widened += 1
+        assert reg.in_model is not None and reg.fixed_t is not None
+        held = reg.in_model.copy()
+        for _, _, out in failed:
+            held |= True if out is None or widened >= MAX_ROUNDS else out
+        fixed = np.where(held, 0.0, reg.fixed_t)
+        sr2, m2, opt2, _ = _sift_rounds(md, held, fixed, log_file)
+        reg = m2.registry
+        rows = np.unique([k for k, _, _ in failed])
+        iv = market_intervals(
+            m2, opt2, sr2.duals[MARKET_BALANCE], rows=rows, certify=certify if restricted(reg) else None
+        )
+        low[rows], high[rows] = iv.low[rows], iv.high[rows]
+        perturbed += iv.perturbed
+        failed = iv.failed
+    sr.dual_low[MARKET_BALANCE], sr.dual_high[MARKET_BALANCE] = low, high
+    sr.info["interval_rows_perturbed"] = perturbed // 2
+    sr.info["interval_models_widened"] = widened
+    sr.info["interval_s"] = time.perf_counter() - t
 
 
 class PyomoHighsEngine:
@@ -317,7 +407,9 @@ class PyomoHighsEngine:
         if self.on_phase is not None:
             self.on_phase("solve")
         t = time.perf_counter()
-        sr = solve_model(m, md, log_file=self.log_file)
+        opt = _new_solver()
+        sr = solve_model(m, md, log_file=self.log_file, opt=opt)
+        add_intervals(m, md, opt, sr)
         sr.timings = {"build": build_s, "solve": time.perf_counter() - t}
         sr.info["formulation"] = solver.formulation
         return sr

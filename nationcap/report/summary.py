@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -93,6 +94,47 @@ def dataset_summary(scn: Scenario, ds: Dataset) -> str:
     return "\n".join(lines)
 
 
+#: relative difference above which the ends of the price interval count as different
+NONUNIQUE_REL = 1e-9
+
+
+def nonunique_prices(res: xr.Dataset) -> xr.DataArray | None:
+    """(market, year) True where the clearing price is not unique (``price_high`` above
+    ``price_low``); None for results without the interval (written by an older nationcap)."""
+    if "price_low" not in res or "price_high" not in res:
+        return None
+    low, high = res["price_low"], res["price_high"]
+    return high > low + NONUNIQUE_REL * np.maximum(1.0, np.abs(low))
+
+
+def _price_cell(low: float, high: float, marked: bool) -> str:
+    """``4,422`` or, where every price of an interval clears, ``4,422 (any of 4,422–27,818)``."""
+    text = f"{round(low):,}"
+    if not marked:
+        return text
+    if not np.isfinite(high):  # not one more tonne could be met
+        return f"{text} (any of {text} or more)"
+    return f"{text} (any of {text}–{round(high):,})"
+
+
+def price_table(res: xr.Dataset, markets: list[str] | None = None) -> tuple[str, bool]:
+    """The price table of the run summary (market x year, each year's money, rounded to JPY) of
+    ``markets`` (default: all) and whether any price is marked as not unique."""
+    if markets is not None:
+        res = res.sel(market=markets)
+    price = res["price"].to_pandas()
+    marks = nonunique_prices(res)
+    if marks is None or not bool(marks.any()):
+        return price.round(0).astype("int64").to_string(), False
+    low, high, mk = res["price_low"].to_pandas(), res["price_high"].to_pandas(), marks.to_pandas()
+    table = pd.DataFrame(
+        [[_price_cell(low.loc[m, y], high.loc[m, y], bool(mk.loc[m, y])) for y in price.columns] for m in price.index],
+        index=price.index,
+        columns=price.columns,
+    )
+    return table.to_string(), True
+
+
 def run_summary(res: xr.Dataset) -> str:
     """What ``nationcap run`` prints. Markets split from one table (``regional/Tokyo``, ...) are
     summed into the table in the emissions and cost tables, and their prices summarised as a
@@ -100,7 +142,7 @@ def run_summary(res: xr.Dataset) -> str:
     markets = [str(m) for m in res["market"].values]
     split = split_tables(markets)
     whole = [m for m in markets if SPLIT_SEP not in m]
-    price = res["price"].sel(market=whole).to_pandas()
+    table, marked = price_table(res, whole) if whole else ("(every market is split)", False)
     lines = [
         f"scenario {res.attrs['scenario']!r}: {res.attrs['termination']} "
         f"(solve {res.attrs['solve_time_s']:.1f} s, total {res.attrs['wall_time_s']:.1f} s)",
@@ -108,9 +150,15 @@ def run_summary(res: xr.Dataset) -> str:
         "Allowance price (JPY/t, each year's money"
         + ("; split markets: their spread below, each in market_year.csv" if split else "")
         + "):",
-        price.round(0).astype("int64").to_string() if whole else "(every market is split)",
-        "",
+        table,
     ]
+    if marked:
+        lines.append(
+            "note: 'any of a–b': the requirement lies exactly on the boundary between two abatement steps, "
+            "so every price from a to b clears the market; the price reported is the lower end a "
+            "(price_low and price_high in the results)"
+        )
+    lines.append("")
     groups = {m: [m] for m in whole} | {f"{t} ({len(ms)} markets)": ms for t, ms in split.items()}
     rows = []
     for name, ms in groups.items():

@@ -28,12 +28,12 @@ from ..derive.coverage import coverage_table
 from ..engines.base import SolveResult
 from ..inputs import dataset_fingerprint, input_fingerprints
 from ..model.data import ModelData
-from ..model.registry import ABATEMENT, BANK, EXPIRED, MARKET_BALANCE, NET_PURCHASE
+from ..model.registry import ABATEMENT, BANK, EXPIRED, NET_PURCHASE
 from ..model.rules import RULES
 from ..model.rules.base import ReportContext, data_array, present_value_money, variable_attrs
 from .conventions import apply_conventions
 from .mac import MAC_POINTS, mac_curves
-from .prices import present_value_prices, year_prices
+from .prices import price_interval_pv, year_prices
 
 _da = data_array
 
@@ -90,7 +90,9 @@ def build_results(
         for k, (a, p) in enumerate(md.expire_index()):
             expired[a, p] = sr.values[EXPIRED][k]
 
-    price_pv = present_value_prices(md, sr.duals[MARKET_BALANCE].reshape(n_m, n_p))
+    # the price is the lower end of the interval of clearing prices, on every engine (prices.py)
+    price_low_pv, price_high_pv = price_interval_pv(md, sr)
+    price_pv = price_low_pv
     price = year_prices(md, price_pv)
     em = md.entity_market
 
@@ -175,14 +177,50 @@ def build_results(
             ("market", "year"),
             coords,
             "JPY/t",
-            "allowance clearing price in each year's money (PV dual of the period / discount factor of the year)",
+            "allowance clearing price in each year's money (PV price of the period / discount factor of the "
+            "year); the lower end of price_low..price_high where the clearing price is not unique",
         ),
         "price_pv": _da(
             price_pv,
             ("market", "period"),
             coords,
             "JPY/t",
-            "allowance price of the period in first-model-year money (the dual of market clearing)",
+            "allowance price of the period in first-model-year money (the dual of market clearing; the lower "
+            "end of price_low_pv..price_high_pv where it is not unique)",
+            money=pv,
+        ),
+        "price_low": _da(
+            price,
+            ("market", "year"),
+            coords,
+            "JPY/t",
+            "least clearing price in each year's money: the lowest price consistent with the optimum "
+            "(equals price_high where the price is unique)",
+        ),
+        "price_high": _da(
+            year_prices(md, price_high_pv),
+            ("market", "year"),
+            coords,
+            "JPY/t",
+            "greatest clearing price in each year's money: the highest price consistent with the optimum, "
+            "e.g. the next abatement step's cost when the requirement lies exactly on a step boundary "
+            "(inf: not one more tonne could be met)",
+        ),
+        "price_low_pv": _da(
+            price_low_pv,
+            ("market", "period"),
+            coords,
+            "JPY/t",
+            "least clearing price of the period in first-model-year money (the least optimal dual of market clearing)",
+            money=pv,
+        ),
+        "price_high_pv": _da(
+            price_high_pv,
+            ("market", "period"),
+            coords,
+            "JPY/t",
+            "greatest clearing price of the period in first-model-year money (the greatest optimal dual of "
+            "market clearing)",
             money=pv,
         ),
         "cap": _da(caps, ("market", "period"), coords, "t", "cap: sum of the market's allocations for the period"),

@@ -55,6 +55,10 @@ COORDINATES: dict[str, dict[str, str]] = {
 LONG_NAMES: dict[str, str] = {
     "price": "allowance price",
     "price_pv": "allowance price (present value)",
+    "price_low": "least clearing allowance price",
+    "price_high": "greatest clearing allowance price",
+    "price_low_pv": "least clearing allowance price (present value)",
+    "price_high_pv": "greatest clearing allowance price (present value)",
     "bau_emissions": "business-as-usual emissions",
     "emissions": "emissions",
     "abatement": "abatement",

@@ -204,7 +204,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     from ..engines import get_engine
     from ..pipeline import load, run_dataset
     from ..results.io import write_results
-    from ..results.prices import present_value_prices
+    from ..results.prices import price_interval_pv
 
     engine_name = spec["engine"]
     log = Path(spec["out_dir"] + ".highs.log")
@@ -228,7 +228,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     for key in ("formulation", "columns_held", "rounds", "certification_s"):
         if key in sr.info:
             out[key] = sr.info[key]
-    prices = present_value_prices(md, sr.duals["market_balance"].reshape(len(md.markets), -1))
+    prices = price_interval_pv(md, sr)[0]  # the reported price: the lower end of the interval
     out["price_pv"] = " ".join(f"{v:.6f}" for v in prices.ravel())
     out["objective_jpy"] = sr.objective_jpy
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux

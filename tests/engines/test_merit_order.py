@@ -15,6 +15,7 @@ where no tied column is involved.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -434,7 +435,7 @@ def assert_optimal(md, sr, tol=1e-7):
 
 
 @settings(
-    max_examples=30,
+    max_examples=60,
     deadline=None,
     database=None,
     derandomize=True,
@@ -442,8 +443,11 @@ def assert_optimal(md, sr, tol=1e-7):
 )
 @given(case=round_cases())
 def test_fast_is_optimal_on_degenerate_cases(case):
-    """Where prices are not unique the engines may differ, but the fast answer is still an
-    optimum (KKT) with the LP's objective, its price is the least one, and the period is flagged."""
+    """Where prices are not unique the engines' duals may differ, but the fast answer is still an
+    optimum (KKT) with the LP's objective, its price is the least one, and the period is flagged.
+    The interval of clearing prices is unique: the fast engine's (from the merit order) equals
+    the Pyomo engine's (perturbed re-solves) in the sifting and the full formulation, both ends,
+    and every engine's dual lies in it."""
     with tempfile.TemporaryDirectory() as tmp:
         md = model_data(write_case(Path(tmp), **case))
     try:
@@ -461,6 +465,23 @@ def test_fast_is_optimal_on_degenerate_cases(case):
     assert (lam <= lam_ref + 1e-6).all()
     if not np.allclose(lam, lam_ref, atol=1e-6):
         assert got.info["boundary_periods"] > 0
+    low, high = got.dual_low["market_balance"], got.dual_high["market_balance"]
+    np.testing.assert_array_equal(low, lam)  # the least clearing price is the engine's price
+    full = PyomoHighsEngine().solve(
+        dataclasses.replace(
+            md,
+            scenario=md.scenario.model_copy(
+                update={"solver": md.scenario.solver.model_copy(update={"formulation": "full"})}
+            ),
+        )
+    )
+    for other in (ref, full):
+        np.testing.assert_allclose(other.dual_low["market_balance"], low, rtol=1e-9, atol=1e-6, err_msg="low")
+        np.testing.assert_allclose(other.dual_high["market_balance"], high, rtol=1e-9, atol=1e-6, err_msg="high")
+        assert (other.duals["market_balance"] >= low - 1e-6).all()
+        assert (other.duals["market_balance"] <= high + 1e-6).all()
+    if (high > low + 1e-6).any():
+        assert got.info["boundary_periods"] > 0 and got.info["nonunique_prices"] > 0
 
 
 @settings(

@@ -197,3 +197,36 @@ def test_sifting_model_is_resolved_in_place_or_sifted_afresh(tmp_path):
         assert a.attrs["objective_jpy"] == pytest.approx(b.attrs["objective_jpy"], rel=1e-9)
     assert reused[0] == 0 and reused[1] == 1 and reused[2] == 1  # in place after small changes
     assert reused[3] == 0  # a large change: sifted afresh
+
+
+@pytest.mark.parametrize("formulation", ["full", "compact", "sifting"])
+def test_resolves_report_the_interval_of_a_fresh_run(tmp_path, formulation):
+    """One entity, BAU 100 t in FY2026, steps 10 t @1000, 10 t @5000 and 20 t @9000; a sweep of the
+    factor re-solved in place. Factor 0.05: 5 t inside the first step, price 1000 (unique); 0.1:
+    10 t, exactly the first step, every price in [1000, 5000] clears; 0.15: inside the second
+    step, 5000; 0.2: 20 t, exactly the first two steps, [5000, 9000]; back to 0.1. Every re-solve
+    reports the hand-derived interval, as a fresh run does, and its lower end as the price."""
+    path = write_case(
+        tmp_path,
+        [dict(entity_id="A", market="m", base_emissions_t=100.0)],
+        {"A": 100},
+        [("A", 1, 0.1, 1000), ("A", 2, 0.1, 5000), ("A", 3, 0.2, 9000)],
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.1}}}},
+    )
+    path.write_text(path.read_text() + f'\n[solver]\nformulation = "{formulation}"\n')
+    base = load_scenario(path)
+    ds = load_dataset(base.inputs_path, base)
+    eng = PersistentHighsEngine()
+    expected = {0.05: (1000, 1000), 0.1: (1000, 5000), 0.15: (5000, 5000), 0.2: (5000, 9000)}
+    reused = []
+    for f in (0.05, 0.1, 0.15, 0.2, 0.1):
+        scn = load_scenario(path, [f"markets.m.compliance_factor.P1.general={f}"])
+        a = run_scenario(scn, engine=eng, dataset=ds)
+        b = run_scenario(scn, dataset=ds)
+        reused.append(a.attrs["reused_model"])
+        for r in (a, b):
+            got = (float(r["price_low_pv"].squeeze()), float(r["price_high_pv"].squeeze()))
+            assert got == pytest.approx(expected[f], abs=1e-6), (f, formulation)
+            assert float(r["price_pv"].squeeze()) == got[0]
+    assert reused[1:].count(1) >= 1  # at least one variant re-solved in place

@@ -95,10 +95,11 @@ def solve(path, overrides, formulation: str):
 
 
 def assert_same_optimum(ref, got) -> None:
-    """The optimum is unique in objective; in these cases without ties, also in prices and the
+    """The optimum is unique in objective; in these cases without ties, also in prices (and the
+    interval of clearing prices, which is the full LP's on every formulation) and the
     market quantities. Entity splits of the rules' market columns are not compared (not unique)."""
     assert got.solution.objective_jpy == pytest.approx(ref.solution.objective_jpy, rel=1e-9, abs=1e-3)
-    for var in ("price_pv", "market_emissions", "total_cost", "cap"):
+    for var in ("price_pv", "price_low_pv", "price_high_pv", "market_emissions", "total_cost", "cap"):
         np.testing.assert_allclose(got.results[var].values, ref.results[var].values, rtol=1e-7, atol=1e-5, err_msg=var)
 
 
@@ -165,3 +166,60 @@ def test_an_estimate_far_too_low_still_reaches_the_optimum(tmp_path, monkeypatch
     got = run_dataset(scn, ds, engine="pyomo")
     assert got.solution.info["rounds"] >= 2 and got.solution.info["columns_held"] == len(md.col_cost)
     assert_same_optimum(ref, got)
+
+
+def three_steps(root):
+    """One entity, BAU 100 t in FY2026, 10 t needed (factor 0.1); steps 10 t @1000, 10 t @5000 and
+    20 t @9000. The requirement is exactly the first step: the full LP's price interval is
+    [1000, 5000] (the next step's cost)."""
+    return write_case(
+        root,
+        [ent("A")],
+        {"A": 100},
+        [("A", 1, 0.1, 1000), ("A", 2, 0.1, 5000), ("A", 3, 0.2, 9000)],
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.1}}}},
+    )
+
+
+def test_a_column_fixed_by_sifting_makes_no_fake_breakpoint(tmp_path):
+    """Hold the 1000 and 9000 steps and fix the 5000 step at zero, as sifting may. The restricted
+    LP alone would put the upper end at 9000: one more tonne from the dearest held step, a
+    breakpoint that does not exist in the full LP. Its perturbed dual (9000) prices the fixed
+    5000 step out, so the certification refuses it, and the sifting intervals solve that row
+    again with the step held: [1000, 5000], the full formulation's interval."""
+    from nationcap.engines.intervals import market_intervals
+    from nationcap.model import build_model
+
+    path = three_steps(tmp_path)
+    scn, ds = load(path, ())
+    md = prepare(scn, ds)
+    assert list(md.col_cost) == [1000, 5000, 9000]
+    m = build_model(md, "compact", np.array([0, 2]), np.zeros(3))
+    opt = ph._new_solver()
+    sr = ph.solve_model(m, md, opt=opt)
+    fake = market_intervals(m, opt, sr.duals["market_balance"])
+    assert fake.high == pytest.approx([9000])  # the restricted LP's own (wrong for the full LP)
+    certified = market_intervals(
+        m, opt, sr.duals["market_balance"], certify=lambda d: ph.uncertified(md, m.registry, d)
+    )
+    assert [(k, side, list(np.flatnonzero(out))) for k, side, out in certified.failed] == [(0, 1, [1])]
+    ph.sifting_intervals(md, m, opt, sr)
+    assert sr.dual_low["market_balance"] == pytest.approx([1000])
+    assert sr.dual_high["market_balance"] == pytest.approx([5000])
+    assert sr.info["interval_models_widened"] == 1
+    ref = solve(path, (), "full").results
+    assert float(ref["price_low_pv"].squeeze()) == pytest.approx(1000)
+    assert float(ref["price_high_pv"].squeeze()) == pytest.approx(5000)
+
+
+def test_sifting_intervals_when_the_held_columns_cannot_meet_one_more_tonne(tmp_path):
+    """The default sifting run of :func:`three_steps`: the estimate (the merit order's least
+    price, 1000) holds only the 1000 step (band 5 %), so one more tonne is infeasible for the held
+    model; the row is solved again holding every column and the interval is the full LP's."""
+    path = three_steps(tmp_path)
+    got = solve(path, (), "sifting")
+    assert got.solution.info["columns_held"] == 1
+    assert got.solution.info["interval_models_widened"] == 1
+    assert float(got.results["price_low_pv"].squeeze()) == pytest.approx(1000)
+    assert float(got.results["price_high_pv"].squeeze()) == pytest.approx(5000)

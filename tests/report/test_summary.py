@@ -54,3 +54,51 @@ def test_each_active_rule_prints_its_own_block(tmp_path):
     at = [text.index(BLOCKS[k]) for k in ("price_band", "external", "auction")]
     assert text.index("Emissions against cap") < at[0] < at[1] < at[2] < text.index("Total abatement cost")
     assert "ceiling_issued" in text and "floor_withdrawn" in text and "imports" in text
+
+
+def test_a_price_that_is_not_unique_is_marked(tmp_path):
+    """Factor 0.1: 10 t needed, exactly the 1000 step (10 t); the next step costs 5000, so every
+    price from 1000 to 5000 clears: the summary shows the lower end with the interval and a note.
+    Factor 0.3 (inside the 5000 step) has a unique price and no mark."""
+    boundary = write_case(
+        tmp_path / "b",
+        [ent("A")],
+        {"A": 100},
+        [("A", 1, 0.1, 1000), ("A", 2, 0.3, 5000)],
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.1}}}},
+    )
+    for engine in ("pyomo", "fast"):
+        text = run_summary(run_scenario(boundary, overrides=(f'solver.engine="{engine}"',)))
+        assert "1,000 (any of 1,000–5,000)" in text, text
+        assert "the price reported is the lower end" in text
+    text = run_summary(run_scenario(case(tmp_path / "u")))
+    assert "any of" not in text and "5000" in text
+
+
+def test_price_table_marks_each_non_unique_cell_and_an_open_upper_end():
+    """Solver-free: national 2026 is unique (2,367), 2027 lies in [2,438, 5,000], regional 2026
+    has no upper end (one more tonne cannot be met); results without the interval (an older
+    file) print the plain table."""
+    import numpy as np
+    import xarray as xr
+
+    from nationcap.report.summary import price_table
+
+    coords = {"market": ["national", "regional"], "year": [2026, 2027]}
+    low = np.array([[2366.6, 2437.6], [1000.0, 1339.6]])
+    high = np.array([[2366.6, 5000.0], [np.inf, 1339.6]])
+    res = xr.Dataset(
+        {
+            "price": (("market", "year"), low),
+            "price_low": (("market", "year"), low),
+            "price_high": (("market", "year"), high),
+        },
+        coords=coords,
+    )
+    table, marked = price_table(res)
+    assert marked
+    assert "2,367" in table and "2,438 (any of 2,438–5,000)" in table and "1,000 (any of 1,000 or more)" in table
+    assert "(any of 2,367" not in table and "(any of 1,340" not in table
+    plain, marked = price_table(res.drop_vars(["price_low", "price_high"]))
+    assert not marked and "any of" not in plain and "2367" in plain
