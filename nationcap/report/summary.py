@@ -11,6 +11,7 @@ from ..derive.coverage import bau_matrix, coverage_table
 from ..inputs.tables import Dataset
 from ..model.rules import RULES
 from ..model.rules.base import rounded
+from ..results.build import COST_ACCOUNT
 
 
 def _mt(x: float) -> str:
@@ -96,13 +97,36 @@ def run_summary(res: xr.Dataset) -> str:
         "",
     ]
     lines += _rules_summary(res)
-    tc = res["total_cost"].to_pandas()
-    lines += [
-        f"Total abatement cost (billion JPY, present value at FY{res.attrs['first_year']}):",
-        rounded(tc / 1e9, 1).to_string(),
-    ]
-    lines += _negative_cost_note(tc)
+    lines += cost_account_lines(res)
+    lines += _negative_cost_note(res["total_cost"].sum("period").to_pandas())
     return "\n".join(lines)
+
+
+def cost_account_lines(res: xr.Dataset) -> list[str]:
+    """The cost account per market over the horizon (README "Cost account"): abatement, the other
+    items that are not zero in any market (received amounts negative), ``total_cost`` and
+    ``net_cost_covered``, in billion JPY of present value."""
+    rows: dict[str, pd.Series] = {}
+    for item in COST_ACCOUNT:
+        if item.variable not in res:
+            continue
+        amount = item.sign * res[item.variable].sum("period").to_pandas()
+        if item.key == "abatement" or (amount.abs() > 0).any():
+            rows[item.key if item.sign > 0 else f"{item.key} (-)"] = amount
+        if item is _LAST_RESOURCE:
+            rows["= total_cost"] = res["total_cost"].sum("period").to_pandas()
+    rows["= net_cost_covered"] = res["net_cost_covered"].sum("period").to_pandas()
+    table = rounded(pd.DataFrame(rows).T / 1e9, 3)
+    table.columns.name = None
+    return [
+        f"Cost account (billion JPY, present value at FY{res.attrs['first_year']}): total_cost is the resource cost,",
+        "net_cost_covered adds what the covered entities pay the administrator and subtracts what they receive (-):",
+        table.to_string(float_format=lambda x: f"{x:,.3f}"),
+    ]
+
+
+#: total_cost is shown after the last resource item of the account
+_LAST_RESOURCE = [item for item in COST_ACCOUNT if item.kind == "resource"][-1]
 
 
 def _jpy(x: float) -> str:

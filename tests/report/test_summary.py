@@ -34,7 +34,7 @@ def case(root, **rules):
 
 def test_core_model_prints_no_rule_block(tmp_path):
     text = run_summary(run_scenario(case(tmp_path)))
-    assert "Allowance price" in text and "Total abatement cost" in text
+    assert "Allowance price" in text and "Cost account" in text
     assert [name for name, head in BLOCKS.items() if head in text] == []
 
 
@@ -52,5 +52,5 @@ def test_each_active_rule_prints_its_own_block(tmp_path):
     assert [name for name, head in BLOCKS.items() if head in text] == ["price_band", "external", "auction"]
     # the rule blocks come after the emissions table and before the total cost, in RULES order
     at = [text.index(BLOCKS[k]) for k in ("price_band", "external", "auction")]
-    assert text.index("Emissions against cap") < at[0] < at[1] < at[2] < text.index("Total abatement cost")
+    assert text.index("Emissions against cap") < at[0] < at[1] < at[2] < text.index("Cost account")
     assert "ceiling_issued" in text and "floor_withdrawn" in text and "imports" in text
