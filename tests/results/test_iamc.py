@@ -136,3 +136,23 @@ def test_batches_give_one_scenario_per_member(tmp_path):
         "2029"
     ]
     assert price["case/p50"] == pytest.approx(np.median(price[["case/draw000", "case/draw001", "case/draw002"]]))
+
+
+def test_cost_account_rows_use_the_results_definitions(single):
+    """Each account variable of the results is one IAMC row per program, in billion JPY/yr: the
+    period's present value spread evenly over its years (batch_case: two 2-year periods), so a
+    row's sum over the years is the result's sum over the periods."""
+    res, _ = single
+    df = iamc.to_iamc(res).set_index(["region", "variable"])
+    names = dict(iamc.account_variables())
+    assert names["total_cost"] == "Total Cost" and names["net_cost_covered"] == "Net Cost Covered"
+    assert names["account_ceiling_payments"] == "Ceiling Payments"
+    for var, name in names.items():
+        for market, program in (("national", "National Program"), ("regional", "Regional Program")):
+            row = df.loc[("Japan", f"Cost Account|{name}|{program}")]
+            assert row["unit"] == "billion JPY/yr"
+            per = res[var].sel(market=market).values / 1e9
+            np.testing.assert_allclose(row[YEARS].to_numpy(float), np.repeat(per / 2, 2), rtol=1e-12, atol=0)
+    total = df.loc[("Japan", "Cost Account|Total Cost|National Program"), YEARS].to_numpy(float).sum()
+    assert total == pytest.approx(float(res["total_cost"].sel(market="national").sum()) / 1e9, rel=1e-12)
+    assert total > 0
