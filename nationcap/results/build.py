@@ -6,6 +6,11 @@ aggregates. The entity attributes are coordinates on ``entity`` named ``entity_m
 ``entity_sector``, ``entity_prefecture`` and ``entity_administrator`` (prefixed because
 ``market``, ``sector``, ... are already dimension names; ``ds.groupby("entity_sector")`` works).
 
+The cost account (:data:`COST_ACCOUNT`, README "Cost account"): ``account_<item>`` per market and
+period, present value, from the abatement and each rule's ``account_pv``; ``total_cost`` (the
+resource items) and ``net_cost_covered`` (every item with its sign). The items in the objective,
+with their signs, add up to ``objective_jpy`` (:func:`objective_from_account`).
+
 Every variable carries ``long_name``, ``units``, ``description`` and, in JPY, ``money``
 attributes (:mod:`.conventions`); the Dataset attributes carry the scenario name, the resolved configuration (JSON), the versions of nationcap, Pyomo, highspy and
 Python, the engine, nationcap's termination status (``termination``) with the solver's own label
