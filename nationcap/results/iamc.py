@@ -22,7 +22,8 @@ exported with the definitions of the results: ``<Item>`` is ``Total Cost`` (``to
 resource cost), ``Net Cost Covered`` (``net_cost_covered``) and each item of the account,
 title-cased (``Abatement``, ``Offsets``, ``Imports``, ``Ceiling Payments``, ``Floor Receipts``,
 ``Reserve Release Payments``, ``Reserve Withhold Receipts``, ``Auction Payments``, ``Final
-Shortfall Purchases``), every amount positive (receipts too: their sign is the item's). They are
+Shortfall Purchases``), every amount positive (receipts too: their sign is the item's); an item
+that is zero in every period of a program (in every member of a batch) has no row. They are
 present values at the first model year, per period in the results; the export spreads each
 period's amount evenly over its years (as ``Cap``), so the sum over the years of a row is the
 result's sum over periods.
@@ -130,11 +131,14 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
     )
     bank = (res["bank"].sel(period=period_of).drop_vars("period") * 1e-6).where(last)
     parts.append(_rows(bank, "Bank|CO2", "Mt CO2", "Japan").dropna(subset=["value"]))
-    # the cost account: each period's present value spread evenly over its years
+    # the cost account: each period's present value spread evenly over its years; an item that is
+    # zero in every period (and member) of a market is left out, the totals are always there
     for var, name in account_variables():
         if var in res and "period" in res[var].dims:  # (results of older versions lack the account)
             spread = res[var].sel(period=period_of).drop_vars("period") * 1e-9 / n_years
-            parts.append(_rows(spread, f"Cost Account|{name}", "billion JPY/yr", "Japan"))
+            if var.startswith("account_"):
+                spread = spread.where((res[var] != 0).any([d for d in res[var].dims if d != "market"]))
+            parts.append(_rows(spread, f"Cost Account|{name}", "billion JPY/yr", "Japan").dropna(subset=["value"]))
 
     df = pd.concat(parts, ignore_index=True)
     df["year"] = df["year"].astype(int)
