@@ -76,7 +76,25 @@ def run_on(engine: str, path: Path, overrides: Iterable[str] = ()) -> Run:
     # every solved case: the engine asked for answered, with nationcap's own status
     assert run.results.attrs["engine"] == engine.partition(":")[0] == run.solution.engine
     assert run.results.attrs["termination"] == "optimal"
+    # ... and its cost account adds up to the objective (README "Cost account")
+    check_account(run.results)
     return run
+
+
+def check_account(res) -> None:
+    """The identities of the cost account: its items in the objective, with their signs, add up to
+    the objective; the resource items to ``total_cost``; all items with signs to ``net_cost_covered``;
+    every item but abatement (negative with no-regret steps) is a non-negative amount per market and period."""
+    from nationcap.results.build import COST_ACCOUNT, objective_from_account
+
+    assert objective_from_account(res) == pytest.approx(res.attrs["objective_jpy"], rel=1e-9, abs=1e-6)
+    total = sum(res[i.variable] for i in COST_ACCOUNT if i.kind == "resource")
+    net = sum(i.sign * res[i.variable] for i in COST_ACCOUNT)
+    for item in COST_ACCOUNT:
+        assert res[item.variable].dims == ("market", "period"), item.key
+        assert item.key == "abatement" or (res[item.variable] >= 0).all(), item.key
+    assert abs(res["total_cost"] - total).max() <= 1e-9 * max(1.0, float(abs(total).max()))
+    assert abs(res["net_cost_covered"] - net).max() <= 1e-9 * max(1.0, float(abs(net).max()))
 
 
 @dataclass(frozen=True)

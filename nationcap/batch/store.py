@@ -336,7 +336,7 @@ def combine(
         dims=(dim,),
         attrs=variable_attrs(
             "JPY",
-            "optimal objective (total discounted abatement cost)",
+            'optimal objective: the cost account\'s items in the objective with their signs (README "Cost account")',
             money=present_value_money(batch.base.first_year),
             long_name="objective",
         ),

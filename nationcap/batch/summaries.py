@@ -9,11 +9,16 @@ import pandas as pd
 import xarray as xr
 
 from ..model.rules import RULES
+from ..results.build import COST_ACCOUNT
 from ..results.io import DRAW_DIM, SWEEP_DIM, column_name, csv_tables, year_periods
+
+#: the cost account's variables in the market-year table (README "Cost account")
+PERIOD_COSTS = ("total_cost", "net_cost_covered", *(item.variable for item in COST_ACCOUNT))
 
 
 def market_year_table(res: xr.Dataset) -> pd.DataFrame:
-    """Tidy (member,) market, year table: price, emissions, abatement, cost, period cap and bank.
+    """Tidy (member,) market, year table: price, emissions, abatement, cost, and per period the
+    cap, the bank and the cost account (``total_cost``, ``net_cost_covered``, ``account_*``).
 
     Columns are named by :func:`nationcap.results.io.column_name`, as in the per-variable tables.
     Every value of a failed batch member is empty (NaN), never a sum over nothing (0).
@@ -31,15 +36,14 @@ def market_year_table(res: xr.Dataset) -> pd.DataFrame:
         df[column_name(v, res[f"{v}_by_sector"].attrs)] = by(v)
     df = df.reset_index()
     df.insert(len(dims) + 2, "period", df["year"].map(year_period))
-    per = (
-        res[["cap", "bank"]]
-        .to_dataframe()[["cap", "bank"]]
-        .rename(columns={"cap": col("cap"), "bank": col("bank")})
-        .reset_index()
-    )
+    # period quantities, repeated in each year of the period: cap, bank and the cost account (its
+    # totals and items; results of older versions may lack some, and hold total_cost per market)
+    names = ["cap", "bank"] + [v for v in PERIOD_COSTS if v in res and "period" in res[v].dims]
+    per = res[names].to_dataframe()[names].rename(columns={v: col(v) for v in names}).reset_index()
     df = df.merge(per, on=dims + ["market", "period"], how="left")
-    tc = res["total_cost"].to_dataframe(name=col("total_cost"))[[col("total_cost")]].reset_index()
-    df = df.merge(tc, on=dims + ["market"], how="left")
+    if "total_cost" in res and "period" not in res["total_cost"].dims:
+        tc = res["total_cost"].to_dataframe(name=col("total_cost"))[[col("total_cost")]].reset_index()
+        df = df.merge(tc, on=dims + ["market"], how="left")
     df = _coverage_columns(res, df, dims)
     if dim and "status" in res:
         failed = df[dim].isin(res[dim].values[res["status"].values.astype(str) != "ok"])

@@ -129,8 +129,9 @@ def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path,
 @click.option("--force", is_flag=True, help="Replace an existing comparison folder.")
 @click.pass_obj
 def compare(ctx: Ctx, results: tuple[str, ...], member: str | None, out_dir: Path | None, force: bool) -> None:
-    """Compare two or more runs (results folders or .nc files): prices, emissions, costs,
-    transfers and the gains from linking (cost of the first run minus each run's cost).
+    """Compare two or more runs (results folders or .nc files): prices, emissions, costs (total_cost
+    and net_cost_covered of the cost account), transfers and the gains from linking (cost of the
+    first run minus each run's cost).
 
     A run inside a batch folder is given as PATH::LABEL (outputs/p2_sweep::s002), or with
     --member for every batch. Runs on other data than the first get no gain, and a note.
@@ -160,7 +161,9 @@ def compare(ctx: Ctx, results: tuple[str, ...], member: str | None, out_dir: Pat
                 ctx.echo("\nPrice spread per market table (JPY/t, present value; markets = markets of the table):")
                 ctx.echo(spread.to_string(float_format=lambda v: f"{v:,.0f}"))
             ctx.echo(
-                "\nTotals (JPY present value, t over the horizon); gain_vs_first = cost of the first run - cost of the run:"
+                "\nTotals (JPY present value, t over the horizon; total_cost = resource cost, net_cost_covered = with "
+                "the payments to and from the administrator);\ngain_vs_first = total cost of the first run - that of "
+                "the run (net_cost_covered_gain_vs_first: the same for net_cost_covered):"
             )
             ctx.echo(tables["summary"].T.to_string(float_format=lambda v: f"{v:,.0f}"))
             admin = tables["administrators"]

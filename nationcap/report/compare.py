@@ -7,7 +7,12 @@
 
 The first run is the reference: ``gain_vs_first_jpy`` is its total cost minus each run's total
 cost (positive = cheaper than the reference), i.e. the gains from linking when the reference is
-the unlinked design. Costs are present values at each run's first model year.
+the unlinked design; ``net_cost_covered_gain_vs_first_jpy`` is the same for the net cost to the
+covered entities. The costs are the cost account's (README "Cost account"), with the names of
+the results: ``total_cost_jpy`` (the resource cost: abatement, offsets, imports) and
+``net_cost_covered_jpy`` (with the payments to and from the administrator), summed over markets
+and periods, per market (``total_cost_jpy_<market>``, ...) and, in ``periods``, per market and
+period. Costs are present values at each run's first model year.
 
 Batch members. A batch folder (``nationcap sweep`` / ``montecarlo``) holds many runs: one is
 chosen with ``PATH::LABEL`` (``outputs/p2_sweep::s002``, ``outputs/mc::7``) or, for every batch
@@ -146,9 +151,28 @@ def same_data(a: xr.Dataset, b: xr.Dataset) -> bool:
     return (ia["folder"], ia["name"]) == (ib["folder"], ib["name"])
 
 
+#: the cost account's totals compared (README "Cost account"): the resource cost and the net cost
+#: to the covered entities, named as in the results
+COSTS = ("total_cost", "net_cost_covered")
+
+
+def _cost(r: xr.Dataset, var: str, market: str | None = None, period: str | None = None) -> float:
+    """A cost of a run summed over what is not selected; NaN where the run does not have it
+    (results of older versions: no ``net_cost_covered``, ``total_cost`` per market only)."""
+    if var not in r or (period is not None and "period" not in r[var].dims):
+        return float("nan")
+    da = r[var]
+    if market is not None:
+        da = da.sel(market=market)
+    if period is not None:
+        da = da.sel(period=period)
+    return float(da.sum())
+
+
 def compare(paths: list[str | Path], member: str | None = None) -> dict[str, pd.DataFrame]:
     """Tables ``prices`` (market, year x run), ``summary`` (run x metric), ``periods``
-    (run, market, period: emissions, cap, bank, PV price) and ``notes`` (one ``note`` per row)."""
+    (run, market, period: emissions, cap, bank, PV price, total and net cost) and ``notes`` (one
+    ``note`` per row)."""
     if len(paths) < 2:
         raise InputError([Problem("compare", "", "", "give at least two results to compare")], "arguments")
     runs, labels = load_runs(paths, member)
@@ -156,9 +180,10 @@ def compare(paths: list[str | Path], member: str | None = None) -> dict[str, pd.
     prices.columns.name = "run"
     rows, per = [], []
     for lab, r in zip(labels, runs):
-        row = {"run": lab, "total_cost_jpy": float(r["total_cost"].sum())}
-        for table, ms in tables_of(r).items():
-            row[f"total_cost_jpy_{table}"] = float(r["total_cost"].sel(market=ms).sum())
+        row = {"run": lab, **{f"{v}_jpy": _cost(r, v) for v in COSTS}}
+        for table, ms in tables_of(r).items():  # markets split from one table are summed into it
+            for v in COSTS:
+                row[f"{v}_jpy_{table}"] = sum(_cost(r, v, market=m) for m in ms)
             row[f"emissions_t_{table}"] = float(r["market_emissions"].sel(market=ms).sum())
             if len(ms) == 1 and ms[0] == table:  # a split table's prices: the spread table
                 row[f"mean_price_jpy_per_t_{table}"] = float(r["price"].sel(market=table).mean())
@@ -177,14 +202,17 @@ def compare(paths: list[str | Path], member: str | None = None) -> dict[str, pd.
                         "cap_t": float(r["cap"].sel(market=m, period=p)),
                         "bank_t": float(r["bank"].sel(market=m, period=p)),
                         "price_pv_jpy_per_t": float(r["price_pv"].sel(market=m, period=p)),
+                        **{f"{v}_jpy": _cost(r, v, market=m, period=p) for v in COSTS},
                     }
                 )
     summary = pd.DataFrame(rows).set_index("run")
-    summary["gain_vs_first_jpy"] = summary["total_cost_jpy"].iloc[0] - summary["total_cost_jpy"]
+    gains = {"gain_vs_first_jpy": "total_cost_jpy", "net_cost_covered_gain_vs_first_jpy": "net_cost_covered_jpy"}
+    for gain, cost in gains.items():
+        summary[gain] = summary[cost].iloc[0] - summary[cost]
     notes = []
     for lab, r in zip(labels[1:], runs[1:]):
         if not same_data(runs[0], r):
-            summary.loc[lab, "gain_vs_first_jpy"] = float("nan")
+            summary.loc[lab, list(gains)] = float("nan")
             notes.append(
                 f"{lab} ran on other data than {labels[0]} ({describe_data(data_identity(r))} vs "
                 f"{describe_data(data_identity(runs[0]))}): its gain_vs_first_jpy is left empty, since costs "

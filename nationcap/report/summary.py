@@ -14,6 +14,7 @@ from ..derive.scope import resolve as resolve_scope
 from ..inputs.tables import Dataset
 from ..model.rules import RULES
 from ..model.rules.base import rounded
+from ..results.build import COST_ACCOUNT
 
 
 def _mt(x: float) -> str:
@@ -179,15 +180,43 @@ def run_summary(res: xr.Dataset) -> str:
     ]
     lines += _rules_summary(res)
     lines += scope_summary(res)
-    tc = res["total_cost"].to_pandas()
-    shown = pd.Series({name: float(tc[ms].sum()) for name, ms in groups.items()}, name="total_cost")
-    shown.index.name = "market"
-    lines += [
-        f"Total abatement cost (billion JPY, present value at FY{res.attrs['first_year']}):",
-        rounded(shown / 1e9, 1).to_string(),
-    ]
-    lines += _negative_cost_note(shown)
+    lines += cost_account_lines(res, groups)
+    tc = res["total_cost"].sum("period").to_pandas()
+    lines += _negative_cost_note(pd.Series({name: float(tc[ms].sum()) for name, ms in groups.items()}))
     return "\n".join(lines)
+
+
+def cost_account_lines(res: xr.Dataset, groups: dict[str, list[str]] | None = None) -> list[str]:
+    """The cost account per market over the horizon (README "Cost account"): abatement, the other
+    items that are not zero in any market (received amounts negative), ``total_cost`` and
+    ``net_cost_covered``, in billion JPY of present value. ``groups`` (column -> markets) sums
+    markets into one column: the markets split from one table."""
+    groups = groups or {str(m): [str(m)] for m in res["market"].values}
+
+    def by_group(amount: pd.Series) -> pd.Series:
+        return pd.Series({name: float(amount[ms].sum()) for name, ms in groups.items()})
+
+    rows: dict[str, pd.Series] = {}
+    for item in COST_ACCOUNT:
+        if item.variable not in res:
+            continue
+        amount = by_group(item.sign * res[item.variable].sum("period").to_pandas())
+        if item.key == "abatement" or (amount.abs() > 0).any():
+            rows[item.key if item.sign > 0 else f"{item.key} (-)"] = amount
+        if item is _LAST_RESOURCE:
+            rows["= total_cost"] = by_group(res["total_cost"].sum("period").to_pandas())
+    rows["= net_cost_covered"] = by_group(res["net_cost_covered"].sum("period").to_pandas())
+    table = rounded(pd.DataFrame(rows).T / 1e9, 3)
+    table.columns.name = None
+    return [
+        f"Cost account (billion JPY, present value at FY{res.attrs['first_year']}): total_cost is the resource cost,",
+        "net_cost_covered adds what the covered entities pay the administrator and subtracts what they receive (-):",
+        table.to_string(float_format=lambda x: f"{x:,.3f}"),
+    ]
+
+
+#: total_cost is shown after the last resource item of the account
+_LAST_RESOURCE = [item for item in COST_ACCOUNT if item.kind == "resource"][-1]
 
 
 def _jpy(x: float) -> str:

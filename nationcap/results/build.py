@@ -6,6 +6,11 @@ aggregates. The entity attributes are coordinates on ``entity`` named ``entity_m
 ``entity_sector``, ``entity_prefecture`` and ``entity_administrator`` (prefixed because
 ``market``, ``sector``, ... are already dimension names; ``ds.groupby("entity_sector")`` works).
 
+The cost account (:data:`COST_ACCOUNT`, README "Cost account"): ``account_<item>`` per market and
+period, present value, from the abatement and each rule's ``account_pv``; ``total_cost`` (the
+resource items) and ``net_cost_covered`` (every item with its sign). The items in the objective,
+with their signs, add up to ``objective_jpy`` (:func:`objective_from_account`).
+
 Every variable carries ``long_name``, ``units``, ``description`` and, in JPY, ``money``
 attributes (:mod:`.conventions`); the Dataset attributes carry the scenario name, the resolved configuration (JSON), the versions of nationcap, Pyomo, highspy and
 Python, the engine, nationcap's termination status (``termination``) with the solver's own label
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import json
 import platform
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -54,6 +60,102 @@ def versions() -> dict[str, str]:
         "highspy_version": _v("highspy"),
         "python_version": platform.python_version(),
     }
+
+
+@dataclass(frozen=True)
+class AccountItem:
+    """One item of the cost account (README "Cost account"): an amount per market and period,
+    JPY present value, never negative; its sign says who pays it."""
+
+    key: str  #: the key in :attr:`RuleReport.account_pv <nationcap.model.rules.base.RuleReport.account_pv>`
+    description: str
+    sign: int  #: +1 paid by the covered entities, -1 received by them
+    kind: str  #: "resource" (leaves the covered economy) or "transfer" (to or from the administrator)
+    in_objective: bool  #: whether the LP's objective holds it (with ``sign``)
+
+    @property
+    def variable(self) -> str:
+        """Its results variable: ``account_<key>``."""
+        return f"account_{self.key}"
+
+    @property
+    def iamc(self) -> str:
+        """Its name in IAMC variables (``Cost Account|<name>|<Program>``)."""
+        return self.key.replace("_", " ").title()
+
+
+#: the cost account, in order: every amount of money the model moves, per market and period. The
+#: resource items add up to ``total_cost``; all items with their signs to ``net_cost_covered``;
+#: the items in the objective with their signs to the LP's objective (``objective_jpy``).
+COST_ACCOUNT: tuple[AccountItem, ...] = (
+    AccountItem("abatement", "abatement cost of the MAC steps taken", 1, "resource", True),
+    AccountItem("offsets", "offset credits bought, each supply step at its own price", 1, "resource", True),
+    AccountItem("imports", "foreign allowances imported, at the foreign price", 1, "resource", True),
+    AccountItem(
+        "ceiling_payments", "allowances bought from the administrator at the price ceiling", 1, "transfer", True
+    ),
+    AccountItem(
+        "floor_receipts",
+        "allowances the administrator buys back (withdraws) at the price floor",
+        -1,
+        "transfer",
+        True,
+    ),
+    AccountItem(
+        "reserve_release_payments",
+        "allowances released from a cost containment reserve, bought at the trigger price",
+        1,
+        "transfer",
+        True,
+    ),
+    AccountItem(
+        "reserve_withhold_receipts",
+        "allowances withheld into an emissions containment reserve, paid for at the trigger price",
+        -1,
+        "transfer",
+        True,
+    ),
+    AccountItem(
+        "auction_payments",
+        "auctioned allowances bought at the clearing price (not in the objective: the auctioned volume is fixed)",
+        1,
+        "transfer",
+        False,
+    ),
+    AccountItem(
+        "final_shortfall_purchases",
+        "allowances the administrator buys for last-period shortfalls at final_shortfall_price_jpy_per_t, "
+        "charged to the entities that fall short",
+        1,
+        "transfer",
+        True,
+    ),
+)
+ACCOUNT_KEYS = tuple(item.key for item in COST_ACCOUNT)
+#: the items of the account that rules report (abatement is the core's, computed here)
+RULE_ACCOUNT_KEYS = ACCOUNT_KEYS[1:]
+
+
+def _add_account(account: dict[str, np.ndarray], rule: str, items: dict[str, np.ndarray]) -> None:
+    """Add one rule's ``account_pv`` to the market x period sums; an unknown key, a wrong shape or
+    a negative amount is a bug of the rule."""
+    for key, amount in items.items():
+        if key not in RULE_ACCOUNT_KEYS:
+            raise ValueError(
+                f"rule {rule!r} reports the unknown cost account item {key!r} (known: {RULE_ACCOUNT_KEYS})"
+            )
+        amount = np.asarray(amount, dtype=float)
+        if amount.shape != account[key].shape:
+            raise ValueError(f"rule {rule!r}: account item {key!r} has shape {amount.shape}, not {account[key].shape}")
+        if (amount < -1e-6).any():
+            raise ValueError(f"rule {rule!r}: account item {key!r} has a negative amount {amount.min()}")
+        account[key] += np.maximum(amount, 0.0)
+
+
+def objective_from_account(res: xr.Dataset) -> float:
+    """The LP's objective (JPY) as the account states it: the sum over markets and periods of the
+    items in the objective, with their signs (README "Cost account"). Equals ``objective_jpy``."""
+    return float(sum(item.sign * float(res[item.variable].sum()) for item in COST_ACCOUNT if item.in_objective))
 
 
 #: results detail: "full" (a single run: every variable, per entity too) or "market" (a batch
@@ -111,15 +213,14 @@ def build_results(
         ),
     }
     entity_extra = np.zeros((n_e, n_p))
-    market_extra = np.zeros(n_m)
+    account = {key: np.zeros((n_m, n_p)) for key in ACCOUNT_KEYS}
     reduction = np.zeros((n_e, n_y))
     for rule in RULES:
         rep = rule.report(ctx)
         rules.update(rep.variables)
         if rep.entity_cost_pv is not None:
             entity_extra += rep.entity_cost_pv
-        if rep.market_cost_pv is not None:
-            market_extra += rep.market_cost_pv
+        _add_account(account, rule.NAME, rep.account_pv)
         if rep.emissions_reduction_t is not None:
             reduction += rep.emissions_reduction_t
 
@@ -141,9 +242,10 @@ def build_results(
     market_em = np.zeros((len(md.markets), n_p))
     for p in range(n_p):
         np.add.at(market_em[:, p], em, emissions[:, md.period_years(p)].sum(axis=1))
-    total_cost = np.zeros(len(md.markets))
-    np.add.at(total_cost, em, acost_pv.sum(axis=1))
-    total_cost += market_extra
+    for p in range(n_p):
+        np.add.at(account["abatement"][:, p], em, acost_pv[:, md.period_years(p)].sum(axis=1))
+    total_cost = sum(account[i.key] for i in COST_ACCOUNT if i.kind == "resource")
+    net_cost = sum(i.sign * account[i.key] for i in COST_ACCOUNT)
 
     abated_t = np.bincount(em, weights=abate.sum(axis=1), minlength=n_m)
     full = detail == "full"
@@ -237,16 +339,28 @@ def build_results(
             "t",
             "unused allowances that lapsed at the end of the period (banking off)",
         ),
+        **_account_results(account, coords, pv),
         "total_cost": _da(
             total_cost,
-            ("market",),
+            ("market", "period"),
             coords,
             "JPY",
-            "total cost of the market: abatement, offset credits bought and foreign allowances imported",
+            "resource cost of the market in the period: abatement, offset credits bought and foreign allowances "
+            "imported (the account's resource items)",
+            money=pv,
+        ),
+        "net_cost_covered": _da(
+            net_cost,
+            ("market", "period"),
+            coords,
+            "JPY",
+            "net cost to the market's covered entities in the period: total_cost plus what they pay the "
+            "administrator (ceiling, reserve releases, auctions, last-period shortfalls) minus what it pays them "
+            "(floor, reserve withholding)",
             money=pv,
         ),
         "cost_per_t_abated": _da(
-            _per_tonne(total_cost, abated_t),
+            _per_tonne(np.asarray(total_cost).sum(axis=1), abated_t),
             ("market",),
             coords,
             "JPY/t",
@@ -313,6 +427,19 @@ def _per_tonne(cost_jpy: np.ndarray, tonnes: np.ndarray) -> np.ndarray:
     """``cost / tonnes`` where tonnes > 0, else NaN (no abatement: no cost per tonne)."""
     out = np.full(cost_jpy.shape, np.nan)
     np.divide(cost_jpy, tonnes, out=out, where=tonnes > 0)
+    return out
+
+
+def _account_results(account: dict[str, np.ndarray], coords: dict, pv: str) -> dict[str, xr.DataArray]:
+    """``account_<item>`` (market, period) of every item of :data:`COST_ACCOUNT`, with its sign,
+    kind and whether the objective holds it as attributes."""
+    out = {}
+    for item in COST_ACCOUNT:
+        da = _da(account[item.key], ("market", "period"), coords, "JPY", item.description, money=pv)
+        da.attrs.update(
+            account_sign=item.sign, account_kind=item.kind, in_objective="yes" if item.in_objective else "no"
+        )
+        out[item.variable] = da
     return out
 
 

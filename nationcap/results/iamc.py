@@ -14,6 +14,7 @@ variable                               unit            regions; meaning
 ``Abatement Cost|<Program>``           billion JPY/yr  Japan and prefectures; abatement cost in that year's money
 ``Cap|CO2|<Program>``                  Mt CO2/yr       Japan; the period's cap divided by its years
 ``Bank|CO2|<Program>``                 Mt CO2          Japan; bank at the end of a period, in its last year
+``Cost Account|<Item>|<Program>``      billion JPY/yr  Japan; the cost account (present value), below
 =====================================  ==============  ===================================================
 
 Split markets (``split_by``, ``nationcap/derive/scope.py``): ``regional/Tokyo`` is reported as
@@ -21,6 +22,17 @@ its table's program with the group as the region, so ``Price|Carbon|Regional Pro
 row per administrator (or prefecture) and no Japan row (there is no one price); caps and banks
 have a row per group and a Japan row, their sum; emissions, abatement and costs are summed over
 the table's markets per prefecture and for Japan.
+
+The cost account (README "Cost account", :data:`nationcap.results.build.COST_ACCOUNT`) is
+exported with the definitions of the results: ``<Item>`` is ``Total Cost`` (``total_cost``, the
+resource cost), ``Net Cost Covered`` (``net_cost_covered``) and each item of the account,
+title-cased (``Abatement``, ``Offsets``, ``Imports``, ``Ceiling Payments``, ``Floor Receipts``,
+``Reserve Release Payments``, ``Reserve Withhold Receipts``, ``Auction Payments``, ``Final
+Shortfall Purchases``), every amount positive (receipts too: their sign is the item's); an item
+that is zero in every period of a program (in every member of a batch) has no row. They are
+present values at the first model year, per period in the results; the export spreads each
+period's amount evenly over its years (as ``Cap``), so the sum over the years of a row is the
+result's sum over periods.
 
 Prefecture rows come from the ``*_by_prefecture`` aggregates (only prefectures with at least one
 entity in the program); the Japan row is the sum over entities, so it equals the sum of the
@@ -39,7 +51,8 @@ Units and pyam. The unit strings are those of the IAMC conventions, read by pyam
   ``convert_unit("billion JPY/yr", to="million JPY/yr")`` works. Converting to another currency
   needs an exchange rate and a price year that nationcap does not choose: give it as
   ``convert_unit("billion JPY/yr", to="billion USD_2020/yr", factor=rate)``. The amounts are
-  each year's money, not discounted (as ``price`` and ``abatement_cost`` in ``results.nc``).
+  each year's money, not discounted (as ``price`` and ``abatement_cost`` in ``results.nc``), except
+  the ``Cost Account`` rows: present values (above).
 - ``JPY/t CO2`` parses (``JPY/t`` once JPY is defined, species ``CO2``), but pyam converts a
   unit with a species only when it is a mass (it fails the same way for the IAMC's own
   ``USD_2010/t CO2``): convert prices with ``factor=``.
@@ -57,6 +70,7 @@ import xarray as xr
 
 from .. import __version__
 from ..config.schema import SPLIT_SEP
+from .build import COST_ACCOUNT
 from .io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, write_csv, year_periods
 
 INDEX = ["model", "scenario", "region", "variable", "unit"]
@@ -81,6 +95,14 @@ def _by_table(da: xr.DataArray) -> xr.DataArray:
     tables = xr.DataArray([_table(m) for m in markets], dims="market", coords={"market": da["market"]})
     out = da.groupby(tables.rename("table")).sum("market", min_count=1)
     return out.rename(table="market")
+
+
+def account_variables() -> list[tuple[str, str]]:
+    """(results variable, IAMC name) of the cost account: ``total_cost``, ``net_cost_covered`` and
+    every item of :data:`~nationcap.results.build.COST_ACCOUNT`, in that order."""
+    return [("total_cost", "Total Cost"), ("net_cost_covered", "Net Cost Covered")] + [
+        (item.variable, item.iamc) for item in COST_ACCOUNT
+    ]
 
 
 def _rows(da: xr.DataArray, variable: str, unit: str, region: str | None = None) -> pd.DataFrame:
@@ -144,6 +166,22 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
             tables = _by_table(da)
             whole = [m for m in tables["market"].values if not any(str(x) == m for x in res["market"].values)]
             parts.append(_rows(tables.sel(market=whole), name, unit, "Japan").dropna(subset=["value"]))
+    # the cost account: each period's present value spread evenly over its years; an item that is
+    # zero in every period (and member) of a market is left out, the totals are always there
+    for var, name in account_variables():
+        if var in res and "period" in res[var].dims:  # (results of older versions lack the account)
+            spread = res[var].sel(period=period_of).drop_vars("period") * 1e-9 / n_years
+            if var.startswith("account_"):
+                spread = spread.where((res[var] != 0).any([d for d in res[var].dims if d != "market"]))
+            parts.append(_rows(spread, f"Cost Account|{name}", "billion JPY/yr", "group").dropna(subset=["value"]))
+            if split:  # Japan rows of the split tables: the sum over their markets
+                tables = _by_table(spread)
+                whole = [m for m in tables["market"].values if not any(str(x) == m for x in res["market"].values)]
+                parts.append(
+                    _rows(tables.sel(market=whole), f"Cost Account|{name}", "billion JPY/yr", "Japan").dropna(
+                        subset=["value"]
+                    )
+                )
 
     df = pd.concat(parts, ignore_index=True)
     df["year"] = df["year"].astype(int)

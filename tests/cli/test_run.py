@@ -24,7 +24,8 @@ REQUIRED_VARS = {
     "compliance_cost": ("entity", "period"),
     "cap": ("market", "period"),
     "bank": ("market", "period"),
-    "total_cost": ("market",),
+    "total_cost": ("market", "period"),
+    "net_cost_covered": ("market", "period"),
 }
 
 
@@ -78,7 +79,7 @@ def test_run_writes_results_with_schema(case, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["run", str(case), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Allowance price" in result.output and "Total abatement cost" in result.output
+    assert "Allowance price" in result.output and "Cost account" in result.output
     for f in ("results.nc", "run.json", "market_year.csv", "entity_year.csv", "entity_period.csv", "entities.csv"):
         assert (out / f).is_file(), f
     with xr.open_dataset(out / "results.nc") as r:

@@ -56,3 +56,34 @@ def test_compare_unlinked_and_linked(tmp_path):
         == 4
     )
     assert runner.invoke(cli, ["compare", str(tmp_path / "unlinked"), "--out", str(tmp_path / "x")]).exit_code == 2
+
+
+def test_compare_reports_total_and_net_cost(tmp_path):
+    """One entity, 30 t needed, steps 10 t @1,000 and 30 t @5,000 (the ceiling case of
+    tests/model/rules/test_rules.py). Without a ceiling: 10 @1,000 + 20 @5,000: total_cost =
+    net_cost_covered = 110,000. With a ceiling of 4,300: 10 @1,000 and 20 t bought at the ceiling:
+    total_cost 10,000 (the resource cost), net_cost_covered 10,000 + 86,000 = 96,000. Gains against
+    the first run: 100,000 in total cost, 14,000 in net cost to the covered entities."""
+    path = write_case(
+        tmp_path,
+        [dict(entity_id="A", market="m", base_emissions_t=100.0)],
+        {"A": 100},
+        [("A", 1, 0.1, 1000), ("A", 2, 0.3, 5000)],
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.3}}}},
+    )
+    runner = CliRunner()
+    assert runner.invoke(cli, ["run", str(path), "--out", str(tmp_path / "plain")]).exit_code == 0
+    res = runner.invoke(cli, ["run", str(path), "--out", str(tmp_path / "band"), "--set", "markets.m.price_ceiling={}"])
+    assert res.exit_code == 0, res.output
+    tables = compare([tmp_path / "plain", tmp_path / "band"])
+    s = tables["summary"]
+    assert s["total_cost_jpy"].tolist() == pytest.approx([110_000, 10_000], abs=1e-3)
+    assert s["net_cost_covered_jpy"].tolist() == pytest.approx([110_000, 96_000], abs=1e-3)
+    assert s["total_cost_jpy_m"].tolist() == pytest.approx([110_000, 10_000], abs=1e-3)
+    assert s["net_cost_covered_jpy_m"].tolist() == pytest.approx([110_000, 96_000], abs=1e-3)
+    assert s["gain_vs_first_jpy"].tolist() == pytest.approx([0, 100_000], abs=1e-3)
+    assert s["net_cost_covered_gain_vs_first_jpy"].tolist() == pytest.approx([0, 14_000], abs=1e-3)
+    per = tables["periods"]
+    assert per.loc[("case#2", "m", "P1"), "net_cost_covered_jpy"] == pytest.approx(96_000, abs=1e-3)
+    assert per.loc[("case#2", "m", "P1"), "total_cost_jpy"] == pytest.approx(10_000, abs=1e-3)

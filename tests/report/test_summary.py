@@ -34,7 +34,7 @@ def case(root, **rules):
 
 def test_core_model_prints_no_rule_block(tmp_path):
     text = run_summary(run_scenario(case(tmp_path)))
-    assert "Allowance price" in text and "Total abatement cost" in text
+    assert "Allowance price" in text and "Cost account" in text
     assert [name for name, head in BLOCKS.items() if head in text] == []
 
 
@@ -52,8 +52,24 @@ def test_each_active_rule_prints_its_own_block(tmp_path):
     assert [name for name, head in BLOCKS.items() if head in text] == ["price_band", "external", "auction"]
     # the rule blocks come after the emissions table and before the total cost, in RULES order
     at = [text.index(BLOCKS[k]) for k in ("price_band", "external", "auction")]
-    assert text.index("Emissions against cap") < at[0] < at[1] < at[2] < text.index("Total abatement cost")
+    assert text.index("Emissions against cap") < at[0] < at[1] < at[2] < text.index("Cost account")
     assert "ceiling_issued" in text and "floor_withdrawn" in text and "imports" in text
+    # the cost account: abatement and the totals always, the other items where they are not zero
+    # (10 t abated @1,000, 7 t imported @3,000, 13 t at the ceiling @4,300, 35 t auctioned @4,300;
+    # the floor does not bind)
+    account = text[text.index("Cost account") :]
+    rows = {
+        ln.split()[0] if not ln.startswith("=") else ln.split()[1]: ln.split()[-1] for ln in account.splitlines()[3:]
+    }
+    assert rows == {
+        "abatement": "0.000",
+        "imports": "0.000",
+        "total_cost": "0.000",
+        "ceiling_payments": "0.000",
+        "auction_payments": "0.000",
+        "net_cost_covered": "0.000",
+    }
+    assert float(res["net_cost_covered"].sum()) == pytest.approx(10_000 + 21_000 + 13 * 4300 + 35 * 4300, abs=1e-3)
 
 
 def test_a_price_that_is_not_unique_is_marked(tmp_path):

@@ -136,3 +136,45 @@ def test_batches_give_one_scenario_per_member(tmp_path):
         "2029"
     ]
     assert price["case/p50"] == pytest.approx(np.median(price[["case/draw000", "case/draw001", "case/draw002"]]))
+
+
+def test_cost_account_rows_use_the_results_definitions(single):
+    """Each account variable of the results is one IAMC row per program, in billion JPY/yr: the
+    period's present value spread evenly over its years (batch_case: two 2-year periods), so a
+    row's sum over the years is the result's sum over the periods. Items that are zero throughout
+    (batch_case has no program rule: all but abatement) have no row; the totals always do."""
+    res, _ = single
+    df = iamc.to_iamc(res).set_index(["region", "variable"])
+    names = dict(iamc.account_variables())
+    assert names["total_cost"] == "Total Cost" and names["net_cost_covered"] == "Net Cost Covered"
+    assert names["account_ceiling_payments"] == "Ceiling Payments"
+    exported = {v.split("|")[1] for v in df.index.get_level_values("variable") if v.startswith("Cost Account|")}
+    assert exported == {"Total Cost", "Net Cost Covered", "Abatement"}
+    for var, name in names.items():
+        if name not in exported:
+            assert float(abs(res[var]).sum()) == 0, var
+            continue
+        for market, program in (("national", "National Program"), ("regional", "Regional Program")):
+            row = df.loc[("Japan", f"Cost Account|{name}|{program}")]
+            assert row["unit"] == "billion JPY/yr"
+            per = res[var].sel(market=market).values / 1e9
+            np.testing.assert_allclose(row[YEARS].to_numpy(float), np.repeat(per / 2, 2), rtol=1e-12, atol=0)
+    total = df.loc[("Japan", "Cost Account|Total Cost|National Program"), YEARS].to_numpy(float).sum()
+    assert total == pytest.approx(float(res["total_cost"].sel(market="national").sum()) / 1e9, rel=1e-12)
+    assert total > 0
+
+
+def test_cost_account_items_of_a_rule_are_exported():
+    """models/gx_band.toml on inputs/tiny: the floor binds in the regional market's P1 only, so
+    the export has Floor Receipts for the Regional Program (the PV of P1 spread over its 5 years,
+    none after) and not for the National Program."""
+    from casebuilder import REPO
+
+    res = run_scenario(REPO / "models" / "gx_band.toml", overrides=['inputs="../inputs/tiny"'])
+    df = iamc.to_iamc(res).set_index(["region", "variable"])
+    years = [str(y) for y in range(2026, 2036)]
+    floor = df.loc[("Japan", "Cost Account|Floor Receipts|Regional Program"), years].to_numpy(float)
+    p1 = float(res["account_floor_receipts"].sel(market="regional", period="P1")) / 1e9
+    assert p1 > 0
+    np.testing.assert_allclose(floor, [p1 / 5] * 5 + [0.0] * 5, rtol=1e-12)
+    assert ("Japan", "Cost Account|Floor Receipts|National Program") not in df.index

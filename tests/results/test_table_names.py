@@ -127,6 +127,7 @@ def test_the_same_quantity_has_the_same_name_everywhere(folders):
     run = {c for cols in headers(folders["run"]).values() for c in cols}
     for col in ("price_jpy_per_t", "emissions_t", "abatement_t", "abatement_cost_jpy", "cap_t", "bank_t"):
         assert col in summary and col in run, col
-    assert "total_cost_jpy_pv" in summary and "total_cost_jpy_pv" in headers(folders["run"])["market.csv"]
+    for col in ("total_cost_jpy_pv", "net_cost_covered_jpy_pv", "account_abatement_jpy_pv"):
+        assert col in summary and col in headers(folders["run"])["market_period.csv"], col
     assert set(headers(folders["mc"])["draws.csv"]) - {"draw", "status"} <= summary
     assert "price_p50_jpy_per_t" in headers(folders["mc"])["summary.csv"]

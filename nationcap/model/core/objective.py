@@ -6,6 +6,11 @@ with ``d[y] = (1 + discount_rate) ** -(y - first model year)``, plus the cost te
 modules register (:mod:`nationcap.model.registry`): offset purchases, allowances issued at the ceiling (+),
 withdrawn at the floor (-), imports, and last-period shortfalls bought by the administrator. Allowance trades are transfers
 between entities and cancel out of the social cost, so they do not appear here.
+
+The objective's value is the cost account's items "in the objective" with their signs, summed
+over markets and periods (README "Cost account", ``COST_ACCOUNT`` in
+:mod:`nationcap.results.build`); abatement fixed outside the LP by the sifting formulation is a
+constant the engine adds (:func:`fixed_cost_jpy`) and is part of the account's abatement.
 """
 
 from __future__ import annotations

@@ -62,20 +62,24 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
 
 
 def report(ctx: ReportContext) -> RuleReport:
+    """Volumes auctioned and the revenue: the account's ``auction_payments``, which the objective
+    does not hold (the auctioned allowances are a constant of the pool rows)."""
     auction = ctx.md.auction_t()
+    revenue = auction * ctx.price_pv  # prices are >= 0 (nationcap/results/prices.py)
     return RuleReport(
         variables={
             "auction_volume": data_array(
                 auction, ("market", "period"), ctx.coords, "t", "allowances auctioned (share of the cap)"
             ),
             "auction_revenue": data_array(
-                auction * ctx.price_pv,
+                revenue,
                 ("market", "period"),
                 ctx.coords,
                 ctx.pv_units,
                 "auction volume x clearing price",
             ),
-        }
+        },
+        account_pv={"auction_payments": revenue},
     )
 
 

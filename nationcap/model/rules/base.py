@@ -14,7 +14,8 @@ A rule module (``model/rules/<rule>.py``) owns one program rule from end to end:
 ``build(m, md, reg)``
     its Pyomo variables and rows, and the terms it registers (:mod:`nationcap.model.registry`)
 ``report(ctx) -> RuleReport``
-    its result variables, from any engine's solution (values and duals by concept name)
+    its result variables, from any engine's solution (values and duals by concept name), what it
+    adds to entity costs and emissions, and its items of the cost account (``account_pv``)
 ``summary(res) -> list[str]``
     its lines in the run summary (nothing when it is off)
 
@@ -76,10 +77,13 @@ class RuleReport:
     variables: dict[str, xr.DataArray] = field(default_factory=dict)
     #: (E, P) added to each entity's compliance cost, JPY present value
     entity_cost_pv: np.ndarray | None = None
-    #: (M,) added to each market's total cost, JPY present value
-    market_cost_pv: np.ndarray | None = None
     #: (E, Y) emissions avoided outside the entity's own abatement, t
     emissions_reduction_t: np.ndarray | None = None
+    #: the rule's items of the cost account: item key -> (M, P) non-negative amounts, JPY present
+    #: value, per market and period. The keys, what each means, its sign (paid or received by the
+    #: covered entities) and whether the LP's objective holds it are the table
+    #: :data:`nationcap.results.build.COST_ACCOUNT`; a key no rule reports is zero
+    account_pv: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 #: the ``money`` attribute of a results variable in JPY that is not discounted: each amount is in

@@ -106,7 +106,7 @@ def report(ctx: ReportContext) -> RuleReport:
             ),
             "imports": data_array(vol, ("market", "period"), coords, "t", "foreign allowances imported"),
         },
-        market_cost_pv=pay.sum(axis=1),
+        account_pv={"imports": pay},
     )
 
 

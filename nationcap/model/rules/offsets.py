@@ -231,7 +231,8 @@ def entity_terms(md: ModelData, values: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def report(ctx: ReportContext) -> RuleReport:
-    """Credits used per entity, bought per market, their PV price; their cost to entities and markets."""
+    """Credits used per entity, bought per market, their PV price; their cost to entities (at the
+    clearing price) and the account's item ``offsets`` (at the supply steps' prices)."""
     md, vals, duals = ctx.md, ctx.solution.values, ctx.solution.duals
     od = data(md)
     if od is None:
@@ -244,10 +245,11 @@ def report(ctx: ReportContext) -> RuleReport:
     for k, (e, t, p) in enumerate(use_index(md)):
         used[e, t, p] = vals["offset_use"][k]
     bought = np.zeros((n_m, len(types), n_p))
-    cost = np.zeros(n_m)
-    buy = vals.get("offset_buy", np.zeros(len(od.qty_t)))
+    cost = np.zeros((n_m, n_p))
+    buy = np.maximum(vals.get("offset_buy", np.zeros(len(od.qty_t))), 0.0)
     np.add.at(bought, (od.market, od.type, md.year_period[od.year]), buy)
-    np.add.at(cost, od.market, buy * od.cost * md.discount[od.year])
+    # what the credits cost: each step at its own price (the objective's term), not the clearing price
+    np.add.at(cost, (od.market, md.year_period[od.year]), buy * od.cost * md.discount[od.year])
     oprice = np.full((n_m, len(types), n_p), np.nan)
     for k, (a, t, p) in enumerate(balance_index(md)):
         oprice[a, t, p] = duals["offset_balance"][k] if "offset_balance" in duals else 0.0
@@ -270,7 +272,7 @@ def report(ctx: ReportContext) -> RuleReport:
             ),
         },
         entity_cost_pv=entity_cost,
-        market_cost_pv=cost,
+        account_pv={"offsets": cost},
     )
 
 

@@ -105,13 +105,15 @@ def volumes(md: ModelData, values: np.ndarray, concept: str, solution_values) ->
     pay = np.zeros((n_m, n_p))
     if concept in solution_values:
         for k, (a, y) in enumerate(year_index(values)):
-            vol[a, md.year_period[y]] += solution_values[concept][k]
-            pay[a, md.year_period[y]] += solution_values[concept][k] * values[a, y] * md.discount[y]
+            x = max(float(solution_values[concept][k]), 0.0)  # a solver's -0.0 or -1e-15 is none
+            vol[a, md.year_period[y]] += x
+            pay[a, md.year_period[y]] += x * values[a, y] * md.discount[y]
     return vol, pay
 
 
 def report(ctx: ReportContext) -> RuleReport:
-    """The band per year, allowances issued at the ceiling and withdrawn at the floor, payments."""
+    """The band per year, allowances issued at the ceiling and withdrawn at the floor, payments
+    (the account's ``ceiling_payments``, paid by the market, and ``floor_receipts``, paid to it)."""
     md, coords = ctx.md, ctx.coords
     band = data(md)
     out = {
@@ -122,14 +124,16 @@ def report(ctx: ReportContext) -> RuleReport:
             band.ceiling, ("market", "year"), coords, "JPY/t", "price ceiling in each year's money (NaN = none)"
         ),
     }
-    for name, concept, values, desc in (
-        ("ceiling_issued", "ceiling_issue", band.ceiling, "allowances sold at the price ceiling"),
-        ("floor_withdrawn", "floor_withdraw", band.floor, "allowances withdrawn at the price floor"),
+    account: dict[str, np.ndarray] = {}
+    for name, concept, values, desc, item in (
+        ("ceiling_issued", "ceiling_issue", band.ceiling, "allowances sold at the price ceiling", "ceiling_payments"),
+        ("floor_withdrawn", "floor_withdraw", band.floor, "allowances withdrawn at the price floor", "floor_receipts"),
     ):
         vol, pay = volumes(md, values, concept, ctx.solution.values)
         out[name] = data_array(vol, ("market", "period"), coords, "t", desc)
         out[f"{name}_payments"] = data_array(pay, ("market", "period"), coords, ctx.pv_units, f"payments for {desc}")
-    return RuleReport(variables=out)
+        account[item] = pay
+    return RuleReport(variables=out, account_pv=account)
 
 
 def summary(res: xr.Dataset) -> list[str]:

@@ -167,25 +167,27 @@ def entity_terms(md: ModelData, values: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def report(ctx: ReportContext) -> RuleReport:
-    """Shortfalls per entity, non-compliant entities, fines and last-period purchases."""
+    """Shortfalls per entity, non-compliant entities, fines and last-period purchases (the account's
+    ``final_shortfall_purchases``, charged to the entities that fall short)."""
     md, vals, coords = ctx.md, ctx.solution.values, ctx.coords
     n_e, n_m, n_p = md.n_entities, len(md.markets), len(md.periods)
     em = md.entity_market
-    sf = np.zeros((n_e, n_p))
+    raw = np.zeros((n_e, n_p))
     for k, (e, p) in enumerate(index(md)):
-        sf[e, p] = vals["shortfall"][k]
-    sf = np.where(sf < 1e-6, 0.0, sf)
+        raw[e, p] = max(float(vals["shortfall"][k]), 0.0)
+    sf = np.where(raw < 1e-6, 0.0, raw)  # who counts as non-compliant: not a solver's rounding
     nonc = np.zeros((n_m, n_p), dtype=np.int64)
     np.add.at(nonc, em, (sf > 0).astype(np.int64))
     fines = np.array([[md.market_config(a).fine_jpy * nonc[a, p] for p in range(n_p)] for a in range(n_m)], dtype=float)
-    final = np.zeros(n_m)
+    # the last period's purchases in money: from the solution as it is, the objective's term
+    final = np.zeros((n_m, n_p))
     entity_cost = np.zeros((n_e, n_p))
     for a in range(n_m):
         price = md.market_config(a).final_shortfall_price_jpy_per_t
         if price is not None:
-            per_entity = sf[:, -1] * price * md.discount[-1] * (em == a)
+            per_entity = raw[:, -1] * price * md.discount[-1] * (em == a)
             entity_cost[:, -1] += per_entity
-            final[a] = per_entity.sum()
+            final[a, -1] = per_entity.sum()
     return RuleReport(
         variables={
             "shortfall": data_array(
@@ -206,7 +208,7 @@ def report(ctx: ReportContext) -> RuleReport:
                 "fine_jpy x non-compliant entities (reported, not optimised)",
             ),
             "final_shortfall_cost": data_array(
-                final,
+                final.sum(axis=1),
                 ("market",),
                 coords,
                 ctx.pv_units,
@@ -214,6 +216,7 @@ def report(ctx: ReportContext) -> RuleReport:
             ),
         },
         entity_cost_pv=entity_cost,
+        account_pv={"final_shortfall_purchases": final},
     )
 
 
