@@ -60,7 +60,7 @@ def _coverage_columns(res: xr.Dataset, df: pd.DataFrame, dims: list[str]) -> pd.
     n = res["entities_by_sector"].sum("sector", min_count=1).to_dataframe(name="entities")[["entities"]]
     df = df.merge(n.reset_index(), on=dims + ["market"], how="left")
     df["entities"] = df["entities"].astype("Int64")  # a count; empty for a failed member
-    if "coverage_share" in res:
+    if "coverage_share" in res and bool(res["coverage_share"].notnull().any()):  # NaN: no national totals
         share = res["coverage_share"].to_dataframe(name="coverage_share")[["coverage_share"]].reset_index()
         df = df.merge(share, on=dims + ["market", "year"], how="left")
     if "cost_per_t_abated" in res:
