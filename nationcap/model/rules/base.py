@@ -80,6 +80,9 @@ class RuleReport:
     market_cost_pv: np.ndarray | None = None
     #: (E, Y) emissions avoided outside the entity's own abatement, t
     emissions_reduction_t: np.ndarray | None = None
+    #: cost-account entries: name -> (M, P) non-negative amounts, JPY present value (payments
+    #: between the administrator and the market, e.g. ``"ceiling_payments"``)
+    account_pv: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 #: the ``money`` attribute of a results variable in JPY that is not discounted: each amount is in

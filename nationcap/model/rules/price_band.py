@@ -8,6 +8,10 @@ Variables
                          (unlimited: the ceiling is a hard cap on the price)
     FloorWithdraw[m, y]  allowances the administrator withdraws at the floor price, Mt, >= 0
 
+Bounds (``ceiling_volume_limit_t`` / ``floor_volume_limit_t``, t per year; none: unlimited)
+    CeilingIssue[m, y]  <= ceiling_limit[m] / scale_t
+    FloorWithdraw[m, y] <= floor_limit[m] / scale_t
+
 Registered terms
     MarketClearing[m, p(y)]  += CeilingIssue[m, y] - FloorWithdraw[m, y]
     objective                += d[y] * (ceil[m, y] * CeilingIssue[m, y] - floor[m, y] * FloorWithdraw[m, y])
@@ -18,6 +22,12 @@ the optimum: ``d[y] * ceil[m, y] - price_pv[m, p] >= 0`` and ``price_pv[m, p] - 
 year (``price[m, y] = price_pv[m, p] / d[y]``, :mod:`nationcap.results.prices`). Issuing and withdrawing are
 payments between the administrator and the market: they are in the objective so the LP prices
 them, and reported separately from abatement cost.
+
+With a volume limit the band is a finite reserve (:mod:`.reserve` derives the same): while the
+variable is below its bound its reduced cost must be >= 0 *and*, if it is positive, <= 0, so the
+price is held at the bound's price; once the variable sits at its bound the reduced cost may be
+negative: the price passes the ceiling (or falls below the floor) and is set by the next source
+of supply or demand, an abatement step.
 """
 
 from __future__ import annotations
@@ -47,6 +57,8 @@ DRAW_DIM = "draw"
 class BandData:
     floor: np.ndarray  # (M, Y) JPY/t in each year's money, NaN = no floor
     ceiling: np.ndarray  # (M, Y), NaN = no ceiling
+    floor_limit_t: np.ndarray | None = None  # (M,) t per year withdrawn at most, inf = no limit
+    ceiling_limit_t: np.ndarray | None = None  # (M,) t per year issued at most, inf = no limit
 
 
 def active(scn: Scenario) -> bool:
@@ -62,13 +74,19 @@ def prepare(md: ModelData) -> None:
     n_m, n_y = len(md.markets), len(md.years)
     floor = np.full((n_m, n_y), np.nan)
     ceiling = np.full((n_m, n_y), np.nan)
+    floor_limit = np.full(n_m, np.inf)
+    ceiling_limit = np.full(n_m, np.inf)
     for a in range(n_m):
         cfg = md.market_config(a)
         if cfg.price_floor:
             floor[a] = [cfg.price_floor.value(y) for y in md.years]
         if cfg.price_ceiling:
             ceiling[a] = [cfg.price_ceiling.value(y) for y in md.years]
-    md.rule_data[NAME] = BandData(floor, ceiling)
+        if cfg.floor_volume_limit_t is not None:
+            floor_limit[a] = cfg.floor_volume_limit_t
+        if cfg.ceiling_volume_limit_t is not None:
+            ceiling_limit[a] = cfg.ceiling_volume_limit_t
+    md.rule_data[NAME] = BandData(floor, ceiling, floor_limit, ceiling_limit)
 
 
 def year_index(values: np.ndarray | None) -> list[tuple[int, int]]:
@@ -83,14 +101,35 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     import pyomo.environ as pyo
 
     band = data(md)
-    for name, concept, values, sign, doc in (
-        ("CeilingIssue", "ceiling_issue", band.ceiling, 1.0, "allowances sold at the price ceiling [Mt]"),
-        ("FloorWithdraw", "floor_withdraw", band.floor, -1.0, "allowances withdrawn at the price floor [Mt]"),
+    n_m = len(md.markets)
+    for name, concept, values, limit, sign, doc in (
+        (
+            "CeilingIssue",
+            "ceiling_issue",
+            band.ceiling,
+            band.ceiling_limit_t,
+            1.0,
+            "allowances sold at the price ceiling [Mt]",
+        ),
+        (
+            "FloorWithdraw",
+            "floor_withdraw",
+            band.floor,
+            band.floor_limit_t,
+            -1.0,
+            "allowances withdrawn at the price floor [Mt]",
+        ),
     ):
         idx = year_index(values)
         if not idx:
             continue
-        var = pyo.Var(idx, domain=pyo.NonNegativeReals, doc=doc)
+        ub = np.full(n_m, np.inf) if limit is None else limit / md.scale_t
+        var = pyo.Var(
+            idx,
+            domain=pyo.NonNegativeReals,
+            bounds=lambda _m, a, y, ub=ub: (0.0, None if np.isinf(ub[a]) else float(ub[a])),
+            doc=doc,
+        )
         m.add_component(name, var)
         for a, y in idx:
             reg.pool[a, int(md.year_period[y])].append((sign, var[a, y]))
@@ -122,14 +161,16 @@ def report(ctx: ReportContext) -> RuleReport:
             band.ceiling, ("market", "year"), coords, "JPY/t", "price ceiling in each year's money (NaN = none)"
         ),
     }
-    for name, concept, values, desc in (
-        ("ceiling_issued", "ceiling_issue", band.ceiling, "allowances sold at the price ceiling"),
-        ("floor_withdrawn", "floor_withdraw", band.floor, "allowances withdrawn at the price floor"),
+    account: dict[str, np.ndarray] = {}
+    for name, concept, values, desc, account_key in (
+        ("ceiling_issued", "ceiling_issue", band.ceiling, "allowances sold at the price ceiling", "ceiling_payments"),
+        ("floor_withdrawn", "floor_withdraw", band.floor, "allowances withdrawn at the price floor", "floor_receipts"),
     ):
         vol, pay = volumes(md, values, concept, ctx.solution.values)
         out[name] = data_array(vol, ("market", "period"), coords, "t", desc)
         out[f"{name}_payments"] = data_array(pay, ("market", "period"), coords, ctx.pv_units, f"payments for {desc}")
-    return RuleReport(variables=out)
+        account[account_key] = np.maximum(pay, 0.0)
+    return RuleReport(variables=out, account_pv=account)
 
 
 def summary(res: xr.Dataset) -> list[str]:
