@@ -52,6 +52,7 @@ quantiles tell the two apart.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -267,9 +268,11 @@ def montecarlo(res: xr.Dataset) -> dict[str, xr.DataArray]:
                 .assign_attrs(units="t", description=f"mean over the draws of {vol_name} (tranche {k})")
             )
             for q in MC_QUANTILES:
+                with warnings.catch_warnings():  # markets without the tranche: all NaN, quantile NaN
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    vq = vol.quantile(q, dim=DRAW_DIM)
                 out[f"{stem}_p{round(q * 100):02d}"] = (
-                    vol.quantile(q, dim=DRAW_DIM)
-                    .drop_vars("quantile")
+                    vq.drop_vars("quantile")
                     .where(np.isfinite(trig))
                     .assign_attrs(
                         units="t", description=f"{round(q * 100)} % quantile over the draws of {vol_name} (tranche {k})"
