@@ -89,6 +89,27 @@ def prepare(md: ModelData) -> None:
     md.rule_data[NAME] = BandData(floor, ceiling, floor_limit, ceiling_limit)
 
 
+def pv_range(md: ModelData, lo_y: np.ndarray, hi_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(M, P) present-value range from per-year bounds (M, Y) in each year's money (NaN = none):
+    the highest PV lower bound and the lowest PV upper bound among each period's years."""
+    n_m, n_p = len(md.markets), len(md.periods)
+    lo = np.full((n_m, n_p), -np.inf)
+    hi = np.full((n_m, n_p), np.inf)
+    for p in range(n_p):
+        ys = md.period_years(p)
+        d = md.discount[ys]
+        lo[:, p] = np.nanmax(np.where(np.isnan(lo_y[:, ys]), -np.inf, lo_y[:, ys] * d), axis=1, initial=-np.inf)
+        hi[:, p] = np.nanmin(np.where(np.isnan(hi_y[:, ys]), np.inf, hi_y[:, ys] * d), axis=1, initial=np.inf)
+    return lo, np.maximum(lo, hi)
+
+
+def price_range(md: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """(M, P) PV range the band holds the price in (exact without volume limits); used only to
+    estimate prices for sifting (:func:`nationcap.engines.pyomo_highs.price_estimate`)."""
+    band = data(md)
+    return pv_range(md, band.floor, band.ceiling)
+
+
 def year_index(values: np.ndarray | None) -> list[tuple[int, int]]:
     """(market, year) pairs where ``values`` (M, Y) is set (not NaN)."""
     if values is None:

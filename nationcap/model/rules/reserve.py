@@ -123,6 +123,21 @@ def prepare(md: ModelData) -> None:
     md.rule_data[NAME] = ReserveData(trigger, volume)
 
 
+def price_range(md: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """(M, P) PV range between the highest withhold trigger and the lowest release trigger (of
+    tranches with a volume): where the reserve holds the price unless a tranche runs out. Used
+    only to estimate prices for sifting (:func:`nationcap.engines.pyomo_highs.price_estimate`)."""
+    from .price_band import pv_range
+
+    rd = data(md)
+    used = {side: np.where(rd.volume_t[side][:, None, :] > 0, rd.trigger[side], np.nan) for side in rd.trigger}
+    with warnings.catch_warnings():  # markets without tranches: all NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo_y = np.nanmax(used["withhold"], axis=2)
+        hi_y = np.nanmin(used["release"], axis=2)
+    return pv_range(md, lo_y, hi_y)
+
+
 def tranche_index(rd: ReserveData, side: str) -> list[tuple[int, int, int]]:
     """(market, year, tranche) of every tranche with a positive volume, in the order of the
     variables (and of their values in a SolveResult)."""

@@ -346,3 +346,24 @@ def test_held_model_re_solves_a_reserve_scenario_like_a_fresh_run(tmp_path):
         np.testing.assert_allclose(r["reserve_released"].values, fresh["reserve_released"].values, atol=1e-6)
     assert prices == pytest.approx([5000, 5000, 3000], abs=1e-6)
     assert eng.builds == 1 and eng.solves == 3
+
+
+def test_the_sifting_estimate_starts_from_the_triggers(tmp_path):
+    """Sifting holds the columns near a price estimate: the core's price (5,000 here: 30 t needed,
+    10 t @1,000 + 20 t @5,000) moved into the range the reserve holds the price in, [withhold
+    trigger, release trigger] = [1,500, 3,000] in PV (discount 0): 3,000, the answer of the
+    tranche that does not run out. Without a withhold tranche the range is open below."""
+    from nationcap.engines.pyomo_highs import price_estimate
+    from nationcap.model.rules import reserve
+
+    md = model_data(release(tmp_path / "a", 50.0))
+    lo, hi = reserve.price_range(md)
+    assert lo.tolist() == [[-np.inf]] and hi.tolist() == [[3000.0]]
+    assert price_estimate(md).tolist() == [[3000.0]]
+    cfg = {
+        "compliance_factor": {"P1": {"general": 0.3}},
+        "reserve": {"release": [tranche(3000, 50.0), tranche(2000, 0.0)], "withhold": [tranche(1500, 1.0)]},
+    }
+    md = model_data(one_entity(tmp_path / "b", cfg))
+    lo, hi = reserve.price_range(md)  # the zero-volume tranche at 2,000 is never used
+    assert lo.tolist() == [[1500.0]] and hi.tolist() == [[3000.0]]
