@@ -131,3 +131,64 @@ def test_withholding_never_makes_the_check_refuse_a_feasible_scenario(tmp_path):
     assert res.attrs["termination"] == "optimal"
     assert float(res["price"].sel(market="national", year=2026)) == pytest.approx(2000, abs=1e-6)
     assert float(res["reserve_withheld"].sel(market="national", year=2026, tranche=0)) == pytest.approx(40, abs=1e-6)
+
+
+def _random_reserve_case(root, rng):
+    """One market, 1-3 entities, two periods of one or two years, random factors and bank rules,
+    0-2 release tranches (triggers >= 5,000), maybe a limited ceiling at 6,000, withhold tranches
+    and a limited floor (<= 1,000, below every selling price: no arbitrage)."""
+    periods, y = [], 2026
+    for p in range(2):
+        n_y = int(rng.integers(1, 3))
+        periods.append((f"P{p + 1}", y, y + n_y - 1))
+        y += n_y
+    ents, bau, mac = [], {}, []
+    for i in range(int(rng.integers(1, 4))):
+        eid = f"E{i}"
+        base = float(rng.integers(50, 200))
+        ents.append(dict(entity_id=eid, market="m", base_emissions_t=base))
+        bau[eid] = base * float(rng.uniform(0.8, 1.2))
+        mac.append((eid, 1, float(rng.uniform(0.05, 0.4)), float(rng.integers(1, 50)) * 100.0))
+    cfg: dict = {
+        "banking": bool(rng.random() < 0.7),
+        "borrowing": bool(rng.random() < 0.3),
+        "compliance_factor": {p: {"general": float(rng.choice([0.1, 0.3, 0.5, 0.7]))} for p, *_ in periods},
+        "reserve": {
+            "release": [tranche(5000 + 1000 * k, float(rng.integers(0, 60))) for k in range(int(rng.integers(0, 3)))],
+            "withhold": [tranche(500, float(rng.integers(0, 60)))],
+        },
+    }
+    if rng.random() < 0.5:
+        cfg.update({"price_ceiling": {"start_jpy_per_t": 6000.0}, "ceiling_volume_limit_t": float(rng.integers(0, 40))})
+    if rng.random() < 0.5:
+        cfg.update({"price_floor": {"start_jpy_per_t": 800.0}, "floor_volume_limit_t": float(rng.integers(0, 40))})
+    return write_case(root, ents, bau, mac, periods, {"m": cfg}, discount_rate=0.03)
+
+
+@pytest.mark.solver
+def test_with_reserves_the_check_refuses_exactly_what_highs_cannot_solve(tmp_path, monkeypatch):
+    """30 random one-market cases (fixed seed). With one market and only finite supply the check's
+    bank recursion is exact (module docstring of nationcap/engines/feasibility.py): it refuses a
+    case if and only if HiGHS, without the check, finds it infeasible. Some cases of each kind."""
+    import nationcap.engines.pyomo_highs as ph
+
+    rng = np.random.default_rng(20261201)
+    refused = passed = 0
+    for k in range(30):
+        scn, ds = load(_random_reserve_case(tmp_path / f"c{k}", rng))
+        md = prepare(scn, ds)
+        try:
+            check_feasible(md)
+            ok = True
+        except ModelError:
+            ok = False
+        with monkeypatch.context() as mp:
+            mp.setattr(ph, "check_feasible", lambda md: None)
+            if ok:
+                passed += 1
+                assert ph.PyomoHighsEngine().solve(md).status.value == "optimal", k
+            else:
+                refused += 1
+                with pytest.raises(ModelError, match="HiGHS did not find an optimal solution"):
+                    ph.PyomoHighsEngine().solve(md)
+    assert refused >= 3 and passed >= 3, (refused, passed)
