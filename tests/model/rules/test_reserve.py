@@ -16,8 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from casebuilder import ent, write_case
+from click.testing import CliRunner
 from handcases import TOL, Cases, engines, model_data, run_on
 
+from nationcap.cli import cli
 from nationcap.engines import get_engine
 from nationcap.report.summary import run_summary
 
@@ -321,6 +323,12 @@ def test_the_exact_engine_refuses_reserves_and_limits_by_key(tmp_path):
     assert len(missing) == 1 and missing[0].startswith("markets.m.reserve = ")
     missing = eng.supports(model_data(ceiling_limited(tmp_path / "b", 5.0)))
     assert any(m.startswith("markets.m.ceiling_volume_limit_t = 5.0") for m in missing)
+    out = CliRunner().invoke(
+        cli, ["run", str(release(tmp_path / "c", 5.0)), "--engine", "fast", "--out", str(tmp_path / "out")]
+    )
+    assert out.exit_code == 2, out.output
+    assert "key 'markets.m.reserve'" in out.output and "--engine pyomo" in out.output
+    assert "Traceback" not in out.output and not (tmp_path / "out").exists()
 
 
 def test_held_model_re_solves_a_reserve_scenario_like_a_fresh_run(tmp_path):
