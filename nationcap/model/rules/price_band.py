@@ -23,11 +23,10 @@ year (``price[m, y] = price_pv[m, p] / d[y]``, :mod:`nationcap.results.prices`).
 payments between the administrator and the market: they are in the objective so the LP prices
 them, and reported separately from abatement cost.
 
-With a volume limit the band is a finite reserve (:mod:`.reserve` derives the same): while the
-variable is below its bound its reduced cost must be >= 0 *and*, if it is positive, <= 0, so the
-price is held at the bound's price; once the variable sits at its bound the reduced cost may be
-negative: the price passes the ceiling (or falls below the floor) and is set by the next source
-of supply or demand, an abatement step.
+With a volume limit the band is a finite reserve (:mod:`.reserve` derives the same): strictly
+between 0 and its limit a variable's reduced cost is 0, so the price is held at the ceiling (the
+floor); at its limit the reduced cost may be negative, so the price may pass the ceiling (fall
+below the floor), set by the next source of supply or demand, e.g. an abatement step.
 """
 
 from __future__ import annotations
