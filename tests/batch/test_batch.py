@@ -381,7 +381,8 @@ def test_reserve_trigger_probability_from_results_variables():
     prices 2026: 200 (at the release trigger), 150, [failed]; 2027: 250 (above), 105 (at the
     withhold trigger), [failed]. Release triggered: 2026 in 1 of 2 draws, 2027 in 1 of 2. Withhold:
     2026 in 0 of 2, 2027 in 1 of 2. Released volumes 2026: 0 and 0 (at the trigger, not needed),
-    2027: 7 and 0: mean 3.5, median 3.5."""
+    2027: 7 and 0: mean 3.5, median 3.5. Over the one period: 7 and 0 (95 % quantile, linear:
+    0 + 0.95 x 7 = 6.65)."""
     from nationcap.model.rules import reserve
 
     coords = {"draw": [0, 1, 2], "market": ["national"], "year": [2026, 2027], "tranche": [0]}
@@ -406,7 +407,10 @@ def test_reserve_trigger_probability_from_results_variables():
             "reserve_withheld": withheld,
             "status": ("draw", ["ok", "ok", "failed"]),
         },
-        attrs={"batch_dim": "draw"},
+        attrs={
+            "batch_dim": "draw",
+            "config": json.dumps({"periods": [{"name": "P1", "first_year": 2026, "last_year": 2027}]}),
+        },
     )
     out = reserve.montecarlo(res)
     np.testing.assert_allclose(out["p_reserve_release0_triggered"].sel(market="national").values, [0.5, 0.5])
@@ -414,6 +418,9 @@ def test_reserve_trigger_probability_from_results_variables():
     np.testing.assert_allclose(out["reserve_released0_mean"].sel(market="national").values, [0.0, 3.5])
     np.testing.assert_allclose(out["reserve_released0_p50"].sel(market="national").values, [0.0, 3.5])
     assert out["reserve_released0_p95"].attrs["units"] == "t"
+    # over the period FY2026-2027: 0 + 7 = 7 and 0 + 0 = 0 released, shown in both of its years
+    np.testing.assert_allclose(out["reserve_released0_period_mean"].sel(market="national").values, [3.5, 3.5])
+    np.testing.assert_allclose(out["reserve_released0_period_p95"].sel(market="national").values, [6.65, 6.65])
 
 
 def test_montecarlo_reports_reserve_trigger_probabilities(tmp_path):
@@ -452,5 +459,7 @@ def test_montecarlo_reports_reserve_trigger_probabilities(tmp_path):
     row = s[(s["market"] == "national") & (s["year"] == 2029)].iloc[0]
     assert row["p_reserve_release0_triggered"] == pytest.approx(float(hit.sel(year=2029).mean()))
     assert row["reserve_released0_p50_t"] == pytest.approx(float(vol.sel(year=2029).median()))
+    p2 = vol.sel(year=[2028, 2029]).sum("year")  # P2 = FY2028-2029
+    assert row["reserve_released0_period_p50_t"] == pytest.approx(float(p2.median()))
     assert np.isnan(s[s["market"] == "regional"]["p_reserve_release0_triggered"]).all()  # no regional reserve
     assert "p_reserve_release0_triggered" in res  # stored with the batch results

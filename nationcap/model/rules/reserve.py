@@ -52,6 +52,7 @@ quantiles tell the two apart.
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -60,7 +61,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ...config import Scenario
+from ...config import Scenario, year_period_map
 from ..data import ModelData
 from ..registry import Registry
 from .base import ReportContext, RuleReport, data_array, markets_with, rounded
@@ -249,48 +250,75 @@ def summary(res: xr.Dataset) -> list[str]:
     ]
 
 
+def _period_labels(res: xr.Dataset) -> xr.DataArray | None:
+    """The period of each year of ``res`` (from its stored configuration), or None without one."""
+    if "config" not in res.attrs:
+        return None
+    periods = year_period_map(json.loads(res.attrs["config"])["periods"])
+    years = res["year"]
+    return xr.DataArray(
+        np.array([periods[int(y)] for y in years.values]), dims="year", coords={"year": years}, name="period"
+    )
+
+
+def _distribution(vol: xr.DataArray, has: xr.DataArray, stem: str, what: str) -> dict[str, xr.DataArray]:
+    """Mean and :data:`MC_QUANTILES` over the draws of ``vol`` (draw, market, year), t; NaN where
+    ``has`` is False."""
+    out = {
+        f"{stem}_mean": vol.mean(DRAW_DIM)
+        .where(has)
+        .assign_attrs(units="t", description=f"mean over the draws of {what}")
+    }
+    for q in MC_QUANTILES:
+        with warnings.catch_warnings():  # markets without the tranche: all NaN, quantile NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            vq = vol.quantile(q, dim=DRAW_DIM).drop_vars("quantile")
+        out[f"{stem}_p{round(q * 100):02d}"] = vq.where(has).assign_attrs(
+            units="t", description=f"{round(q * 100)} % quantile over the draws of {what}"
+        )
+    return out
+
+
 def montecarlo(res: xr.Dataset) -> dict[str, xr.DataArray]:
     """Per tranche k and side, (market, year) arrays over the successful draws:
 
     ``p_reserve_<side>{k}_triggered``   share of the draws whose price reaches the trigger (module doc)
-    ``reserve_<released|withheld>{k}_mean``, ``_p05``, ``_p50``, ``_p95``   the volume's distribution, t
+    ``reserve_<released|withheld>{k}_mean``, ``_p05``, ``_p50``, ``_p95``   the year's volume, t
+    ``reserve_<released|withheld>{k}_period_mean``, ...   the volume over the year's period, t
+    (repeated in each year of the period)
 
-    NaN for markets (and years) without that tranche; nothing without reserves."""
+    Which year of a period uses a tranche is not unique when its present-value trigger is the
+    same in every year (a trigger growing at the discount rate): the period totals are. NaN for
+    markets (and years) without that tranche; nothing without reserves."""
     out: dict[str, xr.DataArray] = {}
     if "price" not in res or "reserve_release_trigger" not in res:
         return out
     ok = res["status"] == "ok"
     price = res["price"].where(ok)
+    labels = _period_labels(res)
     for side, _, vol_name, trig_name, sign in SIDES:
         trig_all = res[trig_name].where(ok).max(DRAW_DIM)  # the same in every draw; NaN = no tranche
         vol_all = res[vol_name].where(ok)
         for k in res[TRANCHE_DIM].values.tolist():
             trig = trig_all.sel({TRANCHE_DIM: k}, drop=True)
-            if not np.isfinite(trig.values).any():
+            has = trig.notnull()
+            if not has.values.any():
                 continue
             tol = 1e-6 * np.maximum(1.0, np.abs(trig))
             hit = (price >= trig - tol) if sign > 0 else (price <= trig + tol)
-            prob = hit.where(price.notnull()).mean(DRAW_DIM).where(np.isfinite(trig))
+            prob = hit.where(price.notnull()).mean(DRAW_DIM).where(has)
             verb = "reaches the release" if sign > 0 else "is at or below the withhold"
             out[f"p_reserve_{side}{k}_triggered"] = prob.assign_attrs(
                 units="1", description=f"share of the successful draws whose price {verb} trigger of tranche {k}"
             )
             vol = vol_all.sel({TRANCHE_DIM: k}, drop=True)
-            stem = f"{vol_name}{k}"
-            out[f"{stem}_mean"] = (
-                vol.mean(DRAW_DIM)
-                .where(np.isfinite(trig))
-                .assign_attrs(units="t", description=f"mean over the draws of {vol_name} (tranche {k})")
-            )
-            for q in MC_QUANTILES:
-                with warnings.catch_warnings():  # markets without the tranche: all NaN, quantile NaN
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    vq = vol.quantile(q, dim=DRAW_DIM)
-                out[f"{stem}_p{round(q * 100):02d}"] = (
-                    vq.drop_vars("quantile")
-                    .where(np.isfinite(trig))
-                    .assign_attrs(
-                        units="t", description=f"{round(q * 100)} % quantile over the draws of {vol_name} (tranche {k})"
+            out.update(_distribution(vol, has, f"{vol_name}{k}", f"{vol_name} (tranche {k}) in the year"))
+            if labels is not None:
+                total = vol.groupby(labels).sum(min_count=1)  # (draw, market, period)
+                per_year = total.sel(period=labels).drop_vars("period")
+                out.update(
+                    _distribution(
+                        per_year, has, f"{vol_name}{k}_period", f"{vol_name} (tranche {k}) over the year's period"
                     )
                 )
     return out
