@@ -147,8 +147,8 @@ def test_reserves_scenario_at_full_scale_and_its_monte_carlo(tmp_path):
     (regional) a year, 230 and 85 Mt per five-year period. models/gx_band.toml (the same factors,
     the unlimited band) issues about 51 Mt at the national ceiling and withdraws about 20 Mt at the
     regional floor over the whole horizon, less than one period's tranches: the tranches never run
-    out, so the prices are the band's (the limiting case) and the period totals released and
-    withheld equal what the band issues and withdraws. Its Monte Carlo (10 draws here; the
+    out, so the prices and the optimum are the band's (the limiting case) and the totals released
+    and withheld agree with what the band issues and withdraws. Its Monte Carlo (10 draws here; the
     shipped table has 200) reports a trigger probability per tranche, market and year."""
     runner = CliRunner()
     res_out, band_out = tmp_path / "reserves", tmp_path / "gx_band"
@@ -159,10 +159,19 @@ def test_reserves_scenario_at_full_scale_and_its_monte_carlo(tmp_path):
     with xr.open_dataset(res_out / "results.nc") as r, xr.open_dataset(band_out / "results.nc") as b:
         assert r.attrs["termination"] == "optimal"
         np.testing.assert_allclose(r["price"].values, b["price"].values, rtol=1e-6)
+        assert r.attrs["objective_jpy"] == pytest.approx(b.attrs["objective_jpy"], rel=1e-9)  # the same optimum
+        year_period = xr.DataArray(
+            [f"P{1 + int(y >= 2031)}" for y in r["year"].values], dims="year", coords={"year": r["year"]}
+        )
+        for var, per_year in (("reserve_released_total", [46e6, 17e6]), ("reserve_withheld_total", [46e6, 17e6])):
+            per_period = r[var].groupby(year_period).sum()
+            assert (per_period.values < 5 * np.array(per_year)[:, None] - 1.0).all(), var  # never runs out
+        # the volumes agree with the band's to 1 % (not to the tonne: where an abatement step costs
+        # exactly the trigger, its split with the reserve is not unique)
         released = r["reserve_released_total"].sum("year").values
         withheld = r["reserve_withheld_total"].sum("year").values
-        np.testing.assert_allclose(released, b["ceiling_issued"].sum("period").values, rtol=1e-6, atol=1.0)
-        np.testing.assert_allclose(withheld, b["floor_withdrawn"].sum("period").values, rtol=1e-6, atol=1.0)
+        np.testing.assert_allclose(released, b["ceiling_issued"].sum("period").values, rtol=0.01, atol=1.0)
+        np.testing.assert_allclose(withheld, b["floor_withdrawn"].sum("period").values, rtol=0.01, atol=1.0)
         assert float(r["reserve_released_total"].sel(market="national").sum()) > 1e6
     mc = tmp_path / "mc"
     result = runner.invoke(
