@@ -132,6 +132,36 @@ class PriceCeiling(PricePath):
     start_jpy_per_t: float = 4300.0
 
 
+class ReserveTranche(_Strict):
+    """One tranche of an allowance reserve: ``volume_t`` allowances per year, released when the
+    price reaches the trigger (a cost containment reserve) or withheld when the price is at or
+    below it (an emissions containment reserve). The trigger is in each year's money:
+    ``trigger_jpy_per_t * (1 + growth_rate) ** (year - first model year)``."""
+
+    trigger_jpy_per_t: float = Field(description="trigger price in the first model year, JPY/t")
+    volume_t: float = Field(description="allowances per year, t")
+    growth_rate: float = Field(0.03, description="yearly growth of the trigger (default: the GX band's 3 %)")
+
+    def trigger(self, year: int, first_year: int) -> float:
+        """The trigger in ``year``'s money, JPY/t."""
+        try:
+            return self.trigger_jpy_per_t * (1.0 + self.growth_rate) ** (year - first_year)
+        except OverflowError:  # refused by the scenario check
+            return math.copysign(math.inf, self.trigger_jpy_per_t)
+
+
+class ReserveConfig(_Strict):
+    """Allowance reserves of a market (RGGI's cost and emissions containment reserves): tranches
+    released at a trigger price (``release``) and withheld at or below one (``withhold``)."""
+
+    release: list[ReserveTranche] = Field(
+        default_factory=list, description="cost containment reserve: tranches released at their trigger"
+    )
+    withhold: list[ReserveTranche] = Field(
+        default_factory=list, description="emissions containment reserve: tranches withheld at or below their trigger"
+    )
+
+
 class ExternalLink(_Strict):
     """Imports of foreign allowances at an exogenous price, limited to a share of the cap per period."""
 
@@ -222,6 +252,15 @@ class MarketConfig(_Strict):
     )
     price_floor: PriceFloor | None = None
     price_ceiling: PriceCeiling | None = None
+    floor_volume_limit_t: float | None = Field(
+        None, description="most allowances withdrawn at the price floor per year, t (None: no limit)"
+    )
+    ceiling_volume_limit_t: float | None = Field(
+        None, description="most allowances sold at the price ceiling per year, t (None: no limit)"
+    )
+    reserve: ReserveConfig | None = Field(
+        None, description="allowance reserves: tranches released or withheld at trigger prices"
+    )
     external: ExternalLink | None = None
     auction_share: dict[str, float] = Field(
         default_factory=dict, description="period -> share of the cap auctioned instead of given free"
@@ -522,6 +561,25 @@ def _check_finite(problems: Problems, fname: str, scn: Scenario) -> None:
                         f"start_jpy_per_t, growth_rate and by_year",
                     )
                     break
+        for side, tranches in (
+            ("release", mc.reserve.release if mc.reserve else []),
+            ("withhold", mc.reserve.withhold if mc.reserve else []),
+        ):
+            for k, tr in enumerate(tranches):
+                if not all(math.isfinite(v) for v in (tr.trigger_jpy_per_t, tr.growth_rate)) or tr.growth_rate <= -1:
+                    continue
+                for y in scn.years:
+                    v = tr.trigger(y, scn.first_year)
+                    if not math.isfinite(v) or abs(v) > MAX_PRICE_JPY_PER_T:
+                        problems.add(
+                            fname,
+                            f"key 'markets.{m}.reserve.{side}.{k}'",
+                            "",
+                            f"the trigger in FY{y} is {v:,.6g} JPY/t, beyond {MAX_PRICE_JPY_PER_T:g} JPY/t "
+                            f"(implausible, and beyond what the solver handles accurately); check "
+                            f"trigger_jpy_per_t and growth_rate",
+                        )
+                        break
         price = mc.final_shortfall_price_jpy_per_t
         if price is not None and math.isfinite(price) and abs(price) > MAX_PRICE_JPY_PER_T:
             problems.add(
@@ -548,74 +606,126 @@ def _band_routes(scn: Scenario) -> list[tuple[str, str, float, set[str]]]:
     return routes
 
 
-def _check_band_arbitrage(problems: Problems, fname: str, scn: Scenario) -> None:
-    """A price band that makes the LP unbounded: allowances issued at a ceiling and withdrawn at a
-    floor for more (in present value) than they cost, without limit.
+def _supply_paths(scn: Scenario, m: str) -> list[tuple[str, str, Any, bool]]:
+    """What the administrator of market ``m`` sells at a price: (description, key, price in a year's
+    money as a function of the year, unlimited?) of the ceiling and of every release tranche."""
+    mc = scn.markets[m]
+    out: list[tuple[str, str, Any, bool]] = []
+    if mc.price_ceiling is not None:
+        out.append(("the ceiling", "price_ceiling", mc.price_ceiling.value, mc.ceiling_volume_limit_t is None))
+    for k, tr in enumerate(mc.reserve.release if mc.reserve else []):
+        if tr.volume_t > 0:
+            out.append((f"release tranche {k}", f"reserve.release.{k}", _tranche_path(tr, scn.first_year), False))
+    return out
 
-    With ``d[y]`` = :meth:`Scenario.discount_factor`, issuing one allowance at the ceiling in year
-    a costs ``d[a] x ceiling[a]`` and withdrawing it at the floor in year b earns
-    ``d[b] x floor[b]`` (``nationcap/model/rules/price_band.py``); the pool rows allow it when a
-    and b are in the same period (one pool row), when b's period is later and the allowance can be
-    banked, or earlier and it can be borrowed. Over a full link (``nationcap/model/rules/link.py``)
-    one national allowance becomes ``ratio`` regional ones, so a national ceiling meets a regional
-    floor x ratio (and a regional ceiling a national floor / ratio), and either linked market can
-    hold the allowance between periods. The most profitable pair of years is reported per route.
+
+def _demand_paths(scn: Scenario, m: str) -> list[tuple[str, str, Any, bool]]:
+    """What the administrator of market ``m`` buys back at a price: the floor and every withhold tranche."""
+    mc = scn.markets[m]
+    out: list[tuple[str, str, Any, bool]] = []
+    if mc.price_floor is not None:
+        out.append(("the floor", "price_floor", mc.price_floor.value, mc.floor_volume_limit_t is None))
+    for k, tr in enumerate(mc.reserve.withhold if mc.reserve else []):
+        if tr.volume_t > 0:
+            out.append((f"withhold tranche {k}", f"reserve.withhold.{k}", _tranche_path(tr, scn.first_year), False))
+    return out
+
+
+def _tranche_path(tr: ReserveTranche, first_year: int) -> Any:
+    return lambda y: tr.trigger(y, first_year)
+
+
+def _check_band_arbitrage(problems: Problems, fname: str, scn: Scenario) -> None:
+    """A price band or reserve design under which the administrator sells an allowance and buys it
+    back for more (in present value) than it sold it for.
+
+    With ``d[y]`` = :meth:`Scenario.discount_factor`, issuing one allowance at the ceiling (or
+    releasing it from a reserve tranche) in year a costs ``d[a] x price[a]`` and withdrawing it at
+    the floor (or withholding it in a tranche) in year b earns ``d[b] x price[b]``
+    (``nationcap/model/rules/price_band.py``, ``nationcap/model/rules/reserve.py``); the pool rows
+    allow it when a and b are in the same period (one pool row), when b's period is later and the
+    allowance can be banked, or earlier and it can be borrowed. Over a full link
+    (``nationcap/model/rules/link.py``) one national allowance becomes ``ratio`` regional ones, so a
+    national ceiling meets a regional floor x ratio (and a regional ceiling a national floor /
+    ratio), and either linked market can hold the allowance between periods. The most profitable
+    pair of years is reported per route and pair of price paths.
+
+    An unlimited ceiling against an unlimited floor makes the LP unbounded. Where either side is
+    finite (a reserve tranche, a volume limit) the LP is bounded, but its optimum sells and buys
+    back the same allowances at once, a payment to itself the objective counts as a gain: the
+    volumes and payments it reports mean nothing and the price can sit anywhere between the two
+    prices. Both are refused: a design must not buy back above a PV price it sells at and can be
+    reached from.
     """
-    if not any(mc.price_ceiling for mc in scn.markets.values()) or not any(
-        mc.price_floor for mc in scn.markets.values()
-    ):
-        return
     period_of = {y: i for i, p in enumerate(scn.periods) for y in p.years}
     years = list(period_of)
     link = scn.link
     for src, dst, factor, carriers in _band_routes(scn):
-        ceil, floor = scn.markets[src].price_ceiling, scn.markets[dst].price_floor
-        if ceil is None or floor is None:
-            continue
         bank = any(scn.markets[c].banking for c in carriers)
         borrow = any(scn.markets[c].borrowing for c in carriers)
-        pumps = []
-        for a in years:
-            cost_pv = scn.discount_factor(a) * ceil.value(a)
-            for b in years:
-                pa, pb = period_of[a], period_of[b]
-                if not (pa == pb or (pb > pa and bank) or (pb < pa and borrow)):
+        for sell_what, sell_key, sell, sell_unlimited in _supply_paths(scn, src):
+            for buy_what, buy_key, buy, buy_unlimited in _demand_paths(scn, dst):
+                pumps = []
+                for a in years:
+                    cost_pv = scn.discount_factor(a) * sell(a)
+                    for b in years:
+                        pa, pb = period_of[a], period_of[b]
+                        if not (pa == pb or (pb > pa and bank) or (pb < pa and borrow)):
+                            continue
+                        gain_pv = factor * scn.discount_factor(b) * buy(b)
+                        if gain_pv > cost_pv * (1.0 + 1e-9) + 1e-9:
+                            pumps.append((gain_pv - cost_pv, a, b))
+                if not pumps:
                     continue
-                gain_pv = factor * scn.discount_factor(b) * floor.value(b)
-                if gain_pv > cost_pv * (1.0 + 1e-9) + 1e-9:
-                    pumps.append((gain_pv - cost_pv, a, b))
-        if not pumps:
-            continue
-        _, a, b = max(pumps)
-        pa, pb = period_of[a], period_of[b]
-        carry = (
-            f"within period {scn.periods[pa].name}"
-            if pa == pb
-            else ("carried forward by banking" if pb > pa else "used earlier by borrowing")
-        )
-        if len(carriers) > 1 and pa != pb:
-            carry += " (in either linked market)"
-        ceil_at = f"the ceiling{'' if src == dst else f' of {src!r}'} in FY{a}"
-        floor_at = f"the floor{'' if src == dst else f' of {dst!r}'} in FY{b}"
-        over = ""
-        if src != dst:
-            gain_pv = factor * scn.discount_factor(b) * floor.value(b)
-            over = (
-                f", moved over the full link at {link.ratio:g} regional allowances per national one "
-                f"({factor:g} x the floor: PV {gain_pv:,.2f} per allowance issued)"
-            )
-        off = "" if pa == pb else (" (or turn banking off)" if pb > pa else " (or turn borrowing off)")
-        more = f"; {len(pumps) - 1} more pairs of years do the same" if len(pumps) > 1 else ""
-        problems.add(
-            fname,
-            f"key '{f'markets.{src}.price_ceiling' if src == dst else 'link'}'",
-            "",
-            f"the price band is unbounded: an allowance issued at {ceil_at} ({ceil.value(a):,.2f} JPY/t, "
-            f"PV {scn.discount_factor(a) * ceil.value(a):,.2f}) and withdrawn at {floor_at} "
-            f"({floor.value(b):,.2f} JPY/t, PV {scn.discount_factor(b) * floor.value(b):,.2f}), {carry}{over}, "
-            f"earns more than it costs, without limit; raise the ceiling in FY{a} or lower the floor in "
-            f"FY{b}{off}{more}. A PV floor must not exceed a PV ceiling it can be reached from",
-        )
+                _, a, b = max(pumps)
+                pa, pb = period_of[a], period_of[b]
+                carry = (
+                    f"within period {scn.periods[pa].name}"
+                    if pa == pb
+                    else ("carried forward by banking" if pb > pa else "used earlier by borrowing")
+                )
+                if len(carriers) > 1 and pa != pb:
+                    carry += " (in either linked market)"
+                sell_at = f"{sell_what}{'' if src == dst else f' of {src!r}'} in FY{a}"
+                buy_at = f"{buy_what}{'' if src == dst else f' of {dst!r}'} in FY{b}"
+                over = ""
+                if src != dst:
+                    gain_pv = factor * scn.discount_factor(b) * buy(b)
+                    over = (
+                        f", moved over the full link at {link.ratio:g} regional allowances per national one "
+                        f"({factor:g} x the {'floor' if buy_key == 'price_floor' else 'trigger'}: "
+                        f"PV {gain_pv:,.2f} per allowance issued)"
+                    )
+                off = "" if pa == pb else (" (or turn banking off)" if pb > pa else " (or turn borrowing off)")
+                more = f"; {len(pumps) - 1} more pairs of years do the same" if len(pumps) > 1 else ""
+                key = f"markets.{src}.{sell_key}" if src == dst else "link"
+                prices = (
+                    f"({sell(a):,.2f} JPY/t, PV {scn.discount_factor(a) * sell(a):,.2f}) and "
+                    f"{'withdrawn at' if buy_key == 'price_floor' else 'withheld by'} {buy_at} "
+                    f"({buy(b):,.2f} JPY/t, PV {scn.discount_factor(b) * buy(b):,.2f}), {carry}{over}"
+                )
+                if sell_unlimited and buy_unlimited:
+                    problems.add(
+                        fname,
+                        f"key '{key}'",
+                        "",
+                        f"the price band is unbounded: an allowance issued at {sell_at} {prices}, "
+                        f"earns more than it costs, without limit; raise the ceiling in FY{a} or lower the floor in "
+                        f"FY{b}{off}{more}. A PV floor must not exceed a PV ceiling it can be reached from",
+                    )
+                    continue
+                problems.add(
+                    fname,
+                    f"key '{key}'",
+                    "",
+                    f"the administrator would buy back its own allowances: an allowance "
+                    f"{'issued at' if sell_key == 'price_ceiling' else 'released by'} {sell_at} {prices}, "
+                    f"earns more than it costs; the volumes are finite, so the model is bounded, but it would "
+                    f"sell and buy back the same allowances at once (a payment to itself it counts as a gain) and "
+                    f"the price would not be determined; raise the price of {sell_what} in FY{a} or lower that of "
+                    f"{buy_what} in FY{b}{off}{more}. A PV buy-back price (floor, withhold trigger) must not exceed "
+                    f"a PV selling price (ceiling, release trigger) it can be reached from",
+                )
 
 
 def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: Scenario) -> None:
@@ -683,6 +793,33 @@ def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: 
                 )
         if pp.start_jpy_per_t < 0:
             problems.add(fname, f"key '{key}.{path}.start_jpy_per_t'", "", "must be >= 0")
+    for which, limit, band in (
+        ("floor", mc.floor_volume_limit_t, mc.price_floor),
+        ("ceiling", mc.ceiling_volume_limit_t, mc.price_ceiling),
+    ):
+        if limit is None:
+            continue
+        if not limit >= 0.0:
+            problems.add(fname, f"key '{key}.{which}_volume_limit_t'", "", f"must be >= 0 (t per year), got {limit}")
+        if band is None:
+            problems.add(
+                fname,
+                f"key '{key}.{which}_volume_limit_t'",
+                "",
+                f"limits the price {which}, but the market has no price_{which}; set price_{which} or remove the limit",
+            )
+    for side, tranches in (
+        ("release", mc.reserve.release if mc.reserve else []),
+        ("withhold", mc.reserve.withhold if mc.reserve else []),
+    ):
+        for k, tr in enumerate(tranches):
+            where = f"key '{key}.reserve.{side}.{k}"
+            if not tr.volume_t >= 0.0:
+                problems.add(fname, f"{where}.volume_t'", "", f"must be >= 0 (t per year), got {tr.volume_t}")
+            if not tr.trigger_jpy_per_t >= 0.0:
+                problems.add(fname, f"{where}.trigger_jpy_per_t'", "", f"must be >= 0, got {tr.trigger_jpy_per_t}")
+            if not tr.growth_rate > -1.0:
+                problems.add(fname, f"{where}.growth_rate'", "", f"must be > -1, got {tr.growth_rate}")
     if mc.external and not mc.external.limit_share >= 0.0:
         problems.add(fname, f"key '{key}.external.limit_share'", "", "must be >= 0")
     by = mc.base_year

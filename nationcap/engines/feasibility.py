@@ -17,7 +17,11 @@ The relaxations (t; ``gap[m, p] = BAU - cap - max abatement`` of market m in per
     offsets (``use_offsets``)           every credit offered to the market in p's years
                                         (``offsets.csv``; per-entity limits only lower it)
     imports (``external``)              ``limit_share x cap[m, p]``
-    price ceiling (``price_ceiling``)   unbounded
+    price ceiling (``price_ceiling``)   unbounded; with ``ceiling_volume_limit_t``: the
+                                        limit x the years of p
+    reserve release tranches            the sum of their ``volume_t`` x the years of p
+    (``reserve.release``)               (withholding and the floor only take allowances out:
+                                        a relaxation may leave them unused)
     last-period administrator purchase  unbounded in the last period
     (``final_shortfall_price_...``)
     link inflow, ``mode = "full"``      unbounded, if ``direction`` lets allowances into m
@@ -63,7 +67,7 @@ from ..model.rules import overlap as overlap_rule
 
 #: rules whose supply this module bounds (or that add none: the auction moves part of the cap
 #: from free allocation to the pool, the floor only withdraws)
-ACCOUNTED_RULES = frozenset({"offsets", "shortfall", "overlap", "price_band", "external", "link", "auction"})
+ACCOUNTED_RULES = frozenset({"offsets", "shortfall", "overlap", "price_band", "external", "link", "auction", "reserve"})
 
 
 @dataclass
@@ -149,6 +153,7 @@ def relaxations(md: ModelData) -> list[_Relaxation]:
     coupled = _overlap_t(md)
     inflow = _link_inflow_t(md, caps)
     link = md.scenario.link
+    n_years = np.array([len(md.period_years(p)) for p in range(n_p)], dtype=float)
     out: list[_Relaxation] = []
     own: list[_Relaxation] = []
     for a, name in enumerate(md.markets):
@@ -159,7 +164,11 @@ def relaxations(md: ModelData) -> list[_Relaxation]:
         if cfg.external is not None:
             sources.append(("imports", cfg.external.limit_share * caps[a]))
         if cfg.price_ceiling is not None:
-            sources.append(("allowances at the price ceiling", np.full(n_p, np.inf)))
+            limit = np.inf if cfg.ceiling_volume_limit_t is None else float(cfg.ceiling_volume_limit_t)
+            sources.append(("allowances at the price ceiling", limit * n_years))
+        if cfg.reserve is not None and cfg.reserve.release:
+            per_year = sum(max(float(tr.volume_t), 0.0) for tr in cfg.reserve.release)
+            sources.append(("allowances released from the reserve", per_year * n_years))
         if cfg.penalty_multiplier is not None and cfg.final_shortfall_price_jpy_per_t is not None:
             sources.append(("the administrator's last-period purchase", np.where(last, np.inf, 0.0)))
         if coupled is not None and coupled[0] == a:

@@ -182,7 +182,10 @@ BAND_ABS_JPY_PER_T = 1.0
 def price_estimate(md: ModelData) -> np.ndarray | None:
     """(M, P) present-value prices to choose the held columns by: the merit-order engine's exact
     prices where it supports ``md``, else its prices for the core of ``md`` (every rule off, the
-    auctioned allowances back in the market); None when even that cannot be solved."""
+    auctioned allowances back in the market), moved into the range where a rule with a
+    ``price_range(md) -> (lo, hi)`` hook expects the price (the band; a reserve's triggers); None
+    when even the core cannot be solved. Only the speed depends on it: sifting certifies the
+    solution against every column whatever the estimate."""
     from .merit_order import MeritOrderEngine, core_view
 
     engine = MeritOrderEngine()
@@ -191,7 +194,12 @@ def price_estimate(md: ModelData) -> np.ndarray | None:
         sr = engine.solve(view)
     except ModelError:
         return None
-    return sr.duals[MARKET_BALANCE].reshape(len(md.markets), len(md.periods))
+    est = sr.duals[MARKET_BALANCE].reshape(len(md.markets), len(md.periods))
+    for rule in RULES:  # a rule that holds the price in a range (a price band, reserve triggers)
+        if view is not md and hasattr(rule, "price_range") and rule.active(md.scenario):
+            lo, hi = rule.price_range(md)
+            est = np.minimum(np.maximum(est, lo), hi)
+    return est
 
 
 def solve_sifting(

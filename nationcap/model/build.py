@@ -3,7 +3,7 @@
 1. :mod:`.core.abatement`   MAC-step columns and their bounds
 2. rules of stage "entity"  (offsets, shortfall, electricity overlap): terms in entity rows
 3. :mod:`.core.compliance`  one compliance row per entity and period, net purchases
-4. rules of stage "pool"    (price band, external link, link, auction): terms in market rows
+4. rules of stage "pool"    (price band, external link, link, auction, reserve): terms in market rows
 5. :mod:`.core.market`      market clearing per market and period, bank and expiry
 6. :mod:`.core.objective`   total discounted cost
 

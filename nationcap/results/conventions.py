@@ -43,6 +43,7 @@ COORDINATES: dict[str, dict[str, str]] = {
     "entity_sector": {"long_name": "sector of the entity"},
     "entity_prefecture": {"long_name": "prefecture of the entity"},
     "entity_administrator": {"long_name": "administrator of the entity"},
+    "tranche": {"long_name": "tranche of an allowance reserve (its position in the scenario's list)"},
     "mac_point": {"long_name": "point of the compressed MAC curve (see mac_curve_quantity)"},
     "bau_group": {"long_name": "group of the Monte Carlo BAU draw"},
     "mac_group": {"long_name": "group of the Monte Carlo MAC cost draw"},

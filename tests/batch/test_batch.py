@@ -367,3 +367,99 @@ def test_dask_scheduler_gives_the_same_results_as_the_local_pool(tmp_path, dask_
         pd.read_csv(tmp_path / "local" / "summary.csv"), pd.read_csv(tmp_path / "dask" / "summary.csv")
     )
     assert json.loads((tmp_path / "dask" / "run.json").read_text())["engine"] == f"dask {dask_cluster}"
+
+
+# ---------------------------------------------------------------------------------------
+# allowance reserves in a Monte Carlo: trigger probabilities and volume quantiles
+# ---------------------------------------------------------------------------------------
+
+
+def test_reserve_trigger_probability_from_results_variables():
+    """Three draws, one market, two years, one release tranche (trigger 200 in 2026, 210 in 2027)
+    and one withhold tranche (100, 105), draw 2 failed (NaN, left out).
+
+    prices 2026: 200 (at the release trigger), 150, [failed]; 2027: 250 (above), 105 (at the
+    withhold trigger), [failed]. Release triggered: 2026 in 1 of 2 draws, 2027 in 1 of 2. Withhold:
+    2026 in 0 of 2, 2027 in 1 of 2. Released volumes 2026: 0 and 0 (at the trigger, not needed),
+    2027: 7 and 0: mean 3.5, median 3.5. Over the one period: 7 and 0 (95 % quantile, linear:
+    0 + 0.95 x 7 = 6.65)."""
+    from nationcap.model.rules import reserve
+
+    coords = {"draw": [0, 1, 2], "market": ["national"], "year": [2026, 2027], "tranche": [0]}
+    dims = ("draw", "market", "year", "tranche")
+    price = xr.DataArray(
+        [[[200.0, 250.0]], [[150.0, 105.0]], [[np.nan, np.nan]]],
+        dims=("draw", "market", "year"),
+        coords={k: coords[k] for k in ("draw", "market", "year")},
+    )
+    trig_rel = xr.DataArray(
+        np.broadcast_to(np.array([200.0, 210.0])[None, None, :, None], (3, 1, 2, 1)), dims=dims, coords=coords
+    )
+    trig_wh = trig_rel / 2.0
+    released = xr.DataArray([[[[0.0], [7.0]]], [[[0.0], [0.0]]], [[[np.nan], [np.nan]]]], dims=dims, coords=coords)
+    withheld = xr.DataArray([[[[0.0], [0.0]]], [[[0.0], [0.0]]], [[[np.nan], [np.nan]]]], dims=dims, coords=coords)
+    res = xr.Dataset(
+        {
+            "price": price,
+            "reserve_release_trigger": trig_rel,
+            "reserve_withhold_trigger": trig_wh,
+            "reserve_released": released,
+            "reserve_withheld": withheld,
+            "status": ("draw", ["ok", "ok", "failed"]),
+        },
+        attrs={
+            "batch_dim": "draw",
+            "config": json.dumps({"periods": [{"name": "P1", "first_year": 2026, "last_year": 2027}]}),
+        },
+    )
+    out = reserve.montecarlo(res)
+    np.testing.assert_allclose(out["p_reserve_release0_triggered"].sel(market="national").values, [0.5, 0.5])
+    np.testing.assert_allclose(out["p_reserve_withhold0_triggered"].sel(market="national").values, [0.0, 0.5])
+    np.testing.assert_allclose(out["reserve_released0_mean"].sel(market="national").values, [0.0, 3.5])
+    np.testing.assert_allclose(out["reserve_released0_p50"].sel(market="national").values, [0.0, 3.5])
+    assert out["reserve_released0_p95"].attrs["units"] == "t"
+    # over the period FY2026-2027: 0 + 7 = 7 and 0 + 0 = 0 released, shown in both of its years
+    np.testing.assert_allclose(out["reserve_released0_period_mean"].sel(market="national").values, [3.5, 3.5])
+    np.testing.assert_allclose(out["reserve_released0_period_p95"].sel(market="national").values, [6.65, 6.65])
+
+
+def test_montecarlo_reports_reserve_trigger_probabilities(tmp_path):
+    """The batch case with a national release tranche at 1,600 JPY/t (20 t a year) and a withhold
+    tranche at 1,000 (both +3 %/yr), 6 draws (national prices without reserves from 0 to ~2,500): summary.csv has a probability and volume quantiles per tranche, and
+    they agree with the draws: a draw releasing a positive volume has its price at or above the
+    trigger (the reduced-cost argument of nationcap/model/rules/reserve.py), and the probability is
+    the share of draws whose price reaches the trigger."""
+    reserve_table = (
+        "[markets.national.reserve]\n"
+        "release = [ { trigger_jpy_per_t = 1600.0, volume_t = 20.0, growth_rate = 0.03 } ]\n"
+        "withhold = [ { trigger_jpy_per_t = 1000.0, volume_t = 20.0, growth_rate = 0.03 } ]\n"
+    )
+    path = make_case(tmp_path, reserve_table + MC_TABLE.replace("draws = 4", "draws = 6"))
+    r = run_batch(plan_montecarlo(path), tmp_path / "mc", workers=1)
+    assert r.solved == 6 and not r.failed
+    res = r.results
+    price = res["price"].sel(market="national")
+    trig = res["reserve_release_trigger"].sel(market="national", tranche=0)
+    vol = res["reserve_released"].sel(market="national", tranche=0)
+    hit = price >= trig - 1e-6 * trig
+    assert bool(((vol > 1e-6) <= hit).all())  # released => triggered
+    assert 0 < float(hit.mean()) < 1  # the draws differ: some draws reach the trigger, some do not
+    wh_trig = res["reserve_withhold_trigger"].sel(market="national", tranche=0)
+    wh_vol = res["reserve_withheld"].sel(market="national", tranche=0)
+    wh_hit = price <= wh_trig + 1e-6 * wh_trig
+    assert bool(((wh_vol > 1e-6) <= wh_hit).all()) and float(wh_hit.mean()) > 0
+    s = pd.read_csv(tmp_path / "mc" / "summary.csv")
+    for col in (
+        "p_reserve_release0_triggered",
+        "p_reserve_withhold0_triggered",
+        "reserve_released0_p50_t",
+        "reserve_withheld0_p95_t",
+    ):
+        assert col in s.columns, col
+    row = s[(s["market"] == "national") & (s["year"] == 2029)].iloc[0]
+    assert row["p_reserve_release0_triggered"] == pytest.approx(float(hit.sel(year=2029).mean()))
+    assert row["reserve_released0_p50_t"] == pytest.approx(float(vol.sel(year=2029).median()))
+    p2 = vol.sel(year=[2028, 2029]).sum("year")  # P2 = FY2028-2029
+    assert row["reserve_released0_period_p50_t"] == pytest.approx(float(p2.median()))
+    assert np.isnan(s[s["market"] == "regional"]["p_reserve_release0_triggered"]).all()  # no regional reserve
+    assert "p_reserve_release0_triggered" in res  # stored with the batch results

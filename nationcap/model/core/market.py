@@ -18,7 +18,7 @@ Constraints
         Bank[m, p-1] - sum_{i in I_m} NetPurchase[i, p] - Bank[m, p] - Expire[m, p] = 0
 
     (``Bank[m, -1]`` = 0.) Rule modules register further pool terms (:mod:`nationcap.model.registry`): allowances
-    issued at the price ceiling (+), withdrawn at the floor (-), imported over an external link (+)
+    issued at the price ceiling (+), withdrawn at the floor (-), released (+) or withheld (-) by a reserve, imported over an external link (+)
     and the auctioned share of the cap (+, a constant moved to the right-hand side). Read it as the market's allowance pool in period p: it receives what
     was carried in, pays out the entities' net purchases, carries the rest out or lets it lapse.
     Summed over entities this gives the cap identity

@@ -4,7 +4,7 @@ r"""Objective: least total discounted abatement cost.
 
 with ``d[y] = (1 + discount_rate) ** -(y - first model year)``, plus the cost terms that rule
 modules register (:mod:`nationcap.model.registry`): offset purchases, allowances issued at the ceiling (+),
-withdrawn at the floor (-), imports, and last-period shortfalls bought by the administrator. Allowance trades are transfers
+withdrawn at the floor (-), released (+) or withheld (-) by a reserve, imports, and last-period shortfalls bought by the administrator. Allowance trades are transfers
 between entities and cancel out of the social cost, so they do not appear here.
 
 The objective's value is the cost account's items "in the objective" with their signs, summed

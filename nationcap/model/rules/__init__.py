@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import auction, external, link, offsets, overlap, price_band, shortfall
+from . import auction, external, link, offsets, overlap, price_band, reserve, shortfall
 
 RULES: tuple[ModuleType, ...] = (
     offsets,
@@ -24,6 +24,7 @@ RULES: tuple[ModuleType, ...] = (
     external,
     link,
     auction,
+    reserve,
 )
 
 __all__ = ["RULES"]

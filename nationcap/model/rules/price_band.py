@@ -8,6 +8,10 @@ Variables
                          (unlimited: the ceiling is a hard cap on the price)
     FloorWithdraw[m, y]  allowances the administrator withdraws at the floor price, Mt, >= 0
 
+Bounds (``ceiling_volume_limit_t`` / ``floor_volume_limit_t``, t per year; none: unlimited)
+    CeilingIssue[m, y]  <= ceiling_limit[m] / scale_t
+    FloorWithdraw[m, y] <= floor_limit[m] / scale_t
+
 Registered terms
     MarketClearing[m, p(y)]  += CeilingIssue[m, y] - FloorWithdraw[m, y]
     objective                += d[y] * (ceil[m, y] * CeilingIssue[m, y] - floor[m, y] * FloorWithdraw[m, y])
@@ -18,6 +22,11 @@ the optimum: ``d[y] * ceil[m, y] - price_pv[m, p] >= 0`` and ``price_pv[m, p] - 
 year (``price[m, y] = price_pv[m, p] / d[y]``, :mod:`nationcap.results.prices`). Issuing and withdrawing are
 payments between the administrator and the market: they are in the objective so the LP prices
 them, and reported separately from abatement cost.
+
+With a volume limit the band is a finite reserve (:mod:`.reserve` derives the same): strictly
+between 0 and its limit a variable's reduced cost is 0, so the price is held at the ceiling (the
+floor); at its limit the reduced cost may be negative, so the price may pass the ceiling (fall
+below the floor), set by the next source of supply or demand, e.g. an abatement step.
 """
 
 from __future__ import annotations
@@ -47,6 +56,8 @@ DRAW_DIM = "draw"
 class BandData:
     floor: np.ndarray  # (M, Y) JPY/t in each year's money, NaN = no floor
     ceiling: np.ndarray  # (M, Y), NaN = no ceiling
+    floor_limit_t: np.ndarray | None = None  # (M,) t per year withdrawn at most, inf = no limit
+    ceiling_limit_t: np.ndarray | None = None  # (M,) t per year issued at most, inf = no limit
 
 
 def active(scn: Scenario) -> bool:
@@ -62,13 +73,40 @@ def prepare(md: ModelData) -> None:
     n_m, n_y = len(md.markets), len(md.years)
     floor = np.full((n_m, n_y), np.nan)
     ceiling = np.full((n_m, n_y), np.nan)
+    floor_limit = np.full(n_m, np.inf)
+    ceiling_limit = np.full(n_m, np.inf)
     for a in range(n_m):
         cfg = md.market_config(a)
         if cfg.price_floor:
             floor[a] = [cfg.price_floor.value(y) for y in md.years]
         if cfg.price_ceiling:
             ceiling[a] = [cfg.price_ceiling.value(y) for y in md.years]
-    md.rule_data[NAME] = BandData(floor, ceiling)
+        if cfg.floor_volume_limit_t is not None:
+            floor_limit[a] = cfg.floor_volume_limit_t
+        if cfg.ceiling_volume_limit_t is not None:
+            ceiling_limit[a] = cfg.ceiling_volume_limit_t
+    md.rule_data[NAME] = BandData(floor, ceiling, floor_limit, ceiling_limit)
+
+
+def pv_range(md: ModelData, lo_y: np.ndarray, hi_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(M, P) present-value range from per-year bounds (M, Y) in each year's money (NaN = none):
+    the highest PV lower bound and the lowest PV upper bound among each period's years."""
+    n_m, n_p = len(md.markets), len(md.periods)
+    lo = np.full((n_m, n_p), -np.inf)
+    hi = np.full((n_m, n_p), np.inf)
+    for p in range(n_p):
+        ys = md.period_years(p)
+        d = md.discount[ys]
+        lo[:, p] = np.nanmax(np.where(np.isnan(lo_y[:, ys]), -np.inf, lo_y[:, ys] * d), axis=1, initial=-np.inf)
+        hi[:, p] = np.nanmin(np.where(np.isnan(hi_y[:, ys]), np.inf, hi_y[:, ys] * d), axis=1, initial=np.inf)
+    return lo, np.maximum(lo, hi)
+
+
+def price_range(md: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """(M, P) PV range the band holds the price in (exact without volume limits); used only to
+    estimate prices for sifting (:func:`nationcap.engines.pyomo_highs.price_estimate`)."""
+    band = data(md)
+    return pv_range(md, band.floor, band.ceiling)
 
 
 def year_index(values: np.ndarray | None) -> list[tuple[int, int]]:
@@ -83,14 +121,35 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     import pyomo.environ as pyo
 
     band = data(md)
-    for name, concept, values, sign, doc in (
-        ("CeilingIssue", "ceiling_issue", band.ceiling, 1.0, "allowances sold at the price ceiling [Mt]"),
-        ("FloorWithdraw", "floor_withdraw", band.floor, -1.0, "allowances withdrawn at the price floor [Mt]"),
+    n_m = len(md.markets)
+    for name, concept, values, limit, sign, doc in (
+        (
+            "CeilingIssue",
+            "ceiling_issue",
+            band.ceiling,
+            band.ceiling_limit_t,
+            1.0,
+            "allowances sold at the price ceiling [Mt]",
+        ),
+        (
+            "FloorWithdraw",
+            "floor_withdraw",
+            band.floor,
+            band.floor_limit_t,
+            -1.0,
+            "allowances withdrawn at the price floor [Mt]",
+        ),
     ):
         idx = year_index(values)
         if not idx:
             continue
-        var = pyo.Var(idx, domain=pyo.NonNegativeReals, doc=doc)
+        ub = np.full(n_m, np.inf) if limit is None else limit / md.scale_t
+        var = pyo.Var(
+            idx,
+            domain=pyo.NonNegativeReals,
+            bounds=lambda _m, a, y, ub=ub: (0.0, None if np.isinf(ub[a]) else float(ub[a])),
+            doc=doc,
+        )
         m.add_component(name, var)
         for a, y in idx:
             reg.pool[a, int(md.year_period[y])].append((sign, var[a, y]))
@@ -132,7 +191,7 @@ def report(ctx: ReportContext) -> RuleReport:
         vol, pay = volumes(md, values, concept, ctx.solution.values)
         out[name] = data_array(vol, ("market", "period"), coords, "t", desc)
         out[f"{name}_payments"] = data_array(pay, ("market", "period"), coords, ctx.pv_units, f"payments for {desc}")
-        account[item] = pay
+        account[item] = np.maximum(pay, 0.0)
     return RuleReport(variables=out, account_pv=account)
 
 
