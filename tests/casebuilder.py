@@ -181,3 +181,27 @@ def batch_case(root: Path, extra: str = "", national_p2: float = 0.10) -> Path:
     if extra:
         path.write_text(path.read_text() + "\n" + extra)
     return path
+
+
+def two_market_case(root: Path, national: dict | None = None, regional: dict | None = None, extra: str = "") -> Path:
+    """One entity per market (national N1, regional R1: base and BAU 100 t, one step of 50 t @1,500),
+    periods FY2026-28 and FY2029-30, factor 0.1, r = 3 %; ``national`` / ``regional`` add market
+    keys and ``extra`` is appended to the scenario file (the price-band and reserve checks)."""
+    f = {"general": 0.1}
+    path = write_case(
+        root,
+        [
+            dict(entity_id="N1", market="national", base_emissions_t=100.0),
+            dict(entity_id="R1", market="regional", base_emissions_t=100.0),
+        ],
+        {"N1": 100.0, "R1": 100.0},
+        [("N1", 1, 0.5, 1500.0), ("R1", 1, 0.5, 1500.0)],
+        [("P1", 2026, 2028), ("P2", 2029, 2030)],
+        {
+            "national": {"compliance_factor": {"P1": f, "P2": f}, **(national or {})},
+            "regional": {"compliance_factor": {"P1": f, "P2": f}, **(regional or {})},
+        },
+        discount_rate=0.03,
+    )
+    path.write_text(path.read_text() + "\n" + extra)
+    return path

@@ -20,7 +20,7 @@ within a period every PV floor is below every PV ceiling (100 < 5,000 / 1.03^4 =
 from __future__ import annotations
 
 import pytest
-from casebuilder import REPO, write_case
+from casebuilder import REPO, two_market_case
 from click.testing import CliRunner
 
 from nationcap.cli import cli
@@ -29,25 +29,7 @@ CEILING = {"start_jpy_per_t": 5000.0, "growth_rate": 0.0, "by_year": {"2026": 10
 FLOOR = {"start_jpy_per_t": 100.0, "growth_rate": 0.0, "by_year": {"2030": 2000.0}}
 
 
-def band_case(tmp_path, national: dict | None = None, regional: dict | None = None, extra: str = ""):
-    f = {"general": 0.1}
-    path = write_case(
-        tmp_path,
-        [
-            dict(entity_id="N1", market="national", base_emissions_t=100.0),
-            dict(entity_id="R1", market="regional", base_emissions_t=100.0),
-        ],
-        {"N1": 100.0, "R1": 100.0},
-        [("N1", 1, 0.5, 1500.0), ("R1", 1, 0.5, 1500.0)],
-        [("P1", 2026, 2028), ("P2", 2029, 2030)],
-        {
-            "national": {"compliance_factor": {"P1": f, "P2": f}, **(national or {})},
-            "regional": {"compliance_factor": {"P1": f, "P2": f}, **(regional or {})},
-        },
-        discount_rate=0.03,
-    )
-    path.write_text(path.read_text() + "\n" + extra)
-    return path
+band_case = two_market_case
 
 
 def validate(path):

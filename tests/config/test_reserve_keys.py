@@ -11,7 +11,7 @@ trigger of 2,000 in the same year: the LP would release allowances at 1,000 and 
 from __future__ import annotations
 
 import pytest
-from casebuilder import REPO, write_case
+from casebuilder import REPO, two_market_case
 from click.testing import CliRunner
 
 from nationcap.cli import cli
@@ -19,26 +19,7 @@ from nationcap.config import load_scenario
 from nationcap.config.schema import MAX_PRICE_JPY_PER_T
 from nationcap.errors import InputError
 
-
-def case(tmp_path, national: dict | None = None, regional: dict | None = None, extra: str = ""):
-    f = {"general": 0.1}
-    path = write_case(
-        tmp_path,
-        [
-            dict(entity_id="N1", market="national", base_emissions_t=100.0),
-            dict(entity_id="R1", market="regional", base_emissions_t=100.0),
-        ],
-        {"N1": 100.0, "R1": 100.0},
-        [("N1", 1, 0.5, 1500.0), ("R1", 1, 0.5, 1500.0)],
-        [("P1", 2026, 2028), ("P2", 2029, 2030)],
-        {
-            "national": {"compliance_factor": {"P1": f, "P2": f}, **(national or {})},
-            "regional": {"compliance_factor": {"P1": f, "P2": f}, **(regional or {})},
-        },
-        discount_rate=0.03,
-    )
-    path.write_text(path.read_text() + "\n" + extra)
-    return path
+case = two_market_case
 
 
 def tranche(trigger, volume, growth=0.0):
