@@ -171,13 +171,10 @@ def compare(ctx: Ctx, results: tuple[str, ...], member: str | None, out_dir: Pat
                 change = admin.columns[-1]
                 order = admin[change].sort_values()
                 ctx.echo(f"\nAdministrators' compliance cost (JPY present value), {change}:")
-                ctx.echo(
-                    "  pay less: " + ", ".join(f"{a} {v / 1e9:+,.2f} bn" for a, v in order.head(5).items() if v < 0)
-                )
-                ctx.echo(
-                    "  pay more: "
-                    + ", ".join(f"{a} {v / 1e9:+,.2f} bn" for a, v in order[::-1].head(5).items() if v > 0)
-                )
+                less = ", ".join(f"{a} {v / 1e9:+,.2f} bn" for a, v in order.head(5).items() if v < 0)
+                more = ", ".join(f"{a} {v / 1e9:+,.2f} bn" for a, v in order[::-1].head(5).items() if v > 0)
+                ctx.echo(f"  pay less: {less or 'none'}")
+                ctx.echo(f"  pay more: {more or 'none'}")
         for note in tables["notes"]["note"]:
             click.secho(f"note: {note}", fg="yellow", err=True)
         notes = ", compare_notes.txt" if len(tables["notes"]) else ""
