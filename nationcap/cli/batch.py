@@ -240,7 +240,13 @@ def _period_last_years(r) -> list[int]:
     help="Batch member for the single-run kinds (sweep point s002 or draw number; default: the first successful).",
 )
 @click.option("--period", default=None, help="Period of the MAC curve (default: the last).")
-@click.option("--market", "market", default=None, help="Market of the prefecture plot (default: regional if present).")
+@click.option(
+    "--market",
+    "market",
+    default=None,
+    help="Market of the prefecture plot (default: regional if present), or the one split market "
+    "(e.g. regional/Tokyo) the MAC plot draws (default: every market that is not split).",
+)
 @click.pass_obj
 def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market) -> None:
     """Draw plots of RESULTS (a results folder or .nc file) as PNG and PDF."""
