@@ -118,28 +118,20 @@ def write_case(
     return path
 
 
+#: two national suppliers (a power station in Chiba, a steelworks in Aichi) of the small cases
+NATIONAL_SUPPLIERS = (
+    ent("N1", market="national", base=1000.0, sector="power", prefecture="Chiba", administrator="national"),
+    ent("N2", market="national", base=500.0, sector="steel", prefecture="Aichi", administrator="national"),
+)
+
+
 def batch_case(root: Path, extra: str = "", national_p2: float = 0.10) -> Path:
     """The small two-market case of the batch and export tests (5 entities, two 2-year periods);
     ``extra`` is appended to the scenario file (e.g. a [sweep] or [montecarlo] table)."""
     path = write_case(
         root,
         [
-            dict(
-                entity_id="N1",
-                market="national",
-                base_emissions_t=1000.0,
-                sector="power",
-                prefecture="Chiba",
-                administrator="national",
-            ),
-            dict(
-                entity_id="N2",
-                market="national",
-                base_emissions_t=500.0,
-                sector="steel",
-                prefecture="Aichi",
-                administrator="national",
-            ),
+            *NATIONAL_SUPPLIERS,
             dict(
                 entity_id="R1",
                 market="regional",

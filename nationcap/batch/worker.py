@@ -116,9 +116,10 @@ def _solve_reusing(scn: Scenario, log_file: str) -> xr.Dataset:
     return run_scenario(scn, engine=engine, dataset=tables(scn), detail=DETAIL)
 
 
-#: the exact engine's Monte Carlo path: per process, the undrawn model data of a scenario and
-#: one engine (it keeps each market's cost order between draws)
-_MC_BASE: dict[str, tuple[Scenario, ModelData, MeritOrderEngine]] = {}
+#: the exact engine's Monte Carlo path: per process, the undrawn tables and model data of a
+#: scenario, the positions of the model's entities in the tables, and one engine (it keeps each
+#: market's cost order between draws)
+_MC_BASE: dict[str, tuple[Scenario, Dataset, ModelData, np.ndarray, MeritOrderEngine]] = {}
 
 
 def _solve_draw_on_arrays(job: Job, scn: Scenario) -> tuple[xr.Dataset, Draw]:
@@ -141,14 +142,12 @@ def _solve_draw_on_arrays(job: Job, scn: Scenario) -> tuple[xr.Dataset, Draw]:
         ]
         engine = MeritOrderEngine(cost_groups=col_group)
         engine.solve(base)
-        _MC_BASE[key] = (scn, base, engine)
-    scn, base, engine = _MC_BASE[key]
+        _MC_BASE[key] = (scn, ds, base, covered, engine)
+    scn, ds, base, covered, engine = _MC_BASE[key]
     assert job.seed is not None and job.draw is not None
     # the draw on every entity of the dataset (as the other engines get it), then the model's ones
-    ds = tables(scn)
     d = draw(spec, job.seed, job.draw, scn, ds)
     bau, mac = entity_multipliers(spec, d, ds, scn)
-    covered = base.scope.entity_index if base.scope is not None else np.arange(base.n_entities)
     run = run_model_data(perturb(base, bau[covered], mac[covered]), engine, detail=DETAIL, mac_curve=False)
     return run.results, d
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..config.schema import SPLIT_SEP
+from ..config.schema import is_split
 from ..errors import InputError, Problem
 from .common import Ctx, _engine_option, _set_option, engine_override, phase_reporter, reported
 
@@ -149,7 +149,7 @@ def compare(ctx: Ctx, results: tuple[str, ...], member: str | None, out_dir: Pat
 
         with pd.option_context("display.width", 160, "display.max_columns", 30):
             prices = tables["prices"]
-            whole = ~prices.index.get_level_values("market").str.contains(SPLIT_SEP, regex=False)
+            whole = ~prices.index.get_level_values("market").map(is_split).to_numpy(dtype=bool)
             ctx.echo(
                 "Allowance prices (JPY/t, each year's money"
                 + ("; split markets: see below" if not whole.all() else "")

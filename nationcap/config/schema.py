@@ -186,6 +186,29 @@ SplitBy = Literal["administrator", "prefecture"]
 SPLIT_SEP = "/"
 
 
+def is_split(market: str) -> bool:
+    """Whether ``market`` is one of the markets ``split_by`` made of a table (``regional/Tokyo``)."""
+    return SPLIT_SEP in market
+
+
+def market_table(market: str) -> str:
+    """The scenario table a market comes from: ``regional`` for ``regional/Tokyo`` and for ``regional``."""
+    return market.split(SPLIT_SEP, 1)[0]
+
+
+def market_group(market: str) -> str | None:
+    """The group of a split market (``Tokyo`` for ``regional/Tokyo``); None for a market not split."""
+    return market.split(SPLIT_SEP, 1)[1] if is_split(market) else None
+
+
+def markets_by_table(markets: Iterable[Any]) -> dict[str, list[str]]:
+    """Scenario table -> its markets, in order (``regional`` -> ``regional/Tokyo``, ... when split)."""
+    out: dict[str, list[str]] = {}
+    for m in (str(x) for x in markets):
+        out.setdefault(market_table(m), []).append(m)
+    return out
+
+
 class MarketSelect(_Strict):
     """Which entities a market covers (every key optional; all given keys must match).
 

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..config.schema import SPLIT_SEP
+from ..config.schema import market_table, markets_by_table
 from ..errors import InputError, Problem
 from ..results.io import atomic_folder, batch_dim, check_writable, load_results, members, select_member
 
@@ -181,7 +181,7 @@ def compare(paths: list[str | Path], member: str | None = None) -> dict[str, pd.
     rows, per = [], []
     for lab, r in zip(labels, runs):
         row = {"run": lab, **{f"{v}_jpy": _cost(r, v) for v in COSTS}}
-        for table, ms in tables_of(r).items():  # markets split from one table are summed into it
+        for table, ms in markets_by_table(r["market"].values).items():  # split markets are summed into their table
             for v in COSTS:
                 row[f"{v}_jpy_{table}"] = sum(_cost(r, v, market=m) for m in ms)
             row[f"emissions_t_{table}"] = float(r["market_emissions"].sel(market=ms).sum())
@@ -228,20 +228,12 @@ def compare(paths: list[str | Path], member: str | None = None) -> dict[str, pd.
     }
 
 
-def tables_of(r: xr.Dataset) -> dict[str, list[str]]:
-    """Scenario table -> its markets in a run (``regional`` -> ``regional/Tokyo``, ... when split)."""
-    out: dict[str, list[str]] = {}
-    for m in (str(x) for x in r["market"].values):
-        out.setdefault(m.split(SPLIT_SEP, 1)[0], []).append(m)
-    return out
-
-
 def price_spread(runs: list[xr.Dataset], labels: list[str]) -> pd.DataFrame:
     """(run, table, period): markets, lowest / median / highest PV price (with the markets at the
     ends) and the emissions-weighted mean PV price."""
     rows = []
     for lab, r in zip(labels, runs):
-        for table, ms in tables_of(r).items():
+        for table, ms in markets_by_table(r["market"].values).items():
             for p in r["period"].values:
                 price = r["price_pv"].sel(market=ms, period=p).to_pandas()
                 weight = r["market_emissions"].sel(market=ms, period=p).to_pandas()
@@ -292,7 +284,7 @@ def plot_compare(tables: dict[str, pd.DataFrame]):
 
     prices = tables["prices"]
     market_of = pd.Series(prices.index.get_level_values("market"))
-    table_of = market_of.str.split(SPLIT_SEP, n=1).str[0]
+    table_of = market_of.map(market_table)
     markets = list(dict.fromkeys(table_of))
     fig, axes = plt.subplots(1, len(markets) + 1, figsize=(5 * (len(markets) + 1), 4.2), constrained_layout=True)
     for ax, m in zip(axes, markets):

@@ -35,9 +35,9 @@ import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ..config.schema import SPLIT_SEP
+from ..config.schema import is_split, markets_by_table
 from ..errors import InputError, Problem
-from ..results.iamc import program_name
+from ..results.iamc import program_name, sum_by_table
 from ..results.io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, members, select_member, year_periods
 from .labels import axis_label, param_label, unit_label
 
@@ -97,25 +97,15 @@ _EXTENSIVE = (
 
 
 def _split(markets: list[str]) -> bool:
-    return any(SPLIT_SEP in m for m in markets)
+    return any(is_split(m) for m in markets)
 
 
 def _table_view(one: xr.Dataset) -> xr.Dataset:
     """A run with the markets split from one table (``regional/Tokyo``, ...) summed into the
     table (``regional``), for the plots that draw a panel per market; unchanged without splits."""
-    markets = [str(m) for m in one["market"].values]
-    if not _split(markets):
+    if not _split([str(m) for m in one["market"].values]):
         return one
-    tables = xr.DataArray(
-        [m.split(SPLIT_SEP, 1)[0] for m in markets], dims="market", coords={"market": one["market"]}, name="table"
-    )
-    out = {}
-    for v in _EXTENSIVE:
-        if v in one:
-            summed = one[v].groupby(tables).sum("market").rename(table="market")
-            summed.attrs = one[v].attrs
-            out[v] = summed
-    view = xr.Dataset(out)
+    view = xr.Dataset({v: sum_by_table(one[v]) for v in _EXTENSIVE if v in one})
     view.attrs = one.attrs
     return view
 
@@ -196,11 +186,11 @@ def plot_mac(
     periods = [str(p) for p in one["period"].values]
     every = [str(m) for m in one["market"].values]
     # one panel per market; markets split from a table are drawn one at a time (--market)
-    markets = [market] if market is not None else [m for m in every if SPLIT_SEP not in m]
+    markets = [market] if market is not None else [m for m in every if not is_split(m)]
     if market is not None and market not in every:
         raise InputError([Problem("--market", market, "", f"unknown market; the markets are {every}")], "arguments")
     split_note = (
-        f" (split markets: one at a time with --market, e.g. {next(m for m in every if SPLIT_SEP in m)})"
+        f" (split markets: one at a time with --market, e.g. {next(m for m in every if is_split(m))})"
         if market is None and _split(every)
         else ""
     )
@@ -287,11 +277,9 @@ def plot_prices(res: xr.Dataset, **_options) -> Figure:
     if dim is None:
         fig = Figure(figsize=(7, 4.4), layout="constrained")
         ax = fig.subplots()
-        for m in [m for m in markets if SPLIT_SEP not in m]:
+        for m in [m for m in markets if not is_split(m)]:
             ax.plot(years, res["price"].sel(market=m), marker="o", label=_program(m))
-        groups: dict[str, list[str]] = {}
-        for m in [m for m in markets if SPLIT_SEP in m]:
-            groups.setdefault(m.split(SPLIT_SEP, 1)[0], []).append(m)
+        groups = markets_by_table(m for m in markets if is_split(m))
         for table, parts in groups.items():  # split markets: their median and lowest-highest band
             price = res["price"].sel(market=parts)
             (line,) = ax.plot(
@@ -317,12 +305,11 @@ def plot_prices(res: xr.Dataset, **_options) -> Figure:
         fig.suptitle(_title(res, "Allowance prices"))
         return fig
     ok = res["status"].values.astype(str) == "ok"
-    panels = list(dict.fromkeys(m.split(SPLIT_SEP, 1)[0] for m in markets))
+    panels = markets_by_table(markets)
     fig = Figure(figsize=(5.4 * len(panels), 4.4), layout="constrained")
     axes = _market_axes(fig, len(panels))[0]
     coords = res[dim].values
-    for ax, m in zip(axes, panels):
-        parts = [x for x in markets if x.split(SPLIT_SEP, 1)[0] == m]
+    for ax, (m, parts) in zip(axes, panels.items()):
         # a split table: the median of its markets' prices in each member
         price = res["price"].sel(market=m) if parts == [m] else res["price"].sel(market=parts).median("market")
         if dim == DRAW_DIM:
@@ -513,7 +500,7 @@ def _palette(n: int) -> list:
 
 def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | None = None, **_options) -> Figure:
     one, label = _select(res, member)
-    if market is None or SPLIT_SEP not in market:
+    if market is None or not is_split(market):
         one = _table_view(one)
     markets = [str(m) for m in one["market"].values]
     market = market or ("regional" if "regional" in markets else markets[-1])

@@ -7,7 +7,7 @@ import pandas as pd
 import xarray as xr
 
 from ..config import Scenario
-from ..config.schema import SPLIT_SEP
+from ..config.schema import is_split, market_table, markets_by_table
 from ..derive.allocation import allocation_t, caps_t
 from ..derive.coverage import bau_matrix, coverage_table
 from ..derive.scope import resolve as resolve_scope
@@ -69,7 +69,7 @@ def dataset_summary(scn: Scenario, ds: Dataset) -> str:
         # markets split from one table are shown as the table (the sum of their shares)
         tables: dict[str, list[str]] = {}
         for m in scn.markets:
-            tables.setdefault(m.split(SPLIT_SEP, 1)[0], []).append(f"share_{m}")
+            tables.setdefault(market_table(m), []).append(f"share_{m}")
         shares = pd.DataFrame({f"{t}_%": cov[cs].sum(axis=1) for t, cs in tables.items()})
         for name in ("share_double_counted", "share_combined"):
             shares[name.replace("share_", "") + "_%"] = cov[name]
@@ -142,7 +142,7 @@ def run_summary(res: xr.Dataset) -> str:
     spread; every market's values are in the results files."""
     markets = [str(m) for m in res["market"].values]
     split = split_tables(markets)
-    whole = [m for m in markets if SPLIT_SEP not in m]
+    whole = [m for m in markets if not is_split(m)]
     table, marked = price_table(res, whole) if whole else ("(every market is split)", False)
     lines = [
         f"scenario {res.attrs['scenario']!r}: {res.attrs['termination']} "
@@ -251,13 +251,8 @@ def _rules_summary(res: xr.Dataset) -> list[str]:
 
 
 def split_tables(markets: list[str]) -> dict[str, list[str]]:
-    """Scenario market table -> the markets ``split_by`` made of it (``regional/Tokyo`` ...), for
-    the tables that were split (nationcap/derive/scope.py names them ``<table>/<group>``)."""
-    out: dict[str, list[str]] = {}
-    for m in markets:
-        if SPLIT_SEP in m:
-            out.setdefault(m.split(SPLIT_SEP, 1)[0], []).append(m)
-    return out
+    """Scenario market table -> the markets ``split_by`` made of it, for the tables that were split."""
+    return {t: ms for t, ms in markets_by_table(markets).items() if any(is_split(m) for m in ms)}
 
 
 def scope_summary(res: xr.Dataset, top: int = 3) -> list[str]:

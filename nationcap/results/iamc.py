@@ -69,7 +69,7 @@ import pandas as pd
 import xarray as xr
 
 from .. import __version__
-from ..config.schema import SPLIT_SEP
+from ..config.schema import is_split, market_group, market_table, markets_by_table
 from .build import COST_ACCOUNT
 from .io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, write_csv, year_periods
 
@@ -82,19 +82,16 @@ def program_name(market: str) -> str:
     return PROGRAM.get(market, market.replace("_", " ").title() + " Program")
 
 
-def _table(market: str) -> str:
-    """The scenario table a market comes from: ``regional`` for ``regional/Tokyo``."""
-    return market.split(SPLIT_SEP, 1)[0]
-
-
-def _by_table(da: xr.DataArray) -> xr.DataArray:
-    """``da`` summed over the markets split from one table (market labels: the tables)."""
+def sum_by_table(da: xr.DataArray) -> xr.DataArray:
+    """``da`` summed over the markets split from one table (market labels: the tables; attributes
+    kept); ``da`` itself when no market is split."""
     markets = [str(m) for m in da["market"].values]
-    if not any(SPLIT_SEP in m for m in markets):
+    if not any(is_split(m) for m in markets):
         return da
-    tables = xr.DataArray([_table(m) for m in markets], dims="market", coords={"market": da["market"]})
-    out = da.groupby(tables.rename("table")).sum("market", min_count=1)
-    return out.rename(table="market")
+    tables = xr.DataArray([market_table(m) for m in markets], dims="market", coords={"market": da["market"]})
+    out = da.groupby(tables.rename("table")).sum("market", min_count=1).rename(table="market")
+    out.attrs = da.attrs
+    return out
 
 
 def account_variables() -> list[tuple[str, str]]:
@@ -111,14 +108,21 @@ def _rows(da: xr.DataArray, variable: str, unit: str, region: str | None = None)
     (``Japan`` for a market that is not split)."""
     df = da.to_series().rename("value").reset_index()
     market = df["market"].astype(str)
-    df["variable"] = variable + "|" + market.map(_table).map(program_name)
+    df["variable"] = variable + "|" + market.map(market_table).map(program_name)
     if region == "group":
-        df["region"] = market.map(lambda m: m.split(SPLIT_SEP, 1)[1] if SPLIT_SEP in m else "Japan")
+        df["region"] = market.map(lambda m: market_group(m) or "Japan")
     else:
         df["region"] = df["prefecture"].astype(str) if region is None else region
     df["unit"] = unit
     keep = [c for c in df.columns if c not in ("market", "prefecture", "variable", "region", "unit", "year", "value")]
     return df[keep + ["region", "variable", "unit", "year", "value"]]
+
+
+def _split_totals(da: xr.DataArray, variable: str, unit: str) -> pd.DataFrame:
+    """The Japan rows of the split tables: ``da`` summed over each split table's markets (no rows
+    when no market is split)."""
+    split = [t for t, ms in markets_by_table(da["market"].values).items() if any(is_split(m) for m in ms)]
+    return _rows(sum_by_table(da).sel(market=split), variable, unit, "Japan").dropna(subset=["value"])
 
 
 def iamc_long(res: xr.Dataset) -> pd.DataFrame:
@@ -127,7 +131,6 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
     Every operation broadcasts over a batch dimension, so a batch is converted in one pass.
     """
     parts = [_rows(res["price"], "Price|Carbon", "JPY/t CO2", "group")]
-    split = any(SPLIT_SEP in str(m) for m in res["market"].values)
     # prefectures with at least one entity of the program (a batch member: in any member)
     present = res["entities_by_prefecture"] > 0
     if DRAW_DIM in present.dims or SWEEP_DIM in present.dims:
@@ -138,9 +141,9 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
         ("Abatement|CO2", 1e-6, "Mt CO2/yr", res["abatement_by_prefecture"]),
         ("Abatement Cost", 1e-9, "billion JPY/yr", res["abatement_cost_by_prefecture"]),
     ]
-    present = _by_table(present.astype(int)) > 0
+    present = sum_by_table(present.astype(int)) > 0
     for name, scale, unit, by_pref in flows:
-        by_pref = _by_table(by_pref)
+        by_pref = sum_by_table(by_pref)
         parts.append(_rows((by_pref * scale).where(present), name, unit).dropna(subset=["value"]))
         # Japan: the sum over prefectures, which is the sum over the program's entities
         parts.append(_rows((by_pref * scale).sum("prefecture", min_count=1), name, unit, "Japan"))
@@ -161,11 +164,7 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
     bank = (res["bank"].sel(period=period_of).drop_vars("period") * 1e-6).where(last)
     parts.append(_rows(cap, "Cap|CO2", "Mt CO2/yr", "group"))
     parts.append(_rows(bank, "Bank|CO2", "Mt CO2", "group").dropna(subset=["value"]))
-    if split:  # Japan rows of the split tables: the sum over their markets
-        for da, name, unit in ((cap, "Cap|CO2", "Mt CO2/yr"), (bank, "Bank|CO2", "Mt CO2")):
-            tables = _by_table(da)
-            whole = [m for m in tables["market"].values if not any(str(x) == m for x in res["market"].values)]
-            parts.append(_rows(tables.sel(market=whole), name, unit, "Japan").dropna(subset=["value"]))
+    parts += [_split_totals(cap, "Cap|CO2", "Mt CO2/yr"), _split_totals(bank, "Bank|CO2", "Mt CO2")]
     # the cost account: each period's present value spread evenly over its years; an item that is
     # zero in every period (and member) of a market is left out, the totals are always there
     for var, name in account_variables():
@@ -174,14 +173,7 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
             if var.startswith("account_"):
                 spread = spread.where((res[var] != 0).any([d for d in res[var].dims if d != "market"]))
             parts.append(_rows(spread, f"Cost Account|{name}", "billion JPY/yr", "group").dropna(subset=["value"]))
-            if split:  # Japan rows of the split tables: the sum over their markets
-                tables = _by_table(spread)
-                whole = [m for m in tables["market"].values if not any(str(x) == m for x in res["market"].values)]
-                parts.append(
-                    _rows(tables.sel(market=whole), f"Cost Account|{name}", "billion JPY/yr", "Japan").dropna(
-                        subset=["value"]
-                    )
-                )
+            parts.append(_split_totals(spread, f"Cost Account|{name}", "billion JPY/yr"))
 
     df = pd.concat(parts, ignore_index=True)
     df["year"] = df["year"].astype(int)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import xarray as xr
-from casebuilder import write_case
+from casebuilder import NATIONAL_SUPPLIERS, write_case
 from click.testing import CliRunner
 
 from nationcap.cli import cli
@@ -34,14 +34,7 @@ def case(tmp_path):
     return write_case(
         tmp_path,
         [
-            dict(
-                entity_id="N1",
-                market="national",
-                base_emissions_t=1000.0,
-                sector="power",
-                prefecture="Chiba",
-                administrator="national",
-            ),
+            NATIONAL_SUPPLIERS[0],
             dict(
                 entity_id="R1",
                 market="regional",

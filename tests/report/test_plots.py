@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from casebuilder import write_case
+from casebuilder import NATIONAL_SUPPLIERS, write_case
 from click.testing import CliRunner
 from matplotlib.figure import Figure
 
@@ -44,24 +44,7 @@ PREFECTURES = [
 
 def make_case(root):
     """Two national suppliers and 18 regional installations in 18 prefectures (> 15: 'other' bar)."""
-    ents = [
-        dict(
-            entity_id="N1",
-            market="national",
-            base_emissions_t=1000.0,
-            sector="power",
-            prefecture="Chiba",
-            administrator="national",
-        ),
-        dict(
-            entity_id="N2",
-            market="national",
-            base_emissions_t=500.0,
-            sector="steel",
-            prefecture="Aichi",
-            administrator="national",
-        ),
-    ]
+    ents = list(NATIONAL_SUPPLIERS)
     ents += [
         dict(
             entity_id=f"R{i:02d}",
