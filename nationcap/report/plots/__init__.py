@@ -33,7 +33,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from ...errors import InputError, Problem
-from ...results.io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, members
+from ...results.io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, members, select_member
 from .batches import plot_distribution, plot_sweep
 from .breakdowns import (
     TOP_ADMINISTRATORS,
@@ -53,6 +53,7 @@ __all__ = [
     "TOP_PREFECTURES",
     "TOP_SECTORS",
     "applicable_kinds",
+    "check_member",
     "mac_cut",
     "make_figure",
     "plot_administrators",
@@ -81,7 +82,11 @@ PLOTTERS: dict[str, Callable[..., Figure]] = {
 
 
 def applicable_kinds(res: xr.Dataset) -> list[str]:
-    kinds = ["mac", "prices", "emissions", "sector", "prefecture"]
+    """The kinds ``--kind all`` draws: every kind that applies to ``res`` (no MAC plot for results
+    without a stored curve, such as a Monte Carlo batch; administrators only where a market has
+    several; sweep and distribution for their batches)."""
+    kinds = ["mac"] if "mac_curve_cost_pv" in res else []
+    kinds += ["prices", "emissions", "sector", "prefecture"]
     dim = batch_dim(res)
     if dim is None and multi_admin_markets(res):
         kinds.append("administrators")
@@ -92,6 +97,20 @@ def applicable_kinds(res: xr.Dataset) -> list[str]:
     return kinds
 
 
+def check_member(res: xr.Dataset, member: str | None) -> None:
+    """Refuse a ``--member`` that is not a successful member of the batch ``res`` (or any
+    ``--member`` for a single run), whichever kinds are drawn: the kinds that draw every member
+    would otherwise ignore it."""
+    if member is None:
+        return
+    if batch_dim(res) is None:
+        raise InputError(
+            [Problem("--member", str(member), "", "these results are a single run; --member picks a run of a batch")],
+            "arguments",
+        )
+    select_member(res, member)  # raises, naming the successful members
+
+
 def make_figure(res: xr.Dataset, kind: str, **options) -> Figure:
     if kind not in PLOTTERS:
         raise InputError(
@@ -99,6 +118,7 @@ def make_figure(res: xr.Dataset, kind: str, **options) -> Figure:
         )
     if batch_dim(res) is not None and not members(res):
         raise InputError([Problem("results", "", "", "every member of this batch failed: nothing to plot")], "results")
+    check_member(res, options.get("member"))
     return PLOTTERS[kind](res, **options)
 
 
@@ -116,8 +136,9 @@ def save_figure(fig: Figure, base: Path) -> list[Path]:
 
 
 def save_plots(res: xr.Dataset, kinds: list[str], out_dir: str | Path, **options) -> list[Path]:
+    """Draw every kind first, then write them: a kind that cannot be drawn leaves no file behind."""
+    figures = [(kind, make_figure(res, kind, **options)) for kind in kinds]
     files = []
-    for kind in kinds:
-        fig = make_figure(res, kind, **options)
+    for kind, fig in figures:
         files += save_figure(fig, Path(out_dir) / kind)
     return files

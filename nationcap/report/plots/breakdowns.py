@@ -14,7 +14,7 @@ from ...config.schema import is_split
 from ...errors import InputError, Problem
 from ...results.io import year_periods
 from ..labels import axis_label
-from .common import _market_axes, _palette, _periods, _program, _select, _table_view, _title, _top, _year_label
+from .common import _market_axes, _palette, _periods, _program, _select, _table_view, _title, _top, _wrap, _year_label
 
 TOP_PREFECTURES = 15
 TOP_SECTORS = 10
@@ -116,7 +116,7 @@ def plot_prefecture(res: xr.Dataset, member: str | None = None, market: str | No
             neg += np.where(vals < 0, vals, 0)
         ax.axvline(0, color="black", linewidth=0.6)
         ax.set_yticks(y, names)
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(_wrap(xlabel, 55))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.3g}"))
         ax.grid(alpha=0.3, axis="x")
     axes[0].set_ylabel("prefecture")
@@ -197,6 +197,13 @@ def plot_administrators(res: xr.Dataset, member: str | None = None, **_options) 
         ax.grid(alpha=0.3, axis="x")
         moved = float(one["traded_between_administrators_total"].sel(market=m)) / 1e6
         ax.set_title(f"{_program(m)}: {moved:,.3g} Mt move between administrators (all periods)", fontsize=10)
-        ax.legend(fontsize=8, loc="lower right")
+    # one legend for every panel, below them: never over the bars
+    fig.legend(
+        *axes[0].get_legend_handles_labels(),
+        loc="outside lower center",
+        ncol=len(periods) + 1,
+        frameon=False,
+        fontsize=8,
+    )
     fig.suptitle(_title(one, "Net allowance positions by administrator (positive = net buyer)", label))
     return fig

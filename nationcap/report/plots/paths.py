@@ -33,7 +33,7 @@ def plot_prices(res: xr.Dataset, **_options) -> Figure:
     ylabel = axis_label(res["price"].attrs, name="allowance price")
     xlabel = _year_label(res)
     if dim is None:
-        fig = Figure(figsize=(7, 4.4), layout="constrained")
+        fig = Figure(figsize=(7, 4.8), layout="constrained")
         ax = fig.subplots()
         for m in [m for m in markets if not is_split(m)]:
             ax.plot(years, res["price"].sel(market=m), marker="o", label=_program(m))
@@ -52,12 +52,21 @@ def plot_prices(res: xr.Dataset, **_options) -> Figure:
                 price.max("market"),
                 color=line.get_color(),
                 alpha=0.2,
-                label="lowest to highest",
+                label=f"{_program(table)}: lowest to highest of {len(parts)} markets",
             )
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.yaxis.set_major_formatter(_thousands)
-        ax.legend()
+        handles, labels = ax.get_legend_handles_labels()
+        # below the axes, never over the paths
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncol=min(len(handles), 2 if max(map(len, labels)) > 30 else 3),
+            frameon=False,
+            fontsize=8,
+        )
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
         fig.suptitle(_title(res, "Allowance prices"))
