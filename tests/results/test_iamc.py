@@ -148,7 +148,9 @@ def test_cost_account_rows_use_the_results_definitions(single):
     names = dict(iamc.account_variables())
     assert names["total_cost"] == "Total Cost" and names["net_cost_covered"] == "Net Cost Covered"
     assert names["account_ceiling_payments"] == "Ceiling Payments"
-    exported = {v.split("|")[1] for v in df.index.get_level_values("variable") if v.startswith("Cost Account (Present Value)|")}
+    exported = {
+        v.split("|")[1] for v in df.index.get_level_values("variable") if v.startswith("Cost Account (Present Value)|")
+    }
     assert exported == {"Total Cost", "Net Cost Covered", "Abatement"}
     for var, name in names.items():
         if name not in exported:
@@ -178,3 +180,15 @@ def test_cost_account_items_of_a_rule_are_exported():
     assert p1 > 0
     np.testing.assert_allclose(floor, [p1 / 5] * 5 + [0.0] * 5, rtol=1e-12)
     assert ("Japan", "Cost Account (Present Value)|Floor Receipts|National Program") not in df.index
+
+
+def test_present_value_rows_say_so_in_their_name(single):
+    """The IAMC unit of a money row cannot say whether it is discounted, so the name does: every
+    billion JPY/yr row is either `Abatement Cost|...` (each year's money) or
+    `Cost Account (Present Value)|...` (present values), and no other variable holds the account."""
+    res, _ = single
+    df = iamc.to_iamc(res)
+    money = df[df["unit"] == "billion JPY/yr"]["variable"].unique()
+    assert {v.split("|")[0] for v in money} == {"Abatement Cost", "Cost Account (Present Value)"}
+    assert iamc.ACCOUNT == "Cost Account (Present Value)"
+    assert not any("Cost Account" in v and not v.startswith(iamc.ACCOUNT + "|") for v in df["variable"].unique())
