@@ -136,16 +136,20 @@ class ReserveTranche(_Strict):
     """One tranche of an allowance reserve: ``volume_t`` allowances per year, released when the
     price reaches the trigger (a cost containment reserve) or withheld when the price is at or
     below it (an emissions containment reserve). The trigger is in each year's money:
-    ``trigger_jpy_per_t * (1 + growth_rate) ** (year - first model year)``."""
+    ``trigger_jpy_per_t * (1 + growth_rate) ** (year - start_year)``, the convention of the price
+    band (:class:`PricePath`: a price in FY``start_year``, default 2026, grown at 3 % a year), so a
+    tranche and a band with the same numbers have the same price in every year whatever the first
+    model year."""
 
-    trigger_jpy_per_t: float = Field(description="trigger price in the first model year, JPY/t")
+    start_year: int = Field(2026, description="the fiscal year whose money trigger_jpy_per_t is in")
+    trigger_jpy_per_t: float = Field(description="trigger price in FY start_year, JPY/t")
     volume_t: float = Field(description="allowances per year, t")
     growth_rate: float = Field(0.03, description="yearly growth of the trigger (default: the GX band's 3 %)")
 
-    def trigger(self, year: int, first_year: int) -> float:
+    def trigger(self, year: int) -> float:
         """The trigger in ``year``'s money, JPY/t."""
         try:
-            return self.trigger_jpy_per_t * (1.0 + self.growth_rate) ** (year - first_year)
+            return self.trigger_jpy_per_t * (1.0 + self.growth_rate) ** (year - self.start_year)
         except OverflowError:  # refused by the scenario check
             return math.copysign(math.inf, self.trigger_jpy_per_t)
 
@@ -592,7 +596,7 @@ def _check_finite(problems: Problems, fname: str, scn: Scenario) -> None:
                 if not all(math.isfinite(v) for v in (tr.trigger_jpy_per_t, tr.growth_rate)) or tr.growth_rate <= -1:
                     continue
                 for y in scn.years:
-                    v = tr.trigger(y, scn.first_year)
+                    v = tr.trigger(y)
                     if not math.isfinite(v) or abs(v) > MAX_PRICE_JPY_PER_T:
                         problems.add(
                             fname,
@@ -638,7 +642,7 @@ def _supply_paths(scn: Scenario, m: str) -> list[tuple[str, str, Any, bool]]:
         out.append(("the ceiling", "price_ceiling", mc.price_ceiling.value, mc.ceiling_volume_limit_t is None))
     for k, tr in enumerate(mc.reserve.release if mc.reserve else []):
         if tr.volume_t > 0:
-            out.append((f"release tranche {k}", f"reserve.release.{k}", _tranche_path(tr, scn.first_year), False))
+            out.append((f"release tranche {k}", f"reserve.release.{k}", _tranche_path(tr), False))
     return out
 
 
@@ -650,12 +654,12 @@ def _demand_paths(scn: Scenario, m: str) -> list[tuple[str, str, Any, bool]]:
         out.append(("the floor", "price_floor", mc.price_floor.value, mc.floor_volume_limit_t is None))
     for k, tr in enumerate(mc.reserve.withhold if mc.reserve else []):
         if tr.volume_t > 0:
-            out.append((f"withhold tranche {k}", f"reserve.withhold.{k}", _tranche_path(tr, scn.first_year), False))
+            out.append((f"withhold tranche {k}", f"reserve.withhold.{k}", _tranche_path(tr), False))
     return out
 
 
-def _tranche_path(tr: ReserveTranche, first_year: int) -> Any:
-    return lambda y: tr.trigger(y, first_year)
+def _tranche_path(tr: ReserveTranche) -> Any:
+    return tr.trigger
 
 
 def _check_band_arbitrage(problems: Problems, fname: str, scn: Scenario) -> None:
