@@ -225,8 +225,9 @@ def test_distribution(results, tmp_path):
     fig = plots.plot_distribution(results["montecarlo"])
     assert labels(fig)[0] == ("fiscal year", "allowance price (JPY/t CO2, each year's money)", "National Program")
     assert "6 Monte Carlo draws (seed 2)" in fig._suptitle.get_text()
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert {"5–95 % of draws", "25–75 % of draws", "median"} <= set(legend)
+    assert legends_clear_of_axes(fig)
     check_saved(fig, tmp_path, "distribution")
     with pytest.raises(InputError, match="nationcap montecarlo"):
         plots.plot_distribution(results["sweep"])

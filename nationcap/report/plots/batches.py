@@ -98,7 +98,14 @@ def plot_distribution(res: xr.Dataset, **_options) -> Figure:
         ax.set_title(_program(m))
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
-        ax.legend(fontsize=8, loc="upper left")
+    # one legend for every panel, below them: never over the fan (each label once: a band line
+    # may be drawn in one market only)
+    entries: dict = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(lab, h)
+    labels, handles = list(entries), list(entries.values())
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(handles), 6), frameon=False, fontsize=8)
     fig.suptitle(
         _title(
             res, f"Allowance price distribution, {len(ok)} Monte Carlo draws (seed {res.attrs.get('montecarlo_seed')})"
