@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import xarray as xr
 
-from ..model.rules.base import variable_attrs
+from ..vocab import variable_attrs
 
 CONVENTIONS = "CF-1.10"
 

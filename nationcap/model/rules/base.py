@@ -37,6 +37,10 @@ from typing import Any, Protocol
 import numpy as np
 import xarray as xr
 
+from ...vocab import EACH_YEARS_MONEY as EACH_YEARS_MONEY  # re-exported: the rules' vocabulary
+from ...vocab import data_array as data_array
+from ...vocab import present_value_money as present_value_money
+from ...vocab import variable_attrs as variable_attrs
 from ..data import ModelData
 
 
@@ -84,58 +88,6 @@ class RuleReport:
     #: covered entities) and whether the LP's objective holds it are the table
     #: :data:`nationcap.results.build.COST_ACCOUNT`; a key no rule reports is zero
     account_pv: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-#: the ``money`` attribute of a results variable in JPY that is not discounted: each amount is in
-#: the money of the year (or period) it falls in
-EACH_YEARS_MONEY = "each year's money"
-
-
-def present_value_money(first_year: int) -> str:
-    """The ``money`` attribute of a results variable discounted to the first model year."""
-    return f"present value at FY{first_year}"
-
-
-def variable_attrs(units: str, description: str, money: str | None = None, long_name: str | None = None) -> dict:
-    """The attributes of a results variable (README "Results", netCDF conventions).
-
-    ``units`` is a string a units library parses (``t``, ``JPY``, ``JPY/t``, ``1``; empty for
-    labels and text: no ``units`` attribute then). What money an amount in JPY is in goes into
-    the separate ``money`` attribute (:data:`EACH_YEARS_MONEY` or :func:`present_value_money`);
-    units written with it after a comma (``"JPY, present value at FY2026"``, as
-    :attr:`ReportContext.pv_units` gives them) are split here, and JPY without a stated money
-    are each year's money.
-    """
-    if ", " in units:
-        units, rest = (s.strip() for s in units.split(",", 1))
-        money = money or rest
-    attrs: dict[str, str] = {}
-    if long_name:
-        attrs["long_name"] = long_name
-    if units:
-        attrs["units"] = units
-    if "JPY" in units:
-        attrs["money"] = money or EACH_YEARS_MONEY
-    attrs["description"] = description
-    return attrs
-
-
-def data_array(
-    values: Any,
-    dims: tuple[str, ...],
-    coords: Mapping[str, Any],
-    units: str,
-    description: str,
-    money: str | None = None,
-    long_name: str | None = None,
-) -> xr.DataArray:
-    """A results variable with its attributes (:func:`variable_attrs`)."""
-    return xr.DataArray(
-        values,
-        dims=dims,
-        coords={d: coords[d] for d in dims},
-        attrs=variable_attrs(units, description, money, long_name),
-    )
 
 
 def rounded(values: Any, decimals: int) -> Any:

@@ -39,6 +39,7 @@ import pandas as pd
 import xarray as xr
 
 from ...config import Scenario
+from ...vocab import DRAW_DIM
 from ..data import ModelData
 from ..registry import Registry
 from .base import ReportContext, RuleReport, data_array, markets_with, rounded
@@ -48,8 +49,6 @@ if TYPE_CHECKING:
 
 NAME = "price_band"
 STAGE = "pool"
-#: batch dimension of Monte Carlo results (the name batch/ uses for draws)
-DRAW_DIM = "draw"
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ import pandas as pd
 import xarray as xr
 
 from ...config import Scenario, year_period_map
+from ...vocab import DRAW_DIM, TRANCHE_DIM
 from ..data import ModelData
 from ..registry import Registry
 from .base import ReportContext, RuleReport, data_array, markets_with, rounded
@@ -71,10 +72,6 @@ if TYPE_CHECKING:
 
 NAME = "reserve"
 STAGE = "pool"
-#: batch dimension of Monte Carlo results (the name batch/ uses for draws)
-DRAW_DIM = "draw"
-#: dimension of the tranches in the results (0, 1, ...: the position in the scenario's list)
-TRANCHE_DIM = "tranche"
 #: the two sides: (scenario key, concept name, results name of the volumes, of the triggers, sign)
 SIDES = (
     ("release", "reserve_release", "reserve_released", "reserve_release_trigger", 1.0),
