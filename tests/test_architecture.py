@@ -40,6 +40,7 @@ SOURCE = ROOT / PACKAGE
 LAYERS: dict[str, int] = {
     "nationcap": 0,
     "errors": 0,
+    "vocab": 0,
     "config": 1,
     "inputs": 2,
     "derive": 3,
