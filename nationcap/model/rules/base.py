@@ -33,7 +33,8 @@ optional hooks below; nothing outside the rule's module lists these facts):
     its items of the cost account (:class:`AccountItem`: key, sign, kind, whether the LP's
     objective holds it), which its ``report`` fills through ``RuleReport.account_pv``
 ``COORDS``
-    the coordinates its results add, with their attributes (e.g. a reserve's ``tranche``)
+    the coordinates its results add, with their attributes (a reserve's ``tranche``, a link's
+    ``direction``): optional, merged into :data:`nationcap.results.conventions.COORDINATES`
 ``allocation_dependence(scenario) -> str | None``
     None when its parameters do not depend on the allocation (so a held model may be re-solved
     in place for an allocation variant, :mod:`nationcap.model.variants`), else why they do; a

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 NAME = "link"
 STAGE = "pool"
+#: the coordinates the rule's results add
+COORDS = {"direction": {"long_name": "direction of a link transfer (sending market to receiving market)"}}
 #: the rule's items of the cost account (README "Cost account")
 ACCOUNT: tuple[AccountItem, ...] = ()  # transfers between the markets net to zero
 DIRECTIONS = ("national_to_regional", "regional_to_national")

@@ -82,6 +82,8 @@ if TYPE_CHECKING:
 
 NAME = "reserve"
 STAGE = "pool"
+#: the coordinates the rule's results add
+COORDS = {TRANCHE_DIM: {"long_name": "tranche of an allowance reserve (its position in the scenario's list)"}}
 #: the rule's items of the cost account (README "Cost account")
 ACCOUNT = (
     AccountItem(
