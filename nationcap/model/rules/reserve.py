@@ -40,7 +40,7 @@ objective so that the LP prices them, and are reported separately from abatement
 (``reserve_release_payments``, ``reserve_withhold_receipts``, and the cost account
 ``RuleReport.account_pv``). The scenario check refuses a design in which the administrator would
 buy back what it sells (a PV withhold trigger or floor above a PV release trigger or ceiling it
-can be reached from: ``_check_band_arbitrage`` in :mod:`nationcap.config.schema`).
+can be reached from: :func:`nationcap.config.arbitrage.check_band_arbitrage`).
 
 Monte Carlo (:func:`montecarlo`): a tranche counts as *triggered* in a draw and year when the
 price is at or beyond its trigger (``price >= Trel`` for a release tranche, ``price <= Twh`` for a
