@@ -33,7 +33,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from ...errors import InputError, Problem
-from ...results.io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, members, select_member
+from ...results.io import atomic_file, batch_dim, members, select_member
+from ...vocab import DRAW_DIM, SWEEP_DIM
 from .batches import plot_distribution, plot_sweep
 from .breakdowns import (
     TOP_ADMINISTRATORS,

@@ -9,7 +9,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from ...errors import InputError, Problem
-from ...results.io import DRAW_DIM, SWEEP_DIM, batch_dim
+from ...results.io import batch_dim
+from ...vocab import DRAW_DIM, SWEEP_DIM
 from ..labels import axis_label, param_label
 from .common import _legend, _market_axes, _palette, _program, _thousands, _title, _wrap, _year_label
 

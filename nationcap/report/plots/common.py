@@ -13,7 +13,8 @@ from matplotlib.ticker import FuncFormatter
 
 from ...config.schema import is_split
 from ...results.iamc import program_name, sum_by_table
-from ...results.io import SWEEP_DIM, batch_dim, select_member
+from ...results.io import batch_dim, select_member
+from ...vocab import SWEEP_DIM
 from ..labels import param_label
 
 _thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")

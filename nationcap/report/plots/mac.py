@@ -8,7 +8,8 @@ from matplotlib.figure import Figure
 
 from ...config.schema import is_split
 from ...errors import InputError, Problem
-from ...results.io import DRAW_DIM, batch_dim, year_periods
+from ...results.io import batch_dim, year_periods
+from ...vocab import DRAW_DIM
 from ..labels import axis_label, unit_label
 from .common import _compact, _periods, _program, _select, _split, _thousands, _title, _wrap
 

@@ -8,7 +8,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ...config.schema import is_split, markets_by_table
-from ...results.io import DRAW_DIM, SWEEP_DIM, batch_dim, year_periods
+from ...results.io import batch_dim, year_periods
+from ...vocab import DRAW_DIM, SWEEP_DIM
 from ..labels import axis_label
 from .common import (
     _colors,
