@@ -42,12 +42,10 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import InputError, OutputError, OutputExistsError, Problem
+from ..vocab import year_period_map
 
 log = logging.getLogger(__name__)
 
-#: batch dimensions of combined results: sweep points and Monte Carlo draws
-SWEEP_DIM = "scenario"
-DRAW_DIM = "draw"
 #: variables a batch adds per member; they describe the run rather than its results
 MEMBER_VARS = ("status", "error", "config_hash", "config", "termination", "objective")
 
@@ -385,8 +383,6 @@ def load_results(path: str | Path) -> xr.Dataset:
 
 def year_periods(res: xr.Dataset) -> dict[int, str]:
     """Fiscal year -> period name of a results Dataset (from its stored configuration)."""
-    from ..config import year_period_map
-
     return year_period_map(json.loads(res.attrs["config"])["periods"])
 
 
