@@ -166,7 +166,6 @@ DESIGNATED_CITIES_JA: dict[str, str] = {
 NATIONAL_ADMINISTRATOR = "national"
 
 
-
 def _short(name: str) -> str:
     """A prefecture's kanji name without its suffix (都, 府, 県), as it is often written: 東京, 大阪."""
     return name[:-1] if name[-1] in "都府県" else name
