@@ -197,6 +197,8 @@ PHRASES_JA = {
     "sum over the period's years": "期間内の年の合計",
     "net position (bought - sold)": "純ポジション (購入 - 売却)",
     "all periods": "全期間",
+    "all years": "全年度",
+    "sum": "合計",
     "move between administrators": "が管理者間で移転",
     "failed, not shown": "失敗 (非表示)",
     "sweep point": "スイープ点",
