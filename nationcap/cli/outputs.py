@@ -65,4 +65,29 @@ def report(ctx: Ctx, results: tuple[Path, ...], out_file: Path | None, force: bo
         ctx.echo(f"wrote {out_file} ({size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s")
 
 
-COMMANDS = (report,)
+@click.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    required=True,
+    help="Folder to create (it must not exist or be empty, unless --force).",
+)
+@click.option("--force", is_flag=True, help="Replace a folder that holds other files.")
+@click.pass_obj
+def template(ctx: Ctx, out_dir: Path, force: bool) -> None:
+    """Write an empty dataset folder to fill with one's own facility data: every file of the
+    input contract (header lines), dataset.toml, a scenario that points at the folder, and a
+    README of what each column means and where such data come from."""
+    from ..results.io import atomic_folder
+    from ..tools.template import write_template
+
+    with reported(ctx):
+        with atomic_folder(out_dir, force) as tmp:
+            names = write_template(tmp)
+        ctx.echo(f"wrote {out_dir}/: {', '.join(names)}")
+        ctx.echo(f"fill in the CSV files, then: nationcap validate {out_dir / 'scenario.toml'}")
+
+
+COMMANDS = (report, template)
