@@ -18,7 +18,9 @@ pytestmark = pytest.mark.integration
 def full_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("full")
     for name in ("baseline", "linked"):
-        result = CliRunner().invoke(cli, ["-q", "run", str(REPO / "models" / f"{name}.toml"), "--out", str(root / name)])
+        result = CliRunner().invoke(
+            cli, ["-q", "run", str(REPO / "models" / f"{name}.toml"), "--out", str(root / name)]
+        )
         assert result.exit_code == 0, result.output
     return root
 
