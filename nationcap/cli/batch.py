@@ -334,7 +334,8 @@ def _xlsx(paths: list[Path], out_file: Path, lang: str):
     compared (with the comparison's summary and gains)."""
     from ..report.compare import compare, load_runs
     from ..report.workbook import build_sheets, write_workbook
-    from ..results.io import SWEEP_DIM, batch_dim, load_results
+    from ..results.io import batch_dim, load_results
+    from ..vocab import SWEEP_DIM
 
     extra = {}
     if len(paths) == 1 and "::" not in str(paths[0]):

@@ -35,7 +35,8 @@ def report(ctx: Ctx, results: tuple[Path, ...], out_file: Path | None, force: bo
     """
     from ..report.compare import compare, load_runs
     from ..report.html import build_report
-    from ..results.io import SWEEP_DIM, atomic_file, batch_dim, check_location, load_results
+    from ..results.io import atomic_file, batch_dim, check_location, load_results
+    from ..vocab import SWEEP_DIM
 
     with reported(ctx):
         t = time.perf_counter()

@@ -35,7 +35,8 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import InputError
-from ..results.io import DRAW_DIM, SWEEP_DIM, batch_dim, select_member
+from ..results.io import batch_dim, select_member
+from ..vocab import DRAW_DIM, SWEEP_DIM
 from .i18n import figure_font_context, header, japanese_font_path, localize_figure, translate, word
 
 #: the section titles and sentences of the page
