@@ -211,11 +211,19 @@ PHRASES_JA = {
     "compliance factor": "削減義務率",
     "share of base-year emissions": "基準年排出量に対する割合",
     "general category": "一般区分",
+    "national market": "国制度",
+    "regional market": "地域制度",
+    "Total cost; gain vs": "総費用と基準からの便益: 基準 =",
+    "price": "価格",
+    "by sector": "(部門別)",
+    "by prefecture": "(都道府県別)",
+    "by administrator": "(管理者別)",
 }
 
-#: the one table: English -> Japanese
+#: the one table: English -> Japanese (sector labels also as figures write them, "power coal")
 JA: dict[str, str] = {
     **PHRASES_JA,
+    **{k.replace("_", " "): v for k, v in SECTORS_JA.items()},
     **VARIABLES_JA,
     **UNITS_JA,
     **SECTORS_JA,
