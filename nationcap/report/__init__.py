@@ -4,4 +4,8 @@
 - :mod:`.compare`  side-by-side comparison of runs (``nationcap compare``)
 - :mod:`.checks`   what ``nationcap validate`` checks besides the inputs: feasibility, notes
 - :mod:`.plots`    figures of single runs and batches (``nationcap plot``) and ``compare.png``
+- :mod:`.labels`   axis and parameter labels of figures
+- :mod:`.i18n`     Japanese labels (``--lang ja``) and the packaged Japanese font
+- :mod:`.workbook` the Excel workbook (``nationcap export --format xlsx``)
+- :mod:`.html`     the self-contained HTML report (``nationcap report``)
 """

@@ -35,6 +35,7 @@ from matplotlib.figure import Figure
 from ...errors import InputError, Problem
 from ...results.io import atomic_file, batch_dim, members, select_member
 from ...vocab import DRAW_DIM, SWEEP_DIM
+from ..i18n import figure_font_context, localize_figure
 from .batches import plot_distribution, plot_sweep
 from .breakdowns import (
     TOP_ADMINISTRATORS,
@@ -123,23 +124,29 @@ def make_figure(res: xr.Dataset, kind: str, **options) -> Figure:
     return PLOTTERS[kind](res, **options)
 
 
-def save_figure(fig: Figure, base: Path) -> list[Path]:
+def save_figure(fig: Figure, base: Path, lang: str = "en") -> list[Path]:
     """``base``.png (150 dpi) and ``base``.pdf, each written atomically (an OSError becomes
-    :class:`~nationcap.errors.OutputError`)."""
+    :class:`~nationcap.errors.OutputError`); ``lang`` as for :func:`save_plots`."""
     out = []
     formats: tuple[tuple[str, dict[str, Any]], ...] = (("png", {"dpi": 150}), ("pdf", {}))
-    for ext, kw in formats:
-        path = base.with_suffix(f".{ext}")
-        with atomic_file(path) as tmp:
-            fig.savefig(tmp, format=ext, **kw)
-        out.append(path)
+    with figure_font_context(lang):
+        for ext, kw in formats:
+            path = base.with_suffix(f".{ext}")
+            with atomic_file(path) as tmp:
+                fig.savefig(tmp, format=ext, **kw)
+            out.append(path)
     return out
 
 
-def save_plots(res: xr.Dataset, kinds: list[str], out_dir: str | Path, **options) -> list[Path]:
-    """Draw every kind first, then write them: a kind that cannot be drawn leaves no file behind."""
-    figures = [(kind, make_figure(res, kind, **options)) for kind in kinds]
+def save_plots(res: xr.Dataset, kinds: list[str], out_dir: str | Path, lang: str = "en", **options) -> list[Path]:
+    """Each kind's figure as PNG and PDF in ``out_dir``; ``lang="ja"`` labels them in Japanese
+    with the packaged Japanese font (:func:`nationcap.report.i18n.localize_figure`). Every kind is
+    drawn first, then written: a kind that cannot be drawn leaves no file behind."""
+    figures = []
+    for kind in kinds:
+        with figure_font_context(lang):
+            figures.append((kind, localize_figure(make_figure(res, kind, **options), lang)))
     files = []
     for kind, fig in figures:
-        files += save_figure(fig, Path(out_dir) / kind)
+        files += save_figure(fig, Path(out_dir) / kind, lang)
     return files
