@@ -51,6 +51,7 @@ LAYERS: dict[str, int] = {
     "pipeline": 8,
     "batch": 9,
     "report": 9,
+    "explore": 9,
     "cli": 10,
     "tools": 11,
 }
