@@ -233,7 +233,8 @@ def _callbacks(app: Dash, ex: Explorer) -> None:
     app.clientside_callback(
         """function(status, t0) {
             if (!t0 || !status) { return ""; }
-            return "page updated " + Math.round(performance.now() - t0) + " ms after the change";
+            const n = (String(status).match(/^change (\\d+)/) || ["", "?"])[1];
+            return "page updated " + Math.round(performance.now() - t0) + " ms after change " + n;
         }""",
         Output("page-time", "children"),
         Input("status", "children"),
@@ -273,9 +274,9 @@ def _callbacks(app: Dash, ex: Explorer) -> None:
             why = "; ".join(out.needs_pyomo)
             shown = {**box_style, "display": "block"}
             return (*keep, "not solved", "", shown, f"The exact engine does not implement: {why}.")
-        views = _views(out)
+        views = views_of(out)
         status = (
-            f"solve {1000 * out.solve_s:.1f} ms on the {out.engine} engine; "
+            f"change {ex.n_solved}: solve {1000 * out.solve_s:.1f} ms on the {out.engine} engine; "
             f"server {1000 * (time.perf_counter() - t0):.0f} ms"
         )
         return (*views, status, "", hidden, "")
@@ -302,7 +303,8 @@ def _callbacks(app: Dash, ex: Explorer) -> None:
             return f"error: {exc}"
 
 
-def _views(out: Outcome) -> tuple[Any, ...]:
+def views_of(out: Outcome) -> tuple[Any, ...]:
+    """The figures and tables of a solved variant, in the order of the page's outputs."""
     assert out.run is not None
     res = out.run.results
     steps = marginal_steps(out.run)

@@ -166,6 +166,8 @@ class Explorer:
         #: the last variant solved, and whether the controls have changed since without a solve
         self.last: Outcome | None = None
         self.pending = False
+        #: how many variants were solved (the page numbers its changes with it)
+        self.n_solved = 0
 
     @classmethod
     def open(cls, path: str | Path) -> Explorer:
@@ -233,6 +235,7 @@ class Explorer:
             out.engine = session.engine.name
             out.solve_s = out.run.timings.get("solve", 0.0)
             self.last, self.pending = out, False
+            self.n_solved += 1
         except NationcapError as exc:
             out.error, out.exception = str(exc), exc
         out.total_s = time.perf_counter() - t0
