@@ -40,7 +40,9 @@ def test_unchanged_controls_make_no_override_and_a_change_makes_one(tiny):
     assert tiny.edits({c.key: c.value for c in tiny.controls})[1] == []
     assert tiny.edits({FACTOR: 0.25})[1] == [f"{FACTOR}=0.25"]
     # a price floor switched on is made by its level; a size threshold also names the market label
-    assert tiny.edits({"markets.regional.price_floor": True})[1] == ["markets.regional.price_floor.start_jpy_per_t=1700.0"]
+    assert tiny.edits({"markets.regional.price_floor": True})[1] == [
+        "markets.regional.price_floor.start_jpy_per_t=1700.0"
+    ]
     assert tiny.edits({"markets.regional.select.min_base_t": 5000})[1] == [
         'markets.regional.select.market=["regional"]',
         "markets.regional.select.min_base_t=5000",
@@ -67,7 +69,10 @@ def test_a_band_switched_off_leaves_the_scenario():
                 "markets.regional.price_ceiling": True,
                 "markets.regional.price_floor.start_jpy_per_t": 5000,
             },
-            ["markets.regional.price_floor.start_jpy_per_t=5000", "markets.regional.price_ceiling.start_jpy_per_t=4300.0"],
+            [
+                "markets.regional.price_floor.start_jpy_per_t=5000",
+                "markets.regional.price_ceiling.start_jpy_per_t=4300.0",
+            ],
         ),
     ],
     ids=["factor-above-one", "factor-empty", "floor-above-ceiling"],
