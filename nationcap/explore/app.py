@@ -31,7 +31,7 @@ GRAPH_CONFIG: Any = {"displaylogo": False, "mathjax": None, "responsive": True}
 SLIDER = {"compliance_factor": (0.0, 0.95, 0.01)}
 
 _PAGE_CSS = {"fontFamily": "sans-serif", "fontSize": "14px", "margin": "0 12px"}
-_PANEL = {"width": "330px", "flex": "none", "paddingRight": "12px", "borderRight": "1px solid #ddd"}
+_PANEL = {"width": "360px", "flex": "none", "paddingRight": "12px", "borderRight": "1px solid #ddd"}
 _ERROR = {"color": "#a00", "whiteSpace": "pre-wrap", "margin": "6px 0"}
 _TABLE = {"borderCollapse": "collapse", "fontSize": "13px", "margin": "4px 0 12px 0"}
 _CELL = {"border": "1px solid #ccc", "padding": "2px 6px", "textAlign": "right"}
@@ -46,9 +46,9 @@ def _slider(c: Control) -> tuple[float, float, float] | None:
 
 
 def _control(c: Control) -> html.Div:
-    """One control: a label and its input; a compliance factor's box (id type ``fctl``) has a
-    slider (``slide``) next to it."""
-    lab = html.Label(c.label, style={"display": "inline-block", "width": "130px"})
+    """One control on one line: a label and its input; a compliance factor's box (id type
+    ``fctl``) has a slider (``slide``) next to it."""
+    lab = html.Label(c.label, style={"width": "115px", "flex": "none"})
     slider = _slider(c)
     if c.kind == "switch":
         box: Any = dcc.Checklist(
@@ -63,7 +63,7 @@ def _control(c: Control) -> html.Div:
             value=c.value,
             step="any",
             debounce=True,
-            style={"width": "110px"},
+            style={"width": "75px"},
         )
     row = [lab, box]
     if slider is not None:
@@ -78,12 +78,12 @@ def _control(c: Control) -> html.Div:
                     value=c.value,
                     marks=None,
                     updatemode="mouseup",
-                    tooltip={"placement": "bottom"},
+                    allow_direct_input=False,
                 ),
-                style={"width": "100%"},
+                style={"flex": "1", "minWidth": "90px"},
             )
         )
-    return html.Div(row, style={"margin": "3px 0"})
+    return html.Div(row, style={"display": "flex", "alignItems": "center", "gap": "4px", "margin": "2px 0"})
 
 
 def _controls(ex: Explorer) -> list[Any]:
@@ -97,13 +97,11 @@ def _controls(ex: Explorer) -> list[Any]:
     return out
 
 
-def _table(df, digits: int = 2, tid: str | None = None) -> html.Table:
+def _table(df, digits: int = 2) -> html.Table:
     header, rows = table_rows(df, digits)
     children = [html.Tr([html.Th(h, style=_CELL) for h in header])]
     children += [html.Tr([html.Td(v, style=_CELL) for v in row]) for row in rows]
-    if tid is None:
-        return html.Table(children, style=_TABLE)
-    return html.Table(children, id=tid, style=_TABLE)
+    return html.Table(children, style=_TABLE)
 
 
 def _graph(gid: str) -> dcc.Graph:
@@ -178,6 +176,8 @@ def make_app(ex: Explorer, save_default: str, export_default: str) -> Dash:
                             ],
                         ),
                         delay_show=400,
+                        show_initially=False,
+                        overlay_style={"visibility": "visible", "opacity": 0.5},
                         parent_style={"flex": "1", "minWidth": "0", "paddingLeft": "12px"},
                     ),
                 ],
@@ -318,7 +318,7 @@ def views_of(out: Outcome) -> tuple[Any, ...]:
         coverage_figure(res),
         breakdown_figure(res, "sector"),
         breakdown_figure(res, "prefecture"),
-        _table(price_table(res), 2, "prices"),
+        _table(price_table(res), 2),
         _table(steps, 0) if len(steps) else html.Div("no abatement steps"),
         _table(cost_account(res)),
     )

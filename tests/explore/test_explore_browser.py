@@ -85,12 +85,19 @@ def ctl(key: str, kind: str = "ctl") -> str:
     return f"[id='{json.dumps({'key': key, 'type': kind}, separators=(',', ':'))}']"
 
 
+#: the regional price line of the price figure as Plotly drew it (null before it is drawn)
+FIGURE_JS = (
+    "(() => { const g = document.querySelector('#prices .js-plotly-plot');"
+    " const t = g && g.data && g.data.find(t => t.name === 'regional'); return t ? t.y : null; })()"
+)
+
+
 def page_prices(page, market: str, timeout_s: float = 60) -> np.ndarray:
     """The prices the page's price table shows for ``market`` (waiting while it is redrawn)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         rows = page.evaluate(
-            "() => [...document.querySelectorAll('#prices tr')].map(r => [...r.cells].map(c => c.innerText))"
+            "() => [...document.querySelectorAll('#price-table tr')].map(r => [...r.cells].map(c => c.innerText))"
         )
         for cells in rows:
             if cells and cells[0].strip() == market:
@@ -175,6 +182,12 @@ def test_explore_moves_a_factor_refuses_bad_input_and_saves_what_run_reproduces(
             expected = run_prices(tmp_path, "run_set", str(TINY), "--set", f"{FACTOR}=0.25")
             np.testing.assert_allclose(moved, expected, atol=0.01)
             assert not np.allclose(moved, before)
+            # the figure is redrawn with the same prices
+            page.wait_for_function(
+                f"want => {{ const y = {FIGURE_JS}; return y !== null && y.every((v, i) => Math.abs(v - want[i]) < 0.01); }}",
+                arg=[float(v) for v in moved],
+                timeout=30_000,
+            )
 
             # bad input: refused with validate's words; the server keeps running
             box.fill("1.2")
