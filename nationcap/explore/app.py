@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -199,10 +200,12 @@ def _values(ex: Explorer, ids: list[dict[str, str]], values: list[Any]) -> dict[
     return out
 
 
-def equivalent_command(ex: Explorer, overrides: list[str]) -> str:
-    """The ``nationcap validate`` command that reports the same problems."""
+def equivalent_command(ex: Explorer, overrides: list[str], removed: Sequence[str] = ()) -> str:
+    """The ``nationcap validate`` command that reports the same problems (tables switched off
+    cannot be given as ``--set``: they are named after it)."""
     src = ex.session.scenario.source or "SCENARIO"
-    return " ".join(["nationcap validate", shlex.quote(str(src)), *(f"--set {shlex.quote(o)}" for o in overrides)])
+    cmd = " ".join(["nationcap validate", shlex.quote(str(src)), *(f"--set {shlex.quote(o)}" for o in overrides)])
+    return cmd + (f", with {', '.join(removed)} removed from the file" if removed else "")
 
 
 def _callbacks(app: Dash, ex: Explorer) -> None:
@@ -268,7 +271,7 @@ def _callbacks(app: Dash, ex: Explorer) -> None:
         keep = [dash.no_update] * n_view_outputs
         hidden = {**box_style, "display": "none"}
         if out.error:
-            cmd = equivalent_command(ex, out.overrides)
+            cmd = equivalent_command(ex, out.overrides, out.removed)
             return (*keep, "refused: the page keeps the last solved state", f"{out.error}\n(as: {cmd})", hidden, "")
         if out.run is None:
             why = "; ".join(out.needs_pyomo)

@@ -148,8 +148,10 @@ class Outcome:
 
     run: Run | None = None
     variant: Variant | None = None
-    #: the ``--set`` overrides of the change (also when they were refused)
+    #: the ``--set`` overrides of the change (also when they were refused), and the tables of
+    #: the scenario as loaded that the change switched off
     overrides: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     error: str = ""
     exception: NationcapError | None = None
     #: why the exact engine refuses the variant (then it can be solved with Pyomo on request)
@@ -190,6 +192,10 @@ class Explorer:
         scn = scenario_from_dict(raw, source=self.session.scenario.source, overrides=tuple(overrides))
         return Variant(scn, raw, overrides)
 
+    def removed(self, values: dict[str, Any]) -> list[str]:
+        """The tables of the scenario as loaded that ``values`` switch off."""
+        return [c.key for c in self.controls if c.kind == "switch" and c.value and not values.get(c.key, c.value)]
+
     def edits(self, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """(the scenario dict as loaded less the tables switched off, the ``--set`` overrides of
         the controls whose value differs from the loaded one)."""
@@ -228,6 +234,7 @@ class Explorer:
         self.pending = True
         try:
             out.overrides = self.edits(values)[1]
+            out.removed = self.removed(values)
             out.variant = var = self.variant(values)
             session = self.session
             if session.engine.name == "fast":
