@@ -161,3 +161,17 @@ def test_a_factor_change_reuses_the_prepared_model_data_exactly(path):
             np.testing.assert_array_equal(a, b, err_msg=f.name)
     assert fast.scenario == ref.scenario and fast.scale_t == ref.scale_t
     assert ex.allocation_variant(ex.variant({"discount_rate": 0.04}).scenario) is None
+
+
+@pytest.mark.solver
+def test_export_writes_the_results_folder_of_the_current_state(tiny, tmp_path):
+    """Export writes results.nc (full detail) with the prices shown, into a new folder only."""
+    import xarray as xr
+
+    out = tiny.solve({FACTOR: 0.3})
+    folder = tiny.export(out, tmp_path / "exported")
+    with xr.open_dataset(folder / "results.nc") as res:
+        np.testing.assert_array_equal(res.price.values, out.run.results.price.values)
+        assert "entity" in res.dims
+    with pytest.raises(OutputError):
+        tiny.export(out, folder)
