@@ -177,30 +177,24 @@ def breakdown_figure(res: xr.Dataset, dim: str) -> Figure:
     """Abatement (Mt over the horizon) and abatement cost (JPY bn, the sum of each year's money)
     by ``dim`` (``"sector"`` or ``"prefecture"``) and market, side by side; prefectures: the
     largest abatements only."""
-    ab = res[f"abatement_by_{dim}"].sum("year") / 1e6
-    cost = res[f"abatement_cost_by_{dim}"].sum("year") / 1e9
-    order = ab.sum("market").to_pandas().sort_values(ascending=False)
-    order = order[order > 0]
+    # plain arrays (market, group): xarray's label lookups cost more than the figure here
+    ab = res[f"abatement_by_{dim}"].transpose("market", dim, "year").values.sum(axis=-1) / 1e6
+    cost = res[f"abatement_cost_by_{dim}"].transpose("market", dim, "year").values.sum(axis=-1) / 1e9
+    groups = np.asarray(res[dim].values).astype(str)
+    total = ab.sum(axis=0)
+    pos = [int(k) for k in np.argsort(-total, kind="stable") if total[k] > 0]
     if dim == "prefecture":
-        order = order.head(TOP_PREFECTURES)
-    labels = [str(x) for x in order.index]
+        pos = pos[:TOP_PREFECTURES]
+    labels = [str(groups[k]) for k in pos]
     traces: list[dict[str, Any]] = []
     for i, m in enumerate(res.market.values):
         c = _colour(i)
+        traces.append({"type": "bar", "x": labels, "y": _list(ab[i, pos]), "name": str(m), "marker": {"color": c}})
         traces.append(
             {
                 "type": "bar",
                 "x": labels,
-                "y": _list(ab.sel(market=m).sel({dim: labels}).values),
-                "name": str(m),
-                "marker": {"color": c},
-            }
-        )
-        traces.append(
-            {
-                "type": "bar",
-                "x": labels,
-                "y": _list(cost.sel(market=m).sel({dim: labels}).values),
+                "y": _list(cost[i, pos]),
                 "name": str(m),
                 "marker": {"color": c},
                 "showlegend": False,
@@ -224,15 +218,15 @@ def breakdown_figure(res: xr.Dataset, dim: str) -> Figure:
 def price_table(res: xr.Dataset) -> pd.DataFrame:
     """Prices by market and year (JPY/t, each year's money) with the interval where it is not a
     point: rows ``<market>`` and, if needed, ``<market> low`` / ``<market> high``."""
-    rows = {}
-    for m in res.market.values:
-        rows[str(m)] = res.price.sel(market=m).to_pandas()
-        low, high = res.price_low.sel(market=m).to_pandas(), res.price_high.sel(market=m).to_pandas()
-        if not (np.allclose(low, rows[str(m)]) and np.allclose(high, rows[str(m)])):
-            rows[f"{m} low"], rows[f"{m} high"] = low, high
-    df = pd.DataFrame(rows).T
-    df.columns = [str(int(y)) for y in df.columns]
-    df.index.name = "JPY/t"
+    price, low, high = (res[v].transpose("market", "year").values for v in ("price", "price_low", "price_high"))
+    rows, index = [], []
+    for i, m in enumerate(res.market.values):
+        rows.append(price[i])
+        index.append(str(m))
+        if not (np.allclose(low[i], price[i]) and np.allclose(high[i], price[i])):
+            rows += [low[i], high[i]]
+            index += [f"{m} low", f"{m} high"]
+    df = pd.DataFrame(rows, index=pd.Index(index, name="JPY/t"), columns=[str(int(y)) for y in res.year.values])
     return df
 
 
