@@ -171,6 +171,7 @@ class Explorer:
         self._by_key = {c.key: c for c in self.controls}
         self._pyomo: Session | None = None
         self._structure: str | None = None  # structure key of the scenario as loaded
+        self._last_key: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._lock = threading.Lock()
         #: the last variant solved, and whether the controls have changed since without a solve
         self.last: Outcome | None = None
@@ -228,13 +229,18 @@ class Explorer:
     def solve(self, values: dict[str, Any], engine: str = "auto") -> Outcome:
         """Solve the variant of ``values`` on the held session (``engine="pyomo"``: on the Pyomo
         engine, for a variant the exact engine refuses). Bad input, a refusal or a model error
-        come back in the outcome, never as an exception."""
+        come back in the outcome, never as an exception. The variant solved last is not solved
+        again (the page's first load shows the solve the command made)."""
         t0 = time.perf_counter()
         out = Outcome()
         self.pending = True
         try:
             out.overrides = self.edits(values)[1]
             out.removed = self.removed(values)
+            key = (tuple(out.overrides), tuple(out.removed))
+            if self.last is not None and self._last_key == key:  # the state solved last: shown again
+                self.pending = False
+                return self.last
             out.variant = var = self.variant(values)
             session = self.session
             if session.engine.name == "fast":
@@ -252,7 +258,7 @@ class Explorer:
                     out.run = session.solve(var.scenario, detail="market", mac_curve=False)
             out.engine = session.engine.name
             out.solve_s = out.run.timings.get("solve", 0.0)
-            self.last, self.pending = out, False
+            self.last, self.pending, self._last_key = out, False, key
             self.n_solved += 1
         except NationcapError as exc:
             out.error, out.exception = str(exc), exc
