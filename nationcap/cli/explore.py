@@ -74,6 +74,7 @@ def explore(ctx: Ctx, scenario: Path, host: str, port: int, no_open: bool) -> No
 
         _check_port(host, port)
         ex = Explorer.open(scenario)
+        ex.after_export = _workbook_and_report
         first = ex.solve({})
         if first.exception is not None:
             raise first.exception
@@ -82,6 +83,21 @@ def explore(ctx: Ctx, scenario: Path, host: str, port: int, no_open: bool) -> No
             f"nationcap explore: {scenario} on the {ex.session.engine.name} engine at http://{host}:{port}/ (Ctrl-C stops)"
         )
         serve(ex, host, port, not no_open, save, export)
+
+
+def _workbook_and_report(folder: Path) -> None:
+    """Add the Excel workbook and the HTML report (as nationcap export --format xlsx and
+    nationcap report make them) to a results folder the explorer exported."""
+    from ..report.html import build_report
+    from ..report.workbook import build_sheets, write_workbook
+    from ..results.io import atomic_file, load_results
+
+    res = load_results(folder)
+    label = str(res.attrs.get("scenario", folder.name))
+    write_workbook(build_sheets([res], [label]), folder / "results.xlsx")
+    text = build_report([res], [label])
+    with atomic_file(folder / "report.html") as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 COMMANDS = (explore,)

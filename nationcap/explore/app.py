@@ -301,7 +301,7 @@ def _callbacks(app: Dash, ex: Explorer) -> None:
                 path = ex.save(last, save_path or "")
                 return f"saved {path}: nationcap run {path} gives these prices"
             folder = ex.export(last, export_path or "")
-            return f"wrote {folder}/ (results.nc, CSV tables, run.json)"
+            return f"wrote {folder}/: {', '.join(sorted(p.name for p in folder.iterdir()))}"
         except NationcapError as exc:
             return f"error: {exc}"
 

@@ -20,6 +20,7 @@ import dataclasses
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,8 @@ class Explorer:
         self._by_key = {c.key: c for c in self.controls}
         self._pyomo: Session | None = None
         self._structure: str | None = None  # structure key of the scenario as loaded
+        #: called with each exported results folder (outputs made from it by higher layers)
+        self.after_export: Callable[[Path], object] | None = None
         self._last_key: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._lock = threading.Lock()
         #: the last variant solved, and whether the controls have changed since without a solve
@@ -334,7 +337,8 @@ class Explorer:
 
     def export(self, out: Outcome, out_dir: str | Path) -> Path:
         """Write the full results of the variant of ``out`` (results.nc, CSV tables, run.json),
-        as ``nationcap run`` would, into a new folder."""
+        as ``nationcap run`` would, into a new folder (and then whatever :attr:`after_export`
+        adds to it: the command line adds the workbook and the report)."""
         from ..results.io import check_writable, write_results
 
         if out.variant is None or out.run is None:
@@ -346,7 +350,10 @@ class Explorer:
         )
         with self._lock:
             run = session.solve(out.variant.scenario)
-        return write_results(run.results, out_dir)
+        folder = write_results(run.results, out_dir)
+        if self.after_export is not None:
+            self.after_export(folder)
+        return folder
 
 
 def _ordered(raw: dict[str, Any]) -> dict[str, Any]:

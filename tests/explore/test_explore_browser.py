@@ -13,7 +13,6 @@ server must keep serving. The page may load nothing from anywhere but the server
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import socket
 import subprocess
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from browser import CHROMIUM, FLAGS, need_chromium
 
 pytest.importorskip("dash")
 pytest.importorskip("playwright")
@@ -34,30 +34,9 @@ pytestmark = pytest.mark.solver
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "models" / "tiny.toml"
-CHROMIUM = Path("/usr/bin/chromium")
-#: headless, no sandbox, no GPU, no background traffic of the browser's own
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 FACTOR = "markets.regional.compliance_factor.P2.general"
 #: the command of the environment running the tests
 CLI = [str(Path(sys.executable).with_name("nationcap"))]
-
-
-def need_chromium() -> None:
-    """Skip without Chromium, except in CI (the CI variable set), which installs it."""
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing: install the Debian package chromium (.ci/run does)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def free_port() -> int:

@@ -175,3 +175,21 @@ def test_export_writes_the_results_folder_of_the_current_state(tiny, tmp_path):
         assert "entity" in res.dims
     with pytest.raises(OutputError):
         tiny.export(out, folder)
+
+
+@pytest.mark.solver
+def test_the_command_line_adds_the_workbook_and_the_report_to_an_export(tmp_path):
+    """Exported through nationcap explore, the folder also holds results.xlsx and report.html;
+    the workbook's prices are the results' (openpyxl reads them back)."""
+    import openpyxl
+
+    from nationcap.cli.explore import _workbook_and_report
+
+    ex = Explorer.open(TINY)
+    ex.after_export = _workbook_and_report
+    out = ex.solve({FACTOR: 0.3})
+    folder = ex.export(out, tmp_path / "exported")
+    assert {"results.nc", "results.xlsx", "report.html"} <= {p.name for p in folder.iterdir()}
+    assert "<html" in (folder / "report.html").read_text(encoding="utf-8").lower()
+    wb = openpyxl.load_workbook(folder / "results.xlsx", read_only=True)
+    assert len(wb.sheetnames) > 1
