@@ -214,6 +214,11 @@ def _period_last_years(r) -> list[int]:
     return [p["last_year"] for p in json.loads(r.attrs["config"])["periods"]]
 
 
+#: the kinds of ``nationcap plot`` (the keys of nationcap.report.plots.PLOTTERS, which a test checks;
+#: written out so that the command line starts without loading matplotlib)
+PLOT_KINDS = ("mac", "prices", "emissions", "sector", "prefecture", "administrators", "sweep", "distribution")
+
+
 @click.command()
 @click.argument("results", type=click.Path(exists=True, path_type=Path))
 @click.option(
@@ -222,7 +227,7 @@ def _period_last_years(r) -> list[int]:
     multiple=True,
     default=("all",),
     show_default=True,
-    type=click.Choice(["mac", "prices", "emissions", "sector", "prefecture", "sweep", "distribution", "all"]),
+    type=click.Choice([*PLOT_KINDS, "all"]),
     help="Plot kind (repeat for several); 'all' = every kind that applies to RESULTS.",
 )
 @click.option(

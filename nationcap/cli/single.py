@@ -17,13 +17,23 @@ from .common import Ctx, _engine_option, _set_option, engine_override, phase_rep
 @_set_option
 @click.pass_obj
 def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
-    """Check a scenario and its dataset; print entity counts, BAU and caps, coverage."""
+    """Check a scenario and its dataset; print entity counts, BAU and caps, coverage.
+
+    Then notes (entities without MAC rows, categories no covered entity has) and the pre-solve
+    feasibility diagnosis of `run`: a cap that cannot be met exits 3, as `run` would."""
     from ..pipeline import load
+    from ..report.checks import feasibility, notes
     from ..report.summary import dataset_summary
 
     with reported(ctx):
         scn, ds = load(scenario, overrides)
         ctx.echo(dataset_summary(scn, ds))
+        for line in notes(scn, ds):
+            ctx.echo(line)
+        checked = feasibility(scn, ds)  # an infeasible cap: the ModelError of `run` (exit 3)
+        ctx.echo("")
+        for line in checked:
+            ctx.echo(line)
         ctx.echo("\nOK: scenario and dataset are valid.")
 
 

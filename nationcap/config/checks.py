@@ -182,7 +182,7 @@ def _check_finite(problems: Problems, fname: str, scn: Scenario) -> None:
                 if not all(math.isfinite(v) for v in (tr.trigger_jpy_per_t, tr.growth_rate)) or tr.growth_rate <= -1:
                     continue
                 for y in scn.years:
-                    v = tr.trigger(y, scn.first_year)
+                    v = tr.trigger(y)
                     if not math.isfinite(v) or abs(v) > MAX_PRICE_JPY_PER_T:
                         problems.add(
                             fname,

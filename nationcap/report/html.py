@@ -353,13 +353,10 @@ def batch_sections(res: xr.Dataset, lang: str, summary: pd.DataFrame | None) -> 
 
 def compare_sections(runs: list[xr.Dataset], labels: list[str], tables: dict[str, pd.DataFrame], lang: str):
     """The comparison of several runs: the figure, costs and gains, prices, administrators."""
-    import matplotlib.pyplot as plt
+    from .plots.compare import plot_compare
 
-    from .compare import plot_compare
-
-    fig = plot_compare(tables)
+    fig = plot_compare(tables)  # a Figure of its own, no pyplot state to close
     body = figure_html(fig, _t("comparison", lang), lang)
-    plt.close(fig)
     summary = tables["summary"]
     gains = [c for c in summary.columns if c.startswith(("total_cost_jpy", "net_cost_covered", "gain", "emissions_t"))]
     body += f"<h3>{_e(_t('gains', lang))}</h3>" + table_html(summary[gains].T, lang)

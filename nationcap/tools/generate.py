@@ -524,13 +524,36 @@ def generate(kind: str = "japan", seed: int = 2026, scale: float = 1.0) -> dict[
     scale = float(scale)
     if not scale > 0 or not math.isfinite(scale):
         raise ValueError(f"scale must be a positive number (got {scale!r})")
-    if kind == "tiny":
-        return _tiny(seed)
-    return _japan(int(seed), scale)
+    files = _tiny(seed) if kind == "tiny" else _japan(int(seed), scale)
+    files["README.md"] = dataset_readme(kind, int(seed), scale)
+    return dict(sorted(files.items()))
+
+
+#: the README texts of the generated folders, one per kind (``<kind>.md``)
+README_TEMPLATES = Path(__file__).parent / "dataset_readmes"
+
+
+def dataset_readme(kind: str, seed: int, scale: float) -> str:
+    """The README.md of a generated folder: ``dataset_readmes/<kind>.md`` as it is for the shipped
+    dataset (``tiny``: any seed; ``japan``: :data:`SHIPPED_SEED` at scale 1). The japan README
+    quotes counts and totals of the shipped folder, so for another seed or scale a first note
+    says which seed and scale this folder has and that those numbers are the shipped ones."""
+    text = (README_TEMPLATES / f"{kind}.md").read_text(encoding="utf-8")
+    if kind == "japan" and (seed != SHIPPED_SEED or scale != 1.0):
+        title, rest = text.split("\n", 1)
+        note = (
+            f"\n> **This folder:** `nationcap generate --kind japan --seed {seed} --scale {scale:g}`. "
+            f"The design, parameters and sources below are those of every seed; the counts, sizes, "
+            f"totals and checks it quotes are those of the shipped folder (seed {SHIPPED_SEED}, "
+            "scale 1), not of this one.\n"
+        )
+        text = title + "\n" + note + rest
+    return text
 
 
 def write_dataset(files: dict[str, str], out_dir: Path, force: bool = False) -> None:
-    """Write ``files`` into ``out_dir`` atomically (:func:`nationcap.results.io.atomic_folder`).
+    """Write ``files`` (:func:`generate` gives every file, ``README.md`` too) into ``out_dir``
+    atomically (:func:`nationcap.results.io.atomic_folder`).
 
     A non-empty existing ``out_dir`` is only replaced with ``force=True`` (else
     :class:`~nationcap.errors.OutputExistsError`). A hand-written ``README.md`` in the old folder
