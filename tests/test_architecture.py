@@ -8,8 +8,8 @@ seen; the fresh-interpreter tests below cover what importing a module really loa
 
 The dependency rule (layers, lowest first; see CONTRIBUTING.md)::
 
-    errors <- config <- inputs <- derive <- model <- engines <- results <- pipeline
-           <- {batch, report} <- cli;   tools: imported only by cli
+    errors <- atomic <- config <- inputs <- derive <- model <- engines <- results <- pipeline
+           <- {batch, report} <- cli <- __main__;   tools: imported only by cli
 
 A module imports from its own package and from lower layers only. ``batch`` and ``report`` share
 a layer and do not import each other; ``tools`` sits above ``cli``: only ``cli`` may import it, and
@@ -40,17 +40,19 @@ SOURCE = ROOT / PACKAGE
 LAYERS: dict[str, int] = {
     "nationcap": 0,
     "errors": 0,
-    "config": 1,
-    "inputs": 2,
-    "derive": 3,
-    "model": 4,
-    "engines": 5,
-    "results": 6,
-    "pipeline": 7,
-    "batch": 8,
-    "report": 8,
-    "cli": 9,
-    "tools": 10,
+    "atomic": 1,
+    "config": 2,
+    "inputs": 3,
+    "derive": 4,
+    "model": 5,
+    "engines": 6,
+    "results": 7,
+    "pipeline": 8,
+    "batch": 9,
+    "report": 9,
+    "cli": 10,
+    "tools": 11,
+    "__main__": 12,
 }
 #: parts that only the listed parts (besides themselves) may import
 ONLY_FROM: dict[str, set[str]] = {"tools": {"cli"}}

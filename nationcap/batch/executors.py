@@ -1,15 +1,30 @@
-"""Executors: run a batch's jobs in this process, on a local process pool or on a Dask cluster."""
+"""Executors: run a batch's jobs in this process, on a local process pool or on a Dask cluster.
+
+Interruption. Ctrl-C and SIGTERM stop a batch as a whole: in this process they raise
+``KeyboardInterrupt`` (SIGTERM: :class:`~nationcap.errors.Terminated`, installed by the command
+line). The local pool's workers ignore Ctrl-C (a terminal sends it to every process) and may not
+have received SIGTERM (sent to this process only, as ``kill`` and ``timeout`` do): this process
+sends each SIGTERM, which unwinds the member it solves (its temporary files are removed) and ends
+it (:func:`_worker_signal`). Members already cached in ``runs/`` are complete and kept.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
+import signal
+import sys
 import traceback
 from collections.abc import Callable
 
-from ..errors import InputError, Problem
+from ..atomic import signals_deferred
+from ..errors import InputError, Problem, Terminated
 from .plan import Job, _error_text
 from .worker import Outcome, solve_job
+
+#: exit code of a worker stopped by SIGTERM (as the command line's, nationcap/cli/common.py)
+EXIT_TERMINATED = 143
 
 
 def _failed(job: Job, exc: BaseException) -> Outcome:
@@ -37,6 +52,50 @@ def _preload_modules() -> list[str]:
 _PRELOAD = _preload_modules()
 
 
+#: whether this pool worker is solving a member (see :func:`_worker_signal`)
+_IN_JOB = False
+
+
+def _worker_signal(signum: int, frame) -> None:
+    """SIGTERM in a pool worker: inside a member, an interruption that unwinds it (its temporary
+    files are removed) before :func:`_run_job` ends the worker; between members, a quiet exit."""
+    if _IN_JOB:
+        raise Terminated()
+    sys.exit(EXIT_TERMINATED)
+
+
+def _worker_start() -> None:
+    """A pool worker's start: Ctrl-C is left to the main process (which stops the workers, module
+    doc); SIGTERM ends the worker cleanly (:func:`_worker_signal`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_signal)
+
+
+def _run_job(job: Job) -> Outcome:
+    """:func:`~nationcap.batch.worker.solve_job` in a pool worker; an interruption ends the worker."""
+    global _IN_JOB
+    _IN_JOB = True
+    try:
+        return solve_job(job)
+    except KeyboardInterrupt:
+        os._exit(EXIT_TERMINATED)  # unwound (temporaries removed): end without returning to the pool
+    finally:
+        _IN_JOB = False
+
+
+def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Send SIGTERM to the pool's running workers and wait until they are gone."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=10)
+        if p.is_alive():  # a worker stuck in the solver's C code: it holds no file of ours
+            p.kill()
+            p.join(timeout=5)
+
+
 def execute(
     jobs: list[Job],
     workers: int = 1,
@@ -57,9 +116,9 @@ def execute(
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(_PRELOAD)
-    pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx)
+    pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_start)
     try:
-        futures = {pool.submit(solve_job, job): job for job in jobs}
+        futures = {pool.submit(_run_job, job): job for job in jobs}
         for fut in cf.as_completed(futures):
             job = futures[fut]
             try:
@@ -68,9 +127,12 @@ def execute(
                 out = _failed(job, exc)
             on_done(job, out)
     except BaseException:
-        # Ctrl-C (or an error writing a result): drop the members not started instead of waiting
-        # for every queued one; members already cached in runs/ are complete and kept
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Ctrl-C, SIGTERM (or an error writing a result): drop the members not started, stop the
+        # running ones (module doc); members already cached in runs/ are complete and kept
+        with signals_deferred():  # a second Ctrl-C waits until the workers are gone
+            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_workers(pool)
+            pool.shutdown(wait=True)
         raise
     pool.shutdown(wait=True)
     return f"local pool ({min(workers, len(jobs))} processes)"

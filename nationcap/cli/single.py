@@ -38,7 +38,7 @@ def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
     help="Results folder (default: outputs/<scenario name>/).",
 )
 @_set_option
-@click.option("--force", is_flag=True, help="Replace existing results in the output folder.")
+@click.option("--force", is_flag=True, help="Replace results nationcap wrote in the output folder (never other files).")
 @_engine_option
 @click.pass_obj
 def run(
@@ -48,10 +48,11 @@ def run(
 
     On a terminal (and without --quiet) the phases are shown as they run, on standard error.
     """
+    from ..atomic import check_writable
     from ..config import load_scenario
     from ..pipeline import run_scenario
     from ..report.summary import run_summary
-    from ..results.io import check_writable, write_results
+    from ..results.io import write_results
 
     progress = phase_reporter(ctx)
     with reported(ctx):
@@ -92,15 +93,15 @@ def run(
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), metavar="DIR", required=True, help="Dataset folder to write."
 )
-@click.option("--force", is_flag=True, help="Replace an existing non-empty folder.")
+@click.option("--force", is_flag=True, help="Replace a dataset nationcap generated in the folder (never other files).")
 @click.pass_obj
 def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path, force: bool) -> None:
     """Generate a synthetic dataset deterministically (the shipped inputs/japan is seed 2026)."""
-    from ..results.io import check_writable
+    from ..atomic import DATASET, check_writable
     from ..tools import generate as gen
 
     with reported(ctx):
-        check_writable(out_dir, force)  # before generating anything
+        check_writable(out_dir, force, (DATASET,))  # before generating anything
         seed = gen.SHIPPED_SEED if seed is None else seed
         try:
             files = gen.generate(kind, seed=seed, scale=scale)
@@ -126,7 +127,7 @@ def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path,
     default=None,
     help="Folder for compare_*.csv and compare.png (default: outputs/compare_<first>_vs_<second>/).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing comparison folder.")
+@click.option("--force", is_flag=True, help="Replace results nationcap wrote in the folder (never other files).")
 @click.pass_obj
 def compare(ctx: Ctx, results: tuple[str, ...], member: str | None, out_dir: Path | None, force: bool) -> None:
     """Compare two or more runs (results folders or .nc files): prices, emissions, costs (total_cost

@@ -19,7 +19,7 @@ from casebuilder import batch_case
 from click.testing import CliRunner
 
 from nationcap.cli import cli
-from nationcap.results.io import STALE_AGE_S, atomic_file, atomic_folder, remove_stale_temps, temp_tag
+from nationcap.atomic import STALE_AGE_S, atomic_file, atomic_folder, remove_stale_temps, temp_tag
 
 
 @pytest.fixture(scope="module")
