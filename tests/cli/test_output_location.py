@@ -22,9 +22,9 @@ import nationcap.report.plots
 import nationcap.results.iamc
 import nationcap.tools.bench
 import nationcap.tools.generate  # noqa: F401
+from nationcap.atomic import check_location, check_writable
 from nationcap.cli import EXIT_OUTPUT, cli
 from nationcap.errors import OutputError
-from nationcap.atomic import check_location, check_writable
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
