@@ -27,8 +27,10 @@ from ..config import (
     read_scenario_file,
     scenario_from_dict,
 )
-from ..errors import InputError, NationcapError, Problem
+from ..config.loading import blame, blame_overrides, override_paths
+from ..errors import InputError, NationcapError, Problem, Problems
 from ..inputs import dataset_fingerprint
+from ..inputs.tables import Dataset, check_scenario_names, load_dataset
 from ..results.io import DRAW_DIM, SWEEP_DIM
 
 BATCH_FILE = "batch.json"
@@ -96,14 +98,27 @@ class Batch:
         return Path("outputs") / f"{self.name}_{self.kind}"
 
 
-def _base(path: Path, overrides: Iterable[str]) -> tuple[dict[str, Any], dict | None, dict | None, Scenario]:
+def _base(path: Path, overrides: Iterable[str]) -> tuple[dict[str, Any], dict | None, dict | None, Scenario, Dataset]:
+    """The scenario dict with the overrides applied, its [sweep] and [montecarlo] tables, the
+    scenario and its dataset: both checked before anything is solved (a problem that a ``--set``
+    causes is reported against it)."""
     raw, sweep, mc = read_scenario_file(path)
     src = path.resolve()
     base = scenario_from_dict(raw, source=src, overrides=tuple(overrides))
+    with blame_overrides(overrides):
+        ds = load_dataset(base.inputs_path, base)
     data = copy.deepcopy(raw)
     for text in overrides:
         apply_override(data, *parse_override(text))
-    return data, sweep, mc, base
+    return data, sweep, mc, base, ds
+
+
+def _name_problems(scn: Scenario, ds: Dataset, params: Iterable[str]) -> list[Problem]:
+    """Names a sweep point gives that the data does not have (categories, offset types, selection
+    labels: :func:`nationcap.inputs.tables.check_scenario_names`), against the swept keys."""
+    problems = Problems()
+    check_scenario_names(scn, ds.entities, ds.offsets, ds.path, problems)
+    return blame(problems.items, override_paths(params=params))
 
 
 def _error_text(exc: BaseException) -> str:
@@ -122,7 +137,7 @@ def plan_sweep(
     With ``reuse``, a worker re-solves its built model (:mod:`nationcap.engines.persistent`) for members that
     change only allocations; such runs are cached under their own keys."""
     path = Path(path)
-    data, table, _, base = _base(path, overrides)
+    data, table, _, base, ds = _base(path, overrides)
     if params is None:
         if table is None:
             raise InputError(
@@ -146,6 +161,7 @@ def plan_sweep(
     width = max(3, len(str(len(points) - 1)))
     members: list[Member] = []
     jobs: dict[str, Job] = {}
+    misnamed: dict[tuple[str, str, str], Problem] = {}
     for i, point in enumerate(points):
         label = f"s{i:0{width}d}"
         raw = copy.deepcopy(data)
@@ -156,9 +172,14 @@ def plan_sweep(
         except (NationcapError, ValueError) as exc:
             members.append(Member(label, label, point, None, _error_text(exc)))
             continue
+        if scn.inputs_path == ds.path:  # (a member on other data is checked when it is solved)
+            for p in _name_problems(scn, ds, params):
+                misnamed.setdefault((p.file, p.where, p.message), p)
         key = run_key(scn, {"reuse": True} if reuse else None)
         members.append(Member(label, label, point, key))
         jobs.setdefault(key, Job(key, label, raw, str(path.resolve()), reuse=reuse))
+    if misnamed:  # a misspelt name would sweep nothing: refuse the sweep before solving
+        raise InputError(list(misnamed.values()), f"sweep of {path} on dataset {ds.path}")
     if not jobs:
         raise InputError([Problem(str(path), m.label, "", m.error) for m in members[:3]], "sweep (no valid scenario)")
     return Batch("sweep", base.name, path, base, members, jobs, params=list(params), mode=mode)
@@ -169,7 +190,7 @@ def plan_montecarlo(
 ) -> Batch:
     """Members of a Monte Carlo run: draws ``0..N-1`` of the file's ``[montecarlo]`` table."""
     path = Path(path)
-    data, _, table, base = _base(path, overrides)
+    data, _, table, base, _ = _base(path, overrides)
     if table is None:
         raise InputError(
             [

@@ -18,12 +18,15 @@ from .common import Ctx, _engine_option, _set_option, engine_override, phase_rep
 @click.pass_obj
 def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
     """Check a scenario and its dataset; print entity counts, BAU and caps, coverage."""
+    from ..config.loading import blame_overrides
     from ..pipeline import load
     from ..report.summary import dataset_summary
 
     with reported(ctx):
-        scn, ds = load(scenario, overrides)
-        ctx.echo(dataset_summary(scn, ds))
+        with blame_overrides(overrides):  # a name from the data that a --set misspells
+            scn, ds = load(scenario, overrides)
+            summary = dataset_summary(scn, ds)  # (resolves the market selections)
+        ctx.echo(summary)
         ctx.echo("\nOK: scenario and dataset are valid.")
 
 
@@ -50,6 +53,7 @@ def run(
     """
     from ..atomic import check_writable
     from ..config import load_scenario
+    from ..config.loading import blame_overrides
     from ..pipeline import run_scenario
     from ..report.summary import run_summary
     from ..results.io import write_results
@@ -63,7 +67,8 @@ def run(
             scn = load_scenario(scenario, (*overrides, *engine_override(engine)))
             out_dir = out_dir or Path("outputs") / scn.name
             check_writable(out_dir, force)  # fail before loading the dataset and solving
-            res = run_scenario(scn, progress=progress)
+            with blame_overrides(overrides):  # a name from the data that a --set misspells
+                res = run_scenario(scn, progress=progress)
             t = time.perf_counter()
             if progress is not None:
                 progress("write", t - t0)

@@ -6,11 +6,12 @@ typo in them is reported by ``nationcap validate`` and ``nationcap run`` as well
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,46 @@ def _attribute(
         else:
             out.items.append(p)
     return out
+
+
+def override_paths(overrides: Iterable[str] = (), params: Iterable[str] = ()) -> list[tuple[str, list[str]]]:
+    """(label, dotted path) of each ``--set KEY=VALUE`` and swept ``--param KEY`` (for :func:`blame`)."""
+    applied = []
+    for text in overrides:
+        try:
+            path, _ = parse_override(text)
+        except ValueError:
+            continue
+        applied.append((f"--set {text}", path))
+    applied += [(f"--param {key}", key.split(".")) for key in params]
+    return applied
+
+
+def blame(problems: Iterable[Problem], applied: list[tuple[str, list[str]]]) -> list[Problem]:
+    """``problems`` with each one whose scenario key lies on the path of an override or swept key
+    reported against that override (the last one, as it wins) instead of the scenario file."""
+    out = []
+    for p in problems:
+        m = _KEY.search(p.where)
+        key = m.group(1).split(".") if m else []
+        on_path = [label for label, path in applied if key and _related(key, path)]
+        out.append(dataclasses.replace(p, file=on_path[-1]) if on_path else p)
+    return out
+
+
+@contextlib.contextmanager
+def blame_overrides(overrides: Iterable[str] = (), params: Iterable[str] = ()) -> Iterator[None]:
+    """Report the problems of an :class:`InputError` raised in the block against the ``--set``
+    (or swept ``--param``) that caused them (:func:`blame`), as :func:`scenario_from_dict` does
+    for the scenario's own checks: for the checks that need the dataset (names that come from the
+    data: categories, offset types, selection labels; ``nationcap/inputs/tables.py``)."""
+    applied = override_paths(overrides, params)
+    try:
+        yield
+    except InputError as exc:
+        if not applied:
+            raise
+        raise InputError(blame(exc.problems, applied), exc.context) from exc
 
 
 def _related(key: list[str], path: list[str]) -> bool:
