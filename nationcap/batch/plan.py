@@ -31,7 +31,7 @@ from ..config.loading import blame, blame_overrides, override_paths
 from ..errors import InputError, NationcapError, Problem, Problems
 from ..inputs import dataset_fingerprint
 from ..inputs.tables import Dataset, check_scenario_names, load_dataset
-from ..results.io import DRAW_DIM, SWEEP_DIM
+from ..vocab import DRAW_DIM, SWEEP_DIM
 
 BATCH_FILE = "batch.json"
 

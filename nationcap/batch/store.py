@@ -46,10 +46,10 @@ from ..atomic import (
     write_error,
 )
 from ..model.rules import RULES
-from ..model.rules.base import present_value_money, variable_attrs
 from ..results import iamc
 from ..results.conventions import apply_conventions
-from ..results.io import DRAW_DIM, SWEEP_DIM, load_results, to_netcdf, write_csv, write_json, write_netcdf
+from ..results.io import load_results, to_netcdf, write_csv, write_json, write_netcdf
+from ..vocab import DRAW_DIM, SWEEP_DIM, present_value_money, variable_attrs
 from .executors import execute
 from .plan import BATCH_FILE, Batch, Job
 from .summaries import combined_tables, market_year_table, montecarlo_summary, sweep_summary
