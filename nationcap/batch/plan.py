@@ -27,7 +27,8 @@ from ..config import (
     read_scenario_file,
     scenario_from_dict,
 )
-from ..config.loading import blame, blame_overrides, override_paths
+from ..config.loading import batch_table_overrides, blame, blame_overrides, check_batch_tables, override_paths
+from ..engines.highs_options import check_highs_options
 from ..errors import InputError, NationcapError, Problem, Problems
 from ..inputs import dataset_fingerprint
 from ..inputs.tables import Dataset, check_scenario_names, load_dataset
@@ -104,13 +105,16 @@ def _base(path: Path, overrides: Iterable[str]) -> tuple[dict[str, Any], dict | 
     causes is reported against it)."""
     raw, sweep, mc = read_scenario_file(path)
     src = path.resolve()
-    base = scenario_from_dict(raw, source=src, overrides=tuple(overrides))
+    overrides, tables = batch_table_overrides(path, {"sweep": sweep, "montecarlo": mc}, overrides)
+    base = scenario_from_dict(raw, source=src, overrides=overrides)
+    check_batch_tables(tables)
     with blame_overrides(overrides):
+        check_highs_options(base)
         ds = load_dataset(base.inputs_path, base)
     data = copy.deepcopy(raw)
     for text in overrides:
         apply_override(data, *parse_override(text))
-    return data, sweep, mc, base, ds
+    return data, tables["sweep"].table, tables["montecarlo"].table, base, ds
 
 
 def _name_problems(scn: Scenario, ds: Dataset, params: Iterable[str]) -> list[Problem]:

@@ -19,12 +19,14 @@ from .common import Ctx, _engine_option, _set_option, engine_override, phase_rep
 def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
     """Check a scenario and its dataset; print entity counts, BAU and caps, coverage."""
     from ..config.loading import blame_overrides
+    from ..engines.highs_options import check_highs_options
     from ..pipeline import load
     from ..report.summary import dataset_summary
 
     with reported(ctx):
         with blame_overrides(overrides):  # a name from the data that a --set misspells
             scn, ds = load(scenario, overrides)
+            check_highs_options(scn)
             summary = dataset_summary(scn, ds)  # (resolves the market selections)
         ctx.echo(summary)
         ctx.echo("\nOK: scenario and dataset are valid.")
@@ -54,6 +56,7 @@ def run(
     from ..atomic import check_writable
     from ..config import load_scenario
     from ..config.loading import blame_overrides
+    from ..engines.highs_options import check_highs_options
     from ..pipeline import run_scenario
     from ..report.summary import run_summary
     from ..results.io import write_results
@@ -68,6 +71,7 @@ def run(
             out_dir = out_dir or Path("outputs") / scn.name
             check_writable(out_dir, force)  # fail before loading the dataset and solving
             with blame_overrides(overrides):  # a name from the data that a --set misspells
+                check_highs_options(scn)
                 res = run_scenario(scn, progress=progress)
             t = time.perf_counter()
             if progress is not None:
