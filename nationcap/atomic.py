@@ -308,14 +308,19 @@ def check_location(path: Path, kind: str = "folder") -> None:
     :func:`atomic_folder`), ``"inside"`` (a folder written into: batch folders, plots) or
     ``"file"`` (one file: :func:`atomic_file`). The folder where entries will be created (or the
     nearest existing folder above it) must be a folder in which a temporary folder can be created
-    and removed; this catches read-only folders and a file standing where a folder must be, before
-    anything is loaded or solved.
+    and removed; this catches read-only folders, a file standing where a folder must be and a mount
+    point given as a folder to replace, before anything is loaded or solved.
     """
     path = Path(path)
     if kind == "file" and path.is_dir():
         raise OutputError(f"{path} is a folder; give a file name (--out FILE)")
     if kind != "file" and path.exists() and not path.is_dir():
         raise OutputError(f"{path} exists and is not a folder; give another --out")
+    if kind == "folder" and path.is_dir() and os.path.ismount(path):
+        raise OutputError(
+            f"{path} is a mount point: nationcap writes an output folder as a whole and moves it into place, "
+            f"which a mount point cannot take; give a folder inside it (--out {path / 'results'})"
+        )
     target = path if kind == "inside" and path.is_dir() else path.parent
     where = target
     while not where.exists() and where != where.parent:

@@ -104,12 +104,16 @@ def execute(
     workers: int = 1,
     scheduler: str | None = None,
     on_done: Callable[[Job, Outcome], None] = lambda j, o: None,
+    client=None,
 ) -> str:
-    """Run ``jobs``; call ``on_done`` in this process as each finishes. Returns the engine used."""
+    """Run ``jobs``; call ``on_done`` in this process as each finishes. Returns the engine used.
+
+    With ``scheduler``, the jobs run on that Dask cluster, through ``client`` when it is given
+    (a client of :func:`connect`; it is closed at the end)."""
     if not jobs:
         return "none (all cached)"
     if scheduler:
-        return _execute_dask(jobs, scheduler, on_done)
+        return _execute_dask(jobs, scheduler, on_done, client)
     workers = max(1, int(workers))
     if workers == 1 or len(jobs) == 1:
         for job in jobs:
@@ -141,19 +145,37 @@ def execute(
     return f"local pool ({min(workers, len(jobs))} processes)"
 
 
-def _execute_dask(jobs: list[Job], address: str, on_done) -> str:
+def connect(address: str):
+    """A Dask client connected to the scheduler at ``address``; an InputError (exit code 2) when
+    Dask is missing or the scheduler cannot be reached. :func:`nationcap.batch.store.run_batch`
+    connects before it creates or changes anything in the output folder."""
     try:
-        from dask.distributed import Client, as_completed
+        from dask.distributed import Client
     except ImportError:  # pragma: no cover - depends on the environment
         raise InputError(
             [Problem("--scheduler", "", "", "needs Dask: pip install 'nationcap[dask]'")], "arguments"
         ) from None
     try:
-        client = Client(address, timeout=30)
+        return Client(address, timeout=30)
     except Exception as exc:
         raise InputError(
-            [Problem("--scheduler", address, "", f"cannot connect to the Dask scheduler: {exc}")], "arguments"
+            [
+                Problem(
+                    "--scheduler",
+                    address,
+                    "",
+                    f"cannot connect to the Dask scheduler: {exc}; nothing was written (start the scheduler, "
+                    f"or leave --scheduler out to run on local worker processes)",
+                )
+            ],
+            "arguments",
         ) from None
+
+
+def _execute_dask(jobs: list[Job], address: str, on_done, client=None) -> str:
+    from dask.distributed import as_completed
+
+    client = client if client is not None else connect(address)
     with client:
         futures = client.map(solve_job, jobs, pure=False)
         by_future = dict(zip(futures, jobs))

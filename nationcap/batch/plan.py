@@ -129,6 +129,32 @@ def _error_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, NationcapError) else f"{type(exc).__name__}: {exc}"
 
 
+def _refuse_text_values(path: Path, data: dict[str, Any], params: dict[str, list[Any]]) -> None:
+    """Refuse, before anything is solved, a swept value that was read as text (a bare word such as
+    ``abc``, which is not a TOML value) where the key does not take text: a typo in --values,
+    not a point of the sweep."""
+    problems = []
+    for key, values in params.items():
+        for v in values:
+            if not isinstance(v, str):
+                continue
+            raw = copy.deepcopy(data)
+            try:
+                apply_override(raw, key.split("."), v)
+                scenario_from_dict(raw, source=path.resolve())
+            except ValueError as exc:
+                problems.append(Problem(f"--param {key}", f"value {v!r}", "", str(exc)))
+            except InputError as exc:
+                on_key = blame(exc.problems, override_paths(params=[key]))
+                problems += [
+                    Problem(f"--param {key}", f"value {v!r}", "", p.message)
+                    for p in on_key
+                    if p.file == f"--param {key}"
+                ]
+    if problems:
+        raise InputError(problems, 'sweep values (read as TOML: a bare word is text; quote text, e.g. "fast")')
+
+
 def plan_sweep(
     path: str | Path,
     params: dict[str, list[Any]] | None = None,
@@ -162,6 +188,7 @@ def plan_sweep(
         points = expand(params, mode)
     except ValueError as exc:
         raise InputError([Problem("--param/--values", "", "", str(exc))], "arguments") from None
+    _refuse_text_values(path, data, params)
     width = max(3, len(str(len(points) - 1)))
     members: list[Member] = []
     jobs: dict[str, Job] = {}

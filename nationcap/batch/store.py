@@ -50,7 +50,7 @@ from ..results import iamc
 from ..results.conventions import apply_conventions
 from ..results.io import load_results, to_netcdf, write_csv, write_json, write_netcdf
 from ..vocab import DRAW_DIM, SWEEP_DIM, present_value_money, variable_attrs
-from .executors import execute
+from .executors import connect, execute
 from .plan import BATCH_FILE, Batch, Job
 from .summaries import combined_tables, market_year_table, montecarlo_summary, sweep_summary
 from .worker import Outcome
@@ -114,11 +114,15 @@ def run_batch(
     t0 = time.perf_counter()
     out_dir = Path(out_dir) if out_dir else batch.default_out()
     workers = workers or os.cpu_count() or 1
-    prepare_dir(out_dir, batch, force)
+    prepare_dir(out_dir, batch, force)  # (checks only: writes nothing)
+    client = connect(scheduler) if scheduler else None  # a scheduler that is not there: nothing is written
     try:
-        return _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0)
+        return _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0, client)
     except OSError as exc:
         raise write_error(out_dir, exc) from exc
+    finally:
+        if client is not None:
+            client.close()
 
 
 #: the first bytes of every netCDF4 (HDF5) file
@@ -142,7 +146,7 @@ def member_cache_pointless(batch: Batch) -> bool:
     return batch.kind == "montecarlo" and batch.base.solver.engine == "fast"
 
 
-def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0) -> BatchResult:
+def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0, client=None) -> BatchResult:
     runs, logs = out_dir / "runs", out_dir / "logs"
     runs.mkdir(parents=True, exist_ok=True)
     logs.mkdir(exist_ok=True)
@@ -186,7 +190,7 @@ def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0) -> Batc
         if progress is not None:
             progress(1)
 
-    engine = execute(pending, workers=workers, scheduler=scheduler, on_done=on_done)
+    engine = execute(pending, workers=workers, scheduler=scheduler, on_done=on_done, client=client)
     combined, records = combine(batch, runs, info, fresh)
     write_batch_outputs(combined, records, batch, out_dir, engine, prune=True)
     wall = time.perf_counter() - t0

@@ -256,13 +256,22 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
                 f"required column is missing{hint}; expected the columns {expected}, found {found}",
             )
         return None
+    # rows with no value at all: the ones a spreadsheet leaves at the end (",,,,") are dropped; one
+    # between data rows is reported once (not once per cell)
+    blank = (raw.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy() if len(raw.columns) else np.zeros(0, bool)
+    if blank.any():
+        last = len(blank) - int(np.argmin(blank[::-1])) if not blank.all() else 0
+        raw = raw.iloc[:last]
+        blank = blank[:last]
+        if blank.any():
+            problems.add_rows(fname, _rows(raw, blank), "", "the row is empty; delete it")
     out = raw.copy()
     cols = table.columns + tuple(c for c in table.optional_columns if c.name in raw.columns)
     for col in cols:
         text = raw[col.name].str.strip()
         empty = (text == "").to_numpy()
-        if empty.any():
-            problems.add_rows(fname, _rows(raw, empty), col.name, "value is missing")
+        if (empty & ~blank).any():
+            problems.add_rows(fname, _rows(raw, empty & ~blank), col.name, "value is missing")
         if col.kind == "str":
             out[col.name] = text
             if col.choices is not None:
