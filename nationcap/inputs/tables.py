@@ -215,7 +215,7 @@ def _rows(df: pd.DataFrame, mask: np.ndarray) -> list[str]:
     idx = np.flatnonzero(mask)
     if "entity_id" in df.columns:
         ids = df["entity_id"].to_numpy()
-        return [f"row {i + 2} (entity_id {ids[i]})" for i in idx]
+        return [f"row {i + 2} (entity_id {ids[i]})" if str(ids[i]).strip() else f"row {i + 2}" for i in idx]
     return [f"row {i + 2}" for i in idx]
 
 
