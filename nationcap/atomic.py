@@ -291,11 +291,6 @@ def check_file_replaceable(path: Path, force: bool, is_ours) -> None:
         raise OutputExistsError(f"{path} exists; pass --force to replace it or --out to write elsewhere")
 
 
-def is_plain_name(name: str) -> bool:
-    """Whether ``name`` can be used as one folder name: not empty, not hidden, no path separator."""
-    return bool(name) and not name.startswith(".") and "/" not in name and "\\" not in name and "\0" not in name
-
-
 # ---------------------------------------------------------------------------------------
 # the output location
 # ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Scenario configuration: the schema, its cross-field checks, ``--set`` overrides, batch tables and
 loading.
 
-Layer 1 of the package: imports nothing of nationcap but :mod:`nationcap.errors`.
+Layer 2 of the package (above errors.py and atomic.py): imports nothing of nationcap but :mod:`nationcap.errors`.
 """
 
 from .batch import MonteCarloSpec, Uncertain, expand, parse_montecarlo, parse_sweep_table

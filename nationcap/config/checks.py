@@ -13,17 +13,21 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..atomic import is_plain_name
 from ..errors import Problems
 from .arbitrage import check_band_arbitrage
 from .messages import did_you_mean
 from .schema import MAX_PRICE_JPY_PER_T, SPLIT_SEP, MarketConfig, Scenario
 
 
+def _plain_name(name: str) -> bool:
+    """Whether ``name`` can name one folder: not empty, not hidden, no path separator."""
+    return bool(name) and not name.startswith(".") and not any(c in name for c in "/\\\0")
+
+
 def check_scenario(scn: Scenario, fname: str) -> Problems:
     """Semantic checks that do not need the dataset: periods and factors."""
     problems = Problems(context="scenario")
-    if not is_plain_name(scn.name):
+    if not _plain_name(scn.name):
         problems.add(
             fname,
             "key 'name'",
