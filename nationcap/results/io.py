@@ -22,6 +22,7 @@ import xarray as xr
 
 from ..atomic import atomic_file, atomic_folder, signals_deferred, write_error
 from ..errors import InputError, Problem
+from ..vocab import year_period_map
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +184,6 @@ def load_results(path: str | Path) -> xr.Dataset:
 
 def year_periods(res: xr.Dataset) -> dict[int, str]:
     """Fiscal year -> period name of a results Dataset (from its stored configuration)."""
-    from ..config import year_period_map
-
     return year_period_map(json.loads(res.attrs["config"])["periods"])
 
 
