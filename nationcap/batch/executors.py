@@ -86,9 +86,8 @@ def _run_job(job: Job) -> Outcome:
         _IN_JOB = False
 
 
-def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
-    """Send SIGTERM to the pool's running workers and wait until they are gone."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
+def _stop_workers(procs: list) -> None:
+    """Send SIGTERM to the pool's worker processes ``procs`` and wait until they are gone."""
     for p in procs:
         if p.is_alive():
             p.terminate()
@@ -137,9 +136,9 @@ def execute(
         # Ctrl-C, SIGTERM (or an error writing a result): drop the members not started, stop the
         # running ones (module doc); members already cached in runs/ are complete and kept
         with signals_deferred():  # a second Ctrl-C waits until the workers are gone
+            procs = list((getattr(pool, "_processes", None) or {}).values())  # (shutdown forgets them)
             pool.shutdown(wait=False, cancel_futures=True)
-            _stop_workers(pool)
-            pool.shutdown(wait=True)
+            _stop_workers(procs)
         raise
     pool.shutdown(wait=True)
     return f"local pool ({min(workers, len(jobs))} processes)"
