@@ -31,7 +31,8 @@ from ..config.loading import batch_table_overrides, blame, blame_overrides, chec
 from ..engines.highs_options import check_highs_options
 from ..errors import InputError, NationcapError, Problem, Problems
 from ..inputs import dataset_fingerprint
-from ..inputs.tables import Dataset, check_scenario_names, load_dataset
+from ..inputs.names import check_scenario_names
+from ..inputs.tables import Dataset, load_dataset
 from ..vocab import DRAW_DIM, SWEEP_DIM
 
 BATCH_FILE = "batch.json"
@@ -119,7 +120,7 @@ def _base(path: Path, overrides: Iterable[str]) -> tuple[dict[str, Any], dict | 
 
 def _name_problems(scn: Scenario, ds: Dataset, params: Iterable[str]) -> list[Problem]:
     """Names a sweep point gives that the data does not have (categories, offset types, selection
-    labels: :func:`nationcap.inputs.tables.check_scenario_names`), against the swept keys."""
+    labels: :func:`nationcap.inputs.names.check_scenario_names`), against the swept keys."""
     problems = Problems()
     check_scenario_names(scn, ds.entities, ds.offsets, ds.path, problems)
     return blame(problems.items, override_paths(params=params))

@@ -279,7 +279,7 @@ def blame_overrides(overrides: Iterable[str] = (), params: Iterable[str] = ()) -
     """Report the problems of an :class:`InputError` raised in the block against the ``--set``
     (or swept ``--param``) that caused them (:func:`blame`), as :func:`scenario_from_dict` does
     for the scenario's own checks: for the checks that need the dataset (names that come from the
-    data: categories, offset types, selection labels; ``nationcap/inputs/tables.py``)."""
+    data: categories, offset types, selection labels; ``nationcap/inputs/names.py``)."""
     applied = override_paths(overrides, params)
     try:
         yield

@@ -42,7 +42,8 @@ import pandas as pd
 from ..config import Scenario
 from ..config.schema import SPLIT_SEP, MarketConfig
 from ..errors import MAX_ROWS_PER_PROBLEM, Problems
-from ..inputs.tables import Dataset, select_label_problems
+from ..inputs.names import select_label_problems
+from ..inputs.tables import Dataset
 from .allocation import base_emissions
 
 
