@@ -45,9 +45,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import Scenario
-from ..config.messages import did_you_mean
 from ..config.schema import SPLIT_SEP, MarketConfig
 from ..errors import MAX_ROWS_PER_PROBLEM, Problems
+from ..inputs.names import select_label_problems
 from ..inputs.tables import Dataset
 from .allocation import base_emissions
 
@@ -153,25 +153,16 @@ def _resolve(scn: Scenario, ds: Dataset) -> Scope:
     fname = str(ds.path / "entities.csv")
     problems = Problems(context=f"market selections of scenario {scn.name!r} on dataset {ds.path}")
     n = len(ent)
+    select_label_problems(scn, ent, fname, problems)  # a label no entity has, with the closest one
     member = {}
     base_of: dict[str, pd.Series] = {}
     for m, cfg in scn.markets.items():
-        where = f"key 'markets.{m}.select'"
         sel = cfg.select
         if sel is None:
             mask = (ent["market"] == m).to_numpy()
         else:
             mask = np.ones(n, dtype=bool)
             for col, values in sel.labels().items():
-                present = set(ent[col].astype(str))
-                for v in values:
-                    if v not in present:
-                        problems.add(
-                            str(scn.source or "scenario"),
-                            f"{where}.{col}'",
-                            "",
-                            f"{v!r} is not a {col} of any entity in {fname}" + did_you_mean(v, sorted(present)),
-                        )
                 mask &= ent[col].astype(str).isin(values).to_numpy()
             if (sel.min_base_t is not None or sel.max_base_t is not None) and mask.any():
                 base = _base_t(scn, ds, m, cfg, mask)

@@ -1,4 +1,4 @@
-"""Reports of results (layer 8, beside batch/): text summaries, comparisons of runs, figures.
+"""Reports of results (layer 10, beside batch/): text summaries, comparisons of runs, figures.
 
 - :mod:`.summary`  the plain-text summaries of ``nationcap validate`` and ``nationcap run``
 - :mod:`.compare`  side-by-side comparison of runs (``nationcap compare``)

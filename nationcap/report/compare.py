@@ -45,9 +45,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..atomic import atomic_folder, check_writable
 from ..config.schema import markets_by_table
 from ..errors import InputError, Problem
-from ..results.io import atomic_folder, batch_dim, check_writable, load_results, members, select_member
+from ..results.io import batch_dim, load_results, members, select_member
 
 #: separates a batch folder from the label of one of its members: ``outputs/p2_sweep::s002``
 MEMBER_SEP = "::"

@@ -28,6 +28,7 @@ import html
 import io
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -440,3 +441,15 @@ def build_report(
     sections = batch_sections(res, lang, summary) if batch_dim(res) is not None else run_sections(res, lang)
     sections.append(("provenance", provenance(res, lang)))
     return page(title, sections, lang)
+
+
+def is_report_file(path: str | Path) -> bool:
+    """Whether ``path`` is an HTML report nationcap wrote (its footer says so, in English or
+    Japanese): what ``report --force`` may replace."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return text.lstrip().lower().startswith("<!doctype html") and any(
+        f'<footer class="note">{html.escape(t["generated"])}</footer>' in text for t in TEXT.values()
+    )

@@ -71,10 +71,11 @@ import pandas as pd
 import xarray as xr
 
 from .. import __version__
+from ..atomic import atomic_file
 from ..config.schema import is_split, market_group, market_table, markets_by_table
 from ..vocab import DRAW_DIM, SWEEP_DIM
 from .build import COST_ACCOUNT
-from .io import atomic_file, batch_dim, write_csv, year_periods
+from .io import batch_dim, write_csv, year_periods
 
 INDEX = ["model", "scenario", "region", "variable", "unit"]
 PROGRAM = {"national": "National Program", "regional": "Regional Program"}
@@ -222,6 +223,22 @@ def to_iamc(res: xr.Dataset) -> pd.DataFrame:
             long = pd.concat([long, *qs], ignore_index=True)
     long.insert(0, "model", model)
     return wide(long)
+
+
+def is_iamc_file(path: str | Path) -> bool:
+    """Whether ``path`` is an IAMC table nationcap wrote: its header is :data:`INDEX` and years,
+    and its rows name a nationcap model (what ``export --force`` may replace)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            header, first = fh.readline().rstrip("\n"), fh.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    cols = header.split(",")
+    return (
+        cols[: len(INDEX)] == INDEX
+        and all(c.isdigit() for c in cols[len(INDEX) :])
+        and (first == "" or first.startswith("nationcap "))
+    )
 
 
 def write_iamc(res: xr.Dataset, path: str | Path) -> pd.DataFrame:

@@ -47,8 +47,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from ..atomic import DATASET, atomic_folder
 from ..inputs.geo import DESIGNATED_CITIES, NATIONAL_ADMINISTRATOR, PREFECTURES
-from ..results.io import atomic_folder
 
 __all__ = ["generate", "write_dataset", "SHIPPED_SEED", "KINDS", "MODEL_YEARS", "HISTORY_YEARS", "BASE_YEARS"]
 
@@ -553,17 +553,19 @@ def dataset_readme(kind: str, seed: int, scale: float) -> str:
 
 def write_dataset(files: dict[str, str], out_dir: Path, force: bool = False) -> None:
     """Write ``files`` (:func:`generate` gives every file, ``README.md`` too) into ``out_dir``
-    atomically (:func:`nationcap.results.io.atomic_folder`).
+    atomically (:func:`nationcap.atomic.atomic_folder`).
 
     A non-empty existing ``out_dir`` is only replaced with ``force=True`` (else
-    :class:`~nationcap.errors.OutputExistsError`). A hand-written ``README.md`` in the old folder
+    :class:`~nationcap.errors.OutputExistsError`), and only when it is a dataset nationcap
+    generated (its dataset.toml's ``generator`` is a ``nationcap generate`` command); any other
+    folder is refused (:func:`nationcap.atomic.check_replaceable`). A hand-written ``README.md`` in the old folder
     is kept when ``files`` does not provide one.
     """
     out_dir = Path(out_dir)
     for name in files:
         if Path(name).name != name or name in ("", ".", ".."):
             raise ValueError(f"file names must be plain names without folders (got {name!r})")
-    with atomic_folder(out_dir, force) as tmp:
+    with atomic_folder(out_dir, force, kinds=(DATASET,)) as tmp:
         for name, text in files.items():
             with open(tmp / name, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)
