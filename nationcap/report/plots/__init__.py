@@ -32,8 +32,9 @@ from typing import Any
 import xarray as xr
 from matplotlib.figure import Figure
 
+from ...atomic import atomic_file
 from ...errors import InputError, Problem
-from ...results.io import atomic_file, batch_dim, members, select_member
+from ...results.io import batch_dim, members, select_member
 from ...vocab import DRAW_DIM, SWEEP_DIM
 from ..i18n import figure_font_context, localize_figure
 from .batches import plot_distribution, plot_sweep
