@@ -167,7 +167,9 @@ def _refuse_new_entry(data: dict[str, Any], path: list[str]) -> None:
             + did_you_mean(name, known, "--set can change a market that the scenario file defines but not add one"),
         )
     periods = data.get("periods")
-    if len(path) >= 4 and path[2] in _BY_PERIOD and isinstance(periods, list):
+    # auction_share also takes sector tables (auction_share.<sector>.<year>): only a value is a period's
+    by_period = len(path) >= 4 and path[2] in _BY_PERIOD and (path[2] != "auction_share" or len(path) == 4)
+    if by_period and isinstance(periods, list):
         known = [str(p.get("name")) for p in periods if isinstance(p, dict)]
         period = path[3]
         if known and period not in known:

@@ -88,9 +88,10 @@ class OffsetLimit(_Strict):
     required reduction)."""
 
     limit_fraction: float = Field(1.0 / 3.0, description="share of the basis an entity may cover with this type")
-    limit_basis: Literal["required_reduction", "base_emissions"] = Field(
+    limit_basis: Literal["required_reduction", "base_emissions", "emissions"] = Field(
         "required_reduction",
-        description="required_reduction = base x factor x years; base_emissions = base x years",
+        description="required_reduction = base x factor x years; base_emissions = base x years; "
+        "emissions = the entity's own emissions in the period (endogenous: abating lowers the limit)",
     )
 
 
@@ -178,6 +179,28 @@ class BaseYearRule(_Strict):
     last: int | None = Field(None, description="last fiscal year of the window")
 
 
+class BaseYears(_Strict):
+    """Fiscal years ``first..last`` (inclusive) whose mean activity is a benchmark allocation's base."""
+
+    first: int = Field(description="first fiscal year")
+    last: int = Field(description="last fiscal year (inclusive)")
+
+
+class AllocationRule(_Strict):
+    """How a market's free allocation is computed (``nationcap/derive/allocation.py``).
+
+    ``grandfathering`` (default): base-year emissions x (1 - compliance factor) x years.
+    ``benchmark``: an entity with a benchmark group gets ``t_per_activity[group, y] x A[i, y]`` per
+    year, ``A`` its mean activity over ``base_years``, replaced by the year's activity when that
+    differs from the mean by at least ``rebase_threshold`` (a share); an entity without a group
+    gets ``base x (1 - fallback_decline) ** (y - base_years.last)`` per year."""
+
+    rule: Literal["grandfathering", "benchmark"] = "grandfathering"
+    base_years: BaseYears | None = Field(None, description="benchmark: the base years of activity")
+    rebase_threshold: float = Field(0.075, description="benchmark: relative change of activity that re-bases")
+    fallback_decline: float = Field(0.017, description="benchmark: yearly decline of an entity without a group")
+
+
 #: entity attributes a market can select on (columns of entities.csv)
 SELECT_LABEL_KEYS: tuple[str, ...] = ("market", "sector", "prefecture", "administrator", "category")
 #: entity attributes a market table can be split by (one market per value)
@@ -257,6 +280,11 @@ class MarketConfig(_Strict):
         description="top_level status -> multiplier of the factor, e.g. { top = 0.5, near_top = 0.75 }",
     )
     base_year: BaseYearRule = Field(default_factory=BaseYearRule)
+    allocation: AllocationRule = Field(default_factory=AllocationRule)
+    emissions_basis: Literal["as_reported", "direct"] = Field(
+        "as_reported",
+        description="direct: BAU, base emissions and abatement of the market's entities x (1 - electricity_share)",
+    )
     use_offsets: bool = Field(False, description="entities may use the market's offsets.csv supply")
     offsets: dict[str, OffsetLimit] = Field(
         default_factory=dict, description="offset type -> per-entity purchase limit (no table: no limit)"
@@ -285,8 +313,10 @@ class MarketConfig(_Strict):
         None, description="allowance reserves: tranches released or withheld at trigger prices"
     )
     external: ExternalLink | None = None
-    auction_share: dict[str, float] = Field(
-        default_factory=dict, description="period -> share of the cap auctioned instead of given free"
+    auction_share: dict[str, float | dict[str, float]] = Field(
+        default_factory=dict,
+        description="period -> share of the cap auctioned instead of given free; or sector (or benchmark "
+        "group) -> { fiscal year = share } (each share holds from its year until the next listed one)",
     )
 
 
@@ -401,10 +431,13 @@ class Scenario(_Strict):
         return (1.0 + self.discount_rate) ** -(year - self.first_year)
 
     def factor(self, market: str, period: str, category: str) -> float:
-        """Compliance factor of ``category`` in ``period``, falling back to ``general``."""
+        """Compliance factor of ``category`` in ``period``, falling back to ``general`` (and to 0
+        in a benchmark market, where factors are optional)."""
         table = self.markets[market].compliance_factor.get(period, {})
         if category in table:
             return table[category]
+        if self.markets[market].allocation.rule == "benchmark":
+            return table.get("general", 0.0)
         return table["general"]
 
     def resolved(self) -> dict[str, Any]:
@@ -487,7 +520,7 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
                     problems.add(fname, f"{key[:-1]}.{cat}'", "", f"factor must be in [0, 1), got {f}")
         _check_rules(problems, fname, m, mc, scn)
         for pname in names:
-            if "general" not in mc.compliance_factor.get(pname, {}):
+            if mc.allocation.rule == "grandfathering" and "general" not in mc.compliance_factor.get(pname, {}):
                 problems.add(
                     fname,
                     f"key 'markets.{m}.compliance_factor.{pname}'",
@@ -751,6 +784,24 @@ def _check_band_arbitrage(problems: Problems, fname: str, scn: Scenario) -> None
                 )
 
 
+def _check_allocation(problems: Problems, fname: str, key: str, mc: MarketConfig) -> None:
+    """The ``allocation`` table of market ``key`` (benchmark: base years, threshold, decline)."""
+    al = mc.allocation
+    where = f"key '{key}.allocation"
+    if al.rule == "grandfathering":
+        if al.base_years is not None:
+            problems.add(fname, f"{where}.base_years'", "", "only used with rule = 'benchmark'")
+        return
+    if al.base_years is None:
+        problems.add(fname, f"{where}.base_years'", "", "rule = 'benchmark' needs base_years = { first, last }")
+    elif al.base_years.last < al.base_years.first:
+        problems.add(fname, f"{where}.base_years'", "", "last is before first")
+    if not al.rebase_threshold >= 0.0:
+        problems.add(fname, f"{where}.rebase_threshold'", "", f"must be >= 0, got {al.rebase_threshold}")
+    if not 0.0 <= al.fallback_decline < 1.0:
+        problems.add(fname, f"{where}.fallback_decline'", "", f"must be in [0, 1), got {al.fallback_decline}")
+
+
 def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: Scenario) -> None:
     key = f"markets.{m}"
     names = [p.name for p in scn.periods]
@@ -792,12 +843,25 @@ def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: 
             f"must be between 1 and the shortest period's length ({shortest} years)",
         )
     for pname, share in mc.auction_share.items():
+        if isinstance(share, dict):  # a sector or benchmark group: checked against the dataset
+            for y, s in share.items():
+                where = f"key '{key}.auction_share.{pname}.{y}'"
+                if not y.isdigit():
+                    problems.add(fname, where, "", "keys must be fiscal years, e.g. 2033 = 1.0")
+                if not 0.0 <= s <= 1.0:
+                    problems.add(fname, where, "", f"share must be in [0, 1], got {s}")
+            continue
         if pname not in names:
             problems.add(
-                fname, f"key '{key}.auction_share.{pname}'", "", f"unknown period {pname!r}; periods are {names}"
+                fname,
+                f"key '{key}.auction_share.{pname}'",
+                "",
+                f"unknown period {pname!r}; periods are {names} (a sector or benchmark group takes a "
+                f"table of fiscal year = share)",
             )
         if not 0.0 <= share <= 1.0:
             problems.add(fname, f"key '{key}.auction_share.{pname}'", "", f"share must be in [0, 1], got {share}")
+    _check_allocation(problems, fname, key, mc)
     if mc.price_floor and mc.price_ceiling:
         bad = [y for y in scn.years if mc.price_floor.value(y) > mc.price_ceiling.value(y)]
         if bad:

@@ -39,6 +39,8 @@ class Column:
     choices: tuple[str, ...] | None = None
     #: why ``lo`` / ``hi`` are what they are, when they are plausibility bounds (not definitions)
     bound_note: str = ""
+    #: an empty cell means "none" instead of being an error (text columns only)
+    empty_ok: bool = False
 
 
 #: most CO2 one entity can plausibly emit (or a credit step offer) in a year, t: Japan's total
@@ -97,6 +99,11 @@ TABLES: dict[str, Table] = {
             Column("electricity_share", "float", "1", "share of emissions from purchased electricity", lo=0.0, hi=1.0),
         ),
         "one row per covered entity",
+        optional_columns=(
+            Column(
+                "benchmark", "str", "", "benchmark group of the entity (benchmarks.csv); empty = none", empty_ok=True
+            ),
+        ),
     ),
     "bau": Table(
         "bau.csv",
@@ -185,6 +192,38 @@ TABLES: dict[str, Table] = {
         ),
         "historical emissions for base-year rules (optional)",
     ),
+    "activity": Table(
+        "activity.csv",
+        False,
+        (
+            Column("entity_id", "str", "", "entity id (from entities.csv)"),
+            Column("year", "int", "fiscal year", "fiscal year (base years and model years)"),
+            Column(
+                "activity",
+                "float",
+                "activity unit of the sector (dataset.toml [activity_units])",
+                "output of the entity in the year: MWh, t of product, m2 of floor, ...",
+                lo=0.0,
+            ),
+        ),
+        "activity per entity and year, for benchmark allocation (optional)",
+    ),
+    "benchmarks": Table(
+        "benchmarks.csv",
+        False,
+        (
+            Column("benchmark", "str", "", "benchmark group (the entities.csv column benchmark)"),
+            Column("year", "int", "fiscal year", "model year"),
+            Column(
+                "t_per_activity",
+                "float",
+                "t CO2 per unit of activity",
+                "allocation per unit of activity in the year",
+                lo=0.0,
+            ),
+        ),
+        "benchmark intensities per group and year, for benchmark allocation (optional)",
+    ),
 }
 
 
@@ -200,6 +239,8 @@ class Dataset:
     offsets: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
     national_co2_t: dict[int, float] = field(default_factory=dict)
+    activity: pd.DataFrame | None = None
+    benchmarks: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -260,11 +301,11 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
     for col in cols:
         text = raw[col.name].str.strip()
         empty = (text == "").to_numpy()
-        if empty.any():
+        if empty.any() and not col.empty_ok:
             problems.add_rows(fname, _rows(raw, empty), col.name, "value is missing")
         if col.kind == "str":
             out[col.name] = text
-            if col.choices is not None:
+            if col.choices is not None:  # (never with empty_ok)
                 bad = ~text.isin(col.choices).to_numpy() & ~empty
                 if bad.any():
                     vals = sorted(set(text[bad]))
@@ -454,6 +495,7 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
                 problems.add_rows(
                     str(path / "history.csv"), _rows(h, dup), "fiscal_year", "duplicate (entity_id, fiscal_year) row"
                 )
+        _check_activity(frames, path, ent, known, problems)
     # with market selections, labels need not name a market (nationcap/derive/scope.py checks them)
     if frames["offsets"] is not None and scenario is not None and not scenario.has_selections:
         off = frames["offsets"]
@@ -477,7 +519,40 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
         offsets=frames["offsets"],
         history=frames["history"],
         national_co2_t=national,
+        activity=frames["activity"],
+        benchmarks=frames["benchmarks"],
     )
+
+
+def _check_activity(
+    frames: dict[str, pd.DataFrame | None], path: Path, ent: pd.DataFrame, known: pd.Index | None, problems: Problems
+) -> None:
+    """activity.csv ids and duplicates, benchmarks.csv duplicates, and every benchmark group named
+    in entities.csv present in benchmarks.csv (which years are needed is checked with the scenario,
+    ``nationcap/derive/allocation.py``)."""
+    act, bm = frames["activity"], frames["benchmarks"]
+    if act is not None:
+        _check_ids(act, str(path / "activity.csv"), known, problems)
+        dup = act.duplicated(["entity_id", "year"], keep="first").to_numpy()
+        if dup.any():
+            problems.add_rows(str(path / "activity.csv"), _rows(act, dup), "year", "duplicate (entity_id, year) row")
+    if bm is not None:
+        dup = bm.duplicated(["benchmark", "year"], keep="first").to_numpy()
+        if dup.any():
+            problems.add_rows(str(path / "benchmarks.csv"), _rows(bm, dup), "year", "duplicate (benchmark, year) row")
+    if "benchmark" not in ent.columns:
+        return
+    named = ent["benchmark"].to_numpy() != ""
+    have = set() if bm is None else set(bm["benchmark"])
+    bad = named & ~ent["benchmark"].isin(have).to_numpy()
+    if bad.any():
+        vals = ", ".join(repr(v) for v in sorted(set(ent["benchmark"][bad]))[:5])
+        problems.add_rows(
+            str(path / "entities.csv"),
+            _rows(ent, bad),
+            "benchmark",
+            f"benchmark group ({vals}) not in benchmarks.csv; add its rows there or leave the cell empty",
+        )
 
 
 def _national_totals(meta: dict[str, Any], meta_path: Path, problems: Problems) -> dict[int, float]:
