@@ -788,9 +788,7 @@ def _check_allocation(problems: Problems, fname: str, key: str, mc: MarketConfig
     """The ``allocation`` table of market ``key`` (benchmark: base years, threshold, decline)."""
     al = mc.allocation
     where = f"key '{key}.allocation"
-    if al.rule == "grandfathering":
-        if al.base_years is not None:
-            problems.add(fname, f"{where}.base_years'", "", "only used with rule = 'benchmark'")
+    if al.rule == "grandfathering":  # the benchmark keys may stay (switching rule by --set): unused
         return
     if al.base_years is None:
         problems.add(fname, f"{where}.base_years'", "", "rule = 'benchmark' needs base_years = { first, last }")
