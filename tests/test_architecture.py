@@ -8,8 +8,8 @@ seen; the fresh-interpreter tests below cover what importing a module really loa
 
 The dependency rule (layers, lowest first; see CONTRIBUTING.md)::
 
-    errors <- config <- inputs <- derive <- model <- engines <- results <- pipeline
-           <- {batch, report} <- cli;   tools: imported only by cli
+    {errors, vocab} <- config <- inputs <- derive <- model <- engines <- results
+           <- session <- pipeline <- {batch, report} <- cli;   tools: imported only by cli
 
 A module imports from its own package and from lower layers only. ``batch`` and ``report`` share
 a layer and do not import each other; ``tools`` sits above ``cli``: only ``cli`` may import it, and
@@ -40,17 +40,19 @@ SOURCE = ROOT / PACKAGE
 LAYERS: dict[str, int] = {
     "nationcap": 0,
     "errors": 0,
+    "vocab": 0,
     "config": 1,
     "inputs": 2,
     "derive": 3,
     "model": 4,
     "engines": 5,
     "results": 6,
-    "pipeline": 7,
-    "batch": 8,
-    "report": 8,
-    "cli": 9,
-    "tools": 10,
+    "session": 7,
+    "pipeline": 8,
+    "batch": 9,
+    "report": 9,
+    "cli": 10,
+    "tools": 11,
 }
 #: parts that only the listed parts (besides themselves) may import
 ONLY_FROM: dict[str, set[str]] = {"tools": {"cli"}}
@@ -64,6 +66,9 @@ PYOMO_FREE = (
     "nationcap.results.build",
     "nationcap.results.io",
     "nationcap.pipeline",
+    "nationcap.session",
+    "nationcap.batch.worker",
+    "nationcap.batch.executors",
 )
 SOLVER_MODULES = ("pyomo", "pyomo.environ", "highspy")
 
@@ -455,3 +460,31 @@ def test_import_does_not_load_the_solver(mod):
     bad = [m for m in SOLVER_MODULES if m in loaded]
     if bad:
         pytest.fail(f"import {mod} loads {', '.join(bad)}; import chain: {_import_chain(mod, bad[0])}", pytrace=False)
+
+
+def test_an_exact_engine_monte_carlo_worker_loads_no_solver_or_plotting():
+    """A worker of a Monte Carlo batch on the exact engine, in a fresh interpreter: it imports the
+    modules the executor preloads for that engine (the registry's list) and solves two draws of
+    models/tiny_montecarlo.toml as a pool worker does; neither Pyomo, HiGHS nor matplotlib is
+    loaded. The same worker on the Pyomo engine does load Pyomo (the check can fail)."""
+    script = """
+import importlib, json, sys
+from nationcap.batch.executors import preload_modules
+from nationcap.batch.plan import plan_montecarlo
+from nationcap.batch.worker import solve_job
+engine = sys.argv[1]
+for mod in preload_modules({engine}):
+    importlib.import_module(mod)
+batch = plan_montecarlo("models/tiny_montecarlo.toml", draws=2, overrides=[f'solver.engine="{engine}"'])
+outcomes = [solve_job(job) for job in batch.jobs.values()]
+assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("pyomo", "highspy", "matplotlib"))))
+"""
+    loaded = {}
+    for engine in ("fast", "pyomo"):
+        r = _python("-c", script, engine)
+        if r.returncode != 0:
+            pytest.fail(f"the {engine} worker failed:\n{r.stderr}", pytrace=False)
+        loaded[engine] = json.loads(r.stdout.strip().splitlines()[-1])
+    assert loaded["fast"] == [], loaded["fast"]
+    assert "pyomo.environ" in loaded["pyomo"] and not any(m.startswith("matplotlib") for m in loaded["pyomo"])

@@ -7,6 +7,8 @@ import multiprocessing
 import traceback
 from collections.abc import Callable
 
+from ..config import SolverConfig
+from ..engines import ENGINES
 from ..errors import InputError, Problem
 from .plan import Job, _error_text
 from .worker import Outcome, solve_job
@@ -16,25 +18,26 @@ def _failed(job: Job, exc: BaseException) -> Outcome:
     return Outcome(job.key, False, f"worker error: {_error_text(exc)}", None, traceback.format_exc(), 0.0)
 
 
-def _preload_modules() -> list[str]:
-    """Modules the fork server imports once, so that workers start warm: Pyomo, pandas, xarray,
-    and dask.array when installed (xarray imports it lazily on the first DataArray, ~1 s)."""
+def _engines_of(jobs: list[Job]) -> set[str]:
+    """The engines the jobs' scenarios name (``[solver] engine``, else the default)."""
+    default = SolverConfig().engine
+    return {(job.raw.get("solver") or {}).get("engine", default) for job in jobs}
+
+
+def preload_modules(engines: set[str]) -> list[str]:
+    """Modules the fork server imports once, so that workers start warm: the worker and the
+    session, the modules the registry lists for each engine the batch uses (so an exact-engine
+    batch never loads Pyomo), and dask.array when installed (xarray imports it lazily on the
+    first DataArray, ~1 s)."""
     import importlib.util
 
-    mods = [
-        "nationcap.batch.worker",
-        "nationcap.pipeline",
-        "nationcap.model.build",
-        "nationcap.engines.pyomo_highs",
-        "nationcap.engines.merit_order",
-        "nationcap.results.build",
-    ]
+    mods = ["nationcap.batch.worker", "nationcap.session", "nationcap.results.build"]
+    for name in sorted(engines):
+        if name in ENGINES:
+            mods += [m for m in ENGINES[name].preload if m not in mods]
     if importlib.util.find_spec("dask") is not None:
         mods.append("dask.array")
     return mods
-
-
-_PRELOAD = _preload_modules()
 
 
 def execute(
@@ -56,7 +59,7 @@ def execute(
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(_PRELOAD)
+        ctx.set_forkserver_preload(preload_modules(_engines_of(jobs)))
     pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx)
     try:
         futures = {pool.submit(solve_job, job): job for job in jobs}

@@ -29,7 +29,7 @@ from ..config import (
 )
 from ..errors import InputError, NationcapError, Problem
 from ..inputs import dataset_fingerprint
-from ..results.io import DRAW_DIM, SWEEP_DIM
+from ..vocab import DRAW_DIM, SWEEP_DIM
 
 BATCH_FILE = "batch.json"
 

@@ -37,12 +37,9 @@ import xarray as xr
 
 from ..errors import OutputExistsError
 from ..model.rules import RULES
-from ..model.rules.base import present_value_money, variable_attrs
 from ..results import iamc
 from ..results.conventions import apply_conventions
 from ..results.io import (
-    DRAW_DIM,
-    SWEEP_DIM,
     atomic_file,
     check_location,
     load_results,
@@ -54,6 +51,7 @@ from ..results.io import (
     write_json,
     write_netcdf,
 )
+from ..vocab import DRAW_DIM, SWEEP_DIM, present_value_money, variable_attrs
 from .executors import execute
 from .plan import BATCH_FILE, Batch, Job
 from .summaries import combined_tables, market_year_table, montecarlo_summary, sweep_summary

@@ -10,7 +10,8 @@ import xarray as xr
 
 from ..model.rules import RULES
 from ..results.build import COST_ACCOUNT
-from ..results.io import DRAW_DIM, SWEEP_DIM, column_name, csv_tables, year_periods
+from ..results.io import column_name, csv_tables, year_periods
+from ..vocab import DRAW_DIM, SWEEP_DIM
 
 #: the cost account's variables in the market-year table (README "Cost account")
 PERIOD_COSTS = ("total_cost", "net_cost_covered", *(item.variable for item in COST_ACCOUNT))

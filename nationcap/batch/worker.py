@@ -1,10 +1,11 @@
 """The worker side of a batch: solve one member, never raise for a model or data problem.
 
-A sweep point goes through :func:`nationcap.pipeline.run_scenario` exactly as
-``nationcap run --set ...`` would; a Monte Carlo draw goes through
-:func:`nationcap.pipeline.run_dataset` on a copy of the tables with the draw applied. The engine
-is the member's ``[solver] engine``; with ``reuse``, a sweep point that changes only allocations
-re-solves this process's held model (:mod:`nationcap.engines.persistent`).
+Every member goes through this process's :class:`~nationcap.session.Session` (one route): a
+sweep point is a variant solved as ``nationcap run --set ...`` would solve it (with ``reuse``,
+re-solved in place of the held Pyomo model when :meth:`Session.in_place
+<nationcap.session.Session.in_place>` allows), a Monte Carlo draw is
+:meth:`Session.solve_draw <nationcap.session.Session.solve_draw>`. The engine is the member's
+``[solver] engine``.
 """
 
 from __future__ import annotations
@@ -19,15 +20,11 @@ import numpy as np
 import xarray as xr
 
 from ..config import MonteCarloSpec, Scenario, scenario_from_dict
-from ..derive.draws import Draw, apply_draw, draw, entity_groups, entity_multipliers, group_labels
-from ..engines.merit_order import MeritOrderEngine
+from ..derive.draws import Draw, draw
 from ..errors import NationcapError
 from ..inputs import dataset_fingerprint
-from ..inputs.tables import Dataset, load_dataset
-from ..model import ModelData, prepare
-from ..model.prepare import perturb
-from ..pipeline import run_dataset, run_model_data, run_scenario
 from ..results.conventions import apply_conventions
+from ..session import Session
 from .plan import Job, _error_text
 
 
@@ -69,87 +66,28 @@ def draw_variables(d: Draw, years: list[int]) -> xr.Dataset:
     )
 
 
-#: this process's tables, by dataset folder and fingerprint (one at a time: bounded memory), so
-#: that the members of a batch on the same data do not read and check it again
-_TABLES: dict[tuple[str, str], Dataset] = {}
+#: this process's session (one at a time: bounded memory), by a key of content, never of object
+#: identity: the dataset folder and the fingerprint of its files, the engine, whether it holds its
+#: model, and for a Monte Carlo draw the undrawn scenario it perturbs
+_SESSION: dict[str, Session] = {}
 
 
-def tables(scn: Scenario) -> Dataset:
-    """The validated tables of ``scn``'s dataset, read once per process while they do not change."""
-    key = (str(scn.inputs_path), dataset_fingerprint(scn.inputs_path))
-    if key not in _TABLES:
-        _TABLES.clear()
-        _TABLES[key] = load_dataset(scn.inputs_path, scn)
-    return _TABLES[key]
-
-
-def dataset_for(job: Job) -> tuple[Scenario, Dataset, Draw | None]:
-    """(scenario, dataset, draw) of a job: the draw is applied to a copy of the tables."""
-    scn = scenario_from_dict(job.raw, source=job.source)
-    ds = tables(scn)
-    d = None
+def session_for(job: Job, scn: Scenario) -> Session:
+    """This process's session for ``job``: made once and kept while the members share its data,
+    so that the tables are read and checked once, the exact engine keeps its sorted columns and
+    (with ``reuse``) the Pyomo engine its model."""
+    tables = [str(scn.inputs_path), dataset_fingerprint(scn.inputs_path)]
+    parts = [*tables, scn.solver.engine, str(job.reuse)]
     if job.montecarlo is not None:
-        spec = MonteCarloSpec.model_validate(job.montecarlo)
-        assert job.seed is not None and job.draw is not None  # a Monte Carlo job has both
-        d = draw(spec, job.seed, job.draw, scn, ds)
-        ds = apply_draw(spec, d, scn, ds)
-    return scn, ds, d
-
-
-#: this process's held model for ``reuse`` (one at a time: bounded memory)
-_HELD: dict[str, object] = {}
-
-
-def _solve_reusing(scn: Scenario, log_file: str) -> xr.Dataset:
-    """A sweep point re-solving this process's held Pyomo model when only allocations differ."""
-    from ..engines.persistent import PersistentHighsEngine, eligible
-
-    if eligible(scn) is not None or scn.solver.engine != "pyomo":
-        return run_scenario(scn, log_file=log_file, dataset=tables(scn), detail=DETAIL)
-    key = str(scn.inputs_path)
-    if _HELD.get("inputs") != key:
-        _HELD.clear()
-        _HELD.update(inputs=key, engine=PersistentHighsEngine())
-    engine = _HELD["engine"]
-    assert isinstance(engine, PersistentHighsEngine)
-    engine.log_file = log_file
-    return run_scenario(scn, engine=engine, dataset=tables(scn), detail=DETAIL)
-
-
-#: the exact engine's Monte Carlo path: per process, the undrawn tables and model data of a
-#: scenario, the positions of the model's entities in the tables, and one engine (it keeps each
-#: market's cost order between draws)
-_MC_BASE: dict[str, tuple[Scenario, Dataset, ModelData, np.ndarray, MeritOrderEngine]] = {}
-
-
-def _solve_draw_on_arrays(job: Job, scn: Scenario) -> tuple[xr.Dataset, Draw]:
-    """A Monte Carlo draw on the exact engine: the draw changes the arrays of the undrawn model
-    data (:func:`nationcap.model.prepare.perturb`) and the engine re-solves; nothing is read or
-    prepared again."""
-    key = scn.resolved_json() + job.source
-    spec = MonteCarloSpec.model_validate(job.montecarlo)
-    if key not in _MC_BASE:
-        _MC_BASE.clear()
-        ds = tables(scn)
-        base = prepare(scn, ds)
-        # costs change by one factor per group of the draw: the engine merges sorted runs, from
-        # the order of the undrawn model (solved once here, so every draw starts from the same
-        # order whatever the worker solved before: draws stay independent of workers and order)
-        groups = group_labels(spec.mac_cost.by, scn, ds) if spec.mac_cost else ["all"]
-        covered = base.scope.entity_index if base.scope is not None else np.arange(base.n_entities)
-        col_group = entity_groups(spec.mac_cost.by if spec.mac_cost else "all", ds, groups, scn)[covered][
-            base.col_entity
-        ]
-        engine = MeritOrderEngine(cost_groups=col_group)
-        engine.solve(base)
-        _MC_BASE[key] = (scn, ds, base, covered, engine)
-    scn, ds, base, covered, engine = _MC_BASE[key]
-    assert job.seed is not None and job.draw is not None
-    # the draw on every entity of the dataset (as the other engines get it), then the model's ones
-    d = draw(spec, job.seed, job.draw, scn, ds)
-    bau, mac = entity_multipliers(spec, d, ds, scn)
-    run = run_model_data(perturb(base, bau[covered], mac[covered]), engine, detail=DETAIL, mac_curve=False)
-    return run.results, d
+        parts += [job.source, scn.resolved_json()]
+    key = "\n".join(parts)
+    if key not in _SESSION:
+        held = next(iter(_SESSION.items()), None)
+        # another scenario on the same tables keeps them: they are read and checked once
+        ds = held[1].dataset if held is not None and held[0].split("\n")[:2] == tables else None
+        _SESSION.clear()
+        _SESSION[key] = Session(scn, ds, hold=job.reuse)
+    return _SESSION[key]
 
 
 #: batch members keep the market-level results: per-entity variables stay with single runs
@@ -167,18 +105,15 @@ def solve_job(job: Job) -> Outcome:
         res, err, tb = None, "", ""
         try:
             scn = scenario_from_dict(job.raw, source=job.source)
-            if job.montecarlo is None and job.reuse:
-                res = _solve_reusing(scn, str(log_path))
-            elif job.montecarlo is None:  # a sweep point: what `nationcap run --set ...` solves
-                res = run_scenario(scn, log_file=str(log_path), dataset=tables(scn), detail=DETAIL)
+            session = session_for(job, scn)
+            session.set_log_file(str(log_path))
+            if job.montecarlo is None:  # a sweep point: what `nationcap run --set ...` solves
+                res = session.solve(scn, detail=DETAIL).results
             else:
-                if scn.solver.engine == "fast":
-                    res, d = _solve_draw_on_arrays(job, scn)
-                else:
-                    scn, ds, draw_ = dataset_for(job)
-                    assert draw_ is not None  # a Monte Carlo job has a draw
-                    d = draw_
-                    res = run_dataset(scn, ds, log_file=str(log_path), detail=DETAIL, mac_curve=False).results
+                spec = MonteCarloSpec.model_validate(job.montecarlo)
+                assert job.seed is not None and job.draw is not None  # a Monte Carlo job has both
+                d = draw(spec, job.seed, job.draw, session.scenario, session.dataset)
+                res = session.solve_draw(spec, d, detail=DETAIL).results
                 res = apply_conventions(res.merge(draw_variables(d, scn.years), combine_attrs="override"))
         except Exception as exc:  # recorded, not raised: one failure must not stop a batch
             err = _error_text(exc)

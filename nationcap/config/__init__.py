@@ -1,9 +1,11 @@
-"""Scenario configuration: the schema, ``--set`` overrides, batch tables and loading.
+"""Scenario configuration: the schema, its cross-field checks, ``--set`` overrides, batch tables and
+loading.
 
 Layer 1 of the package: imports nothing of nationcap but :mod:`nationcap.errors`.
 """
 
 from .batch import MonteCarloSpec, Uncertain, expand, parse_montecarlo, parse_sweep_table
+from .checks import check_scenario
 from .loading import load_scenario, read_scenario_file, scenario_from_dict
 from .overrides import apply_override, parse_override, split_values
 from .schema import (
@@ -13,7 +15,6 @@ from .schema import (
     Period,
     Scenario,
     SolverConfig,
-    check_scenario,
     year_period_map,
 )
 

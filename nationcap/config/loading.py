@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..errors import InputError, Problem, Problems
 from .batch import parse_montecarlo, parse_sweep_table
-from .messages import describe, did_you_mean
+from .checks import check_scenario
+from .messages import BOUND_ERRORS, describe, did_you_mean
 from .overrides import apply_override, parse_override
-from .schema import Scenario, check_scenario
+from .schema import UNION_TAGS, Scenario
 
 
 def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
@@ -95,17 +96,76 @@ def scenario_from_dict(
 
 
 def _validate(data: dict[str, Any], source: str | Path | None, fname: str) -> tuple[Problems, Scenario | None]:
-    """Schema, then (if the schema holds) the semantic checks: the problems and the Scenario."""
+    """Schema, then the cross-field checks: the problems, and the Scenario they were checked on.
+
+    A number out of its bounds does not stop the cross-field checks (one report lists every
+    problem, as when those bounds were checked by hand): they run on the scenario as given (see
+    :func:`_past_bounds`). Any other schema problem (a type, an unknown or missing key) does; the
+    Scenario is then None.
+    """
     problems = Problems(context="scenario")
+    payload = {**data, "source": str(source) if source else None}
     try:
-        scn = Scenario.model_validate({**data, "source": str(source) if source else None})
+        scn: Scenario | None = Scenario.model_validate(payload)
     except ValidationError as exc:
-        for err in exc.errors():
+        errors: list[Any] = [dict(e) for e in exc.errors()]
+        for err in errors:  # a union's tag names no key of the file
+            err["loc"] = tuple(x for x in err["loc"] if x not in UNION_TAGS)
+        for err in errors:
             key = ".".join(str(x) for x in err["loc"])
             problems.add(fname, f"key '{key}'", "", describe(err, Scenario))
-        return problems, None
-    problems.extend(check_scenario(scn, fname))
+        scn = _past_bounds(payload, errors)
+    if scn is not None:
+        problems.extend(check_scenario(scn, fname))
     return problems, scn
+
+
+def _past_bounds(payload: dict[str, Any], errors: list[Any]) -> Scenario | None:
+    """The Scenario with its out-of-bounds numbers as given, when they are its only schema errors.
+
+    Each such number is replaced by one within its bound for a second validation, and put back
+    afterwards (``model_copy`` does not validate), so the cross-field checks see the file's values.
+    None if any error is not a bound, or the stand-ins do not validate.
+    """
+    if not errors or any(err["type"] not in BOUND_ERRORS for err in errors):
+        return None
+    standin = copy.deepcopy(payload)
+    for err in errors:
+        (name, bound), *_ = err["ctx"].items()
+        shift = {"gt": 1, "lt": -1}.get(name, 0)
+        _set(standin, err["loc"], bound + shift)
+    try:
+        scn = Scenario.model_validate(standin)
+    except ValidationError:
+        return None
+    for err in errors:
+        scn = _put_back(scn, err["loc"], err["input"])
+    return scn
+
+
+def _set(data: Any, loc: tuple[Any, ...], value: Any) -> None:
+    for key in loc[:-1]:
+        data = data[key]
+    data[loc[-1]] = value
+
+
+def _put_back(obj: Any, loc: tuple[Any, ...], value: Any) -> Any:
+    """``obj`` with the value at ``loc`` replaced (a copy of each model, dict or list on the way)."""
+    key, rest = loc[0], loc[1:]
+    current = getattr(obj, key) if isinstance(obj, BaseModel) else obj[key]
+    if rest:
+        new = _put_back(current, rest, value)
+    elif isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        new = float(value)  # an integer given for a number: taken as the number, as validation does
+    else:
+        new = value
+    if isinstance(obj, BaseModel):
+        return obj.model_copy(update={key: new})
+    if isinstance(obj, dict):
+        return {**obj, key: new}
+    items = list(obj)
+    items[key] = new
+    return type(obj)(items)
 
 
 _KEY = re.compile(r"key '([^']*)'")

@@ -2,7 +2,8 @@
 
 Used by :mod:`nationcap.config.loading` (the scenario) and :mod:`nationcap.config.batch` (the
 ``[montecarlo]`` table). Every message says what is expected; an unknown key or name gets the
-closest known one (``difflib``).
+closest known one (``difflib``); a number out of its bounds gets the whole range it must lie in,
+as the schema's ``Field`` constraints state it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ import typing
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import annotated_types
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+#: pydantic's error types for a number out of a bound, and the constraint each one breaks
+BOUND_ERRORS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt", "less_than_equal": "le"}
 
 
 def closest(name: str, known: Iterable[str]) -> str | None:
@@ -51,6 +57,8 @@ def describe(err: Any, model: type[BaseModel] | None = None) -> str:
         return f"unknown key '{name}' (a typo?){listed}{did_you_mean(name, allowed, then)}"
     if kind == "missing":
         return "required key is missing"
+    if kind in BOUND_ERRORS:
+        return _out_of_bounds(err, model)
     if kind == "value_error":
         return str(err["msg"]).removeprefix("Value error, ")
     if kind == "float_type":
@@ -64,6 +72,85 @@ def describe(err: Any, model: type[BaseModel] | None = None) -> str:
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"a table is expected ({name} = {{ ... }} or a [{'.'.join(map(str, loc))}] section), got {_shown(got)}"
     return f"{err['msg']} (got {got!r})"
+
+
+def _out_of_bounds(err: Any, model: type[BaseModel] | None) -> str:
+    """``"factor must be in [0, 1), got 1.5"``: the field's title (if any), every bound of the
+    field (not only the one broken), the value given, and an example value if the field has one."""
+    loc = tuple(err.get("loc", ()))
+    info = field_info(model, loc[:-1], loc[-1]) if model is not None and loc else None
+    bounds: dict[str, Any] = {}
+    for item in info.metadata if info is not None else []:
+        for name in ("gt", "ge", "lt", "le"):
+            if isinstance(item, getattr(annotated_types, name.capitalize())):
+                bounds[name] = getattr(item, name)
+    bounds = bounds or dict(err.get("ctx", {}))
+    low = ("(", bounds["gt"]) if "gt" in bounds else ("[", bounds["ge"]) if "ge" in bounds else None
+    high = (")", bounds["lt"]) if "lt" in bounds else ("]", bounds["le"]) if "le" in bounds else None
+    if low and high:
+        rule = f"in {low[0]}{_number(low[1])}, {_number(high[1])}{high[0]}"
+    elif low:
+        rule = f"{'>' if low[0] == '(' else '>='} {_number(low[1])}"
+    elif high:
+        rule = f"{'<' if high[0] == ')' else '<='} {_number(high[1])}"
+    else:
+        return f"{err['msg']} (got {err.get('input')!r})"
+    got = err.get("input")
+    if isinstance(got, int) and not isinstance(got, bool) and any(isinstance(b, float) for b in bounds.values()):
+        got = float(got)  # an integer where a number belongs: shown as the number it is taken for
+    title = f"{info.title} " if info is not None and info.title else ""
+    example = f" (e.g. {', '.join(map(str, info.examples))})" if info is not None and info.examples else ""
+    return f"{title}must be {rule}{example}, got {got}"
+
+
+def _number(bound: Any) -> str:
+    """A bound as written in the schema, without a trailing ``.0``: ``0``, ``0.5``, ``-1``."""
+    return f"{bound:g}" if isinstance(bound, float) else str(bound)
+
+
+def field_info(model: type[BaseModel], loc: Sequence[Any], name: Any) -> FieldInfo | None:
+    """The ``Field`` (its bounds, title, examples) of the value at ``loc`` + ``name``: a model's
+    field, or the ``Annotated[..., Field(...)]`` of a dict's values or a list's items."""
+    current: Any = model
+    info: FieldInfo | None = None
+    for key in (*loc, name):
+        current, info = _member(current, info, table=True)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(str(key))
+            if info is None:
+                return None
+            current = _unwrap(info.annotation)
+        elif typing.get_origin(current) in (dict, list, tuple):
+            info, current = None, _unwrap(typing.get_args(current)[-1])
+        else:
+            return None
+        if typing.get_origin(current) is typing.Annotated:  # an alias such as NonNegative
+            current, *extra = typing.get_args(current)
+            info = next((x for x in extra if isinstance(x, FieldInfo)), info)
+            current = _unwrap(current)
+    return _member(current, info, table=False)[1]
+
+
+def _member(current: Any, info: FieldInfo | None, table: bool) -> tuple[Any, FieldInfo | None]:
+    """For a union of a scalar and a table (``auction_share``'s values): its table member where the
+    path goes on (``table``), else its scalar member, with that member's ``Field``; anything else
+    as it is."""
+    if typing.get_origin(current) not in (typing.Union, types.UnionType):
+        return current, info
+    members = list(typing.get_args(current))
+    pick = [m for m in members if (typing.get_origin(_bare(m)) is dict) == table] or members
+    chosen = pick[0]
+    while typing.get_origin(chosen) is typing.Annotated:
+        chosen, *extra = typing.get_args(chosen)
+        info = next((x for x in extra if isinstance(x, FieldInfo)), info)
+    return _unwrap(chosen), info
+
+
+def _bare(annotation: Any) -> Any:
+    """``annotation`` without its ``Annotated`` wrappers."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
 
 
 def _shown(value: Any) -> str:

@@ -14,8 +14,10 @@ A scenario file (``models/*.toml``) names a dataset folder and describes the cap
     borrowing = false              # true: a period may draw on later allocations (bank < 0)
     compliance_factor = { P1 = { general = 0.08, dhc = 0.06 } }
 
-Every key is typed; an unknown key is an error (a typo must never be silently ignored). Reading a
-file and applying ``--set`` overrides is :mod:`nationcap.config.loading`.
+Every key is typed, and a number's simple bounds (a factor in [0, 1), a volume >= 0) are part of
+its type; an unknown key is an error (a typo must never be silently ignored). What relates keys to
+each other is checked by :mod:`nationcap.config.checks`; reading a file and applying ``--set``
+overrides is :mod:`nationcap.config.loading`.
 """
 
 from __future__ import annotations
@@ -24,12 +26,9 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from ..errors import Problems
-from .messages import did_you_mean
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 #: largest plausible price or cost in a scenario (price band, imports, the administrator's
 #: shortfall price) and in a dataset (MAC steps, offsets), JPY/t, either sign
@@ -57,6 +56,18 @@ def year_period_map(periods: Iterable[Period | Mapping[str, Any]]) -> dict[int, 
         )
         out.update({y: name for y in range(int(first), int(last) + 1)})
     return out
+
+
+#: a number >= 0 (a volume, a price, a share that may exceed 1)
+NonNegative = Annotated[float, Field(ge=0.0)]
+#: a share or multiplier in [0, 1]; the title names it in messages ("share must be in [0, 1], ...")
+Share = Annotated[float, Field(ge=0.0, le=1.0, title="share")]
+#: a multiplier of the compliance factor, in [0, 1]
+Multiplier = Annotated[float, Field(ge=0.0, le=1.0, title="multiplier")]
+#: a compliance factor: the share of base emissions to reduce, in [0, 1)
+Factor = Annotated[float, Field(ge=0.0, lt=1.0, title="factor")]
+#: a yearly growth rate above -100 % (so that the grown value stays positive)
+GrowthRate = Annotated[float, Field(gt=-1.0)]
 
 
 class _Strict(BaseModel):
@@ -87,7 +98,7 @@ class OffsetLimit(_Strict):
     """Per-entity purchase limit of one offset type (Tokyo: outside-area credits <= 1/3 of the
     required reduction)."""
 
-    limit_fraction: float = Field(1.0 / 3.0, description="share of the basis an entity may cover with this type")
+    limit_fraction: NonNegative = Field(1.0 / 3.0, description="share of the basis an entity may cover with this type")
     limit_basis: Literal["required_reduction", "base_emissions", "emissions"] = Field(
         "required_reduction",
         description="required_reduction = base x factor x years; base_emissions = base x years; "
@@ -100,7 +111,7 @@ class PricePath(_Strict):
     with ``by_year`` entries (``{ 2028 = 2000.0 }``) replacing single years."""
 
     start_year: int = 2026
-    start_jpy_per_t: float
+    start_jpy_per_t: NonNegative
     growth_rate: float = 0.03
     by_year: dict[str, float] = Field(default_factory=dict)
 
@@ -120,7 +131,7 @@ class PriceFloor(PricePath):
     (source ``gx-ets`` of ``inputs/japan/dataset.toml``; see ``inputs/japan/README.md``).
     """
 
-    start_jpy_per_t: float = 1700.0
+    start_jpy_per_t: NonNegative = 1700.0
 
 
 class PriceCeiling(PricePath):
@@ -130,7 +141,7 @@ class PriceCeiling(PricePath):
     (source ``gx-ets`` of ``inputs/japan/dataset.toml``; see ``inputs/japan/README.md``).
     """
 
-    start_jpy_per_t: float = 4300.0
+    start_jpy_per_t: NonNegative = 4300.0
 
 
 class ReserveTranche(_Strict):
@@ -139,9 +150,9 @@ class ReserveTranche(_Strict):
     below it (an emissions containment reserve). The trigger is in each year's money:
     ``trigger_jpy_per_t * (1 + growth_rate) ** (year - first model year)``."""
 
-    trigger_jpy_per_t: float = Field(description="trigger price in the first model year, JPY/t")
-    volume_t: float = Field(description="allowances per year, t")
-    growth_rate: float = Field(0.03, description="yearly growth of the trigger (default: the GX band's 3 %)")
+    trigger_jpy_per_t: NonNegative = Field(description="trigger price in the first model year, JPY/t")
+    volume_t: NonNegative = Field(description="allowances per year, t")
+    growth_rate: GrowthRate = Field(0.03, description="yearly growth of the trigger (default: the GX band's 3 %)")
 
     def trigger(self, year: int, first_year: int) -> float:
         """The trigger in ``year``'s money, JPY/t."""
@@ -167,7 +178,7 @@ class ExternalLink(_Strict):
     """Imports of foreign allowances at an exogenous price, limited to a share of the cap per period."""
 
     price: PricePath = Field(description="price of foreign allowances, JPY/t in each year's money")
-    limit_share: float = Field(0.1, description="imports per period at most this share of the market's cap")
+    limit_share: NonNegative = Field(0.1, description="imports per period at most this share of the market's cap")
 
 
 class BaseYearRule(_Strict):
@@ -177,6 +188,16 @@ class BaseYearRule(_Strict):
     rule: Literal["file", "max_3yr_average"] = "file"
     first: int | None = Field(None, description="first fiscal year of the window")
     last: int | None = Field(None, description="last fiscal year of the window")
+
+
+#: an ``auction_share`` entry: a period's share, or a sector's table of fiscal year = share (one
+#: branch is validated, so a bad value gets one message)
+AuctionShare = Annotated[
+    Annotated[Share, Tag("auction_share_value")] | Annotated[dict[str, Share], Tag("auction_share_years")],
+    Discriminator(lambda v: "auction_share_years" if isinstance(v, Mapping) else "auction_share_value"),
+]
+#: tags of the schema's unions: pydantic puts them into an error's location, which names keys only
+UNION_TAGS = frozenset({"auction_share_value", "auction_share_years"})
 
 
 class BaseYears(_Strict):
@@ -193,12 +214,13 @@ class AllocationRule(_Strict):
     ``benchmark``: an entity with a benchmark group gets ``t_per_activity[group, y] x A[i, y]`` per
     year, ``A`` its mean activity over ``base_years``, replaced by the year's activity when that
     differs from the mean by at least ``rebase_threshold`` (a share); an entity without a group
-    gets ``base x (1 - fallback_decline) ** (y - base_years.last)`` per year."""
+    gets ``base x (1 - fallback_decline) ** (y - base_years.last)`` per year. The benchmark keys
+    are unused (and may stay) under ``grandfathering``."""
 
     rule: Literal["grandfathering", "benchmark"] = "grandfathering"
     base_years: BaseYears | None = Field(None, description="benchmark: the base years of activity")
-    rebase_threshold: float = Field(0.075, description="benchmark: relative change of activity that re-bases")
-    fallback_decline: float = Field(0.017, description="benchmark: yearly decline of an entity without a group")
+    rebase_threshold: NonNegative = Field(0.075, description="benchmark: relative change of activity that re-bases")
+    fallback_decline: Factor = Field(0.017, description="benchmark: yearly decline of an entity without a group")
 
 
 #: entity attributes a market can select on (columns of entities.csv)
@@ -246,8 +268,8 @@ class MarketSelect(_Strict):
     prefecture: tuple[str, ...] | None = Field(None, strict=False, description="prefectures (English names)")
     administrator: tuple[str, ...] | None = Field(None, strict=False, description="administrators")
     category: tuple[str, ...] | None = Field(None, strict=False, description="categories (e.g. general, dhc)")
-    min_base_t: float | None = Field(None, description="smallest base-year emissions covered, t/yr (inclusive)")
-    max_base_t: float | None = Field(None, description="largest base-year emissions covered, t/yr (inclusive)")
+    min_base_t: NonNegative | None = Field(None, description="smallest base-year emissions covered, t/yr (inclusive)")
+    max_base_t: NonNegative | None = Field(None, description="largest base-year emissions covered, t/yr (inclusive)")
 
     def labels(self) -> dict[str, tuple[str, ...]]:
         """The label keys that are given: column -> accepted values."""
@@ -270,12 +292,12 @@ class MarketConfig(_Strict):
     )
     banking: bool = Field(True, description="unused allowances carry over to the next period")
     borrowing: bool = Field(False, description="a period may use allowances of later periods (bank below zero)")
-    compliance_factor: dict[str, dict[str, float]] = Field(
+    compliance_factor: dict[str, dict[str, Factor]] = Field(
         default_factory=dict,
         description="period -> category -> reduction factor in [0, 1); "
         "a category missing from a period falls back to 'general'",
     )
-    top_level_multiplier: dict[str, float] = Field(
+    top_level_multiplier: dict[str, Multiplier] = Field(
         default_factory=dict,
         description="top_level status -> multiplier of the factor, e.g. { top = 0.5, near_top = 0.75 }",
     )
@@ -290,30 +312,33 @@ class MarketConfig(_Strict):
         default_factory=dict, description="offset type -> per-entity purchase limit (no table: no limit)"
     )
     penalty_multiplier: float | None = Field(
-        None, description="a shortfall is added x this to the next period's obligation (Tokyo: 1.3)"
+        None,
+        ge=1.0,
+        examples=[1.3],
+        description="a shortfall is added x this to the next period's obligation (Tokyo: 1.3)",
     )
-    fine_jpy: float = Field(500_000.0, description="fine per non-compliant entity and period (reported)")
+    fine_jpy: NonNegative = Field(500_000.0, description="fine per non-compliant entity and period (reported)")
     final_shortfall_price_jpy_per_t: float | None = Field(
         None,
         description="last period: the administrator buys allowances for an entity's shortfall at "
         "this price (in the last year's money); None = no shortfall allowed in the last period",
     )
     trading_from_year: int = Field(
-        1, description="allowances can be traded from this year of each period on (Tokyo: 2)"
+        1, ge=1, description="allowances can be traded from this year of each period on (Tokyo: 2)"
     )
     price_floor: PriceFloor | None = None
     price_ceiling: PriceCeiling | None = None
-    floor_volume_limit_t: float | None = Field(
+    floor_volume_limit_t: NonNegative | None = Field(
         None, description="most allowances withdrawn at the price floor per year, t (None: no limit)"
     )
-    ceiling_volume_limit_t: float | None = Field(
+    ceiling_volume_limit_t: NonNegative | None = Field(
         None, description="most allowances sold at the price ceiling per year, t (None: no limit)"
     )
     reserve: ReserveConfig | None = Field(
         None, description="allowance reserves: tranches released or withheld at trigger prices"
     )
     external: ExternalLink | None = None
-    auction_share: dict[str, float | dict[str, float]] = Field(
+    auction_share: dict[str, AuctionShare] = Field(
         default_factory=dict,
         description="period -> share of the cap auctioned instead of given free; or sector (or benchmark "
         "group) -> { fiscal year = share } (each share holds from its year until the next listed one)",
@@ -324,8 +349,10 @@ class LinkConfig(_Strict):
     """Allowance trade between two markets (the 2009 proposal: none)."""
 
     mode: Literal["none", "full", "limited"] = Field("none", description="none (the proposal), full or limited")
-    ratio: float = Field(1.0, description="regional allowances per national allowance (exchange rate)")
-    limit_share: float = Field(0.1, description="limited: per period at most this share of the receiving market's cap")
+    ratio: float = Field(1.0, gt=0.0, description="regional allowances per national allowance (exchange rate)")
+    limit_share: NonNegative = Field(
+        0.1, description="limited: per period at most this share of the receiving market's cap"
+    )
     direction: Literal["both", "national_to_regional", "regional_to_national"] = "both"
     markets: tuple[str, str] = Field(
         ("national", "regional"), strict=False, description="the (national, regional) pair of markets linked"
@@ -340,7 +367,7 @@ class OverlapConfig(_Strict):
         description="fixed: grid factor fixed, no interaction (Tokyo practice); coupled: "
         "regional electricity savings lower power suppliers' emissions",
     )
-    marginal_grid_factor: float = Field(
+    marginal_grid_factor: NonNegative = Field(
         1.0, description="t avoided at power plants per t of electricity emissions saved by users"
     )
     markets: tuple[str, str] = Field(
@@ -393,7 +420,7 @@ class Scenario(_Strict):
     name: str
     description: str = ""
     inputs: str = Field(description="dataset folder, relative to the scenario file")
-    discount_rate: float = Field(0.03, description="real discount rate per year")
+    discount_rate: float = Field(0.03, ge=0.0, lt=1.0, description="real discount rate per year")
     periods: list[Period]
     markets: dict[str, MarketConfig]
     link: LinkConfig = Field(default_factory=LinkConfig)
@@ -449,469 +476,3 @@ class Scenario(_Strict):
 
     def resolved_json(self) -> str:
         return json.dumps(self.resolved(), sort_keys=True, indent=1)
-
-
-def check_scenario(scn: Scenario, fname: str) -> Problems:
-    """Semantic checks that do not need the dataset: periods and factors."""
-    problems = Problems(context="scenario")
-    if not scn.periods:
-        problems.add(fname, "key 'periods'", "", "at least one [[periods]] table is required")
-    if not 0.0 <= scn.discount_rate < 1.0:
-        problems.add(fname, "key 'discount_rate'", "", f"must be in [0, 1), got {scn.discount_rate}")
-    if scn.solver.name != "highs":
-        problems.add(fname, "key 'solver.name'", "", f"only 'highs' is supported, got {scn.solver.name!r}")
-    names = [p.name for p in scn.periods]
-    for i, p in enumerate(scn.periods):
-        where = f"key 'periods.{i}' ({p.name})"
-        if p.last_year < p.first_year:
-            problems.add(fname, where, "", f"last_year {p.last_year} is before first_year {p.first_year}")
-        if names.count(p.name) > 1:
-            problems.add(fname, where, "", f"period name {p.name!r} is used more than once")
-        if i > 0:
-            prev = scn.periods[i - 1]
-            if p.first_year <= prev.last_year:
-                problems.add(
-                    fname,
-                    where,
-                    "",
-                    f"overlaps period {prev.name} (which ends in {prev.last_year}); "
-                    f"periods must be in order and must not overlap",
-                )
-            elif p.first_year > prev.last_year + 1:
-                problems.add(
-                    fname,
-                    where,
-                    "",
-                    f"gap after period {prev.name}: years {prev.last_year + 1}..{p.first_year - 1} "
-                    f"are in no period; periods must be contiguous",
-                )
-    if not scn.markets:
-        problems.add(fname, "key 'markets'", "", "define at least one [markets.<name>] table")
-    for key, pair, active in (
-        ("link", scn.link.markets, scn.link.mode != "none"),
-        ("overlap", scn.overlap.markets, scn.overlap.electricity == "coupled"),
-    ):
-        if active:
-            for name in pair:
-                if name not in scn.markets:
-                    problems.add(
-                        fname,
-                        f"key '{key}.markets'",
-                        "",
-                        f"unknown market {name!r}; the scenario defines {list(scn.markets)}"
-                        + did_you_mean(name, scn.markets),
-                    )
-            if pair[0] == pair[1]:
-                problems.add(fname, f"key '{key}.markets'", "", "name two different markets")
-    if scn.link.ratio <= 0:
-        problems.add(fname, "key 'link.ratio'", "", f"must be > 0, got {scn.link.ratio}")
-    if scn.link.limit_share < 0:
-        problems.add(fname, "key 'link.limit_share'", "", "must be >= 0")
-    if scn.overlap.marginal_grid_factor < 0:
-        problems.add(fname, "key 'overlap.marginal_grid_factor'", "", "must be >= 0")
-    for m, mc in scn.markets.items():
-        _check_scope(problems, fname, m, mc, scn)
-        for pname, table in mc.compliance_factor.items():
-            key = f"key 'markets.{m}.compliance_factor.{pname}'"
-            if pname not in names:
-                problems.add(fname, key, "", f"unknown period {pname!r}; periods are {names}")
-            for cat, f in table.items():
-                if not 0.0 <= f < 1.0:
-                    problems.add(fname, f"{key[:-1]}.{cat}'", "", f"factor must be in [0, 1), got {f}")
-        _check_rules(problems, fname, m, mc, scn)
-        for pname in names:
-            if mc.allocation.rule == "grandfathering" and "general" not in mc.compliance_factor.get(pname, {}):
-                problems.add(
-                    fname,
-                    f"key 'markets.{m}.compliance_factor.{pname}'",
-                    "",
-                    "a 'general' factor is required for every period (other categories fall back to it)",
-                )
-    _check_finite(problems, fname, scn)
-    _check_band_arbitrage(problems, fname, scn)
-    return problems
-
-
-def _check_scope(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: Scenario) -> None:
-    """``select`` and ``split_by`` of market ``m`` (what needs no dataset; the rest is checked
-    when the selection is resolved, ``nationcap/derive/scope.py``)."""
-    key = f"key 'markets.{m}"
-    if SPLIT_SEP in m:
-        problems.add(
-            fname,
-            f"{key}'",
-            "",
-            f"a market name must not contain {SPLIT_SEP!r}: it names the markets a split_by table makes "
-            f"('<market>{SPLIT_SEP}<group>'); rename the market",
-        )
-    sel = mc.select
-    if sel is not None:
-        for col, values in sel.labels().items():
-            if not values:
-                problems.add(
-                    fname, f"{key}.select.{col}'", "", "an empty list selects nothing; give values or drop the key"
-                )
-        for bound in ("min_base_t", "max_base_t"):
-            v = getattr(sel, bound)
-            if v is not None and not v >= 0:
-                problems.add(fname, f"{key}.select.{bound}'", "", f"must be >= 0 t/yr, got {v}")
-        if sel.min_base_t is not None and sel.max_base_t is not None and sel.min_base_t > sel.max_base_t:
-            problems.add(
-                fname,
-                f"{key}.select'",
-                "",
-                f"min_base_t ({sel.min_base_t:g}) is above max_base_t ({sel.max_base_t:g}): no entity can match",
-            )
-    if mc.split_by is not None:
-        for what, pair, on in (
-            ("link", scn.link.markets, scn.link.mode != "none"),
-            ("overlap", scn.overlap.markets, scn.overlap.electricity == "coupled"),
-        ):
-            if on and m in pair:
-                problems.add(
-                    fname,
-                    f"{key}.split_by'",
-                    "",
-                    f"market {m!r} is split into one market per {mc.split_by}, but {what}.markets names it: "
-                    f"a {what} joins two single markets. Remove split_by, or set "
-                    + ("link.mode = 'none'" if what == "link" else "overlap.electricity = 'fixed'"),
-                )
-
-
-def _non_finite(value: Any, key: str) -> list[tuple[str, Any]]:
-    """(dotted key, value) of every non-finite float inside a dumped scenario value."""
-    if isinstance(value, float):
-        return [] if math.isfinite(value) else [(key, value)]
-    if isinstance(value, Mapping):
-        return [hit for k, v in value.items() for hit in _non_finite(v, f"{key}.{k}" if key else str(k))]
-    if isinstance(value, list | tuple):
-        return [hit for i, v in enumerate(value) for hit in _non_finite(v, f"{key}.{i}")]
-    return []
-
-
-def _check_finite(problems: Problems, fname: str, scn: Scenario) -> None:
-    """Every number of the scenario is finite (TOML allows ``inf`` and ``nan``), and the prices it
-    implies in every model year (a start price grown at ``growth_rate``) are finite and within
-    +/- ``MAX_PRICE_JPY_PER_T``. HiGHS options (``solver.highs``) are HiGHS's business."""
-    dumped = scn.model_dump(mode="python", exclude={"solver": {"highs"}})
-    for key, value in _non_finite(dumped, ""):
-        problems.add(fname, f"key '{key}'", "", f"non-finite number ({value}); use a finite number")
-    for m, mc in scn.markets.items():
-        paths = {
-            "price_floor": mc.price_floor,
-            "price_ceiling": mc.price_ceiling,
-            "external.price": mc.external.price if mc.external else None,
-        }
-        for path, pp in paths.items():
-            if pp is None or not all(math.isfinite(v) for v in (pp.start_jpy_per_t, pp.growth_rate)):
-                continue
-            for y in scn.years:
-                v = pp.value(y)
-                if not math.isfinite(v) or abs(v) > MAX_PRICE_JPY_PER_T:
-                    problems.add(
-                        fname,
-                        f"key 'markets.{m}.{path}'",
-                        "",
-                        f"the price in FY{y} is {v:,.6g} JPY/t, beyond +/-{MAX_PRICE_JPY_PER_T:g} JPY/t "
-                        f"(implausible, and beyond what the solver handles accurately); check "
-                        f"start_jpy_per_t, growth_rate and by_year",
-                    )
-                    break
-        for side, tranches in (
-            ("release", mc.reserve.release if mc.reserve else []),
-            ("withhold", mc.reserve.withhold if mc.reserve else []),
-        ):
-            for k, tr in enumerate(tranches):
-                if not all(math.isfinite(v) for v in (tr.trigger_jpy_per_t, tr.growth_rate)) or tr.growth_rate <= -1:
-                    continue
-                for y in scn.years:
-                    v = tr.trigger(y, scn.first_year)
-                    if not math.isfinite(v) or abs(v) > MAX_PRICE_JPY_PER_T:
-                        problems.add(
-                            fname,
-                            f"key 'markets.{m}.reserve.{side}.{k}'",
-                            "",
-                            f"the trigger in FY{y} is {v:,.6g} JPY/t, beyond {MAX_PRICE_JPY_PER_T:g} JPY/t "
-                            f"(implausible, and beyond what the solver handles accurately); check "
-                            f"trigger_jpy_per_t and growth_rate",
-                        )
-                        break
-        price = mc.final_shortfall_price_jpy_per_t
-        if price is not None and math.isfinite(price) and abs(price) > MAX_PRICE_JPY_PER_T:
-            problems.add(
-                fname,
-                f"key 'markets.{m}.final_shortfall_price_jpy_per_t'",
-                "",
-                f"{price:,.6g} JPY/t is beyond {MAX_PRICE_JPY_PER_T:g} JPY/t (implausible); check the value",
-            )
-
-
-def _band_routes(scn: Scenario) -> list[tuple[str, str, float, set[str]]]:
-    """Ways an allowance issued at one market's ceiling can reach a market's floor:
-    (ceiling market, floor market, floor-market allowances per ceiling-market allowance, the
-    markets that can hold it between periods)."""
-    link = scn.link
-    n, r = link.markets
-    full = link.mode == "full" and n != r and n in scn.markets and r in scn.markets and link.ratio > 0
-    both = full and link.direction == "both"
-    routes = [(m, m, 1.0, {m} | ({n, r} if both and m in (n, r) else set())) for m in scn.markets]
-    if full and link.direction in ("both", "national_to_regional"):
-        routes.append((n, r, float(link.ratio), {n, r}))
-    if full and link.direction in ("both", "regional_to_national"):
-        routes.append((r, n, 1.0 / link.ratio, {n, r}))
-    return routes
-
-
-def _supply_paths(scn: Scenario, m: str) -> list[tuple[str, str, Any, bool]]:
-    """What the administrator of market ``m`` sells at a price: (description, key, price in a year's
-    money as a function of the year, unlimited?) of the ceiling and of every release tranche."""
-    mc = scn.markets[m]
-    out: list[tuple[str, str, Any, bool]] = []
-    if mc.price_ceiling is not None:
-        out.append(("the ceiling", "price_ceiling", mc.price_ceiling.value, mc.ceiling_volume_limit_t is None))
-    for k, tr in enumerate(mc.reserve.release if mc.reserve else []):
-        if tr.volume_t > 0:
-            out.append((f"release tranche {k}", f"reserve.release.{k}", _tranche_path(tr, scn.first_year), False))
-    return out
-
-
-def _demand_paths(scn: Scenario, m: str) -> list[tuple[str, str, Any, bool]]:
-    """What the administrator of market ``m`` buys back at a price: the floor and every withhold tranche."""
-    mc = scn.markets[m]
-    out: list[tuple[str, str, Any, bool]] = []
-    if mc.price_floor is not None:
-        out.append(("the floor", "price_floor", mc.price_floor.value, mc.floor_volume_limit_t is None))
-    for k, tr in enumerate(mc.reserve.withhold if mc.reserve else []):
-        if tr.volume_t > 0:
-            out.append((f"withhold tranche {k}", f"reserve.withhold.{k}", _tranche_path(tr, scn.first_year), False))
-    return out
-
-
-def _tranche_path(tr: ReserveTranche, first_year: int) -> Any:
-    return lambda y: tr.trigger(y, first_year)
-
-
-def _check_band_arbitrage(problems: Problems, fname: str, scn: Scenario) -> None:
-    """A price band or reserve design under which the administrator sells an allowance and buys it
-    back for more (in present value) than it sold it for.
-
-    With ``d[y]`` = :meth:`Scenario.discount_factor`, issuing one allowance at the ceiling (or
-    releasing it from a reserve tranche) in year a costs ``d[a] x price[a]`` and withdrawing it at
-    the floor (or withholding it in a tranche) in year b earns ``d[b] x price[b]``
-    (``nationcap/model/rules/price_band.py``, ``nationcap/model/rules/reserve.py``); the pool rows
-    allow it when a and b are in the same period (one pool row), when b's period is later and the
-    allowance can be banked, or earlier and it can be borrowed. Over a full link
-    (``nationcap/model/rules/link.py``) one national allowance becomes ``ratio`` regional ones, so a
-    national ceiling meets a regional floor x ratio (and a regional ceiling a national floor /
-    ratio), and either linked market can hold the allowance between periods. The most profitable
-    pair of years is reported per route and pair of price paths.
-
-    An unlimited ceiling against an unlimited floor makes the LP unbounded. Where either side is
-    finite (a reserve tranche, a volume limit) the LP is bounded, but its optimum sells and buys
-    back the same allowances at once, a payment to itself the objective counts as a gain: the
-    volumes and payments it reports mean nothing and the price can sit anywhere between the two
-    prices. Both are refused: a design must not buy back above a PV price it sells at and can be
-    reached from.
-    """
-    period_of = {y: i for i, p in enumerate(scn.periods) for y in p.years}
-    years = list(period_of)
-    link = scn.link
-    for src, dst, factor, carriers in _band_routes(scn):
-        bank = any(scn.markets[c].banking for c in carriers)
-        borrow = any(scn.markets[c].borrowing for c in carriers)
-        for sell_what, sell_key, sell, sell_unlimited in _supply_paths(scn, src):
-            for buy_what, buy_key, buy, buy_unlimited in _demand_paths(scn, dst):
-                pumps = []
-                for a in years:
-                    cost_pv = scn.discount_factor(a) * sell(a)
-                    for b in years:
-                        pa, pb = period_of[a], period_of[b]
-                        if not (pa == pb or (pb > pa and bank) or (pb < pa and borrow)):
-                            continue
-                        gain_pv = factor * scn.discount_factor(b) * buy(b)
-                        if gain_pv > cost_pv * (1.0 + 1e-9) + 1e-9:
-                            pumps.append((gain_pv - cost_pv, a, b))
-                if not pumps:
-                    continue
-                _, a, b = max(pumps)
-                pa, pb = period_of[a], period_of[b]
-                carry = (
-                    f"within period {scn.periods[pa].name}"
-                    if pa == pb
-                    else ("carried forward by banking" if pb > pa else "used earlier by borrowing")
-                )
-                if len(carriers) > 1 and pa != pb:
-                    carry += " (in either linked market)"
-                sell_at = f"{sell_what}{'' if src == dst else f' of {src!r}'} in FY{a}"
-                buy_at = f"{buy_what}{'' if src == dst else f' of {dst!r}'} in FY{b}"
-                over = ""
-                if src != dst:
-                    gain_pv = factor * scn.discount_factor(b) * buy(b)
-                    over = (
-                        f", moved over the full link at {link.ratio:g} regional allowances per national one "
-                        f"({factor:g} x the {'floor' if buy_key == 'price_floor' else 'trigger'}: "
-                        f"PV {gain_pv:,.2f} per allowance issued)"
-                    )
-                off = "" if pa == pb else (" (or turn banking off)" if pb > pa else " (or turn borrowing off)")
-                more = f"; {len(pumps) - 1} more pairs of years do the same" if len(pumps) > 1 else ""
-                key = f"markets.{src}.{sell_key}" if src == dst else "link"
-                prices = (
-                    f"({sell(a):,.2f} JPY/t, PV {scn.discount_factor(a) * sell(a):,.2f}) and "
-                    f"{'withdrawn at' if buy_key == 'price_floor' else 'withheld by'} {buy_at} "
-                    f"({buy(b):,.2f} JPY/t, PV {scn.discount_factor(b) * buy(b):,.2f}), {carry}{over}"
-                )
-                if sell_unlimited and buy_unlimited:
-                    problems.add(
-                        fname,
-                        f"key '{key}'",
-                        "",
-                        f"the price band is unbounded: an allowance issued at {sell_at} {prices}, "
-                        f"earns more than it costs, without limit; raise the ceiling in FY{a} or lower the floor in "
-                        f"FY{b}{off}{more}. A PV floor must not exceed a PV ceiling it can be reached from",
-                    )
-                    continue
-                problems.add(
-                    fname,
-                    f"key '{key}'",
-                    "",
-                    f"the administrator would buy back its own allowances: an allowance "
-                    f"{'issued at' if sell_key == 'price_ceiling' else 'released by'} {sell_at} {prices}, "
-                    f"earns more than it costs; the volumes are finite, so the model is bounded, but it would "
-                    f"sell and buy back the same allowances at once (a payment to itself it counts as a gain) and "
-                    f"the price would not be determined; raise the price of {sell_what} in FY{a} or lower that of "
-                    f"{buy_what} in FY{b}{off}{more}. A PV buy-back price (floor, withhold trigger) must not exceed "
-                    f"a PV selling price (ceiling, release trigger) it can be reached from",
-                )
-
-
-def _check_allocation(problems: Problems, fname: str, key: str, mc: MarketConfig) -> None:
-    """The ``allocation`` table of market ``key`` (benchmark: base years, threshold, decline)."""
-    al = mc.allocation
-    where = f"key '{key}.allocation"
-    if al.rule == "grandfathering":  # the benchmark keys may stay (switching rule by --set): unused
-        return
-    if al.base_years is None:
-        problems.add(fname, f"{where}.base_years'", "", "rule = 'benchmark' needs base_years = { first, last }")
-    elif al.base_years.last < al.base_years.first:
-        problems.add(fname, f"{where}.base_years'", "", "last is before first")
-    if not al.rebase_threshold >= 0.0:
-        problems.add(fname, f"{where}.rebase_threshold'", "", f"must be >= 0, got {al.rebase_threshold}")
-    if not 0.0 <= al.fallback_decline < 1.0:
-        problems.add(fname, f"{where}.fallback_decline'", "", f"must be in [0, 1), got {al.fallback_decline}")
-
-
-def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: Scenario) -> None:
-    key = f"markets.{m}"
-    names = [p.name for p in scn.periods]
-    for status, mult in mc.top_level_multiplier.items():
-        if status not in ("top", "near_top"):
-            problems.add(
-                fname, f"key '{key}.top_level_multiplier.{status}'", "", "unknown status; use 'top' or 'near_top'"
-            )
-        if not 0.0 <= mult <= 1.0:
-            problems.add(
-                fname, f"key '{key}.top_level_multiplier.{status}'", "", f"multiplier must be in [0, 1], got {mult}"
-            )
-    for otype, lim in mc.offsets.items():
-        if lim.limit_fraction < 0:
-            problems.add(fname, f"key '{key}.offsets.{otype}.limit_fraction'", "", "must be >= 0")
-    if mc.offsets and not mc.use_offsets:
-        problems.add(
-            fname, f"key '{key}.offsets'", "", "offset limits are set but use_offsets is false; set use_offsets = true"
-        )
-    if mc.penalty_multiplier is not None and mc.penalty_multiplier < 1.0:
-        problems.add(
-            fname, f"key '{key}.penalty_multiplier'", "", f"must be >= 1 (Tokyo: 1.3), got {mc.penalty_multiplier}"
-        )
-    if mc.penalty_multiplier is None and mc.final_shortfall_price_jpy_per_t is not None:
-        problems.add(
-            fname,
-            f"key '{key}.final_shortfall_price_jpy_per_t'",
-            "",
-            "needs penalty_multiplier (no shortfall is allowed without it)",
-        )
-    if mc.fine_jpy < 0:
-        problems.add(fname, f"key '{key}.fine_jpy'", "", "must be >= 0")
-    shortest = min((p.n_years for p in scn.periods), default=1)
-    if not 1 <= mc.trading_from_year <= shortest:
-        problems.add(
-            fname,
-            f"key '{key}.trading_from_year'",
-            "",
-            f"must be between 1 and the shortest period's length ({shortest} years)",
-        )
-    for pname, share in mc.auction_share.items():
-        if isinstance(share, dict):  # a sector or benchmark group: checked against the dataset
-            for y, s in share.items():
-                where = f"key '{key}.auction_share.{pname}.{y}'"
-                if not y.isdigit():
-                    problems.add(fname, where, "", "keys must be fiscal years, e.g. 2033 = 1.0")
-                if not 0.0 <= s <= 1.0:
-                    problems.add(fname, where, "", f"share must be in [0, 1], got {s}")
-            continue
-        if pname not in names:
-            problems.add(
-                fname,
-                f"key '{key}.auction_share.{pname}'",
-                "",
-                f"unknown period {pname!r}; periods are {names} (a sector or benchmark group takes a "
-                f"table of fiscal year = share)",
-            )
-        if not 0.0 <= share <= 1.0:
-            problems.add(fname, f"key '{key}.auction_share.{pname}'", "", f"share must be in [0, 1], got {share}")
-    _check_allocation(problems, fname, key, mc)
-    if mc.price_floor and mc.price_ceiling:
-        bad = [y for y in scn.years if mc.price_floor.value(y) > mc.price_ceiling.value(y)]
-        if bad:
-            problems.add(fname, f"key '{key}.price_floor'", "", f"floor above the ceiling in FY{bad[:5]}")
-    for path, pp in (
-        ("price_floor", mc.price_floor),
-        ("price_ceiling", mc.price_ceiling),
-        ("external.price", mc.external.price if mc.external else None),
-    ):
-        if pp is None:
-            continue
-        for y in pp.by_year:
-            if not y.isdigit():
-                problems.add(
-                    fname, f"key '{key}.{path}.by_year.{y}'", "", "keys must be fiscal years, e.g. 2028 = 2000.0"
-                )
-        if pp.start_jpy_per_t < 0:
-            problems.add(fname, f"key '{key}.{path}.start_jpy_per_t'", "", "must be >= 0")
-    for which, limit, band in (
-        ("floor", mc.floor_volume_limit_t, mc.price_floor),
-        ("ceiling", mc.ceiling_volume_limit_t, mc.price_ceiling),
-    ):
-        if limit is None:
-            continue
-        if not limit >= 0.0:
-            problems.add(fname, f"key '{key}.{which}_volume_limit_t'", "", f"must be >= 0 (t per year), got {limit}")
-        if band is None:
-            problems.add(
-                fname,
-                f"key '{key}.{which}_volume_limit_t'",
-                "",
-                f"limits the price {which}, but the market has no price_{which}; set price_{which} or remove the limit",
-            )
-    for side, tranches in (
-        ("release", mc.reserve.release if mc.reserve else []),
-        ("withhold", mc.reserve.withhold if mc.reserve else []),
-    ):
-        for k, tr in enumerate(tranches):
-            where = f"key '{key}.reserve.{side}.{k}"
-            if not tr.volume_t >= 0.0:
-                problems.add(fname, f"{where}.volume_t'", "", f"must be >= 0 (t per year), got {tr.volume_t}")
-            if not tr.trigger_jpy_per_t >= 0.0:
-                problems.add(fname, f"{where}.trigger_jpy_per_t'", "", f"must be >= 0, got {tr.trigger_jpy_per_t}")
-            if not tr.growth_rate > -1.0:
-                problems.add(fname, f"{where}.growth_rate'", "", f"must be > -1, got {tr.growth_rate}")
-    if mc.external and not mc.external.limit_share >= 0.0:
-        problems.add(fname, f"key '{key}.external.limit_share'", "", "must be >= 0")
-    by = mc.base_year
-    if by.rule == "max_3yr_average" and (by.first is None or by.last is None or by.last - by.first < 2):
-        problems.add(
-            fname,
-            f"key '{key}.base_year'",
-            "",
-            "max_3yr_average needs first and last spanning at least 3 fiscal years",
-        )

@@ -59,6 +59,7 @@ class Scope:
     uncovered: pd.DataFrame  #: entities.csv rows of the entities no market covers
     uncovered_bau_t: np.ndarray  #: (U, Y) their BAU emissions in the model years, t
     origin: dict[str, tuple[str, str | None]]  #: market -> (scenario table, split group or None)
+    input: Dataset | None = None  #: the dataset it was resolved on (all entities)
 
     @property
     def active(self) -> bool:
@@ -71,21 +72,21 @@ def has_scope(scn: Scenario) -> bool:
     return any(mc.select is not None or mc.split_by is not None for mc in scn.markets.values())
 
 
-#: the last resolution (scenario key, dataset object, Scope): sweep points and draws that share
-#: tables and selections get the same Scope objects, so a held model can be re-used
-_LAST: dict[str, object] = {}
-
-
 def _key(scn: Scenario) -> str:
     d = {m: (mc.select, mc.split_by, mc.base_year) for m, mc in scn.markets.items()}
     periods = [(p.name, p.first_year, p.last_year) for p in scn.periods]
     return json.dumps([repr(d), periods], sort_keys=True)
 
 
-def resolve(scn: Scenario, ds: Dataset) -> Scope:
+def resolve(scn: Scenario, ds: Dataset, previous: Scope | None = None) -> Scope:
     """The :class:`Scope` of ``scn`` on ``ds`` (module doc); raises one
     :class:`~nationcap.errors.InputError` naming every problem: an unknown label in a selection,
-    a market that selects no entity, entities selected by two markets."""
+    a market that selects no entity, entities selected by two markets.
+
+    ``previous`` (a session's last scope) is re-used when it was resolved on the same dataset
+    object with the same selections: sweep points over factors then share the covered dataset,
+    so a held model can be re-solved in place.
+    """
     if not has_scope(scn):
         ent = ds.entities
         return Scope(
@@ -98,17 +99,12 @@ def resolve(scn: Scenario, ds: Dataset) -> Scope:
             uncovered_bau_t=np.zeros((0, len(scn.years))),
             origin={m: (m, None) for m in scn.markets},
         )
-    key = _key(scn)
-    if _LAST.get("key") == key and _LAST.get("dataset") is ds:
-        cached = _LAST["scope"]
-        assert isinstance(cached, Scope)
-        if cached.source == scn:
-            return cached
+    if previous is not None and previous.input is ds and previous.active and _key(previous.source) == _key(scn):
+        if previous.source == scn:
+            return previous
         # same selections, other rules (a sweep over factors): the same entities and dataset
-        return dataclasses.replace(cached, source=scn, scenario=_expanded(scn, cached.origin))
-    scope = _resolve(scn, ds)
-    _LAST.update(key=key, dataset=ds, scope=scope)
-    return scope
+        return dataclasses.replace(previous, source=scn, scenario=_expanded(scn, previous.origin))
+    return _resolve(scn, ds)
 
 
 def _expanded(scn: Scenario, origin: dict[str, tuple[str, str | None]]) -> Scenario:
@@ -227,6 +223,7 @@ def _resolve(scn: Scenario, ds: Dataset) -> Scope:
         uncovered=unc,
         uncovered_bau_t=np.nan_to_num(unc_bau),
         origin=origin,
+        input=ds,
     )
 
 

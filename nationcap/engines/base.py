@@ -7,9 +7,17 @@ An engine solves the least-cost problem of a :class:`~nationcap.model.data.Model
 ``supports(md) -> list[str]``
     the settings of ``md`` it does not implement, in words (empty: it solves ``md`` exactly);
     this is the one place where an engine's scope is decided
-``solve(md) -> SolveResult``
+``solve(md, on_phase=None) -> SolveResult``
     values and duals by concept name (:mod:`nationcap.model.registry` and each rule's own), in
-    t and JPY/t present value, whatever the engine's internals are
+    t and JPY/t present value, whatever the engine's internals are; ``on_phase("solve")`` (when
+    given) is called where the engine moves from building its model to solving it, so that a
+    caller's progress report can tell the two apart
+
+An engine may keep state between solves (a held Pyomo model, the merit order's sorted columns):
+one engine object serves the many variants of one :class:`~nationcap.session.Session`. Support
+(``supports``) and the pre-solve feasibility diagnosis are checked once per variant by the
+session, not again inside ``solve``: call an engine through a session, or call
+:func:`require_support` and :func:`nationcap.engines.feasibility.check_feasible` first.
 
 Engines raise :class:`~nationcap.errors.ModelError` for an infeasible or unbounded scenario and
 :class:`UnsupportedError` (an :class:`~nationcap.errors.InputError`: the choice of engine is the
@@ -18,6 +26,7 @@ user's to change) when asked to solve what ``supports`` refuses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -70,13 +79,17 @@ class SolveResult:
     dual_high: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+#: ``on_phase(phase)``: told by an engine when it starts a phase of its own (``"solve"``)
+Phase = Callable[[str], None]
+
+
 @runtime_checkable
 class Engine(Protocol):
     name: str
 
     def supports(self, md: ModelData) -> list[str]: ...
 
-    def solve(self, md: ModelData) -> SolveResult: ...
+    def solve(self, md: ModelData, on_phase: Phase | None = None) -> SolveResult: ...
 
 
 class UnsupportedError(InputError):

@@ -49,8 +49,11 @@ or -inf before the last period with borrowing; :func:`nationcap.model.data.bank_
 Keeping the bank as high as possible is never worse later, so the pass is exact for the
 relaxation, and exact for the LP of a market without extra supply or links.
 
-A program rule this module does not know (one added to :data:`nationcap.model.rules.RULES`
-later) makes it refuse nothing while that rule is on: it might add supply.
+The supply bounds are not written here: each program rule declares its own, next to its math
+(its ``feasibility(md)`` hook, :class:`nationcap.model.rules.base.Feasibility`), and the table
+above summarises what the shipped rules declare. A rule that is on but declares nothing (one
+added to :data:`nationcap.model.rules.RULES` without the hook) makes this check refuse nothing:
+it might add supply.
 """
 
 from __future__ import annotations
@@ -62,12 +65,7 @@ import numpy as np
 from ..errors import ModelError
 from ..model.data import ModelData, bank_bounds
 from ..model.rules import RULES
-from ..model.rules import offsets as offsets_rule
-from ..model.rules import overlap as overlap_rule
-
-#: rules whose supply this module bounds (or that add none: the auction moves part of the cap
-#: from free allocation to the pool, the floor only withdraws)
-ACCOUNTED_RULES = frozenset({"offsets", "shortfall", "overlap", "price_band", "external", "link", "auction", "reserve"})
+from ..model.rules.base import Feasibility
 
 
 @dataclass
@@ -106,93 +104,50 @@ def _bank_pass(gap: np.ndarray, extra: np.ndarray, banking: bool, borrowing: boo
     return out
 
 
-def _offsets_t(md: ModelData) -> np.ndarray:
-    """(M, P) offset credits offered to markets with ``use_offsets`` (usable or not)."""
-    out = np.zeros((len(md.markets), len(md.periods)))
-    od = offsets_rule.data(md)
-    if od is not None:
-        np.add.at(out, (od.market, md.year_period[od.year]), od.qty_t)
-    return out
-
-
-def _overlap_t(md: ModelData) -> tuple[int, np.ndarray] | None:
-    """(supplier market, (P,) t): the most the coupled overlap can lower the suppliers' needs."""
-    ov = md.scenario.overlap
-    if ov.electricity != "coupled":
-        return None
-    sup = md.markets.index(ov.markets[0])
-    es = overlap_rule.user_share(md)[md.col_entity]
-    has_power = overlap_rule.power_weights(md).sum(axis=0) > 0  # (Y,) years with power suppliers
-    saved = es * md.col_qty_t * has_power[md.col_year]
-    out = np.bincount(md.col_period, weights=saved, minlength=len(md.periods))
-    return sup, float(ov.marginal_grid_factor) * out
-
-
-def _link_inflow_t(md: ModelData, caps: np.ndarray) -> dict[int, np.ndarray]:
-    """market -> (P,) most it can receive over the link, in its own tonnes (inf for a full link)."""
-    link = md.scenario.link
-    if link.mode == "none":
-        return {}
-    n, r = (md.markets.index(x) for x in link.markets)
-    out = {}
-    for to, direction in ((r, "national_to_regional"), (n, "regional_to_national")):
-        if link.direction not in ("both", direction):
+def declared(md: ModelData) -> list[Feasibility] | None:
+    """What every active rule declares it adds (its ``feasibility`` hook), or None when an active
+    rule declares nothing: its supply is unknown, so no relaxation can be trusted."""
+    out = []
+    for rule in RULES:
+        if not rule.active(md.scenario):
             continue
-        out[to] = np.full(len(md.periods), np.inf) if link.mode == "full" else link.limit_share * caps[to]
+        hook = getattr(rule, "feasibility", None)
+        if hook is None:
+            return None
+        out.append(hook(md))
     return out
 
 
-def relaxations(md: ModelData) -> list[_Relaxation]:
-    """The relaxations (a) and (b) of the module docstring, in that order."""
+def relaxations(md: ModelData, rules: list[Feasibility] | None = None) -> list[_Relaxation]:
+    """The relaxations (a) and (b) of the module docstring, in that order, from what the rules
+    declare (``rules``; default :func:`declared`, which must not be None)."""
+    if rules is None:
+        rules = declared(md)
+        assert rules is not None, "a rule that is on declares no feasibility hook"
     n_p = len(md.periods)
     caps = md.cap_t()
     gap = md.bau_by_market_period_t() - caps - md.max_abatement_t()
-    last = np.zeros(n_p, dtype=bool)
-    last[-1] = True
-    offered = _offsets_t(md)
-    coupled = _overlap_t(md)
-    inflow = _link_inflow_t(md, caps)
-    link = md.scenario.link
-    n_years = np.array([len(md.period_years(p)) for p in range(n_p)], dtype=float)
+    supply = [s for f in rules for s in f.supply]
+    borrowing = set().union(*(f.borrowing for f in rules))
     out: list[_Relaxation] = []
     own: list[_Relaxation] = []
     for a, name in enumerate(md.markets):
         cfg = md.scenario.markets[name]
-        sources: list[tuple[str, np.ndarray]] = []
-        if cfg.use_offsets:
-            sources.append(("offsets offered", offered[a]))
-        if cfg.external is not None:
-            sources.append(("imports", cfg.external.limit_share * caps[a]))
-        if cfg.price_ceiling is not None:
-            limit = np.inf if cfg.ceiling_volume_limit_t is None else float(cfg.ceiling_volume_limit_t)
-            sources.append(("allowances at the price ceiling", limit * n_years))
-        if cfg.reserve is not None and cfg.reserve.release:
-            per_year = sum(max(float(tr.volume_t), 0.0) for tr in cfg.reserve.release)
-            sources.append(("allowances released from the reserve", per_year * n_years))
-        if cfg.penalty_multiplier is not None and cfg.final_shortfall_price_jpy_per_t is not None:
-            sources.append(("the administrator's last-period purchase", np.where(last, np.inf, 0.0)))
-        if coupled is not None and coupled[0] == a:
-            sources.append(("power-plant emissions avoided by the coupled electricity overlap", coupled[1]))
-        extra = np.sum([s for _, s in sources], axis=0) if sources else np.zeros(n_p)
+        sources = [(s.label, s.t) for s in supply if s.market == a and not s.via_link]
+        extra = np.sum([v for _, v in sources], axis=0) if sources else np.zeros(n_p)
         rel = _Relaxation(
-            f"market {name!r}",
-            gap[a],
-            extra,
-            cfg.banking,
-            cfg.borrowing or cfg.penalty_multiplier is not None,
-            sources=sources,
+            f"market {name!r}", gap[a], extra, cfg.banking, cfg.borrowing or a in borrowing, sources=sources
         )
         own.append(rel)
-        # (a): the market alone, with the most the link can bring in
+        # (a): the market alone, with the most a link can bring in
         link_sources = list(sources)
         link_extra = extra
-        if a in inflow:
-            link_sources.append((f"{link.mode} link inflow", inflow[a]))
-            link_extra = extra + inflow[a]
+        for s in supply:
+            if s.market == a and s.via_link:
+                link_sources.append((s.label, s.t))
+                link_extra = link_extra + s.t
         out.append(_Relaxation(rel.label, gap[a], link_extra, rel.banking, rel.borrowing, sources=link_sources))
-    if link.mode != "none":
-        n, r = (md.markets.index(x) for x in link.markets)
-        ratio = float(link.ratio)
+    for n, r, ratio in (pool for f in rules for pool in f.pools):
         rn, rr = own[n], own[r]
         sources = [(f"{lab} ({md.markets[n]})", v) for lab, v in rn.sources]
         sources += [(f"{lab} ({md.markets[r]}, / ratio)", v / ratio) for lab, v in rr.sources]
@@ -254,10 +209,11 @@ def _would_pass(rel: _Relaxation, banking: bool | None = None, borrowing: bool |
 def check_feasible(md: ModelData) -> None:
     """Raise :class:`ModelError` naming the market(s), period and tonnes short if a relaxation of
     the scenario (see the module docstring) is infeasible; return quietly otherwise."""
-    if any(rule.active(md.scenario) and rule.NAME not in ACCOUNTED_RULES for rule in RULES):
-        return  # a rule whose supply is not bounded here: leave the verdict to the solver
+    rules = declared(md)
+    if rules is None:
+        return  # a rule whose supply is not declared: leave the verdict to the solver
     problems = []
-    for k, rel in enumerate(relaxations(md)):
+    for k, rel in enumerate(relaxations(md, rules)):
         for p, short in _bank_pass(rel.gap_t, rel.extra_t, rel.banking, rel.borrowing):
             problems.append(_message(md, rel, p, short, k))
     if problems:

@@ -97,7 +97,7 @@ from ..model.registry import (
     MARKET_BALANCE,
     NET_PURCHASE,
 )
-from .base import SolveResult, Status, require_support
+from .base import Phase, SolveResult, Status
 from .feasibility import check_feasible
 
 #: MarketConfig fields this engine implements; any other field must keep its default value
@@ -439,10 +439,11 @@ class MeritOrderEngine:
     def supports(self, md: ModelData) -> list[str]:
         return unsupported_features(md.scenario)
 
-    def solve(self, md: ModelData) -> SolveResult:
-        """Solve the core LP of ``md`` exactly (see the module docstring)."""
-        require_support(self, md)
-        check_feasible(md)
+    def solve(self, md: ModelData, on_phase: Phase | None = None) -> SolveResult:
+        """Solve the core LP of ``md`` exactly (see the module docstring); ``md`` must be one that
+        :meth:`supports` accepts (the session checks it once per variant)."""
+        if on_phase is not None:
+            on_phase("solve")
         t0 = time.perf_counter()
         n_m, n_p, n_e = len(md.markets), len(md.periods), md.n_entities
         w, col_period, row, layouts = self._structure(md)

@@ -25,6 +25,7 @@ from ..derive.allocation import (
     required_reduction_t,
 )
 from ..derive.coverage import bau_matrix
+from ..derive.scope import Scope
 from ..derive.scope import resolve as resolve_scope
 from ..errors import Problems
 from ..inputs.tables import MAX_ENTITY_T, Dataset
@@ -34,18 +35,19 @@ from .rules import auction as auction_rule
 from .rules import offsets as offsets_rule
 
 
-def prepare(scn: Scenario, ds: Dataset) -> ModelData:
+def prepare(scn: Scenario, ds: Dataset, previous: Scope | None = None) -> ModelData:
     """Build :class:`ModelData` from a validated scenario and dataset.
 
     The scenario's market selections and splits are resolved first
     (:func:`nationcap.derive.scope.resolve`): the model data holds the covered entities only, one
-    market per resolved market, and the :class:`~nationcap.derive.scope.Scope` in ``scope``.
+    market per resolved market, and the :class:`~nationcap.derive.scope.Scope` in ``scope``
+    (``previous``: a scope to re-use for the same selections on the same tables).
 
     The core arrays first (allocation, BAU, abatement columns), then each program rule's slice
     (:data:`nationcap.model.rules.RULES`, in order); a rule may adjust the core arrays (the
     auction moves part of the cap out of the free allocation).
     """
-    scope = resolve_scope(scn, ds)
+    scope = resolve_scope(scn, ds, previous)
     scn, ds = scope.scenario, scope.dataset
     years = scn.years
     periods = [p.name for p in scn.periods]

@@ -38,7 +38,8 @@ from matplotlib.ticker import FuncFormatter
 from ..config.schema import is_split, markets_by_table
 from ..errors import InputError, Problem
 from ..results.iamc import program_name, sum_by_table
-from ..results.io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, members, select_member, year_periods
+from ..results.io import atomic_file, batch_dim, members, select_member, year_periods
+from ..vocab import DRAW_DIM, SWEEP_DIM
 from .labels import axis_label, param_label, unit_label
 
 TOP_PREFECTURES = 15

@@ -36,7 +36,8 @@ from ..inputs import dataset_fingerprint, input_fingerprints
 from ..model.data import ModelData
 from ..model.registry import ABATEMENT, BANK, EXPIRED, NET_PURCHASE
 from ..model.rules import RULES
-from ..model.rules.base import ReportContext, data_array, present_value_money, variable_attrs
+from ..model.rules.base import ReportContext, data_array, present_value_money
+from .aggregates import aggregates, uncovered_results
 from .conventions import apply_conventions
 from .mac import MAC_POINTS, mac_curves
 from .prices import price_interval_pv, year_prices
@@ -171,36 +172,115 @@ def build_results(
     :data:`DETAILS` and :mod:`.mac` (a Monte Carlo member stores no MAC curve)."""
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {DETAILS}, got {detail!r}")
-    scn = md.scenario
-    ent = md.dataset.entities
+    full = detail == "full"
+    q = _solved(md, sr)
+    ds = xr.Dataset(
+        {
+            **_price_results(md, q),
+            **_market_results(md, sr, q),
+            **_account_results(md, q),
+            **(_entity_results(md, q) if full else {}),
+            **{k: v for k, v in q.rule_variables.items() if full or "entity" not in v.dims},
+            **_coverage_results(md, q.emissions, q.coords),
+            **(_mac_curve_results(md, q.coords, q.pv) if mac_curve else {}),
+        }
+    )
+    if full:
+        ds = _with_entity_labels(ds, md.dataset.entities)
+    ds = ds.merge(aggregates(md, q.per_entity(md), q.pv))
+    if md.scope is not None and md.scope.active:
+        ds = ds.merge(uncovered_results(md, q.coords))
+    ds.attrs.update(_run_attributes(md, sr, timings))
+    return apply_conventions(ds)
+
+
+@dataclass
+class _Solved:
+    """The numbers every group of results is made of: one solve's prices, what the program rules
+    report, the sums per entity and the cost account."""
+
+    coords: dict[str, np.ndarray]
+    pv: str  #: the ``money`` attribute of present values
+    price_low_pv: np.ndarray  #: market x period, the lower end of the interval of clearing prices
+    price_high_pv: np.ndarray
+    rule_variables: dict[str, xr.DataArray]  #: the base-year variables and every rule's own
+    abatement: np.ndarray  #: entity x year, t
+    abatement_cost: np.ndarray  #: entity x year, JPY in each year's money
+    emissions: np.ndarray  #: entity x year, t
+    net_purchase: np.ndarray  #: entity x period, t
+    compliance_cost: np.ndarray  #: entity x period, JPY present value
+    account: dict[str, np.ndarray]  #: item key of :data:`COST_ACCOUNT` -> market x period, JPY present value
+
+    def per_entity(self, md: ModelData) -> dict[str, np.ndarray]:
+        """The entity arrays that :func:`.aggregates.aggregates` sums by group."""
+        return {
+            "bau_emissions": md.bau_t,
+            "emissions": self.emissions,
+            "abatement": self.abatement,
+            "abatement_cost": self.abatement_cost,
+            "net_purchase": self.net_purchase,
+            "compliance_cost": self.compliance_cost,
+        }
+
+
+def _solved(md: ModelData, sr: SolveResult) -> _Solved:
+    """Prices, the rules' reports, sums per entity and year, PV compliance cost per entity and the
+    cost account (the order of every sum is that of the solve's columns, for byte-stable results)."""
     n_e, n_y, n_p = md.n_entities, len(md.years), len(md.periods)
-    first = scn.first_year
-    pv = present_value_money(first)
     coords = {
         "entity": md.entities.astype(str),
         "market": np.array(md.markets, dtype=str),
         "year": np.array(md.years, dtype=np.int64),
         "period": np.array(md.periods, dtype=str),
     }
-
-    n_m = len(md.markets)
-    abate_t = sr.values[ABATEMENT]
-    net_purchase = sr.values[NET_PURCHASE].reshape(n_e, n_p)
-    bank = sr.values[BANK].reshape(n_m, n_p)
-    expired = np.zeros((n_m, n_p))
-    if len(sr.values.get(EXPIRED, ())):
-        for k, (a, p) in enumerate(md.expire_index()):
-            expired[a, p] = sr.values[EXPIRED][k]
-
     # the price is the lower end of the interval of clearing prices, on every engine (prices.py)
     price_low_pv, price_high_pv = price_interval_pv(md, sr)
     price_pv = price_low_pv
-    price = year_prices(md, price_pv)
     em = md.entity_market
 
-    # each program rule reports its own variables and what it adds to costs and emissions
+    variables, entity_extra, account, reduction = _rule_reports(md, sr, coords, price_pv)
+
+    # entity x year: sums per (entity, year) with one weighted bincount (the same order of additions as np.add.at,
+    # so the same sums, but an order of magnitude faster over ~10^6 columns)
+    abate_t = sr.values[ABATEMENT]
+    cell = md.col_entity * n_y + md.col_year
+    abate = np.bincount(cell, weights=abate_t, minlength=n_e * n_y).reshape(n_e, n_y)
+    acost = np.bincount(cell, weights=abate_t * md.col_cost, minlength=n_e * n_y).reshape(n_e, n_y)
+    emissions = md.bau_t - abate - reduction
+
+    # PV compliance cost: PV abatement cost + allowances bought at the PV price of the period
+    # (+ what the rules add: offset credits at their PV price, last-period shortfall purchases)
+    net_purchase = sr.values[NET_PURCHASE].reshape(n_e, n_p)
+    acost_pv = acost * md.discount[None, :]
+    comp = entity_extra
+    for p in range(n_p):
+        comp[:, p] += acost_pv[:, md.period_years(p)].sum(axis=1) + net_purchase[:, p] * price_pv[em, p]
+    for p in range(n_p):
+        np.add.at(account["abatement"][:, p], em, acost_pv[:, md.period_years(p)].sum(axis=1))
+    return _Solved(
+        coords=coords,
+        pv=present_value_money(md.scenario.first_year),
+        price_low_pv=price_low_pv,
+        price_high_pv=price_high_pv,
+        rule_variables=variables,
+        abatement=abate,
+        abatement_cost=acost,
+        emissions=emissions,
+        net_purchase=net_purchase,
+        compliance_cost=comp,
+        account=account,
+    )
+
+
+def _rule_reports(
+    md: ModelData, sr: SolveResult, coords: dict[str, np.ndarray], price_pv: np.ndarray
+) -> tuple[dict[str, xr.DataArray], np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """What each program rule reports: its variables (after the base-year ones), its PV cost per
+    entity and period, its items of the cost account, and the emissions it removes per entity and
+    year (summed over the rules, in the order of :data:`RULES`)."""
+    n_e, n_y, n_p, n_m = md.n_entities, len(md.years), len(md.periods), len(md.markets)
     ctx = ReportContext(md, sr, coords, price_pv)
-    rules: dict[str, xr.DataArray] = {
+    variables: dict[str, xr.DataArray] = {
         "base_emissions": _da(
             md.base_t, ("entity",), coords, "t", "base-year emissions used for the allocation (per year)"
         ),
@@ -217,63 +297,20 @@ def build_results(
     reduction = np.zeros((n_e, n_y))
     for rule in RULES:
         rep = rule.report(ctx)
-        rules.update(rep.variables)
+        variables.update(rep.variables)
         if rep.entity_cost_pv is not None:
             entity_extra += rep.entity_cost_pv
         _add_account(account, rule.NAME, rep.account_pv)
         if rep.emissions_reduction_t is not None:
             reduction += rep.emissions_reduction_t
+    return variables, entity_extra, account, reduction
 
-    # entity x year: sums per (entity, year) with one weighted bincount (the same order of additions as np.add.at,
-    # so the same sums, but an order of magnitude faster over ~10^6 columns)
-    cell = md.col_entity * n_y + md.col_year
-    abate = np.bincount(cell, weights=abate_t, minlength=n_e * n_y).reshape(n_e, n_y)
-    acost = np.bincount(cell, weights=abate_t * md.col_cost, minlength=n_e * n_y).reshape(n_e, n_y)
-    emissions = md.bau_t - abate - reduction
 
-    # PV compliance cost: PV abatement cost + allowances bought at the PV price of the period
-    # (+ what the rules add: offset credits at their PV price, last-period shortfall purchases)
-    acost_pv = acost * md.discount[None, :]
-    comp = entity_extra
-    for p in range(n_p):
-        comp[:, p] += acost_pv[:, md.period_years(p)].sum(axis=1) + net_purchase[:, p] * price_pv[em, p]
-
-    caps = md.cap_t()
-    market_em = np.zeros((len(md.markets), n_p))
-    for p in range(n_p):
-        np.add.at(market_em[:, p], em, emissions[:, md.period_years(p)].sum(axis=1))
-    for p in range(n_p):
-        np.add.at(account["abatement"][:, p], em, acost_pv[:, md.period_years(p)].sum(axis=1))
-    total_cost = sum(account[i.key] for i in COST_ACCOUNT if i.kind == "resource")
-    net_cost = sum(i.sign * account[i.key] for i in COST_ACCOUNT)
-
-    abated_t = np.bincount(em, weights=abate.sum(axis=1), minlength=n_m)
-    full = detail == "full"
-    entity_vars: dict[str, xr.DataArray] = {}
-    if full:
-        entity_vars = {
-            "bau_emissions": _da(md.bau_t, ("entity", "year"), coords, "t", "business-as-usual emissions"),
-            "emissions": _da(emissions, ("entity", "year"), coords, "t", "emissions after abatement"),
-            "abatement": _da(abate, ("entity", "year"), coords, "t", "abatement from MAC steps"),
-            "abatement_cost": _da(acost, ("entity", "year"), coords, "JPY", "abatement cost in that year's money"),
-            "allocation": _da(md.alloc_t, ("entity", "period"), coords, "t", "free allocation for the period"),
-            "net_purchase": _da(
-                net_purchase,
-                ("entity", "period"),
-                coords,
-                "t",
-                "allowances bought minus sold in the period (positive = bought, negative = sold)",
-            ),
-            "compliance_cost": _da(
-                comp,
-                ("entity", "period"),
-                coords,
-                "JPY",
-                "abatement cost plus the value of allowances bought minus sold at the clearing price (who bears what)",
-                money=pv,
-            ),
-        }
-    d: dict[str, xr.DataArray] = {
+def _price_results(md: ModelData, q: _Solved) -> dict[str, xr.DataArray]:
+    """Clearing prices per market, in each year's money and in present value, with their interval."""
+    coords, pv = q.coords, q.pv
+    price = year_prices(md, q.price_low_pv)
+    return {
         "price": _da(
             price,
             ("market", "year"),
@@ -283,7 +320,7 @@ def build_results(
             "year); the lower end of price_low..price_high where the clearing price is not unique",
         ),
         "price_pv": _da(
-            price_pv,
+            q.price_low_pv,
             ("market", "period"),
             coords,
             "JPY/t",
@@ -300,7 +337,7 @@ def build_results(
             "(equals price_high where the price is unique)",
         ),
         "price_high": _da(
-            year_prices(md, price_high_pv),
+            year_prices(md, q.price_high_pv),
             ("market", "year"),
             coords,
             "JPY/t",
@@ -309,7 +346,7 @@ def build_results(
             "(inf: not one more tonne could be met)",
         ),
         "price_low_pv": _da(
-            price_low_pv,
+            q.price_low_pv,
             ("market", "period"),
             coords,
             "JPY/t",
@@ -317,7 +354,7 @@ def build_results(
             money=pv,
         ),
         "price_high_pv": _da(
-            price_high_pv,
+            q.price_high_pv,
             ("market", "period"),
             coords,
             "JPY/t",
@@ -325,7 +362,25 @@ def build_results(
             "market clearing)",
             money=pv,
         ),
-        "cap": _da(caps, ("market", "period"), coords, "t", "cap: sum of the market's allocations for the period"),
+    }
+
+
+def _market_results(md: ModelData, sr: SolveResult, q: _Solved) -> dict[str, xr.DataArray]:
+    """Per market and period: the cap, the emissions, the bank and the allowances that lapsed."""
+    n_m, n_p = len(md.markets), len(md.periods)
+    coords = q.coords
+    bank = sr.values[BANK].reshape(n_m, n_p)
+    expired = np.zeros((n_m, n_p))
+    if len(sr.values.get(EXPIRED, ())):
+        for k, (a, p) in enumerate(md.expire_index()):
+            expired[a, p] = sr.values[EXPIRED][k]
+    market_em = np.zeros((n_m, n_p))
+    for p in range(n_p):
+        np.add.at(market_em[:, p], md.entity_market, q.emissions[:, md.period_years(p)].sum(axis=1))
+    return {
+        "cap": _da(
+            md.cap_t(), ("market", "period"), coords, "t", "cap: sum of the market's allocations for the period"
+        ),
         "market_emissions": _da(
             market_em, ("market", "period"), coords, "t", "emissions of the market's entities over the period"
         ),
@@ -339,7 +394,26 @@ def build_results(
             "t",
             "unused allowances that lapsed at the end of the period (banking off)",
         ),
-        **_account_results(account, coords, pv),
+    }
+
+
+def _account_results(md: ModelData, q: _Solved) -> dict[str, xr.DataArray]:
+    """The cost account: ``account_<item>`` (market, period) of every item of :data:`COST_ACCOUNT`,
+    with its sign, kind and whether the objective holds it as attributes; ``total_cost`` (the
+    resource items), ``net_cost_covered`` (every item with its sign) and ``cost_per_t_abated``."""
+    coords, pv, account = q.coords, q.pv, q.account
+    out = {}
+    for item in COST_ACCOUNT:
+        da = _da(account[item.key], ("market", "period"), coords, "JPY", item.description, money=pv)
+        da.attrs.update(
+            account_sign=item.sign, account_kind=item.kind, in_objective="yes" if item.in_objective else "no"
+        )
+        out[item.variable] = da
+    total_cost = sum(account[i.key] for i in COST_ACCOUNT if i.kind == "resource")
+    net_cost = sum(i.sign * account[i.key] for i in COST_ACCOUNT)
+    abated_t = np.bincount(md.entity_market, weights=q.abatement.sum(axis=1), minlength=len(coords["market"]))
+    return {
+        **out,
         "total_cost": _da(
             total_cost,
             ("market", "period"),
@@ -368,78 +442,82 @@ def build_results(
             "the average cost of a tonne abated",
             money=pv,
         ),
-        **entity_vars,
-        **{k: v for k, v in rules.items() if full or "entity" not in v.dims},
-        **_coverage_results(md, emissions, coords),
-        **(_mac_curve_results(md, coords, pv) if mac_curve else {}),
     }
-    per_entity = {
-        "bau_emissions": md.bau_t,
-        "emissions": emissions,
-        "abatement": abate,
-        "abatement_cost": acost,
-        "net_purchase": net_purchase,
-    }
-    if detail == "full":
-        ds = xr.Dataset(d)
-        ds = ds.assign_coords(
-            entity_market=("entity", ent["market"].to_numpy().astype(str)),
-            entity_sector=("entity", ent["sector"].to_numpy().astype(str)),
-            entity_prefecture=("entity", ent["prefecture"].to_numpy().astype(str)),
-            entity_administrator=("entity", ent["administrator"].to_numpy().astype(str)),
-        )
-        for coord, desc in [
-            ("entity_market", "market of the entity"),
-            ("entity_sector", "sector of the entity"),
-            ("entity_prefecture", "prefecture of the entity"),
-            ("entity_administrator", "administrator of the entity"),
-        ]:
-            ds[coord].attrs = {"description": desc}  # labels: no units (netCDF conventions)
-    else:
-        ds = xr.Dataset({k: v for k, v in d.items() if "entity" not in v.dims})
-    per_entity["compliance_cost"] = comp
-    ds = ds.merge(_aggregates(md, per_entity, pv))
-    if md.scope is not None and md.scope.active:
-        ds = ds.merge(_uncovered_results(md, coords))
 
-    ds.attrs.update(
-        {
-            "scenario": scn.name,
-            "description": scn.description,
-            "dataset": md.dataset.name,
-            "config": (md.scope.source if md.scope is not None else scn).resolved_json(),
-            "first_year": first,
-            "termination": sr.status.value,
-            "termination_detail": sr.detail,
-            "engine": sr.engine,
-            "objective_jpy": sr.objective_jpy,
-            "solve_time_s": sr.solve_time_s,
-            "solver_info": json.dumps(sr.info, sort_keys=True),
-            "timings_s": json.dumps({k: round(v, 4) for k, v in timings.items()}, sort_keys=True),
-            **versions(),
-            **provenance(md),
-        }
+
+def _entity_results(md: ModelData, q: _Solved) -> dict[str, xr.DataArray]:
+    """Per entity (a single run's ``full`` detail): emissions, abatement and its cost per year;
+    allocation, net purchases and PV compliance cost per period."""
+    coords = q.coords
+    return {
+        "bau_emissions": _da(md.bau_t, ("entity", "year"), coords, "t", "business-as-usual emissions"),
+        "emissions": _da(q.emissions, ("entity", "year"), coords, "t", "emissions after abatement"),
+        "abatement": _da(q.abatement, ("entity", "year"), coords, "t", "abatement from MAC steps"),
+        "abatement_cost": _da(
+            q.abatement_cost, ("entity", "year"), coords, "JPY", "abatement cost in that year's money"
+        ),
+        "allocation": _da(md.alloc_t, ("entity", "period"), coords, "t", "free allocation for the period"),
+        "net_purchase": _da(
+            q.net_purchase,
+            ("entity", "period"),
+            coords,
+            "t",
+            "allowances bought minus sold in the period (positive = bought, negative = sold)",
+        ),
+        "compliance_cost": _da(
+            q.compliance_cost,
+            ("entity", "period"),
+            coords,
+            "JPY",
+            "abatement cost plus the value of allowances bought minus sold at the clearing price (who bears what)",
+            money=q.pv,
+        ),
+    }
+
+
+def _with_entity_labels(ds: xr.Dataset, ent: pd.DataFrame) -> xr.Dataset:
+    """The entity attributes as coordinates on ``entity`` (``entity_market``, ``entity_sector``, ...)."""
+    ds = ds.assign_coords(
+        entity_market=("entity", ent["market"].to_numpy().astype(str)),
+        entity_sector=("entity", ent["sector"].to_numpy().astype(str)),
+        entity_prefecture=("entity", ent["prefecture"].to_numpy().astype(str)),
+        entity_administrator=("entity", ent["administrator"].to_numpy().astype(str)),
     )
-    return apply_conventions(ds)
+    for coord, desc in [
+        ("entity_market", "market of the entity"),
+        ("entity_sector", "sector of the entity"),
+        ("entity_prefecture", "prefecture of the entity"),
+        ("entity_administrator", "administrator of the entity"),
+    ]:
+        ds[coord].attrs = {"description": desc}  # labels: no units (netCDF conventions)
+    return ds
+
+
+def _run_attributes(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> dict[str, Any]:
+    """The Dataset attributes: what was run, how the solve ended, versions and input fingerprints."""
+    scn = md.scenario
+    return {
+        "scenario": scn.name,
+        "description": scn.description,
+        "dataset": md.dataset.name,
+        "config": (md.scope.source if md.scope is not None else scn).resolved_json(),
+        "first_year": scn.first_year,
+        "termination": sr.status.value,
+        "termination_detail": sr.detail,
+        "engine": sr.engine,
+        "objective_jpy": sr.objective_jpy,
+        "solve_time_s": sr.solve_time_s,
+        "solver_info": json.dumps(sr.info, sort_keys=True),
+        "timings_s": json.dumps({k: round(v, 4) for k, v in timings.items()}, sort_keys=True),
+        **versions(),
+        **provenance(md),
+    }
 
 
 def _per_tonne(cost_jpy: np.ndarray, tonnes: np.ndarray) -> np.ndarray:
     """``cost / tonnes`` where tonnes > 0, else NaN (no abatement: no cost per tonne)."""
     out = np.full(cost_jpy.shape, np.nan)
     np.divide(cost_jpy, tonnes, out=out, where=tonnes > 0)
-    return out
-
-
-def _account_results(account: dict[str, np.ndarray], coords: dict, pv: str) -> dict[str, xr.DataArray]:
-    """``account_<item>`` (market, period) of every item of :data:`COST_ACCOUNT`, with its sign,
-    kind and whether the objective holds it as attributes."""
-    out = {}
-    for item in COST_ACCOUNT:
-        da = _da(account[item.key], ("market", "period"), coords, "JPY", item.description, money=pv)
-        da.attrs.update(
-            account_sign=item.sign, account_kind=item.kind, in_objective="yes" if item.in_objective else "no"
-        )
-        out[item.variable] = da
     return out
 
 
@@ -515,146 +593,3 @@ def _mac_curve_results(md: ModelData, coords: dict, pv: str) -> dict[str, xr.Dat
             f"years; the last point is the total of all steps); {how}",
         ),
     }
-
-
-_AGG_VARS = {
-    "bau_emissions": ("year", "t", "business-as-usual emissions"),
-    "emissions": ("year", "t", "emissions"),
-    "abatement": ("year", "t", "abatement"),
-    "abatement_cost": ("year", "JPY", "abatement cost in that year's money"),
-    "net_purchase": ("period", "t", "net allowance purchases (negative = net seller)"),
-    "compliance_cost": (
-        "period",
-        "JPY",
-        "compliance cost (abatement plus allowances bought minus sold at the clearing price, and what the rules add)",
-    ),
-}
-
-
-#: group labels and each entity's group, per dataset (computed once: Monte Carlo draws and sweep
-#: points share their dataset's tables)
-_GROUPS: dict[str, Any] = {"entities": None, "groups": {}}
-
-
-def _groups(md: ModelData, group: str) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted labels, group index of each entity of the model) of an entity attribute. The labels
-    are those of every entity of the dataset, covered or not, so that runs with different
-    selections (the points of a threshold sweep) share their coordinates."""
-    every = md.scope.all_entities if md.scope is not None else md.dataset.entities
-    if _GROUPS["entities"] is not every:  # another dataset: one at a time
-        _GROUPS.update(entities=every, groups={})
-    per = _GROUPS["groups"]
-    if group not in per:
-        key = every[group].to_numpy().astype(str)
-        labels = np.array(sorted(set(key)), dtype=str)
-        per[group] = (labels, pd.Index(labels).get_indexer(key))
-    labels, index = per[group]
-    if md.scope is not None and md.scope.active:
-        index = index[md.scope.entity_index]
-    return labels, index
-
-
-def _aggregates(md: ModelData, per_entity: dict[str, np.ndarray], pv: str) -> xr.Dataset:
-    """Sums over entities by (market, sector), (market, prefecture) and (market, administrator),
-    the number of entities in each group (``entities_by_<group>``), and the allowances that move
-    between administrators of one market (``traded_between_administrators``)."""
-    markets = np.array(md.markets, dtype=str)
-    coords_t = {"year": np.array(md.years, dtype=np.int64), "period": np.array(md.periods, dtype=str)}
-    out: dict[str, Any] = {}
-    for group in ("sector", "prefecture", "administrator"):
-        labels, gi = _groups(md, group)
-        mi = md.entity_market
-        count = np.zeros((len(markets), len(labels)), dtype=np.int64)
-        np.add.at(count, (mi, gi), 1)
-        out[f"entities_by_{group}"] = xr.DataArray(
-            count,
-            dims=("market", group),
-            coords={"market": markets, group: labels},
-            attrs=variable_attrs("1", f"number of the market's entities, by {group}"),
-        )
-        key = mi * len(labels) + gi
-        size = len(markets) * len(labels)
-        for var, (tdim, units, desc) in _AGG_VARS.items():
-            vals = per_entity[var]
-            # one weighted bincount over (group, time) cells: the same sums as np.add.at (entities
-            # added in the same order), much faster
-            n_t = vals.shape[1]
-            cells = (key[:, None] * n_t + np.arange(n_t)[None, :]).ravel()
-            agg = np.bincount(cells, weights=vals.ravel(), minlength=size * n_t).reshape(len(markets), len(labels), n_t)
-            out[f"{var}_by_{group}"] = xr.DataArray(
-                agg,
-                dims=("market", group, tdim),
-                coords={"market": markets, group: labels, tdim: coords_t[tdim]},
-                attrs=variable_attrs(
-                    units,
-                    f"{desc}, summed by market and {group}",
-                    **({"money": pv} if var == "compliance_cost" else {}),
-                ),
-            )
-    # allowances matched between administrators: min(bought by net buyers, sold by net sellers);
-    # the rest of a period's positions is the market's bank (every entity's banking goes through it)
-    position = out["net_purchase_by_administrator"]
-    horizon = position.sum("period")
-    for name, pos, dims, when in (
-        ("traded_between_administrators", position, ("market", "period"), "in the period"),
-        ("traded_between_administrators_total", horizon, ("market",), "over all periods"),
-    ):
-        bought = pos.clip(min=0.0).sum("administrator")
-        sold = (-pos).clip(min=0.0).sum("administrator")
-        out[name] = xr.DataArray(
-            np.minimum(bought.values, sold.values),
-            dims=dims,
-            coords={d: (markets if d == "market" else coords_t[d]) for d in dims},
-            attrs=variable_attrs(
-                "t",
-                f"allowances that move between administrators of the market {when}: the smaller of what the "
-                "net buying administrators bought and what the net selling ones sold (net_purchase_by_administrator"
-                + (" summed over periods" if dims == ("market",) else "")
-                + "); the rest is banked or drawn from the bank",
-            ),
-        )
-    return xr.Dataset(out)
-
-
-def _uncovered_results(md: ModelData, coords: dict) -> dict[str, xr.DataArray]:
-    """Entities no market selects (:mod:`nationcap.derive.scope`): they emit their BAU. Counts and
-    BAU by sector, prefecture and administrator, their total and its share of national CO2."""
-    assert md.scope is not None
-    unc = md.scope.uncovered
-    bau = md.scope.uncovered_bau_t
-    years = coords["year"]
-    out: dict[str, xr.DataArray] = {}
-    for group in ("sector", "prefecture", "administrator"):
-        labels, _ = _groups(md, group)
-        gi = pd.Index(labels).get_indexer(unc[group].astype(str))
-        count = np.bincount(gi, minlength=len(labels)).astype(np.int64)
-        cells = (gi[:, None] * len(years) + np.arange(len(years))[None, :]).ravel()
-        agg = np.bincount(cells, weights=bau.ravel(), minlength=len(labels) * len(years)).reshape(
-            len(labels), len(years)
-        )
-        out[f"uncovered_entities_by_{group}"] = xr.DataArray(
-            count,
-            dims=(group,),
-            coords={group: labels},
-            attrs=variable_attrs("1", f"number of entities no market covers, by {group}"),
-        )
-        out[f"uncovered_bau_emissions_by_{group}"] = xr.DataArray(
-            agg,
-            dims=(group, "year"),
-            coords={group: labels, "year": years},
-            attrs=variable_attrs("t", f"BAU emissions of the entities no market covers (they emit it), by {group}"),
-        )
-    total = bau.sum(axis=0)
-    national = np.array([md.dataset.national_co2_t.get(int(y), np.nan) for y in years])
-    out["uncovered_bau_emissions"] = _da(
-        total, ("year",), coords, "t", "BAU emissions of the entities no market covers (they emit it)"
-    )
-    out["uncovered_share"] = _da(
-        total / national,
-        ("year",),
-        coords,
-        "1",
-        "BAU emissions of the entities no market covers / national CO2 (dataset.toml); with coverage_share "
-        "summed over markets, the share of national CO2 of every entity of the dataset",
-    )
-    return out

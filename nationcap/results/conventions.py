@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import xarray as xr
 
-from ..model.rules.base import variable_attrs
+from ..model.rules import RULES
+from ..vocab import variable_attrs
 
 CONVENTIONS = "CF-1.10"
 
-#: coordinates: long_name (and a comment where the name is not enough)
-COORDINATES: dict[str, dict[str, str]] = {
+#: coordinates of the core results: long_name (and a comment where the name is not enough); a
+#: program rule declares its own coordinates (its ``COORDS``), added to :data:`COORDINATES`
+_CORE_COORDINATES: dict[str, dict[str, str]] = {
     "entity": {"long_name": "entity id (entities.csv)"},
     "market": {"long_name": "market (scenario key)"},
     "year": {"long_name": "fiscal year", "comment": "FY2026 runs from April 2026 to March 2027"},
@@ -38,17 +40,20 @@ COORDINATES: dict[str, dict[str, str]] = {
     "sector": {"long_name": "sector"},
     "prefecture": {"long_name": "prefecture"},
     "administrator": {"long_name": "administrator (national government, prefecture or designated city)"},
-    "direction": {"long_name": "direction of a link transfer (sending market to receiving market)"},
     "entity_market": {"long_name": "market of the entity"},
     "entity_sector": {"long_name": "sector of the entity"},
     "entity_prefecture": {"long_name": "prefecture of the entity"},
     "entity_administrator": {"long_name": "administrator of the entity"},
-    "tranche": {"long_name": "tranche of an allowance reserve (its position in the scenario's list)"},
     "mac_point": {"long_name": "point of the compressed MAC curve (see mac_curve_quantity)"},
     "bau_group": {"long_name": "group of the Monte Carlo BAU draw"},
     "mac_group": {"long_name": "group of the Monte Carlo MAC cost draw"},
     "scenario": {"long_name": "sweep point"},
     "draw": {"long_name": "Monte Carlo draw number"},
+}
+#: every coordinate: the core's and the rules'
+COORDINATES: dict[str, dict[str, str]] = {
+    **_CORE_COORDINATES,
+    **{name: attrs for rule in RULES for name, attrs in getattr(rule, "COORDS", {}).items()},
 }
 
 #: short names of the core variables (rules' variables and aggregates are named from their

@@ -70,8 +70,9 @@ import xarray as xr
 
 from .. import __version__
 from ..config.schema import is_split, market_group, market_table, markets_by_table
+from ..vocab import DRAW_DIM, SWEEP_DIM
 from .build import COST_ACCOUNT
-from .io import DRAW_DIM, SWEEP_DIM, atomic_file, batch_dim, write_csv, year_periods
+from .io import atomic_file, batch_dim, write_csv, year_periods
 
 INDEX = ["model", "scenario", "region", "variable", "unit"]
 PROGRAM = {"national": "National Program", "regional": "Regional Program"}

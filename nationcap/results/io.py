@@ -45,9 +45,6 @@ from ..errors import InputError, OutputError, OutputExistsError, Problem
 
 log = logging.getLogger(__name__)
 
-#: batch dimensions of combined results: sweep points and Monte Carlo draws
-SWEEP_DIM = "scenario"
-DRAW_DIM = "draw"
 #: variables a batch adds per member; they describe the run rather than its results
 MEMBER_VARS = ("status", "error", "config_hash", "config", "termination", "objective")
 

@@ -197,24 +197,22 @@ def direct_core_lp(md) -> tuple[np.ndarray, float, float]:
 
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run one case in this process, through :mod:`nationcap.pipeline`, and return its measurements."""
+    """Run one case in this process, through a :class:`~nationcap.session.Session`, and return its
+    measurements."""
     t = time.perf_counter()
     if spec["engine"] == DIRECT:
         return _child_direct(spec, t)
-    from ..engines import get_engine
-    from ..pipeline import load, run_dataset
     from ..results.io import write_results
     from ..results.prices import price_interval_pv
+    from ..session import Session
 
     engine_name = spec["engine"]
     log = Path(spec["out_dir"] + ".highs.log")
-    engine = get_engine(engine_name, log_file=str(log))
     out: dict[str, Any] = {"import_s": time.perf_counter() - t}
 
-    t = time.perf_counter()
-    scn, ds = load(spec["scenario"], spec.get("overrides", []))
-    out["load_s"] = time.perf_counter() - t
-    run = run_dataset(scn, ds, engine=engine, timings={"load": out["load_s"]})
+    session = Session.open(spec["scenario"], spec.get("overrides", []), engine_name, log_file=str(log))
+    run = session.solve()
+    out["load_s"] = run.timings["load"]
     out.update({f"{k}_s": v for k, v in run.timings.items() if k in ("build", "solve", "extract")})
     out["highs_s"] = _highs_time(log) if engine_name == "pyomo" else None
 
@@ -234,8 +232,8 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
     n_draws = int(spec.get("mc_draws", 0))
     if engine_name == "fast" and n_draws > 0:
-        out["mc_draw_bau_s"] = _mc_seconds_per_draw(md, engine, n_draws, costs=False)
-        out["mc_draw_bau_cost_s"] = _mc_seconds_per_draw(md, get_engine("fast"), n_draws, costs=True)
+        out["mc_draw_bau_s"] = _mc_seconds_per_draw(session, n_draws, costs=False)
+        out["mc_draw_bau_cost_s"] = _mc_seconds_per_draw(session, n_draws, costs=True)
     return out
 
 
@@ -271,25 +269,24 @@ def _child_direct(spec: dict[str, Any], t0: float) -> dict[str, Any]:
     return out
 
 
-def _mc_seconds_per_draw(md, engine, n: int, costs: bool) -> float:
-    """Mean time of one perturbed re-solve (prices and totals), draws applied to the model arrays.
+def _mc_seconds_per_draw(session, n: int, costs: bool) -> float:
+    """Mean time of one Monte Carlo draw solved as a batch member solves it
+    (:meth:`nationcap.session.Session.solve_draw`: the draw applied to the model arrays, the
+    exact engine re-clearing from its sorted columns, the market-level results).
 
     The draws are those of :data:`BENCH_DRAWS` (without the MAC costs unless ``costs``), made by
-    :mod:`nationcap.derive.draws`; step sizes follow BAU, allocations do not.
+    :mod:`nationcap.derive.draws`; step sizes follow BAU, allocations do not. The session's
+    engine is set up for the draws' cost groups before the clock starts.
     """
     from ..config import MonteCarloSpec
-    from ..derive.draws import draw, entity_multipliers
-    from ..model.prepare import perturb
-    from ..results.prices import present_value_prices
+    from ..derive.draws import draw
 
     spec = MonteCarloSpec.model_validate(BENCH_DRAWS if costs else {"bau_growth": BENCH_DRAWS["bau_growth"]})
+    scn, ds = session.scenario, session.dataset
+    session.solve_draw(spec, draw(spec, 1, 0, scn, ds))  # the sorted columns of the draws' groups
     t = time.perf_counter()
     for i in range(n):
-        d = draw(spec, 1, i, md.scenario, md.dataset)
-        bau, mac = entity_multipliers(spec, d, md.dataset)
-        perturbed = perturb(md, bau, mac)
-        sr = engine.solve(perturbed)
-        present_value_prices(perturbed, sr.duals["market_balance"].reshape(len(md.markets), -1))
+        session.solve_draw(spec, draw(spec, 1, i, scn, ds))
     return (time.perf_counter() - t) / n
 
 

@@ -3,7 +3,7 @@
 With banking, an allowance issued at the ceiling in year a and withdrawn at the floor in a later
 year b earns ``d[b] x floor[b] - d[a] x ceiling[a]`` in present value (d = the discount factor to
 the first model year), without limit: the LP is unbounded (HiGHS: "termination unbounded").
-``nationcap/config/schema.py`` (``_check_band_arbitrage``) now finds it in ``nationcap validate``
+``nationcap/config/arbitrage.py`` (``check_band_arbitrage``) now finds it in ``nationcap validate``
 and ``nationcap run`` before anything is solved (exit 2).
 
 Before the check, ``nationcap run`` of the case below ended after the solve with "HiGHS did not

@@ -100,8 +100,15 @@ def test_one_report_lists_file_and_override_problems(tmp_path):
     assert by_file[str(path)].where == "key 'markets.national.compliance_factor.P2.general'"
     # a typo in a key (the schema) and a typo in a market name (the override) in one report too
     problems = _problems(path, ["markets.regionl.banking=false", "markets.regional.bankng=false"])
-    assert [p.file for p in problems] == ["--set markets.regionl.banking=false", "--set markets.regional.bankng=false"]
-    assert "did you mean 'banking'?" in problems[1].message
+    # ... with the file's factor out of its bounds, which the schema finds in the same pass
+    assert [p.file for p in problems] == [
+        "--set markets.regionl.banking=false",
+        str(path),
+        "--set markets.regional.bankng=false",
+    ]
+    assert problems[1].where == "key 'markets.national.compliance_factor.P2.general'"
+    assert "factor must be in [0, 1), got 1.5" in problems[1].message
+    assert "did you mean 'banking'?" in problems[2].message
 
 
 def test_problem_from_file_and_override_together_names_both(tmp_path):

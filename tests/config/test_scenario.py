@@ -372,3 +372,43 @@ def test_batch_tables_are_accepted_and_checked(scn_path):
     scn_path.write_text(text + "\n[montecarlo]\ndraws_typo = 3\n")
     with pytest.raises(InputError, match="montecarlo"):
         load_scenario(scn_path)
+
+
+@pytest.mark.parametrize(
+    "override, where, message",
+    [
+        ("markets.m.auction_share.P1=2", "markets.m.auction_share.P1", "share must be in [0, 1], got 2.0"),
+        (
+            "markets.m.top_level_multiplier.top=1.5",
+            "markets.m.top_level_multiplier.top",
+            "multiplier must be in [0, 1], got 1.5",
+        ),
+        ("markets.m.penalty_multiplier=0.5", "markets.m.penalty_multiplier", "must be >= 1 (e.g. 1.3), got 0.5"),
+        ("markets.m.trading_from_year=0", "markets.m.trading_from_year", "must be >= 1, got 0"),
+        ("link.ratio=0", "link.ratio", "must be > 0, got 0.0"),
+        ("markets.m.fine_jpy=-1", "markets.m.fine_jpy", "must be >= 0, got -1.0"),
+    ],
+)
+def test_a_number_out_of_its_bounds_names_the_range_and_the_value(scn_path, override, where, message):
+    """The schema's bounds give the message: the whole range (both ends where there are two), the
+    value as it was taken (an integer given for a number is that number), and an example if the
+    key has one."""
+    with pytest.raises(InputError) as info:
+        load_scenario(scn_path, [override])
+    (p,) = info.value.problems
+    assert (p.file, p.where, p.message) == (f"--set {override}", f"key '{where}'", message)
+
+
+def test_bounds_do_not_hide_the_other_checks(scn_path):
+    """A number out of its bounds, a mistyped value and a cross-field problem (a gap between the
+    periods) are reported together; the cross-field checks see the values as given (the factor
+    1.5 is reported once, by its bound)."""
+    with pytest.raises(InputError) as info:
+        load_scenario(scn_path, ["markets.m.compliance_factor.P1.general=1.5", "periods.1.first_year=2032"])
+    assert_problem(info.value, "markets.m.compliance_factor.P1.general", "factor must be in [0, 1), got 1.5", "--set")
+    assert_problem(info.value, "periods.1", "gap", "--set")
+    assert len(info.value.problems) == 2
+    with pytest.raises(InputError) as info:
+        load_scenario(scn_path, ["discount_rate=2", "markets.m.banking=3"])
+    assert_problem(info.value, "discount_rate", "must be in [0, 1), got 2.0", "--set")
+    assert_problem(info.value, "markets.m.banking", "true or false", "--set")

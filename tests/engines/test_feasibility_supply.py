@@ -410,6 +410,7 @@ def _random_case(root, rng):
 def test_the_check_never_refuses_what_highs_solves(tmp_path, monkeypatch):
     """60 random cases (fixed seed). For each one the check refuses, the LP without any check
     must be infeasible for HiGHS too; and the check must refuse some of them (it still works)."""
+    import nationcap.engines.highs as hd
     import nationcap.engines.pyomo_highs as ph
     from nationcap.engines.feasibility import check_feasible
 
@@ -425,7 +426,7 @@ def test_the_check_never_refuses_what_highs_solves(tmp_path, monkeypatch):
         except ModelError:
             refused += 1
         with monkeypatch.context() as mp:
-            mp.setattr(ph, "check_feasible", lambda md: None)
+            mp.setattr(hd, "check_feasible", lambda md: None)
             with pytest.raises(ModelError, match="HiGHS did not find an optimal solution"):
                 ph.PyomoHighsEngine().solve(md)
         solved += 1

@@ -38,6 +38,7 @@ from nationcap.errors import InputError, ModelError
 from nationcap.model.data import bank_bounds
 from nationcap.pipeline import run_scenario
 from nationcap.results.build import build_results
+from nationcap.session import Session
 
 pytestmark = pytest.mark.solver
 TINY = REPO / "models" / "tiny.toml"
@@ -188,8 +189,8 @@ def test_rules_it_does_not_cover_are_refused_by_name(override, key):
     with pytest.raises(UnsupportedError, match=key.replace(".", r"\.")) as info:
         require_support(eng, md)
     assert "does not implement" in str(info.value) and info.value.engine == "fast"
-    with pytest.raises(UnsupportedError, match=key.replace(".", r"\.")):
-        eng.solve(md)
+    with pytest.raises(UnsupportedError, match=key.replace(".", r"\.")):  # checked once, by the session
+        Session(md.scenario, engine=eng).solve()
     with pytest.raises(InputError, match=key.replace(".", r"\.")):  # a usage error (exit 2), not a failed solve
         run_scenario(TINY, overrides=[*extra, override], engine="fast")
 

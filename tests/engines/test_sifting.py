@@ -16,7 +16,7 @@ from casebuilder import ent, write_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import nationcap.engines.pyomo_highs as ph
+import nationcap.engines.sifting as ph
 from nationcap.errors import ModelError
 from nationcap.model import prepare
 from nationcap.pipeline import load, run_dataset
@@ -196,7 +196,7 @@ def test_a_column_fixed_by_sifting_makes_no_fake_breakpoint(tmp_path):
     md = prepare(scn, ds)
     assert list(md.col_cost) == [1000, 5000, 9000]
     m = build_model(md, "compact", np.array([0, 2]), np.zeros(3))
-    opt = ph._new_solver()
+    opt = ph.new_solver()
     sr = ph.solve_model(m, md, opt=opt)
     fake = market_intervals(m, opt, sr.duals["market_balance"])
     assert fake.high == pytest.approx([9000])  # the restricted LP's own (wrong for the full LP)

@@ -34,17 +34,40 @@ from ...config import Scenario
 from ...errors import Problems
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with, rounded
+from .base import AccountItem, Feasibility, ReportContext, RuleReport, data_array, markets_with, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
 
 NAME = "auction"
 STAGE = "pool"
+#: the rule's items of the cost account (README "Cost account")
+ACCOUNT = (
+    AccountItem(
+        "auction_payments",
+        "auctioned allowances bought at the clearing price (not in the objective: the auctioned volume is fixed)",
+        1,
+        "transfer",
+        False,
+    ),
+)
 
 
 def active(scn: Scenario) -> bool:
     return any(mc.auction_share for mc in scn.markets.values())
+
+
+def allocation_dependence(scn: Scenario) -> str | None:
+    """The auctioned volume is a share of the allocation."""
+    for name, mc in scn.markets.items():
+        if mc.auction_share:
+            return f"markets.{name}.auction_share (the auctioned volume depends on the allocation)"
+    return None
+
+
+def feasibility(md: ModelData) -> Feasibility:
+    """No supply: the auction moves part of the cap from free allocation to the pool."""
+    return Feasibility()
 
 
 def shares(md: ModelData) -> np.ndarray:

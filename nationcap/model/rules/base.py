@@ -25,6 +25,25 @@ where the rule has per-entity columns that the compact formulation sums per mark
 t; net purchases are computed from it), and, where it has something to add,
 ``montecarlo(res) -> dict`` (per-draw statistics of a Monte
 Carlo batch). A rule is registered by one line in :data:`nationcap.model.rules.RULES`.
+
+What a rule declares about itself, next to its math (the typed protocol :class:`Rule` and the
+optional hooks below; nothing outside the rule's module lists these facts):
+
+``ACCOUNT``
+    its items of the cost account (:class:`AccountItem`: key, sign, kind, whether the LP's
+    objective holds it), which its ``report`` fills through ``RuleReport.account_pv``
+``COORDS``
+    the coordinates its results add, with their attributes (a reserve's ``tranche``, a link's
+    ``direction``): optional, merged into :data:`nationcap.results.conventions.COORDINATES`
+``allocation_dependence(scenario) -> str | None``
+    None when its parameters do not depend on the allocation (so a held model may be re-solved
+    in place for an allocation variant, :mod:`nationcap.model.variants`), else why they do; a
+    rule without the hook forces a rebuild
+``feasibility(md) -> Feasibility``
+    the most it can add to each market's pool (:class:`Supply`), the markets it lets fall below
+    a zero bank before the last period, and the markets it pools (a link): what the pre-solve
+    diagnosis (:mod:`nationcap.engines.feasibility`) counts; a rule without the hook makes the
+    diagnosis refuse nothing while it is on
 """
 
 from __future__ import annotations
@@ -32,12 +51,22 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import xarray as xr
 
+from ...vocab import EACH_YEARS_MONEY as EACH_YEARS_MONEY  # re-exported: the rules' vocabulary
+from ...vocab import data_array as data_array
+from ...vocab import present_value_money as present_value_money
+from ...vocab import variable_attrs as variable_attrs
 from ..data import ModelData
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+    from ...config import Scenario
+    from ..registry import Registry
 
 
 class Solution(Protocol):
@@ -86,58 +115,6 @@ class RuleReport:
     account_pv: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-#: the ``money`` attribute of a results variable in JPY that is not discounted: each amount is in
-#: the money of the year (or period) it falls in
-EACH_YEARS_MONEY = "each year's money"
-
-
-def present_value_money(first_year: int) -> str:
-    """The ``money`` attribute of a results variable discounted to the first model year."""
-    return f"present value at FY{first_year}"
-
-
-def variable_attrs(units: str, description: str, money: str | None = None, long_name: str | None = None) -> dict:
-    """The attributes of a results variable (README "Results", netCDF conventions).
-
-    ``units`` is a string a units library parses (``t``, ``JPY``, ``JPY/t``, ``1``; empty for
-    labels and text: no ``units`` attribute then). What money an amount in JPY is in goes into
-    the separate ``money`` attribute (:data:`EACH_YEARS_MONEY` or :func:`present_value_money`);
-    units written with it after a comma (``"JPY, present value at FY2026"``, as
-    :attr:`ReportContext.pv_units` gives them) are split here, and JPY without a stated money
-    are each year's money.
-    """
-    if ", " in units:
-        units, rest = (s.strip() for s in units.split(",", 1))
-        money = money or rest
-    attrs: dict[str, str] = {}
-    if long_name:
-        attrs["long_name"] = long_name
-    if units:
-        attrs["units"] = units
-    if "JPY" in units:
-        attrs["money"] = money or EACH_YEARS_MONEY
-    attrs["description"] = description
-    return attrs
-
-
-def data_array(
-    values: Any,
-    dims: tuple[str, ...],
-    coords: Mapping[str, Any],
-    units: str,
-    description: str,
-    money: str | None = None,
-    long_name: str | None = None,
-) -> xr.DataArray:
-    """A results variable with its attributes (:func:`variable_attrs`)."""
-    return xr.DataArray(
-        values,
-        dims=dims,
-        coords={d: coords[d] for d in dims},
-        attrs=variable_attrs(units, description, money, long_name),
-    )
-
-
 def rounded(values: Any, decimals: int) -> Any:
     """``values.round(decimals)`` (a pandas object or a float) with -0.0 made 0.0, for summaries:
     a tiny negative (a solver's rounding) must not print as "-0.0"."""
@@ -163,6 +140,11 @@ def fill_in_order(total: float, bounds: np.ndarray) -> np.ndarray:
     return out
 
 
+def period_lengths(md: ModelData) -> np.ndarray:
+    """(P,) the number of years of each period."""
+    return np.array([len(md.period_years(p)) for p in range(len(md.periods))], dtype=float)
+
+
 def markets_config(res: xr.Dataset) -> dict[str, dict[str, Any]]:
     """The per-market configuration stored with a results Dataset."""
     return json.loads(res.attrs["config"])["markets"]
@@ -171,3 +153,59 @@ def markets_config(res: xr.Dataset) -> dict[str, dict[str, Any]]:
 def markets_with(res: xr.Dataset, key: str) -> list[str]:
     """Markets of a results Dataset whose configuration switches ``key`` on."""
     return [m for m, c in markets_config(res).items() if c.get(key) not in (None, {}, False)]
+
+
+@dataclass(frozen=True)
+class AccountItem:
+    """One item of the cost account (README "Cost account"): ``account_<key>`` per market and
+    period, in present value, never negative except abatement."""
+
+    key: str  #: the key in :attr:`RuleReport.account_pv`
+    description: str
+    sign: int  #: +1: the market's covered entities pay it; -1: they receive it
+    kind: Literal["resource", "transfer"]  #: tonnes from outside the pool, or money with the administrator
+    in_objective: bool  #: whether the LP's objective holds it
+
+    @property
+    def variable(self) -> str:
+        return f"account_{self.key}"
+
+
+@dataclass(frozen=True)
+class Supply:
+    """The most a rule can add to one market's pool, or take off its entities' needs, per period."""
+
+    market: int  #: index in ``md.markets``
+    label: str  #: what it is, for the diagnosis's message ("offsets offered")
+    t: np.ndarray  #: (P,) t; may be inf
+    #: arrives over a link: counted for the market alone, not for the linked pair pooled
+    via_link: bool = False
+
+
+@dataclass
+class Feasibility:
+    """What a rule adds to the relaxations of the pre-solve diagnosis."""
+
+    supply: list[Supply] = field(default_factory=list)
+    #: markets whose pool may fall below zero before the last period (as if borrowing)
+    borrowing: set[int] = field(default_factory=set)
+    #: pairs (national, regional, ratio) whose pools are checked together, in national units
+    pools: list[tuple[int, int, float]] = field(default_factory=list)
+
+
+class Rule(Protocol):
+    """What every rule module provides (the optional hooks are listed in the module doc)."""
+
+    NAME: str
+    STAGE: str
+    ACCOUNT: tuple[AccountItem, ...]
+
+    def active(self, scn: Scenario) -> bool: ...
+
+    def prepare(self, md: ModelData) -> None: ...
+
+    def build(self, m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None: ...
+
+    def report(self, ctx: ReportContext) -> RuleReport: ...
+
+    def summary(self, res: xr.Dataset) -> list[str]: ...

@@ -31,7 +31,7 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with, rounded
+from .base import AccountItem, Feasibility, ReportContext, RuleReport, Supply, data_array, markets_with, rounded
 from .price_band import volumes
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 NAME = "external"
 STAGE = "pool"
+#: the rule's items of the cost account (README "Cost account")
+ACCOUNT = (AccountItem("imports", "foreign allowances imported, at the foreign price", 1, "resource", True),)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,26 @@ class ExternalData:
 
 def active(scn: Scenario) -> bool:
     return any(mc.external is not None for mc in scn.markets.values())
+
+
+def allocation_dependence(scn: Scenario) -> str | None:
+    """The import limit is a share of the cap."""
+    for name, mc in scn.markets.items():
+        if mc.external is not None:
+            return f"markets.{name}.external (its limit depends on the cap)"
+    return None
+
+
+def feasibility(md: ModelData) -> Feasibility:
+    """Imports: at most ``limit_share x cap`` of the importing market per period."""
+    caps = md.cap_t()
+    return Feasibility(
+        supply=[
+            Supply(a, "imports", md.scenario.markets[name].external.limit_share * caps[a])  # type: ignore[union-attr]
+            for a, name in enumerate(md.markets)
+            if md.scenario.markets[name].external is not None
+        ]
+    )
 
 
 def data(md: ModelData) -> ExternalData:

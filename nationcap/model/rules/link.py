@@ -34,18 +34,45 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, rounded
+from .base import AccountItem, Feasibility, ReportContext, RuleReport, Supply, data_array, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
 
 NAME = "link"
 STAGE = "pool"
+#: the coordinates the rule's results add
+COORDS = {"direction": {"long_name": "direction of a link transfer (sending market to receiving market)"}}
+#: the rule's items of the cost account (README "Cost account")
+ACCOUNT: tuple[AccountItem, ...] = ()  # transfers between the markets net to zero
 DIRECTIONS = ("national_to_regional", "regional_to_national")
 
 
 def active(scn: Scenario) -> bool:
     return scn.link.mode != "none"
+
+
+def allocation_dependence(scn: Scenario) -> str | None:
+    """A limited link's limit is a share of the receiving cap; a full link has no limit."""
+    return "a limited link (its limits depend on the caps)" if scn.link.mode == "limited" else None
+
+
+def feasibility(md: ModelData) -> Feasibility:
+    """Each market of the pair may receive without limit over a full link, at most
+    ``limit_share x`` its cap over a limited one (in the directions allowed); the pair is also
+    checked pooled, in national allowances (regional t / ratio), which cancels the transfers."""
+    link = md.scenario.link
+    if link.mode == "none":
+        return Feasibility()
+    n, r = (md.markets.index(x) for x in link.markets)
+    caps = md.cap_t()
+    out = Feasibility(pools=[(n, r, float(link.ratio))])
+    for to, direction in ((r, "national_to_regional"), (n, "regional_to_national")):
+        if link.direction not in ("both", direction):
+            continue
+        most = np.full(len(md.periods), np.inf) if link.mode == "full" else link.limit_share * caps[to]
+        out.supply.append(Supply(to, f"{link.mode} link inflow", most, via_link=True))
+    return out
 
 
 def prepare(md: ModelData) -> None:

@@ -51,13 +51,25 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import COMPACT, Registry
-from .base import ReportContext, RuleReport, data_array, fill_in_order, markets_with, rounded
+from .base import (
+    AccountItem,
+    Feasibility,
+    ReportContext,
+    RuleReport,
+    Supply,
+    data_array,
+    fill_in_order,
+    markets_with,
+    rounded,
+)
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
 
 NAME = "offsets"
 STAGE = "entity"
+#: the rule's items of the cost account (README "Cost account")
+ACCOUNT = (AccountItem("offsets", "offset credits bought, each supply step at its own price", 1, "resource", True),)
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,30 @@ class OffsetData:
 
 def active(scn: Scenario) -> bool:
     return any(mc.use_offsets for mc in scn.markets.values())
+
+
+def allocation_dependence(scn: Scenario) -> str | None:
+    """Limits based on the required reduction (base x factor x years) move with the factor."""
+    for name, mc in scn.markets.items():
+        if mc.use_offsets and any(r.limit_basis == "required_reduction" for r in mc.offsets.values()):
+            return f"markets.{name}.offsets limits based on the required reduction (they depend on the factor)"
+    return None
+
+
+def feasibility(md: ModelData) -> Feasibility:
+    """Every credit offered to a market with ``use_offsets`` in each period's years (usable or
+    not: per-entity limits only lower it)."""
+    offered = np.zeros((len(md.markets), len(md.periods)))
+    od = data(md)
+    if od is not None:
+        np.add.at(offered, (od.market, md.year_period[od.year]), od.qty_t)
+    return Feasibility(
+        supply=[
+            Supply(a, "offsets offered", offered[a])
+            for a, name in enumerate(md.markets)
+            if md.scenario.markets[name].use_offsets
+        ]
+    )
 
 
 def data(md: ModelData) -> OffsetData | None:

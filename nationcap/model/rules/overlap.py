@@ -43,17 +43,38 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, rounded
+from .base import AccountItem, Feasibility, ReportContext, RuleReport, Supply, data_array, rounded
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
 
 NAME = "overlap"
 STAGE = "entity"
+#: the rule's items of the cost account (README "Cost account")
+ACCOUNT: tuple[AccountItem, ...] = ()  # moves no money
 
 
 def active(scn: Scenario) -> bool:
     return scn.overlap.electricity == "coupled"
+
+
+def allocation_dependence(scn: Scenario) -> str | None:
+    """Electricity shares and the grid factor do not depend on the allocation."""
+    return None
+
+
+def feasibility(md: ModelData) -> Feasibility:
+    """Supplier market only: at most ``g x`` the electricity share of every abatement step of the
+    user market in the period (the whole saving), in years with power suppliers."""
+    ov = md.scenario.overlap
+    if ov.electricity != "coupled":
+        return Feasibility()
+    sup = md.markets.index(ov.markets[0])
+    es = user_share(md)[md.col_entity]
+    has_power = power_weights(md).sum(axis=0) > 0  # (Y,) years with power suppliers
+    saved = es * md.col_qty_t * has_power[md.col_year]
+    most = float(ov.marginal_grid_factor) * np.bincount(md.col_period, weights=saved, minlength=len(md.periods))
+    return Feasibility(supply=[Supply(sup, "power-plant emissions avoided by the coupled electricity overlap", most)])
 
 
 def prepare(md: ModelData) -> None:

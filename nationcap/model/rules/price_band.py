@@ -39,17 +39,39 @@ import pandas as pd
 import xarray as xr
 
 from ...config import Scenario
+from ...vocab import DRAW_DIM
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with, rounded
+from .base import (
+    AccountItem,
+    Feasibility,
+    ReportContext,
+    RuleReport,
+    Supply,
+    data_array,
+    markets_with,
+    period_lengths,
+    rounded,
+)
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
 
 NAME = "price_band"
 STAGE = "pool"
-#: batch dimension of Monte Carlo results (the name batch/ uses for draws)
-DRAW_DIM = "draw"
+#: the rule's items of the cost account (README "Cost account")
+ACCOUNT = (
+    AccountItem(
+        "ceiling_payments", "allowances bought from the administrator at the price ceiling", 1, "transfer", True
+    ),
+    AccountItem(
+        "floor_receipts",
+        "allowances the administrator buys back (withdraws) at the price floor",
+        -1,
+        "transfer",
+        True,
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,24 @@ class BandData:
 
 def active(scn: Scenario) -> bool:
     return any(mc.price_floor is not None or mc.price_ceiling is not None for mc in scn.markets.values())
+
+
+def allocation_dependence(scn: Scenario) -> str | None:
+    """Band prices and volume limits are given in JPY/t and t: independent of the allocation."""
+    return None
+
+
+def feasibility(md: ModelData) -> Feasibility:
+    """Allowances at the price ceiling: unlimited, or ``ceiling_volume_limit_t`` x the years of
+    the period (the floor only withdraws: a relaxation may leave it unused)."""
+    n_years = period_lengths(md)
+    out = []
+    for a, name in enumerate(md.markets):
+        cfg = md.scenario.markets[name]
+        if cfg.price_ceiling is not None:
+            limit = np.inf if cfg.ceiling_volume_limit_t is None else float(cfg.ceiling_volume_limit_t)
+            out.append(Supply(a, "allowances at the price ceiling", limit * n_years))
+    return Feasibility(supply=out)
 
 
 def data(md: ModelData) -> BandData:

@@ -40,7 +40,7 @@ objective so that the LP prices them, and are reported separately from abatement
 (``reserve_release_payments``, ``reserve_withhold_receipts``, and the cost account
 ``RuleReport.account_pv``). The scenario check refuses a design in which the administrator would
 buy back what it sells (a PV withhold trigger or floor above a PV release trigger or ceiling it
-can be reached from: ``_check_band_arbitrage`` in :mod:`nationcap.config.schema`).
+can be reached from: :func:`nationcap.config.arbitrage.check_band_arbitrage`).
 
 Monte Carlo (:func:`montecarlo`): a tranche counts as *triggered* in a draw and year when the
 price is at or beyond its trigger (``price >= Trel`` for a release tranche, ``price <= Twh`` for a
@@ -62,19 +62,45 @@ import pandas as pd
 import xarray as xr
 
 from ...config import Scenario, year_period_map
+from ...vocab import DRAW_DIM, TRANCHE_DIM
 from ..data import ModelData
 from ..registry import Registry
-from .base import ReportContext, RuleReport, data_array, markets_with, rounded
+from .base import (
+    AccountItem,
+    Feasibility,
+    ReportContext,
+    RuleReport,
+    Supply,
+    data_array,
+    markets_with,
+    period_lengths,
+    rounded,
+)
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
 
 NAME = "reserve"
 STAGE = "pool"
-#: batch dimension of Monte Carlo results (the name batch/ uses for draws)
-DRAW_DIM = "draw"
-#: dimension of the tranches in the results (0, 1, ...: the position in the scenario's list)
-TRANCHE_DIM = "tranche"
+#: the coordinates the rule's results add
+COORDS = {TRANCHE_DIM: {"long_name": "tranche of an allowance reserve (its position in the scenario's list)"}}
+#: the rule's items of the cost account (README "Cost account")
+ACCOUNT = (
+    AccountItem(
+        "reserve_release_payments",
+        "allowances released from a cost containment reserve, bought at the trigger price",
+        1,
+        "transfer",
+        True,
+    ),
+    AccountItem(
+        "reserve_withhold_receipts",
+        "allowances withheld into an emissions containment reserve, paid for at the trigger price",
+        -1,
+        "transfer",
+        True,
+    ),
+)
 #: the two sides: (scenario key, concept name, results name of the volumes, of the triggers, sign)
 SIDES = (
     ("release", "reserve_release", "reserve_released", "reserve_release_trigger", 1.0),
@@ -100,6 +126,24 @@ class ReserveData:
 
 def active(scn: Scenario) -> bool:
     return any(mc.reserve is not None and (mc.reserve.release or mc.reserve.withhold) for mc in scn.markets.values())
+
+
+def allocation_dependence(scn: Scenario) -> str | None:
+    """Tranche volumes and triggers are given in t and JPY/t: independent of the allocation."""
+    return None
+
+
+def feasibility(md: ModelData) -> Feasibility:
+    """Release tranches: the sum of their ``volume_t`` x the years of the period (withholding
+    only takes allowances out: a relaxation may leave it unused)."""
+    n_years = period_lengths(md)
+    out = []
+    for a, name in enumerate(md.markets):
+        cfg = md.scenario.markets[name]
+        if cfg.reserve is not None and cfg.reserve.release:
+            per_year = sum(max(float(tr.volume_t), 0.0) for tr in cfg.reserve.release)
+            out.append(Supply(a, "allowances released from the reserve", per_year * n_years))
+    return Feasibility(supply=out)
 
 
 def data(md: ModelData) -> ReserveData:

@@ -38,17 +38,61 @@ import xarray as xr
 from ...config import Scenario
 from ..data import ModelData
 from ..registry import COMPACT, Registry
-from .base import ReportContext, RuleReport, data_array, fill_in_order, markets_with, rounded
+from .base import (
+    AccountItem,
+    Feasibility,
+    ReportContext,
+    RuleReport,
+    Supply,
+    data_array,
+    fill_in_order,
+    markets_with,
+    rounded,
+)
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
 
 NAME = "shortfall"
 STAGE = "entity"
+#: the rule's items of the cost account (README "Cost account")
+ACCOUNT = (
+    AccountItem(
+        "final_shortfall_purchases",
+        "allowances the administrator buys for last-period shortfalls at final_shortfall_price_jpy_per_t, "
+        "charged to the entities that fall short",
+        1,
+        "transfer",
+        True,
+    ),
+)
 
 
 def active(scn: Scenario) -> bool:
     return any(mc.penalty_multiplier is not None for mc in scn.markets.values())
+
+
+def allocation_dependence(scn: Scenario) -> str | None:
+    """The multiplier, fine and last-period price do not depend on the allocation."""
+    return None
+
+
+def feasibility(md: ModelData) -> Feasibility:
+    """A market may fall short before the last period and make it up later at k >= 1 times the
+    shortfall: with ``B' = Bank - Shortfall`` its pool is that of a market that may borrow before
+    the last period (at a rate of 1 instead of k). With ``final_shortfall_price_jpy_per_t`` the
+    administrator's purchase in the last period is unlimited."""
+    last = np.zeros(len(md.periods), dtype=bool)
+    last[-1] = True
+    out = Feasibility()
+    for a, name in enumerate(md.markets):
+        cfg = md.scenario.markets[name]
+        if cfg.penalty_multiplier is None:
+            continue
+        out.borrowing.add(a)
+        if cfg.final_shortfall_price_jpy_per_t is not None:
+            out.supply.append(Supply(a, "the administrator's last-period purchase", np.where(last, np.inf, 0.0)))
+    return out
 
 
 def prepare(md: ModelData) -> None:

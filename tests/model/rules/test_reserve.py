@@ -333,21 +333,21 @@ def test_the_exact_engine_refuses_reserves_and_limits_by_key(tmp_path):
 
 def test_held_model_re_solves_a_reserve_scenario_like_a_fresh_run(tmp_path):
     """The reserve's bounds do not depend on the allocation, so a factor change re-solves the held
-    model in place (``eligible`` is None) and gives the answers of a fresh run: factor 0.3 with a
+    model in place (it declares no allocation dependence) and gives the answers of a fresh run: factor 0.3 with a
     5 t tranche -> price 5,000 (above); factor 0.2 -> 10 t @1,000 + 5 t @3,000 + 5 t @5,000,
     still 5,000; factor 0.12 -> 10 + 2 of the tranche: price 3,000."""
-    from nationcap.engines.persistent import PersistentHighsEngine, eligible
     from nationcap.pipeline import load, run_dataset
+    from nationcap.session import Session
 
     path = release(tmp_path, 5.0)
     full = 'solver.formulation="full"'
-    scn, ds = load(path, (full,))
-    assert eligible(scn) is None
-    eng = PersistentHighsEngine()
+    session = Session.open(path, (full,), hold=True)
+    assert session.in_place([full, "markets.m.compliance_factor.P1.general=0.2"]) is None
+    eng = session.engine
     prices = []
     for f in (0.3, 0.2, 0.12):
         scn_f, ds_f = load(path, (full, f"markets.m.compliance_factor.P1.general={f}"))
-        r = run_dataset(scn_f, ds, engine=eng).results
+        r = session.solve(scn_f).results
         fresh = run_dataset(scn_f, ds_f).results
         assert float(r["price"].item()) == pytest.approx(float(fresh["price"].item()), abs=1e-6)
         prices.append(float(r["price"].item()))
@@ -361,7 +361,7 @@ def test_the_sifting_estimate_starts_from_the_triggers(tmp_path):
     10 t @1,000 + 20 t @5,000) moved into the range the reserve holds the price in, [withhold
     trigger, release trigger] = [1,500, 3,000] in PV (discount 0): 3,000, the answer of the
     tranche that does not run out. Without a withhold tranche the range is open below."""
-    from nationcap.engines.pyomo_highs import price_estimate
+    from nationcap.engines.sifting import price_estimate
     from nationcap.model.rules import reserve
 
     md = model_data(release(tmp_path / "a", 50.0))

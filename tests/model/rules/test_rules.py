@@ -252,7 +252,7 @@ def test_trading_from_second_year_does_not_bind(tmp_path):
     first year changes nothing — compliance is on the period total, so the trades move into years
     2-3 (see nationcap/model/rules/trading.py). The explicit Trade variables exist only in the
     Pyomo formulation, so this is a test of that formulation."""
-    from nationcap.engines.pyomo_highs import solve_model
+    from nationcap.engines.highs import solve_model
     from nationcap.model import build_model, prepare
     from nationcap.model.rules.trading import add_explicit_trades
 

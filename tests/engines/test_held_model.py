@@ -1,7 +1,9 @@
-"""Persistent re-solves: one built model, allocation variants solved with a warm start.
+"""A held model: one built Pyomo model, allocation variants re-solved in place with a warm start.
 
-:class:`PersistentHighsEngine` is used through the pipeline (``run_scenario(scn, engine=eng,
-dataset=ds)``); batches reach it through ``nationcap sweep --reuse`` (the worker's held engine).
+The Pyomo engine holds its model when asked (``PyomoHighsEngine(hold=True)``, or a
+``Session(..., hold=True)``); batches reach it through ``nationcap sweep --reuse`` (the worker's
+session). Which variants are re-solved in place is an allow-list of the rules'
+``allocation_dependence`` declarations (:mod:`nationcap.model.variants`).
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from casebuilder import REPO, write_case
 from click.testing import CliRunner
 
 from nationcap.batch import worker
+from nationcap.batch.plan import Job
 from nationcap.cli import cli
 from nationcap.config import load_scenario
-from nationcap.engines import UnsupportedError
-from nationcap.engines import persistent as persistent_module
-from nationcap.engines.persistent import PersistentHighsEngine, eligible, structure_key
+from nationcap.engines.pyomo_highs import PyomoHighsEngine
 from nationcap.inputs import load_dataset
-from nationcap.model import prepare
+from nationcap.model import rules as rules_package
+from nationcap.model.variants import in_place_reason, structure_key
 from nationcap.pipeline import run_scenario
+from nationcap.session import Session
 
 pytestmark = pytest.mark.solver
 
@@ -59,10 +62,15 @@ def case(tmp_path):
 
 @pytest.fixture(autouse=True)
 def no_held_model():
-    """The batch worker keeps one engine per process: start and end every test without it."""
-    worker._HELD.clear()
+    """The batch worker keeps one session per process: start and end every test without it."""
+    worker._SESSION.clear()
     yield
-    worker._HELD.clear()
+    worker._SESSION.clear()
+
+
+def held_engine():
+    (session,) = worker._SESSION.values()
+    return session.engine
 
 
 VARIANTS = [
@@ -73,53 +81,47 @@ VARIANTS = [
 ]
 
 
-def test_resolves_match_fresh_runs_without_rebuilding(case, monkeypatch):
-    calls = {"build": 0}
-    real = persistent_module.build_model
-
-    def counting(md, *args):
-        calls["build"] += 1
-        return real(md, *args)
-
-    monkeypatch.setattr(persistent_module, "build_model", counting)
-    base = load_scenario(case)
-    ds = load_dataset(base.inputs_path, base)
-    eng = PersistentHighsEngine()
-    first = run_scenario(base, engine=eng, dataset=ds)
+def test_resolves_match_fresh_runs_without_rebuilding(case):
+    session = Session.open(case, hold=True)
+    eng = session.engine
+    first = session.solve().results
     assert first.attrs["reused_model"] == 0
+    model = eng.model
     for overrides in VARIANTS:
         scn = load_scenario(case, overrides)
-        assert eng.accepts(prepare(scn, ds))
-        a = run_scenario(scn, engine=eng, dataset=ds)
+        assert session.in_place(overrides) is None and eng.accepts(session.prepare(scn))
+        a = session.solve(overrides).results
         b = run_scenario(scn)  # a fresh build and solve (the Pyomo engine)
         assert "reused_model" not in b.attrs
         np.testing.assert_allclose(a["price"].values, b["price"].values, rtol=1e-8, atol=1e-6)
         np.testing.assert_allclose(a["abatement"].values, b["abatement"].values, rtol=1e-8, atol=1e-6)
         np.testing.assert_allclose(a["bank"].values, b["bank"].values, rtol=1e-8, atol=1e-6)
         assert a.attrs["objective_jpy"] == pytest.approx(b.attrs["objective_jpy"], rel=1e-9)
-        assert a.attrs["reused_model"] == 1
-    # the persistent model was built once (the fresh runs build theirs in the Pyomo engine and
-    # are not counted) and solved once per variant
-    assert calls["build"] == 1 and eng.builds == 1
+        assert a.attrs["reused_model"] == 1 and eng.model is model
+    # the held model was built once (the fresh runs build their own engines' models) and solved
+    # once per variant
+    assert eng.builds == 1
     assert eng.solves == 1 + len(VARIANTS)
 
 
 def test_only_allocation_changes_are_accepted(case):
     base = load_scenario(case)
     ds = load_dataset(base.inputs_path, base)
-    eng = PersistentHighsEngine()
-    assert not eng.accepts(prepare(base, ds))  # nothing held yet
-    run_scenario(base, engine=eng, dataset=ds)
-    assert eng.accepts(prepare(load_scenario(case, VARIANTS[0]), ds))
+    session = Session(base, ds, hold=True)
+    eng = session.engine
+    assert not eng.accepts(session.prepare(base))  # nothing held yet
+    session.solve()
+    assert eng.accepts(session.prepare(load_scenario(case, VARIANTS[0])))
     for other in (["discount_rate=0.05"], ["markets.national.banking=false"]):
         scn = load_scenario(case, other)
         assert structure_key(scn) != structure_key(base)
-        assert not eng.accepts(prepare(scn, ds))
+        assert not eng.accepts(session.prepare(scn))
+        assert "more than the allocation keys" in session.in_place(other)
     # the same files loaded again are another dataset: not re-solved in place
-    assert not eng.accepts(prepare(base, load_dataset(base.inputs_path, base)))
+    assert not eng.accepts(Session(base, hold=True).prepare(base))
 
     # another structure is solved by building a new model, which the engine then holds
-    other = run_scenario(load_scenario(case, ["discount_rate=0.05"]), engine=eng, dataset=ds)
+    other = session.solve(["discount_rate=0.05"]).results
     assert other.attrs["reused_model"] == 0 and eng.builds == 2
     np.testing.assert_allclose(
         other["price"].values,
@@ -127,29 +129,67 @@ def test_only_allocation_changes_are_accepted(case):
         rtol=1e-8,
         atol=1e-6,
     )
-    assert not eng.accepts(prepare(base, ds))
+    assert not eng.accepts(session.prepare(base))
 
-    ext = load_scenario(case, ["markets.national.external={price={start_jpy_per_t=3000.0}, limit_share=0.1}"])
-    assert "external" in eligible(ext)
-    md = prepare(ext, ds)
-    assert eng.supports(md) and "cannot be re-solved in place" in eng.supports(md)[0]
-    with pytest.raises(UnsupportedError, match="cannot be re-solved in place"):
-        eng.solve(md)
-    assert eng.builds == 2  # the refusal built nothing
+    # a rule whose limit depends on the cap: its variants are rebuilt, never re-solved in place
+    ext = ["markets.national.external={price={start_jpy_per_t=3000.0}, limit_share=0.1}"]
+    assert "external" in in_place_reason(load_scenario(case, ext))
+    first = session.solve(ext).results
+    again = session.solve([*ext, "markets.national.compliance_factor.P2.general=0.2"]).results
+    assert first.attrs["reused_model"] == 0 and again.attrs["reused_model"] == 0 and eng.builds == 4
+    assert "external" in session.in_place(ext)
 
 
-def test_solve_reusing_keeps_one_model_per_process(case, tmp_path):
-    log = str(tmp_path / "solver.log")
-    first = worker._solve_reusing(load_scenario(case), log)
-    engine = worker._HELD["engine"]
+def job(case, overrides=(), reuse=True, key="k"):
+    raw = load_scenario(case, list(overrides)).model_dump(mode="json")
+    return Job(key, key, raw, str(case), reuse=reuse)
+
+
+def test_worker_keeps_one_held_model_per_process(case):
+    first = worker.solve_job(job(case, key="a"))
+    engine = held_engine()
     model = engine.model
-    second = worker._solve_reusing(load_scenario(case, VARIANTS[0]), log)
-    assert worker._HELD["engine"] is engine and engine.model is model
+    second = worker.solve_job(job(case, VARIANTS[0], key="b"))
+    assert held_engine() is engine and engine.model is model
     assert engine.builds == 1 and engine.solves == 2
-    assert second.attrs["reused_model"] == 1 and first.attrs["reused_model"] == 0
-    third = worker._solve_reusing(load_scenario(case, ["discount_rate=0.05"]), log)  # other structure: new model
-    assert third.attrs["reused_model"] == 0
-    assert worker._HELD["engine"] is engine and engine.model is not model and engine.builds == 2
+    assert second.results.attrs["reused_model"] == 1 and first.results.attrs["reused_model"] == 0
+    third = worker.solve_job(job(case, ["discount_rate=0.05"], key="c"))  # other structure: new model
+    assert third.results.attrs["reused_model"] == 0
+    assert held_engine() is engine and engine.model is not model and engine.builds == 2
+
+
+class Undeclared:
+    """A throwaway program rule that is always on and adds nothing to the model, and does not
+    declare whether its parameters depend on the allocation (no ``allocation_dependence``)."""
+
+    NAME, STAGE, ACCOUNT = "undeclared", "pool", ()
+
+    @staticmethod
+    def active(scn):
+        return True
+
+
+def test_a_rule_that_does_not_declare_itself_forces_a_rebuild(case, tmp_path, monkeypatch):
+    """A factor sweep with --reuse re-solves the held model in place; with a rule on that does not
+    declare itself independent of the allocation, the same sweep builds the model for every point
+    instead, and gives the same prices."""
+    args = ["--quiet", "sweep", str(case), "--param", "markets.regional.compliance_factor.P2.general"]
+    args += ["--values", "0.10,0.14,0.18", "--workers", "1"]
+    runner = CliRunner()
+    plain = runner.invoke(cli, [*args, "--out", str(tmp_path / "plain")])
+    assert plain.exit_code == 0, plain.output
+    assert (held_engine().builds, held_engine().solves) == (1, 3)
+    worker._SESSION.clear()
+    monkeypatch.setattr("nationcap.model.variants.RULES", (*rules_package.RULES, Undeclared))
+    assert "'undeclared' does not declare" in in_place_reason(load_scenario(case))
+    rebuilt = runner.invoke(cli, [*args, "--out", str(tmp_path / "rebuilt")])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert (held_engine().builds, held_engine().solves) == (3, 3)  # one build per point
+    with (
+        xr.open_dataset(tmp_path / "plain" / "results.nc") as a,
+        xr.open_dataset(tmp_path / "rebuilt" / "results.nc") as b,
+    ):
+        np.testing.assert_allclose(b["price"].values, a["price"].values, rtol=1e-8, atol=1e-6)
 
 
 def test_sweep_with_reuse_matches_sweep_without(case, tmp_path):
@@ -166,10 +206,10 @@ def test_sweep_with_reuse_matches_sweep_without(case, tmp_path):
     ]
     cold = runner.invoke(cli, ["--quiet", *args, "--no-reuse", "--out", str(tmp_path / "cold")])
     assert cold.exit_code == 0, cold.output
-    assert worker._HELD == {}  # with --no-reuse nothing is held
+    assert not held_engine().hold and held_engine().model is None  # with --no-reuse no model is held
     warm = runner.invoke(cli, ["--quiet", *args, "--out", str(tmp_path / "warm")])  # --reuse is the default
     assert warm.exit_code == 0, warm.output
-    engine = worker._HELD["engine"]  # --workers 1 solves in this process: one build, three solves
+    engine = held_engine()  # --workers 1 solves in this process: one build, three solves
     assert engine.builds == 1 and engine.solves == 3
     with xr.open_dataset(tmp_path / "cold" / "results.nc") as a, xr.open_dataset(tmp_path / "warm" / "results.nc") as b:
         np.testing.assert_allclose(b["price"].values, a["price"].values, rtol=1e-8, atol=1e-6)
@@ -185,7 +225,7 @@ def test_sifting_model_is_resolved_in_place_or_sifted_afresh(tmp_path):
     path = REPO / "models" / "tiny.toml"
     base = load_scenario(path)
     ds = load_dataset(base.inputs_path, base)
-    eng = PersistentHighsEngine()
+    eng = PyomoHighsEngine(hold=True)
     reused = []
     for v in (0.17, 0.1701, 0.1702, 0.25, 0.2501):
         scn = load_scenario(path, [f"markets.regional.compliance_factor.P2.general={v}"])
@@ -217,7 +257,7 @@ def test_resolves_report_the_interval_of_a_fresh_run(tmp_path, formulation):
     path.write_text(path.read_text() + f'\n[solver]\nformulation = "{formulation}"\n')
     base = load_scenario(path)
     ds = load_dataset(base.inputs_path, base)
-    eng = PersistentHighsEngine()
+    eng = PyomoHighsEngine(hold=True)
     expected = {0.05: (1000, 1000), 0.1: (1000, 5000), 0.15: (5000, 5000), 0.2: (5000, 9000)}
     reused = []
     for f in (0.05, 0.1, 0.15, 0.2, 0.1):
