@@ -54,7 +54,9 @@ from ..inputs.geo import DESIGNATED_CITIES, NATIONAL_ADMINISTRATOR, PREFECTURES
 from ..results.io import atomic_folder
 from .activity import activity_tables
 from .facts import FACTS as _FACTS
+from .files import _CENTRE_YEAR, HISTORY_YEARS, MODEL_YEARS, _csv, _toml
 from .supply import mac_table, offsets_table
+from .tiny import tiny
 
 __all__ = ["generate", "write_dataset", "SHIPPED_SEED", "KINDS", "MODEL_YEARS", "HISTORY_YEARS", "BASE_YEARS"]
 
@@ -62,12 +64,8 @@ __all__ = ["generate", "write_dataset", "SHIPPED_SEED", "KINDS", "MODEL_YEARS", 
 SHIPPED_SEED = 2026
 
 KINDS = ("japan", "tiny")
-MODEL_YEARS = tuple(range(2026, 2036))
-HISTORY_YEARS = tuple(range(2019, 2026))
 #: base_emissions_t is the mean of the history over these fiscal years
 BASE_YEARS = (2023, 2024, 2025)
-#: year of the "centre" level around which trends are applied (middle of BASE_YEARS)
-_CENTRE_YEAR = 2024
 
 # --------------------------------------------------------------------------------------------
 # Reference data (japan_facts.toml; sources in inputs/japan/README.md and its [[sources]])
@@ -226,8 +224,6 @@ def generate(kind: str = "japan", seed: int = 2026, scale: float = 1.0) -> dict[
     if not scale > 0 or not math.isfinite(scale):
         raise ValueError(f"scale must be a positive number (got {scale!r})")
     if kind == "tiny":
-        from .tiny import tiny
-
         return tiny(seed)
     return _japan(int(seed), scale)
 
@@ -312,14 +308,6 @@ def _trunc_lognormal(rng: np.random.Generator, n: int, median: float, sigma: flo
     return np.concatenate(out)[:n]
 
 
-def _csv(df: pd.DataFrame) -> str:
-    return df.to_csv(index=False, lineterminator="\n")
-
-
-def _fmt_t(x: float) -> str:
-    return f"{x:.1f}"
-
-
 # ============================================================================================
 # The japan dataset
 # ============================================================================================
@@ -371,6 +359,7 @@ def _japan(seed: int, scale: float) -> dict[str, str]:
         + " --out inputs/japan",
         seed=seed,
         national=national,
+        sources=_JAPAN_SOURCES,
         activity_units=units,
     )
     return dict(sorted(files.items()))
@@ -611,59 +600,4 @@ def _time_series(rng: np.random.Generator, ent: pd.DataFrame):
     return history, bau_df, base
 
 
-# ============================================================================================
-# dataset.toml
-# ============================================================================================
-
-_UNITS = (
-    ("base_emissions_t", "t CO2 per year (mean of FY2023-2025 history)"),
-    ("electricity_share", "fraction of the entity's emissions from purchased electricity (0..1)"),
-    ("year", "fiscal year (April-March)"),
-    ("bau_emissions_t", "t CO2 per year"),
-    ("step", "rank of the abatement step within the entity's curve (1 = cheapest)"),
-    ("abatement_share", "fraction of the year's BAU emissions (0..1)"),
-    ("cost_jpy_per_t", "JPY per t CO2"),
-    ("quantity_t", "t CO2 of credits on offer in the year"),
-    ("fiscal_year", "fiscal year (April-March)"),
-    ("emissions_t", "t CO2 per year"),
-    ("national_co2_t", "t CO2 per year (national total, excl. LULUCF)"),
-)
-
 _JAPAN_SOURCES = tuple((x["id"], x["citation"], x["url"]) for x in _FACTS["sources"])
-
-
-def _toml_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _toml(
-    name: str,
-    description: str,
-    generator: str,
-    seed: int,
-    national: dict[int, float],
-    sources=_JAPAN_SOURCES,
-    activity_units: dict[str, str] | None = None,
-) -> str:
-    lines = [
-        f"name = {_toml_str(name)}",
-        f"description = {_toml_str(description)}",
-        f"generator = {_toml_str(generator)}",
-        f"seed = {int(seed)}",
-        "",
-        "[units]",
-    ]
-    lines += [f"{k} = {_toml_str(v)}" for k, v in _UNITS]
-    if activity_units:
-        lines += ["", "[activity_units]"] + [f"{k} = {_toml_str(v)}" for k, v in activity_units.items()]
-    for sid, citation, url in sources:
-        lines += [
-            "",
-            "[[sources]]",
-            f"id = {_toml_str(sid)}",
-            f"citation = {_toml_str(citation)}",
-            f"url = {_toml_str(url)}",
-        ]
-    lines += ["", "[national_co2_t]"]
-    lines += [f"{y} = {_fmt_t(v)}" for y, v in sorted(national.items())]
-    return "\n".join(lines) + "\n"

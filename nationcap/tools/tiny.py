@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .generate import _CENTRE_YEAR, HISTORY_YEARS, MODEL_YEARS, _csv, _toml
+from .files import _CENTRE_YEAR, HISTORY_YEARS, MODEL_YEARS, _csv, _toml
 
 _TINY_SOURCES = (
     (
