@@ -9,10 +9,10 @@ seen; the fresh-interpreter tests below cover what importing a module really loa
 The dependency rule (layers, lowest first; see CONTRIBUTING.md)::
 
     {errors, vocab} <- config <- inputs <- derive <- model <- engines <- results
-           <- session <- pipeline <- {batch, report} <- cli;   tools: imported only by cli
+           <- session <- pipeline <- {batch, report, explore} <- cli;   tools: imported only by cli
 
-A module imports from its own package and from lower layers only. ``batch`` and ``report`` share
-a layer and do not import each other; ``tools`` sits above ``cli``: only ``cli`` may import it, and
+A module imports from its own package and from lower layers only. ``batch``, ``report`` and
+``explore`` share a layer and do not import each other; ``tools`` sits above ``cli``: only ``cli`` may import it, and
 it imports only what is below ``cli``.
 """
 
@@ -50,6 +50,7 @@ LAYERS: dict[str, int] = {
     "pipeline": 8,
     "batch": 9,
     "report": 9,
+    "explore": 9,
     "cli": 10,
     "tools": 11,
 }
