@@ -73,12 +73,16 @@ def write_case(
     name: str = "case",
     national_co2_t: dict[int, float] | None = None,
     offsets: list[tuple] | None = None,
+    activity: dict[str, dict[int, float]] | None = None,
+    benchmarks: dict[str, dict[int, float]] | None = None,
 ) -> Path:
     """Write ``root/data/*`` and ``root/<name>.toml``; return the scenario path.
 
-    ``entities``: dicts with at least entity_id, market, base_emissions_t.
+    ``entities``: dicts with at least entity_id, market, base_emissions_t (and ``benchmark``, a
+    group, for some: the column is then written, empty for the others).
     ``bau``: entity_id -> constant t/yr or a list with one value per model year.
     ``mac``: (entity_id, step, abatement_share, cost_jpy_per_t) tuples.
+    ``activity``: entity_id -> {fiscal year: activity}; ``benchmarks``: group -> {year: t per activity}.
     """
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -96,7 +100,16 @@ def write_case(
         "base_emissions_t",
         "electricity_share",
     ]
+    if any("benchmark" in e for e in entities):
+        cols.append("benchmark")
+        rows = [{"benchmark": "", **r} for r in rows]
     pd.DataFrame(rows)[cols].to_csv(data / "entities.csv", index=False)
+    if activity:
+        arows = [{"entity_id": e, "year": y, "activity": v} for e, by in activity.items() for y, v in by.items()]
+        pd.DataFrame(arows).to_csv(data / "activity.csv", index=False)
+    if benchmarks:
+        brow = [{"benchmark": g, "year": y, "t_per_activity": v} for g, by in benchmarks.items() for y, v in by.items()]
+        pd.DataFrame(brow).to_csv(data / "benchmarks.csv", index=False)
     brows = []
     for eid, v in bau.items():
         vals = v if isinstance(v, list) else [v] * len(years)

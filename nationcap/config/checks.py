@@ -94,7 +94,7 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
                 )
         _check_rules(problems, fname, m, mc, scn)
         for pname in names:
-            if "general" not in mc.compliance_factor.get(pname, {}):
+            if mc.allocation.rule == "grandfathering" and "general" not in mc.compliance_factor.get(pname, {}):
                 problems.add(
                     fname,
                     f"key 'markets.{m}.compliance_factor.{pname}'",
@@ -243,11 +243,32 @@ def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: 
             "",
             f"must be between 1 and the shortest period's length ({shortest} years)",
         )
-    for pname in mc.auction_share:
-        if pname not in names:
+    for pname, share in mc.auction_share.items():
+        if isinstance(share, dict):  # a sector or benchmark group: checked against the dataset
+            for y in share:
+                if not y.isdigit():
+                    problems.add(
+                        fname,
+                        f"key '{key}.auction_share.{pname}.{y}'",
+                        "",
+                        "keys must be fiscal years, e.g. 2033 = 1.0",
+                    )
+        elif pname not in names:
             problems.add(
-                fname, f"key '{key}.auction_share.{pname}'", "", f"unknown period {pname!r}; periods are {names}"
+                fname,
+                f"key '{key}.auction_share.{pname}'",
+                "",
+                f"unknown period {pname!r}; periods are {names} (a sector or benchmark group takes a table of "
+                f"fiscal year = share)",
             )
+    al = mc.allocation
+    if al.rule == "benchmark":
+        if al.base_years is None:
+            problems.add(
+                fname, f"key '{key}.allocation.base_years'", "", "rule = 'benchmark' needs base_years = { first, last }"
+            )
+        elif al.base_years.last < al.base_years.first:
+            problems.add(fname, f"key '{key}.allocation.base_years'", "", "last is before first")
     if mc.price_floor and mc.price_ceiling:
         bad = [y for y in scn.years if mc.price_floor.value(y) > mc.price_ceiling.value(y)]
         if bad:

@@ -22,7 +22,7 @@ from .batch import parse_montecarlo, parse_sweep_table
 from .checks import check_scenario
 from .messages import BOUND_ERRORS, describe, did_you_mean
 from .overrides import apply_override, parse_override
-from .schema import Scenario
+from .schema import UNION_TAGS, Scenario
 
 
 def read_scenario_file(path: str | Path) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
@@ -163,7 +163,9 @@ def _validate(data: dict[str, Any], source: str | Path | None, fname: str) -> tu
     try:
         scn: Scenario | None = Scenario.model_validate(payload)
     except ValidationError as exc:
-        errors = exc.errors()
+        errors: list[Any] = [dict(e) for e in exc.errors()]
+        for err in errors:  # a union's tag names no key of the file
+            err["loc"] = tuple(x for x in err["loc"] if x not in UNION_TAGS)
         for err in errors:
             key = ".".join(str(x) for x in err["loc"])
             problems.add(fname, f"key '{key}'", "", describe(err, Scenario))
@@ -321,7 +323,9 @@ def _refuse_new_entry(data: dict[str, Any], path: list[str]) -> None:
             + did_you_mean(name, known, "--set can change a market that the scenario file defines but not add one"),
         )
     periods = data.get("periods")
-    if len(path) >= 4 and path[2] in _BY_PERIOD and isinstance(periods, list):
+    # auction_share also takes sector tables (auction_share.<sector>.<year>): only a value is a period's
+    by_period = len(path) >= 4 and path[2] in _BY_PERIOD and (path[2] != "auction_share" or len(path) == 4)
+    if by_period and isinstance(periods, list):
         known = [str(p.get("name")) for p in periods if isinstance(p, dict)]
         period = path[3]
         if known and period not in known:

@@ -114,6 +114,7 @@ def field_info(model: type[BaseModel], loc: Sequence[Any], name: Any) -> FieldIn
     current: Any = model
     info: FieldInfo | None = None
     for key in (*loc, name):
+        current, info = _member(current, info, table=True)
         if isinstance(current, type) and issubclass(current, BaseModel):
             info = current.model_fields.get(str(key))
             if info is None:
@@ -127,7 +128,29 @@ def field_info(model: type[BaseModel], loc: Sequence[Any], name: Any) -> FieldIn
             current, *extra = typing.get_args(current)
             info = next((x for x in extra if isinstance(x, FieldInfo)), info)
             current = _unwrap(current)
-    return info
+    return _member(current, info, table=False)[1]
+
+
+def _member(current: Any, info: FieldInfo | None, table: bool) -> tuple[Any, FieldInfo | None]:
+    """For a union of a scalar and a table (``auction_share``'s values): its table member where the
+    path goes on (``table``), else its scalar member, with that member's ``Field``; anything else
+    as it is."""
+    if typing.get_origin(current) not in (typing.Union, types.UnionType):
+        return current, info
+    members = list(typing.get_args(current))
+    pick = [m for m in members if (typing.get_origin(_bare(m)) is dict) == table] or members
+    chosen = pick[0]
+    while typing.get_origin(chosen) is typing.Annotated:
+        chosen, *extra = typing.get_args(chosen)
+        info = next((x for x in extra if isinstance(x, FieldInfo)), info)
+    return _unwrap(chosen), info
+
+
+def _bare(annotation: Any) -> Any:
+    """``annotation`` without its ``Annotated`` wrappers."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
 
 
 def _shown(value: Any) -> str:

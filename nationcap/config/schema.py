@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from ..vocab import year_period_map
 
@@ -87,9 +87,10 @@ class OffsetLimit(_Strict):
     required reduction)."""
 
     limit_fraction: NonNegative = Field(1.0 / 3.0, description="share of the basis an entity may cover with this type")
-    limit_basis: Literal["required_reduction", "base_emissions"] = Field(
+    limit_basis: Literal["required_reduction", "base_emissions", "emissions"] = Field(
         "required_reduction",
-        description="required_reduction = base x factor x years; base_emissions = base x years",
+        description="required_reduction = base x factor x years; base_emissions = base x years; "
+        "emissions = the entity's own emissions in the period (endogenous: abating lowers the limit)",
     )
 
 
@@ -181,6 +182,39 @@ class BaseYearRule(_Strict):
     last: int | None = Field(None, description="last fiscal year of the window")
 
 
+#: an ``auction_share`` entry: a period's share, or a sector's table of fiscal year = share (one
+#: branch is validated, so a bad value gets one message)
+AuctionShare = Annotated[
+    Annotated[Share, Tag("auction_share_value")] | Annotated[dict[str, Share], Tag("auction_share_years")],
+    Discriminator(lambda v: "auction_share_years" if isinstance(v, dict) else "auction_share_value"),
+]
+#: tags of the schema's unions: pydantic puts them into an error's location, which names keys only
+UNION_TAGS = frozenset({"auction_share_value", "auction_share_years"})
+
+
+class BaseYears(_Strict):
+    """Fiscal years ``first..last`` (inclusive) whose mean activity is a benchmark allocation's base."""
+
+    first: int = Field(description="first fiscal year")
+    last: int = Field(description="last fiscal year (inclusive)")
+
+
+class AllocationRule(_Strict):
+    """How a market's free allocation is computed (``nationcap/derive/allocation.py``).
+
+    ``grandfathering`` (default): base-year emissions x (1 - compliance factor) x years.
+    ``benchmark``: an entity with a benchmark group gets ``t_per_activity[group, y] x A[i, y]`` per
+    year, ``A`` its mean activity over ``base_years``, replaced by the year's activity when that
+    differs from the mean by at least ``rebase_threshold`` (a share); an entity without a group
+    gets ``base x (1 - fallback_decline) ** (y - base_years.last)`` per year. The benchmark keys
+    are unused (and may stay) under ``grandfathering``."""
+
+    rule: Literal["grandfathering", "benchmark"] = "grandfathering"
+    base_years: BaseYears | None = Field(None, description="benchmark: the base years of activity")
+    rebase_threshold: NonNegative = Field(0.075, description="benchmark: relative change of activity that re-bases")
+    fallback_decline: Factor = Field(0.017, description="benchmark: yearly decline of an entity without a group")
+
+
 #: entity attributes a market can select on (columns of entities.csv)
 SELECT_LABEL_KEYS: tuple[str, ...] = ("market", "sector", "prefecture", "administrator", "category")
 #: entity attributes a market table can be split by (one market per value)
@@ -260,6 +294,11 @@ class MarketConfig(_Strict):
         description="top_level status -> multiplier of the factor, e.g. { top = 0.5, near_top = 0.75 }",
     )
     base_year: BaseYearRule = Field(default_factory=BaseYearRule)
+    allocation: AllocationRule = Field(default_factory=AllocationRule)
+    emissions_basis: Literal["as_reported", "direct"] = Field(
+        "as_reported",
+        description="direct: BAU, base emissions and abatement of the market's entities x (1 - electricity_share)",
+    )
     use_offsets: bool = Field(False, description="entities may use the market's offsets.csv supply")
     offsets: dict[str, OffsetLimit] = Field(
         default_factory=dict, description="offset type -> per-entity purchase limit (no table: no limit)"
@@ -291,8 +330,10 @@ class MarketConfig(_Strict):
         None, description="allowance reserves: tranches released or withheld at trigger prices"
     )
     external: ExternalLink | None = None
-    auction_share: dict[str, Share] = Field(
-        default_factory=dict, description="period -> share of the cap auctioned instead of given free"
+    auction_share: dict[str, AuctionShare] = Field(
+        default_factory=dict,
+        description="period -> share of the cap auctioned instead of given free; or sector (or benchmark "
+        "group) -> { fiscal year = share } (each share holds from its year until the next listed one)",
     )
 
 
@@ -409,10 +450,13 @@ class Scenario(_Strict):
         return (1.0 + self.discount_rate) ** -(year - self.first_year)
 
     def factor(self, market: str, period: str, category: str) -> float:
-        """Compliance factor of ``category`` in ``period``, falling back to ``general``."""
+        """Compliance factor of ``category`` in ``period``, falling back to ``general`` (and to 0
+        in a benchmark market, where factors are optional)."""
         table = self.markets[market].compliance_factor.get(period, {})
         if category in table:
             return table[category]
+        if self.markets[market].allocation.rule == "benchmark":
+            return table.get("general", 0.0)
         return table["general"]
 
     def resolved(self) -> dict[str, Any]:

@@ -9,8 +9,9 @@ common value), and applied to a copy of the validated dataset tables before the 
     one year of deviation, since BAU is itself a projection). With ``process = "random_walk"``
     a new ``g`` is drawn every model year and the multiplier is the running product
     ``prod_{k <= y} (1 + g_k)``. MAC step quantities follow automatically (they are shares of
-    BAU); allocations do not (they come from base-year emissions), so higher BAU tightens the
-    cap.
+    BAU). Activity (activity.csv) of the model years moves with BAU by the same multiplier
+    (emissions intensity fixed), so a benchmark allocation moves with the draw; grandfathered
+    allocations do not (they come from base-year emissions), so higher BAU tightens that cap.
 ``mac_cost``
     A multiplier ``k >= 0`` on every MAC step cost of the group (``cost_jpy_per_t * k``).
 
@@ -137,20 +138,29 @@ def entity_multipliers(
 
 
 def apply_draw(spec: MonteCarloSpec, d: Draw, scn: Scenario, ds: Dataset) -> Dataset:
-    """A copy of ``ds`` with BAU and MAC costs multiplied by the draw (the original is untouched)."""
+    """A copy of ``ds`` with BAU, the model years' activity and MAC costs multiplied by the draw
+    (the original is untouched)."""
     bau = ds.bau.copy()
     mac = ds.mac.copy()
+    activity = ds.activity
     if spec.bau_growth is not None:
         eg = pd.Series(entity_groups(spec.bau_growth.by, ds, d.bau_labels, scn), index=ds.entities.index)
-        g = eg.reindex(bau["entity_id"]).to_numpy()
-        yi = pd.Index(scn.years).get_indexer(bau["year"])
-        mult = np.ones(len(bau))
-        # rows for years outside the model horizon, and of uncovered entities, are not used by the model
-        inside = (yi >= 0) & (g >= 0)
-        mult[inside] = d.bau_multiplier[g[inside], yi[inside]]
-        bau["bau_emissions_t"] = bau["bau_emissions_t"].to_numpy(dtype=float) * mult
+
+        def multiplier(rows: pd.DataFrame) -> np.ndarray:
+            g = eg.reindex(rows["entity_id"]).to_numpy()
+            yi = pd.Index(scn.years).get_indexer(rows["year"])
+            mult = np.ones(len(rows))
+            # rows for years outside the model horizon (base years), and of uncovered entities, stay
+            inside = (yi >= 0) & (g >= 0)
+            mult[inside] = d.bau_multiplier[g[inside], yi[inside]]
+            return mult
+
+        bau["bau_emissions_t"] = bau["bau_emissions_t"].to_numpy(dtype=float) * multiplier(bau)
+        if activity is not None:
+            activity = activity.copy()
+            activity["activity"] = activity["activity"].to_numpy(dtype=float) * multiplier(activity)
     if spec.mac_cost is not None:
         eg = pd.Series(entity_groups(spec.mac_cost.by, ds, d.mac_labels, scn), index=ds.entities.index)
         g = eg.reindex(mac["entity_id"]).to_numpy()
         mac["cost_jpy_per_t"] = mac["cost_jpy_per_t"].to_numpy(dtype=float) * _pick(d.mac_multiplier, g)
-    return dataclasses.replace(ds, bau=bau, mac=mac)
+    return dataclasses.replace(ds, bau=bau, mac=mac, activity=activity)

@@ -9,8 +9,8 @@ entities matching every key given (each list matches any of its values)::
     split_by = "administrator"
 
 ``min_base_t`` / ``max_base_t`` bound base-year emissions as the allocation uses them (the
-table's ``base_year`` rule: entities.csv, or Tokyo's highest 3-year average of history.csv),
-inclusive. ``split_by`` turns the table into one market per administrator (or prefecture) of its
+table's ``base_year`` rule: entities.csv, or Tokyo's highest 3-year average of history.csv; with
+``emissions_basis = "direct"`` times 1 - ``electricity_share``), inclusive. ``split_by`` turns the table into one market per administrator (or prefecture) of its
 entities, named ``<table>/<group>`` (``regional/Tokyo``), each with the table's rules and its own
 cap, bank and price; groups are in sorted order after the tables before them.
 
@@ -259,6 +259,8 @@ def _base_t(scn: Scenario, ds: Dataset, m: str, cfg: MarketConfig, mask: np.ndar
     cand["market"] = m
     one = scn.model_copy(update={"markets": {m: cfg}})
     base, _ = base_emissions(one, dataclasses.replace(ds, entities=cand))
+    if cfg.emissions_basis == "direct":
+        base = base * (1.0 - cand["electricity_share"].astype(float))
     return base.reindex(ds.entities.index)
 
 

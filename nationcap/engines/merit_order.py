@@ -66,8 +66,9 @@ Full link
     the link.
 
 Scope
-    Caps from compliance factors (with top-level multipliers and base-year rules, which only
-    change allocations; ``trading_from_year``, which cannot bind), banking and borrowing in any
+    Caps from compliance factors (with top-level multipliers, base-year rules and benchmark
+    allocation, which only change allocations; ``trading_from_year``, which cannot bind), either
+    emissions basis (it only changes BAU, base emissions and step quantities), banking and borrowing in any
     combination, unlinked or fully linked markets. Any other market or scenario setting with a
     non-default value (offsets, shortfall, price floor/ceiling, auctions, limited or one-way
     links, ... and whatever is added later) is refused by :meth:`MeritOrderEngine.supports`,
@@ -101,7 +102,18 @@ from .feasibility import check_feasible
 
 #: MarketConfig fields this engine implements; any other field must keep its default value
 SUPPORTED_MARKET_KEYS = frozenset(
-    {"banking", "borrowing", "compliance_factor", "top_level_multiplier", "base_year", "trading_from_year", "fine_jpy"}
+    {
+        "banking",
+        "borrowing",
+        "compliance_factor",
+        "top_level_multiplier",
+        "base_year",
+        "trading_from_year",
+        "fine_jpy",
+        # these change only the arrays the engine is given (allocations, BAU, step quantities)
+        "allocation",
+        "emissions_basis",
+    }
 )
 #: Scenario fields this engine implements (or that do not reach the LP). ``solver`` holds the
 #: engine choice and HiGHS settings, which this engine does not need.

@@ -41,6 +41,8 @@ class Column:
     choices: tuple[str, ...] | None = None
     #: why ``lo`` / ``hi`` are what they are, when they are plausibility bounds (not definitions)
     bound_note: str = ""
+    #: an empty cell means "none" instead of being an error (text columns only)
+    empty_ok: bool = False
     #: other spellings read as one value (a text column): place names in kanji -> English
     aliases: Mapping[str, str] | None = None
 
@@ -107,6 +109,11 @@ TABLES: dict[str, Table] = {
             Column("electricity_share", "float", "1", "share of emissions from purchased electricity", lo=0.0, hi=1.0),
         ),
         "one row per covered entity",
+        optional_columns=(
+            Column(
+                "benchmark", "str", "", "benchmark group of the entity (benchmarks.csv); empty = none", empty_ok=True
+            ),
+        ),
     ),
     "bau": Table(
         "bau.csv",
@@ -195,6 +202,38 @@ TABLES: dict[str, Table] = {
         ),
         "historical emissions for base-year rules (optional)",
     ),
+    "activity": Table(
+        "activity.csv",
+        False,
+        (
+            Column("entity_id", "str", "", "entity id (from entities.csv)"),
+            Column("year", "int", "fiscal year", "fiscal year (base years and model years)"),
+            Column(
+                "activity",
+                "float",
+                "activity unit of the sector (dataset.toml [activity_units])",
+                "output of the entity in the year: MWh, t of product, m2 of floor, ...",
+                lo=0.0,
+            ),
+        ),
+        "activity per entity and year, for benchmark allocation (optional)",
+    ),
+    "benchmarks": Table(
+        "benchmarks.csv",
+        False,
+        (
+            Column("benchmark", "str", "", "benchmark group (the entities.csv column benchmark)"),
+            Column("year", "int", "fiscal year", "model year"),
+            Column(
+                "t_per_activity",
+                "float",
+                "t CO2 per unit of activity",
+                "allocation per unit of activity in the year",
+                lo=0.0,
+            ),
+        ),
+        "benchmark intensities per group and year, for benchmark allocation (optional)",
+    ),
 }
 
 
@@ -210,6 +249,8 @@ class Dataset:
     offsets: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
     national_co2_t: dict[int, float] = field(default_factory=dict)
+    activity: pd.DataFrame | None = None
+    benchmarks: pd.DataFrame | None = None
     #: group labels of entities.csv columns, made once per dataset (:meth:`groups`; not copied by
     #: dataclasses.replace, whose copies may hold other entities)
     _groups: dict[str, tuple[np.ndarray, np.ndarray]] = field(
@@ -293,13 +334,14 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
     for col in cols:
         text = raw[col.name].str.strip()
         empty = (text == "").to_numpy()
-        if (empty & ~blank).any():
-            problems.add_rows(fname, _rows(raw, empty & ~blank), col.name, "value is missing")
+        missing = empty & ~blank
+        if missing.any() and not col.empty_ok:
+            problems.add_rows(fname, _rows(raw, missing), col.name, "value is missing")
         if col.kind == "str":
             if col.aliases is not None:  # 東京都 -> Tokyo: one name whichever way it was written
                 text = text.map(lambda v, a=col.aliases: a.get(v, v))
             out[col.name] = text
-            if col.choices is not None:
+            if col.choices is not None:  # (never with empty_ok)
                 bad = ~text.isin(col.choices).to_numpy() & ~empty
                 if bad.any():
                     vals = sorted(set(text[bad]))
@@ -489,6 +531,7 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
                 problems.add_rows(
                     str(path / "history.csv"), _rows(h, dup), "fiscal_year", "duplicate (entity_id, fiscal_year) row"
                 )
+        _check_activity(frames, path, ent, known, problems)
     # with market selections, labels need not name a market (nationcap/derive/scope.py checks them)
     if frames["offsets"] is not None and scenario is not None and not scenario.has_selections:
         off = frames["offsets"]
@@ -514,7 +557,40 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
         offsets=frames["offsets"],
         history=frames["history"],
         national_co2_t=national,
+        activity=frames["activity"],
+        benchmarks=frames["benchmarks"],
     )
+
+
+def _check_activity(
+    frames: dict[str, pd.DataFrame | None], path: Path, ent: pd.DataFrame, known: pd.Index | None, problems: Problems
+) -> None:
+    """activity.csv ids and duplicates, benchmarks.csv duplicates, and every benchmark group named
+    in entities.csv present in benchmarks.csv (which years are needed is checked with the scenario,
+    ``nationcap/derive/allocation.py``)."""
+    act, bm = frames["activity"], frames["benchmarks"]
+    if act is not None:
+        _check_ids(act, str(path / "activity.csv"), known, problems)
+        dup = act.duplicated(["entity_id", "year"], keep="first").to_numpy()
+        if dup.any():
+            problems.add_rows(str(path / "activity.csv"), _rows(act, dup), "year", "duplicate (entity_id, year) row")
+    if bm is not None:
+        dup = bm.duplicated(["benchmark", "year"], keep="first").to_numpy()
+        if dup.any():
+            problems.add_rows(str(path / "benchmarks.csv"), _rows(bm, dup), "year", "duplicate (benchmark, year) row")
+    if "benchmark" not in ent.columns:
+        return
+    named = ent["benchmark"].to_numpy() != ""
+    have = set() if bm is None else set(bm["benchmark"])
+    bad = named & ~ent["benchmark"].isin(have).to_numpy()
+    if bad.any():
+        vals = ", ".join(repr(v) for v in sorted(set(ent["benchmark"][bad]))[:5])
+        problems.add_rows(
+            str(path / "entities.csv"),
+            _rows(ent, bad),
+            "benchmark",
+            f"benchmark group ({vals}) not in benchmarks.csv; add its rows there or leave the cell empty",
+        )
 
 
 def _national_totals(meta: dict[str, Any], meta_path: Path, problems: Problems) -> dict[int, float]:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..config import MarketConfig, Scenario
+from ..derive.allocation import BenchmarkBasis
 from ..derive.scope import Scope
 from ..inputs.tables import Dataset
 
@@ -85,6 +86,12 @@ class ModelData:
     base_t: np.ndarray | None = None  # (E,) base-year emissions used
     base_first_year: np.ndarray | None = None  # (E,) first FY of the chosen 3-year window, -1 = file
     required_t: np.ndarray | None = None  # (E, P) base x effective factor x years
+    #: (E, Y) allocation per model year before auction (a period's spread evenly over its years,
+    #: a benchmark market's per year); what a yearly auction share applies to
+    alloc_year_t: np.ndarray | None = None
+    #: what the benchmark markets' allocations are computed from (None: no benchmark market);
+    #: a Monte Carlo draw re-computes them from it (:func:`nationcap.model.prepare.perturb`)
+    benchmark: BenchmarkBasis | None = None
     #: each program rule's slice of the model data, keyed by the rule's NAME (see model/rules/)
     rule_data: dict[str, Any] = field(default_factory=dict)
     scale_t: float = SCALE_T

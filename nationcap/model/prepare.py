@@ -15,7 +15,15 @@ import pandas as pd
 
 from ..config import Scenario
 from ..config.schema import MAX_PRICE_JPY_PER_T
-from ..derive.allocation import allocation_t, base_emissions, required_reduction_t
+from ..derive.allocation import (
+    allocation_t,
+    allocation_years_t,
+    base_emissions,
+    benchmark_basis,
+    direct_factor,
+    period_sums,
+    required_reduction_t,
+)
 from ..derive.coverage import bau_matrix
 from ..derive.scope import Scope
 from ..derive.scope import resolve as resolve_scope
@@ -23,6 +31,7 @@ from ..errors import Problems
 from ..inputs.tables import MAX_ENTITY_T, Dataset
 from .data import SMALLEST_LP_QUANTITY, ModelData, PrecisionWarning, choose_scale_t
 from .rules import RULES
+from .rules import auction as auction_rule
 from .rules import offsets as offsets_rule
 
 
@@ -49,10 +58,15 @@ def prepare(scn: Scenario, ds: Dataset, previous: Scope | None = None) -> ModelD
     markets = list(scn.markets)
     ent = ds.entities
     entity_market = pd.Index(markets).get_indexer(ent["market"])
-    bau = bau_matrix(ds, years).to_numpy(dtype=float)
+    # emissions_basis = "direct": BAU, base and (as shares of BAU) abatement x (1 - electricity_share)
+    direct = direct_factor(scn, ds)
+    bau = bau_matrix(ds, years).to_numpy(dtype=float) * direct[:, None]
     base, base_first = base_emissions(scn, ds)
-    alloc_full = allocation_t(scn, ds, base)[periods].to_numpy(dtype=float)
-    required = required_reduction_t(scn, ds, base)[periods].to_numpy(dtype=float)
+    base = base * direct
+    basis = benchmark_basis(scn, ds, base.to_numpy(dtype=float))
+    alloc_df = allocation_t(scn, ds, base, basis)
+    alloc_full = alloc_df[periods].to_numpy(dtype=float)
+    required = required_reduction_t(scn, ds, base, alloc_df)[periods].to_numpy(dtype=float)
 
     mac = ds.mac
     e_idx = ent.index.get_indexer(mac["entity_id"])
@@ -99,6 +113,8 @@ def prepare(scn: Scenario, ds: Dataset, previous: Scope | None = None) -> ModelD
         base_t=base.to_numpy(dtype=float),
         base_first_year=base_first.to_numpy(),
         required_t=required,
+        alloc_year_t=allocation_years_t(scn, alloc_full, basis),
+        benchmark=basis,
         scope=scope,
     )
     _check_magnitudes(md)
@@ -114,17 +130,38 @@ def perturb(md: ModelData, bau_mult: np.ndarray, mac_mult: np.ndarray) -> ModelD
     (E,) of its entity: a Monte Carlo draw (:func:`nationcap.derive.draws.entity_multipliers`)
     applied to the arrays, without re-reading or re-preparing the tables.
 
-    Step quantities are shares of BAU and follow it; allocations come from base-year emissions
-    and do not. The result equals preparing the drawn tables (``derive.draws.apply_draw``) to
-    rounding (a step's quantity is ``(share x BAU) x m`` here, ``share x (BAU x m)`` there), so
-    the two paths agree to about 1e-15 relative; the arrays of ``md`` are not changed.
+    Step quantities are shares of BAU and follow it; grandfathered allocations come from base-year
+    emissions and do not. Activity moves with BAU (intensity fixed), so a benchmark market's
+    allocations are computed again from its :class:`~nationcap.derive.allocation.BenchmarkBasis`
+    with the model years' activity x ``bau_mult`` (re-basing where the drawn activity leaves the
+    threshold), and the allocation-dependent arrays with them (the auctioned share). The result
+    equals preparing the drawn tables (``derive.draws.apply_draw``) to rounding (a step's quantity
+    is ``(share x BAU) x m`` here, ``share x (BAU x m)`` there), so the two paths agree to about
+    1e-15 relative; the arrays of ``md`` are not changed.
     """
     out = dataclasses.replace(
         md,
         bau_t=md.bau_t * bau_mult,
         col_qty_t=md.col_qty_t * bau_mult[md.col_entity, md.col_year],
         col_cost=md.col_cost * mac_mult[md.col_entity],
+        rule_data=dict(md.rule_data),
     )
+    basis = md.benchmark
+    if basis is not None:
+        assert md.alloc_full_t is not None and md.alloc_year_t is not None  # set by prepare
+        yearly = basis.yearly_t(bau_mult[basis.entity])
+        out.alloc_full_t = md.alloc_full_t.copy()
+        out.alloc_full_t[basis.entity] = period_sums(md.scenario, yearly)
+        out.alloc_year_t = md.alloc_year_t.copy()
+        out.alloc_year_t[basis.entity] = yearly
+        out.alloc_t = out.alloc_full_t
+        if md.required_t is not None and md.base_t is not None:  # benchmark: base x years - allocation
+            n_years = np.array([len(md.period_years(p)) for p in range(len(md.periods))], dtype=float)
+            out.required_t = md.required_t.copy()
+            gap = md.base_t[basis.entity, None] * n_years[None, :] - out.alloc_full_t[basis.entity]
+            out.required_t[basis.entity] = np.maximum(gap, 0.0)
+        auction_rule.prepare(out)
+        offsets_rule.prepare(out)
     _check_magnitudes(out)
     return out
 

@@ -8,7 +8,7 @@ import xarray as xr
 
 from ..config import Scenario
 from ..config.schema import is_split, market_table, markets_by_table
-from ..derive.allocation import allocation_t, caps_t
+from ..derive.allocation import allocation_t, caps_t, direct_factor
 from ..derive.coverage import bau_matrix, coverage_table
 from ..derive.scope import resolve as resolve_scope
 from ..inputs.tables import Dataset
@@ -47,7 +47,7 @@ def dataset_summary(scn: Scenario, ds: Dataset) -> str:
     pref = pref.sort_values(list(pref.columns)[-1], ascending=False)
     lines += [f"Entities per prefecture ({len(pref)} prefectures; largest 15):", _table(pref.head(15)), ""]
 
-    bau = bau_matrix(ds, scn.years)
+    bau = bau_matrix(ds, scn.years) * direct_factor(scn, ds)[:, None]  # on each market's emissions basis
     caps = caps_t(scn, ds, allocation_t(scn, ds))
     rows = []
     market = ent["market"].to_numpy()

@@ -30,7 +30,7 @@ import pandas as pd
 import xarray as xr
 
 from .. import __version__
-from ..derive.coverage import coverage_table
+from ..derive.coverage import counted_electricity_share, coverage_table
 from ..engines.base import SolveResult
 from ..inputs import dataset_fingerprint, input_fingerprints
 from ..model.data import ModelData
@@ -475,7 +475,7 @@ def provenance(md: ModelData) -> dict[str, str]:
 def _coverage_results(md: ModelData, emissions: np.ndarray, coords: dict) -> dict[str, Any]:
     """Double-counted electricity tonnes and coverage of national CO2 (BAU basis)."""
     n_p = len(md.periods)
-    es = md.dataset.entities["electricity_share"].to_numpy(dtype=float)
+    es = counted_electricity_share(md.scenario, md.dataset).to_numpy(dtype=float)
     dc = np.array([(emissions[:, md.period_years(p)] * es[:, None]).sum() for p in range(n_p)])
     cov = coverage_table(md.scenario, md.dataset, pd.DataFrame(md.bau_t, index=md.entities, columns=md.years))
     share = np.array([cov[f"share_{m}"].to_numpy() for m in md.markets])

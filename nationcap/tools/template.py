@@ -38,6 +38,8 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "cost_jpy_per_t": "1500",
     },
     "history": {"entity_id": "R001", "fiscal_year": "2023", "emissions_t": "12300"},
+    "activity": {"entity_id": "N001", "year": "2023", "activity": "5200000"},
+    "benchmarks": {"benchmark": "power_gas", "year": "2026", "t_per_activity": "0.389"},
 }
 
 #: where the values of each table usually come from
@@ -52,6 +54,10 @@ WHERE_FROM = {
     "measures listed in the energy-use reports), grouped into steps from cheapest to dearest",
     "offsets": "the supply of credits the programme recognises (e.g. J-Credits) by year, with their expected prices",
     "history": "the reported emissions of past fiscal years (the mandatory reporting system's data)",
+    "activity": "each site's output per year (generation in MWh, t of product, floor area), for benchmark "
+    "allocation: plant statistics or the energy-use periodic reports",
+    "benchmarks": "the allocation per unit of activity the programme sets for each benchmark group and year "
+    "(e.g. GX-ETS's power benchmarks by fuel)",
 }
 
 DATASET_TOML = """\

@@ -2,9 +2,16 @@ r"""Auctioned share of the cap: part of each period's allowances is sold instead
 
 Parameters
     s[m, p]   ``auction_share`` of market m in period p (``[markets.<m>] auction_share = { P2 = 0.2 }``)
+    s[g, y]   share of sector (or benchmark group) g in fiscal year y
+              (``auction_share = { power_coal = { 2033 = 1.0 } }``): each listed share holds from its
+              year until the next listed year, 0 before the first
 
 ModelData
     free[i, p] = allocation[i, p] * (1 - s[market(i), p])     (``alloc_t``; the cap is unchanged)
+
+    or, for an entity whose sector (else benchmark group) has a table of years,
+    free[i, p] = sum_{y in p} alloc_year[i, y] * (1 - s[g(i), y])    (``alloc_year_t``: the
+    allocation per year, a benchmark market's own or a period's spread evenly over its years)
 
 Registered terms
     MarketClearing[m, p] += auction[m, p] / scale_t   (a constant: the auctioned allowances enter
@@ -24,6 +31,7 @@ import pandas as pd
 import xarray as xr
 
 from ...config import Scenario
+from ...errors import Problems
 from ..data import ModelData
 from ..registry import Registry
 from .base import AccountItem, Feasibility, ReportContext, RuleReport, data_array, markets_with, rounded
@@ -63,11 +71,74 @@ def feasibility(md: ModelData) -> Feasibility:
 
 
 def shares(md: ModelData) -> np.ndarray:
-    """(E, P) auctioned share of each entity's allocation (its market's share; 0 if none)."""
-    return np.array(
-        [[md.scenario.markets[md.markets[a]].auction_share.get(p, 0.0) for p in md.periods] for a in md.entity_market],
+    """(E, P) auctioned share of each entity's allocation (its market's share; 0 if none), with
+    the yearly shares of its sector or benchmark group weighted by its allocation of each year."""
+    n_p = len(md.periods)
+    out = np.array(
+        [
+            [_period_share(md.scenario.markets[md.markets[a]].auction_share, p) for p in md.periods]
+            for a in md.entity_market
+        ],
         dtype=float,
-    ).reshape(md.n_entities, len(md.periods))
+    ).reshape(md.n_entities, n_p)
+    yearly = yearly_shares(md)
+    if yearly is None:
+        return out
+    has, s_y = yearly
+    assert md.alloc_year_t is not None  # set by model.prepare before the rules
+    for p in range(n_p):
+        ys = md.period_years(p)
+        a = md.alloc_year_t[has][:, ys]
+        total = a.sum(axis=1)
+        weighted = (a * s_y[has][:, ys]).sum(axis=1)
+        mean = s_y[has][:, ys].mean(axis=1)
+        out[has, p] = np.divide(weighted, total, out=mean, where=total > 0)
+    return out
+
+
+def _period_share(table: dict, period: str) -> float:
+    value = table.get(period, 0.0)
+    return float(value) if not isinstance(value, dict) else 0.0
+
+
+def yearly_shares(md: ModelData) -> tuple[np.ndarray, np.ndarray] | None:
+    """(E,) entities with a sector or benchmark-group table of yearly shares and (E, Y) their
+    share in each model year; None when no market has such a table. Raises an
+    :class:`~nationcap.errors.InputError` naming every table key that is neither a period, a
+    sector nor a benchmark group of the market's entities."""
+    ent = md.dataset.entities
+    sector = ent["sector"].astype(str).to_numpy()
+    group = (ent["benchmark"] if "benchmark" in ent.columns else pd.Series("", index=ent.index)).astype(str).to_numpy()
+    has = np.zeros(md.n_entities, dtype=bool)
+    s_y = np.zeros((md.n_entities, len(md.years)))
+    problems = Problems(context=f"scenario {md.scenario.name!r}")
+    found = False
+    years = np.array(md.years)
+    for a, name in enumerate(md.markets):
+        table = md.scenario.markets[name].auction_share
+        rows = md.entity_market == a
+        for key, path in table.items():
+            if not isinstance(path, dict):
+                continue
+            found = True
+            match = rows & (sector == key)
+            match = match | (rows & ~match & (group == key) & ~has)
+            if not (rows & ((sector == key) | (group == key))).any():
+                problems.add(
+                    str(md.scenario.source or "scenario"),
+                    f"key 'markets.{name}.auction_share.{key}'",
+                    "",
+                    f"{key!r} is neither a period, nor a sector or benchmark group of the market's entities",
+                )
+                continue
+            start = sorted((int(y), float(v)) for y, v in path.items())
+            path_y = np.zeros(len(years))
+            for y, v in start:
+                path_y[years >= y] = v
+            s_y[match] = path_y
+            has |= match
+    problems.raise_if_any()
+    return (has, s_y) if found else None
 
 
 def prepare(md: ModelData) -> None:

@@ -13,6 +13,19 @@ Variables
     OffsetUse[i, t, p] credits of type t entity i surrenders for period p, Mt, <= limit / scale_t
 
 Constraints
+    OffsetLimit[i, t, p]   (``limit_basis = "emissions"``: the limit is a share f of the entity's
+    own emissions in the period, which its abatement lowers)::
+
+        OffsetUse[i, t, p] + f * sum_{j in (i, p)} Abate[j] <= f * sum_{y in p} bau[i, y] / scale_t
+
+    (the compact formulation has one row per market, type and period, with the market's
+    ``MarketOffsetUse`` and every abatement column of its entities: the sum of the entity rows,
+    which loses nothing, since credits and allowances are traded freely between the entities and
+    any market total within the summed limit can be split among them within their own; its dual
+    is the value of one more credit allowed, and it enters every abatement column's reduced
+    cost). Emissions here are BAU minus the entity's own abatement; what other rules avoid
+    (the electricity overlap's relief of power suppliers) is not counted.
+
     OffsetBalance[m, t, p]::
 
         sum_{s in (m, t, years of p)} OffsetBuy[s] - sum_{i in m} OffsetUse[i, t, p] = 0
@@ -70,6 +83,9 @@ class OffsetData:
     qty_t: np.ndarray  # (S,) credits on offer, t
     cost: np.ndarray  # (S,) JPY/t in the step's year money
     limit_t: np.ndarray  # (E, T, P) per-entity limit; inf = none; 0 = not usable
+    #: (E, T) share f of an emissions-based limit (limit_basis = "emissions"); 0 where the limit is
+    #: fixed. ``limit_t`` then holds f x BAU of the period, the limit when nothing is abated
+    emissions_fraction: np.ndarray | None = None
 
 
 def active(scn: Scenario) -> bool:
@@ -127,6 +143,8 @@ def prepare(md: ModelData) -> None:
     off_type = pd.Index(types).get_indexer(sub["offset_type"])
     n_e, n_t, n_p = md.n_entities, len(types), len(md.periods)
     limit = np.zeros((n_e, n_t, n_p))
+    on_emissions = np.zeros((n_e, n_t))
+    bau_p = np.stack([md.bau_t[:, md.period_years(p)].sum(axis=1) for p in range(n_p)], axis=1)
     years_p = np.array([len(md.period_years(p)) for p in range(n_p)], dtype=float)
     assert md.required_t is not None and md.base_t is not None  # set by model.prepare before the rules
     for a in using:
@@ -141,6 +159,9 @@ def prepare(md: ModelData) -> None:
                 limit[rows, t, :] = np.inf
             elif rule.limit_basis == "required_reduction":
                 limit[rows, t, :] = rule.limit_fraction * md.required_t[rows, :]
+            elif rule.limit_basis == "emissions":
+                limit[rows, t, :] = rule.limit_fraction * bau_p[rows, :]
+                on_emissions[rows, t] = rule.limit_fraction
             else:
                 limit[rows, t, :] = rule.limit_fraction * md.base_t[rows, None] * years_p[None, :]
     md.rule_data[NAME] = OffsetData(
@@ -151,6 +172,7 @@ def prepare(md: ModelData) -> None:
         qty_t=sub["quantity_t"].to_numpy(dtype=float),
         cost=sub["cost_jpy_per_t"].to_numpy(dtype=float),
         limit_t=limit,
+        emissions_fraction=on_emissions if on_emissions.any() else None,
     )
 
 
@@ -210,6 +232,8 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
             reg.compliance[e * n_p + p].append((1.0, m.OffsetUse[e, t, p]))
             users.setdefault((int(md.entity_market[e]), t, p), []).append(m.OffsetUse[e, t, p])
         reg.name(m.OffsetUse, "offset_use")
+    if od.emissions_fraction is not None:
+        _build_emission_limits(m, md, reg, od, users)
     steps: dict[tuple[int, int, int], list] = {}
     for s in range(n_s):
         key = (int(od.market[s]), int(od.type[s]), int(md.year_period[od.year[s]]))
@@ -225,6 +249,66 @@ def build(m: pyo.ConcreteModel, md: ModelData, reg: Registry) -> None:
     reg.cost.append(pyo.quicksum(float(c) * m.OffsetBuy[s] for s, c in enumerate(coef)))
     reg.name(m.OffsetBuy, "offset_buy")
     reg.name(m.OffsetBalance, "offset_balance")
+
+
+def _limit_rows(md: ModelData, reg: Registry, od: OffsetData) -> list[tuple[int, int, int, int]]:
+    """Rows of the emissions-based limits: (row owner, type, period, fraction index) where the
+    owner is an entity (full) or a market (compact); one row per owner, type and period in use."""
+    assert od.emissions_fraction is not None
+    compact = reg.formulation == COMPACT
+    out = set()
+    for e, t, p in use_index(md):
+        if od.emissions_fraction[e, t] > 0:
+            out.add((int(md.entity_market[e]) if compact else e, t, p, e))
+    seen: dict[tuple[int, int, int], int] = {}
+    for owner, t, p, e in sorted(out):
+        seen.setdefault((owner, t, p), e)
+    return [(o, t, p, e) for (o, t, p), e in sorted(seen.items())]
+
+
+def _build_emission_limits(m: pyo.ConcreteModel, md: ModelData, reg: Registry, od: OffsetData, users: dict) -> None:
+    """``OffsetLimit`` rows (module docstring): credits used + f x abatement <= f x BAU."""
+    import pyomo.environ as pyo
+
+    assert od.emissions_fraction is not None
+    compact = reg.formulation == COMPACT
+    n_p = len(md.periods)
+    rows = _limit_rows(md, reg, od)
+    owner_of_col = md.entity_market[md.col_entity] if compact else md.col_entity
+    col_p = md.col_period
+    held = np.ones(len(md.col_cost), dtype=bool) if reg.in_model is None else reg.in_model
+    fixed = np.zeros(len(md.col_cost)) if reg.fixed_t is None else reg.fixed_t
+    # the columns of each (owner, period), and what is fixed outside the model there
+    key = owner_of_col * n_p + col_p
+    order = np.argsort(key, kind="stable")
+    bounds = np.searchsorted(key[order], np.arange((len(md.markets) if compact else md.n_entities) * n_p + 1))
+    bau_owner = np.zeros(((len(md.markets) if compact else md.n_entities), n_p))
+    for p in range(n_p):
+        bau_p = md.bau_t[:, md.period_years(p)].sum(axis=1)
+        if compact:
+            np.add.at(bau_owner[:, p], md.entity_market, bau_p)
+        else:
+            bau_owner[:, p] = bau_p
+    fixed_owner = np.bincount(key, weights=fixed, minlength=bau_owner.size).reshape(bau_owner.shape)
+    frac = {(o, t, p): float(od.emissions_fraction[e, t]) for o, t, p, e in rows}
+    index = [(o, t, p) for o, t, p, _ in rows]
+
+    def rule(_m, o, t, p):
+        f = frac[o, t, p]
+        cols = order[bounds[o * n_p + p] : bounds[o * n_p + p + 1]]
+        use = users[o, t, p] if compact else [_m.OffsetUse[o, t, p]]
+        abate = pyo.quicksum(_m.Abate[int(j)] for j in cols if held[j])
+        return pyo.quicksum(use) + f * abate <= f * float(bau_owner[o, p] - fixed_owner[o, p]) / md.scale_t
+
+    m.OffsetLimit = pyo.Constraint(index, rule=rule, doc="credits used <= limit_fraction x own emissions [Mt]")
+    reg.name(m.OffsetLimit, "offset_limit")
+    # every abatement column enters its owner's limit rows (one per type) with coefficient f
+    pos = {k: i for i, k in enumerate(index)}
+    for t in range(len(od.types)):
+        row = np.array([pos.get((int(o), t, int(p)), -1) for o, p in zip(owner_of_col, col_p)], dtype=np.int64)
+        f = np.array([frac.get((int(o), t, int(p)), 0.0) for o, p in zip(owner_of_col, col_p)])
+        if (row >= 0).any():
+            reg.column_rows.append(("offset_limit", np.maximum(row, 0), np.where(row >= 0, f, 0.0)))
 
 
 def _market_limits_t(md: ModelData, uidx: list[tuple[int, int, int]]) -> dict[tuple[int, int, int], float]:
@@ -249,6 +333,15 @@ def expand(md: ModelData, values: dict[str, np.ndarray]) -> None:
     uidx = use_index(md)
     keys = [(int(md.entity_market[e]), t, p) for e, t, p in uidx]
     limits = np.array([od.limit_t[e, t, p] for e, t, p in uidx])
+    if od.emissions_fraction is not None and "abatement" in values:  # the limits at the solution
+        n_p = len(md.periods)
+        abated = np.bincount(
+            md.col_entity * n_p + md.col_period, weights=values["abatement"], minlength=md.n_entities * n_p
+        ).reshape(md.n_entities, n_p)
+        for k, (e, t, p) in enumerate(uidx):
+            f = od.emissions_fraction[e, t]
+            if f > 0:
+                limits[k] = max(f * (od.limit_t[e, t, p] / f - abated[e, p]), 0.0)
     out = np.zeros(len(uidx))
     for k, key in enumerate(_market_limits_t(md, uidx)):
         rows = np.array([i for i, x in enumerate(keys) if x == key], dtype=np.int64)

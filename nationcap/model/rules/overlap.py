@@ -9,7 +9,9 @@ interact and this module adds nothing.
 
 ``coupled``: electricity saved by the user market's abatement lowers the power suppliers'
 emissions. Assumption: an installation's abatement cuts electricity and fuel in proportion to
-its ``electricity_share``.
+its ``electricity_share``. A user market with ``emissions_basis = "direct"`` counts no purchased
+electricity (its BAU and abatement are the direct part only), so it saves none: the coupling adds
+nothing for it, and nothing is double counted between it and the suppliers.
 
 Sets
     U      abatement columns of user-market entities (entity i, year y)
@@ -99,6 +101,8 @@ def user_share(md: ModelData) -> np.ndarray:
     if ov.electricity != "coupled":
         return np.zeros(md.n_entities)
     user = md.markets.index(ov.markets[1])
+    if md.scenario.markets[ov.markets[1]].emissions_basis == "direct":
+        return np.zeros(md.n_entities)
     es = md.dataset.entities["electricity_share"].to_numpy(dtype=float)
     return np.where(md.entity_market == user, es, 0.0)
 
