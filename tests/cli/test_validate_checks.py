@@ -107,9 +107,10 @@ def test_note_for_entities_without_mac_rows(tmp_path):
     assert ": B\n" in r.output
 
 
-def test_note_for_a_category_no_covered_entity_has(tmp_path):
+def test_a_category_only_another_market_has_is_refused(tmp_path):
     """Category dhc exists in entities.csv (entity C of market n) but not among the entities of m,
-    so markets.m.compliance_factor.P1.dhc applies to no one: a note naming where dhc is."""
+    so markets.m.compliance_factor.P1.dhc would apply to no one: refused (exit 2) with the
+    categories m has, rather than a note (a misspelt or misplaced factor must never run)."""
     entities = [ent("A"), ent("B"), ent("C", market="n", category="dhc")]
     mac = [("A", 1, 0.2, 1000.0), ("B", 1, 0.4, 2000.0), ("C", 1, 0.5, 500.0)]
     markets = {
@@ -117,12 +118,10 @@ def test_note_for_a_category_no_covered_entity_has(tmp_path):
         "n": {"compliance_factor": {"P1": {"general": 0.1, "dhc": 0.1}}},
     }
     r = validate(case(tmp_path, 0.2, markets, entities=entities, mac=mac))
-    assert r.exit_code == 0, r.output
-    assert (
-        "note: markets.m.compliance_factor sets category 'dhc', but no entity the market covers has it "
-        "(1 entity of entities.csv has it: 1 in other markets): that factor applies to no one"
-    ) in r.output
-    assert "markets.n.compliance_factor sets" not in r.output  # C is in n
+    assert r.exit_code == 2, r.output
+    assert "key 'markets.m.compliance_factor.P1.dhc': no entity of market 'm' has category 'dhc'" in r.output
+    assert "markets.n.compliance_factor" not in r.output  # C is in n
+    assert "Traceback" not in r.output
 
 
 def test_note_for_a_category_held_only_by_uncovered_entities(tmp_path):
