@@ -125,16 +125,21 @@ def test_a_category_only_another_market_has_is_refused(tmp_path):
 
 
 def test_note_for_a_category_held_only_by_uncovered_entities(tmp_path):
-    """m selects administrator Tokyo only: A is covered, B (category dhc, Osaka) is uncovered, so
-    m's dhc factor applies to no one."""
-    entities = [ent("A", administrator="Tokyo"), ent("B", administrator="Osaka", category="dhc")]
+    """m covers entities of at least 60 t of base-year emissions: A (100 t) is covered, B (category
+    dhc, 50 t) is not, so m's dhc factor applies to no one in this scenario: a note, not an error
+    (a size threshold, swept say, may leave a category without covered entities); a selection by
+    label that leaves out every dhc entity is refused instead."""
+    entities = [ent("A", administrator="Tokyo"), ent("B", base=50.0, administrator="Osaka", category="dhc")]
     markets = {
         "m": {
             "compliance_factor": {"P1": {"general": 0.1, "dhc": 0.05}},
-            "select": {"administrator": ["Tokyo"]},
+            "select": {"market": ["m"], "min_base_t": 60.0},
         }
     }
     r = validate(case(tmp_path, 0.1, markets, entities=entities))
     assert r.exit_code == 0, r.output
     assert "category 'dhc', but no entity the market covers has it" in r.output
     assert "(1 entity of entities.csv has it: 1 uncovered)" in r.output
+    markets["m"]["select"] = {"administrator": ["Tokyo"]}
+    r = validate(case(tmp_path / "label", 0.1, markets, entities=entities))
+    assert r.exit_code == 2 and "no entity of market 'm' has category 'dhc'" in r.output, r.output
