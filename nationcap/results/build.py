@@ -37,6 +37,7 @@ from ..model.data import ModelData
 from ..model.registry import ABATEMENT, BANK, EXPIRED, NET_PURCHASE
 from ..model.rules import RULES
 from ..model.rules.base import ReportContext, data_array, present_value_money
+from ..vocab import index_coords
 from .aggregates import aggregates, uncovered_results
 from .conventions import apply_conventions
 from .mac import MAC_POINTS, mac_curves
@@ -199,7 +200,7 @@ class _Solved:
     """The numbers every group of results is made of: one solve's prices, what the program rules
     report, the sums per entity and the cost account."""
 
-    coords: dict[str, np.ndarray]
+    coords: dict[str, xr.DataArray]
     pv: str  #: the ``money`` attribute of present values
     price_low_pv: np.ndarray  #: market x period, the lower end of the interval of clearing prices
     price_high_pv: np.ndarray
@@ -227,12 +228,7 @@ def _solved(md: ModelData, sr: SolveResult) -> _Solved:
     """Prices, the rules' reports, sums per entity and year, PV compliance cost per entity and the
     cost account (the order of every sum is that of the solve's columns, for byte-stable results)."""
     n_e, n_y, n_p = md.n_entities, len(md.years), len(md.periods)
-    coords = {
-        "entity": md.entities.astype(str),
-        "market": np.array(md.markets, dtype=str),
-        "year": np.array(md.years, dtype=np.int64),
-        "period": np.array(md.periods, dtype=str),
-    }
+    coords = _coords(md)
     # the price is the lower end of the interval of clearing prices, on every engine (prices.py)
     price_low_pv, price_high_pv = price_interval_pv(md, sr)
     price_pv = price_low_pv
@@ -272,8 +268,33 @@ def _solved(md: ModelData, sr: SolveResult) -> _Solved:
     )
 
 
+#: the coordinates of the last model data's results: (entity labels, markets, years, periods), coords
+_COORDS: list[Any] = [None, None]
+
+
+def _coords(md: ModelData) -> dict[str, xr.DataArray]:
+    """The results' entity, market, year and period coordinates, their indexes built once
+    (:func:`~nationcap.vocab.index_coords`) and kept while the model data's entity labels (one
+    array object: Monte Carlo draws and in-place variants share it) and dimensions stay."""
+    key = (md.entities, tuple(md.markets), tuple(md.years), tuple(md.periods))
+    old = _COORDS[0]
+    if old is None or old[0] is not key[0] or old[1:] != key[1:]:
+        _COORDS[:] = [
+            key,
+            index_coords(
+                {
+                    "entity": md.entities.astype(str),
+                    "market": np.array(md.markets, dtype=str),
+                    "year": np.array(md.years, dtype=np.int64),
+                    "period": np.array(md.periods, dtype=str),
+                }
+            ),
+        ]
+    return dict(_COORDS[1])
+
+
 def _rule_reports(
-    md: ModelData, sr: SolveResult, coords: dict[str, np.ndarray], price_pv: np.ndarray
+    md: ModelData, sr: SolveResult, coords: dict[str, Any], price_pv: np.ndarray
 ) -> tuple[dict[str, xr.DataArray], np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """What each program rule reports: its variables (after the base-year ones), its PV cost per
     entity and period, its items of the cost account, and the emissions it removes per entity and
