@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -188,6 +189,10 @@ TABLES: dict[str, Table] = {
 }
 
 
+#: values a dataset keeps for later layers (:meth:`Dataset.memo`)
+MEMO_SIZE = 16
+
+
 @dataclass
 class Dataset:
     """Validated tables of one dataset folder (typed columns, extra columns kept)."""
@@ -200,10 +205,38 @@ class Dataset:
     offsets: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
     national_co2_t: dict[int, float] = field(default_factory=dict)
+    #: group labels of entities.csv columns, made once per dataset (:meth:`groups`; not copied by
+    #: dataclasses.replace, whose copies may hold other entities)
+    _groups: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    #: values derived from these tables by later layers, made once (:meth:`memo`)
+    _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
         return str(self.meta.get("name", self.path.name))
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, made once per dataset and ``key``: ``key`` must say everything the value
+        depends on besides these tables, by content (never by object identity). Runs, sweep points
+        and draws on these tables share the value (e.g. results coordinates whose indexes are
+        costly to build); at most :data:`MEMO_SIZE` values are kept."""
+        if key not in self._memo:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = make()
+        return self._memo[key]
+
+    def groups(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted labels, each entity's position among them) of an ``entities.csv`` column, made
+        once per dataset: every run, sweep point and draw on these tables shares them."""
+        if column not in self._groups:
+            key = self.entities[column].to_numpy().astype(str)
+            labels = np.array(sorted(set(key)), dtype=str)
+            self._groups[column] = (labels, pd.Index(labels).get_indexer(key))
+        return self._groups[column]
 
 
 # ---------------------------------------------------------------------------------------

@@ -30,26 +30,15 @@ _AGG_VARS = {
 }
 
 
-#: group labels and each entity's group, per dataset (computed once: Monte Carlo draws and sweep
-#: points share their dataset's tables)
-_GROUPS: dict[str, Any] = {"entities": None, "groups": {}}
-
-
 def _groups(md: ModelData, group: str) -> tuple[np.ndarray, np.ndarray]:
     """(sorted labels, group index of each entity of the model) of an entity attribute. The labels
     are those of every entity of the dataset, covered or not, so that runs with different
     selections (the points of a threshold sweep) share their coordinates."""
-    every = md.scope.all_entities if md.scope is not None else md.dataset.entities
-    if _GROUPS["entities"] is not every:  # another dataset: one at a time
-        _GROUPS.update(entities=every, groups={})
-    per = _GROUPS["groups"]
-    if group not in per:
-        key = every[group].to_numpy().astype(str)
-        labels = np.array(sorted(set(key)), dtype=str)
-        per[group] = (labels, pd.Index(labels).get_indexer(key))
-    labels, index = per[group]
-    if md.scope is not None and md.scope.active:
-        index = index[md.scope.entity_index]
+    scope = md.scope
+    every = scope.input if scope is not None and scope.input is not None else md.dataset
+    labels, index = every.groups(group)
+    if scope is not None and scope.active:
+        index = index[scope.entity_index]
     return labels, index
 
 
@@ -62,7 +51,7 @@ def aggregates(md: ModelData, per_entity: dict[str, np.ndarray], pv: str) -> xr.
     once (:func:`~nationcap.vocab.index_coords`): a batch member makes this Dataset per solve."""
     markets = np.array(md.markets, dtype=str)
     groups = {group: _groups(md, group) for group in ("sector", "prefecture", "administrator")}
-    coords = _coords(markets, np.array(md.years, dtype=np.int64), np.array(md.periods, dtype=str), groups)
+    coords = _coords(md, markets, groups)
     out: dict[str, Any] = {}
     for group, (labels, gi) in groups.items():
         mi = md.entity_market
@@ -115,19 +104,19 @@ def aggregates(md: ModelData, per_entity: dict[str, np.ndarray], pv: str) -> xr.
     return xr.Dataset(out, coords={d: c for d, c in coords.items() if d in used})
 
 
-#: the coordinates of the last aggregates: (labels, coordinates)
-_COORDS: list[Any] = [None, None]
-
-
 def _coords(
-    markets: np.ndarray, years: np.ndarray, periods: np.ndarray, groups: dict[str, tuple[np.ndarray, np.ndarray]]
+    md: ModelData, markets: np.ndarray, groups: dict[str, tuple[np.ndarray, np.ndarray]]
 ) -> dict[str, xr.DataArray]:
-    """The aggregates' coordinates, made once while the labels stay the same."""
-    values = {"market": markets, **{g: labels for g, (labels, _) in groups.items()}, "year": years, "period": periods}
-    old = _COORDS[0]
-    if old is None or old.keys() != values.keys() or not all(np.array_equal(old[k], v) for k, v in values.items()):
-        _COORDS[:] = [values, index_coords(values)]
-    return _COORDS[1]
+    """The aggregates' coordinates, made once per dataset and labels (:meth:`Dataset.memo
+    <nationcap.inputs.tables.Dataset.memo>`)."""
+    values = {
+        "market": markets,
+        **{g: labels for g, (labels, _) in groups.items()},
+        "year": np.array(md.years, dtype=np.int64),
+        "period": np.array(md.periods, dtype=str),
+    }
+    key = ("aggregate coordinates", *((k, v.dtype.str, v.tobytes()) for k, v in values.items()))
+    return md.dataset.memo(key, lambda: index_coords(values))
 
 
 def uncovered_results(md: ModelData, coords: dict) -> dict[str, xr.DataArray]:
