@@ -314,7 +314,9 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
         values = num.to_numpy(dtype=float)
         bad = ~np.isfinite(values) & ~empty
         # "inf", "nan", "1e400" parse as numbers that are not finite; "abc" or "1,500" do not parse
-        spelled = text.str.lower().str.lstrip("+-").isin(["inf", "infinity", "nan"]).to_numpy()
+        spelled = np.zeros(len(values), dtype=bool)  # (string methods only on the bad rows: slow per row)
+        if bad.any():
+            spelled[bad] = text[bad].str.lower().str.lstrip("+-").isin(["inf", "infinity", "nan"]).to_numpy()
         nonfinite = bad & (spelled | ~np.isnan(values))
         nonnum = bad & ~nonfinite
         values = np.where(bad, np.nan, values)
