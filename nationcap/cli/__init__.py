@@ -5,6 +5,7 @@
 - :mod:`.batch`   ``sweep``, ``montecarlo``, ``plot``, ``export``
 - :mod:`.outputs`  ``report``, ``template``
 - :mod:`.perf`    ``bench``
+- :mod:`.explore` ``explore`` (the live design explorer)
 
 Every failure is printed as a short report and exits with the code of :mod:`.common` (2 bad
 input, 3 model, 4 output location, 130 interrupted, 1 a bug), without a traceback unless
@@ -19,7 +20,7 @@ import logging
 import click
 
 from .. import __version__
-from . import batch, outputs, perf, single
+from . import batch, explore, outputs, perf, single
 from .common import _PASS_THROUGH, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_MODEL, EXIT_OUTPUT, Ctx, handle
 
 __all__ = ["EXIT_INPUT", "EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OUTPUT", "cli", "main"]
@@ -56,7 +57,7 @@ def _short_help(command: click.Command) -> str:
     return " ".join(first.split())
 
 
-for _command in (*single.COMMANDS, *batch.COMMANDS, *outputs.COMMANDS, *perf.COMMANDS):
+for _command in (*single.COMMANDS, *batch.COMMANDS, *outputs.COMMANDS, *perf.COMMANDS, *explore.COMMANDS):
     if not _command.short_help:
         _command.short_help = _short_help(_command)
     cli.add_command(_command)

@@ -57,6 +57,12 @@ from ..config import ENGINE_NAMES
     "20-point cap sweeps (exact engine; Pyomo with its held model), a held-session re-solve and full runs, "
     "each as a ratio to the direct HiGHS solve measured in the same call.",
 )
+@click.option(
+    "--explore",
+    "explore_only",
+    is_flag=True,
+    help="Instead: time one change in nationcap explore on the scenario (solve, server, updated page).",
+)
 @click.pass_obj
 def bench(
     ctx,
@@ -66,15 +72,23 @@ def bench(
     scenario: Path | None,
     mc_draws: int,
     target_draws: int | None,
+    explore_only: bool,
 ) -> None:
     """Time each phase of a full run (load, build, solve, extract, write) and its peak memory.
 
     Every run is a fresh process on the baseline scenario (or --scenario) at each --scale.
-    With --targets, time batches and re-solves instead (nationcap/tools/targets.py). Benchmarks,
-    not tests: a 4x Pyomo run takes minutes.
+    Benchmarks, not tests: a 4x Pyomo run takes minutes. With --targets, time batches and
+    re-solves instead (nationcap/tools/targets.py). With --explore: the time of one change
+    of a compliance factor in nationcap explore (needs the explore extra; the updated page is
+    timed in the system's headless Chromium when it and Playwright are installed).
     """
     from ..tools import bench as b
     from .common import reported
+
+    if explore_only:
+        with reported(ctx):
+            _bench_explore(ctx, scenario or b.DEFAULT_SCENARIO)
+        return
 
     engines = ("fast", "pyomo") if engine == "both" else (engine,)
     info = b.machine()
@@ -132,6 +146,18 @@ def _targets(echo, ctx, draws: int) -> None:
             raise click.ClickException(str(exc)) from None
     echo("")
     echo(tg.format_targets(rows, direct_s))
+
+
+def _bench_explore(ctx, scenario: Path) -> None:
+    from ..tools import bench as b
+
+    t = b.explore_timings(scenario)
+    page = "not measured (no /usr/bin/chromium or playwright)" if t["page_ms"] is None else f"{t['page_ms']:.0f} ms"
+    click.echo(
+        f"nationcap explore {scenario}, one change of {b.EXPLORE_KEY} (median of {len(b.EXPLORE_VALUES)}):\n"
+        f"  solve {t['solve_ms']:.0f} ms; server (validate, prepare, solve, results, views) {t['server_ms']:.0f} ms; "
+        f"updated page {page}"
+    )
 
 
 COMMANDS = (bench,)
