@@ -8,7 +8,7 @@
 - :mod:`.explore` ``explore`` (the live design explorer)
 
 Every failure is printed as a short report and exits with the code of :mod:`.common` (2 bad
-input, 3 model, 4 output location, 130 interrupted, 1 a bug), without a traceback unless
+input, 3 model, 4 output location, 130 interrupted, 143 terminated by SIGTERM, 1 a bug), without a traceback unless
 ``--debug`` is given.
 """
 
@@ -21,9 +21,9 @@ import click
 
 from .. import __version__
 from . import batch, explore, outputs, perf, single
-from .common import _PASS_THROUGH, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_MODEL, EXIT_OUTPUT, Ctx, handle
+from .common import _PASS_THROUGH, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_MODEL, EXIT_OUTPUT, EXIT_TERMINATED, Ctx, handle
 
-__all__ = ["EXIT_INPUT", "EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OUTPUT", "cli", "main"]
+__all__ = ["EXIT_INPUT", "EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OUTPUT", "EXIT_TERMINATED", "cli", "main"]
 
 
 class _Group(click.Group):
@@ -64,4 +64,9 @@ for _command in (*single.COMMANDS, *batch.COMMANDS, *outputs.COMMANDS, *perf.COM
 
 
 def main() -> None:  # pragma: no cover
+    """Run the command line with SIGTERM handled as Ctrl-C (the ``nationcap`` command itself
+    starts from :mod:`nationcap.__main__`, which does the same before importing this package)."""
+    from ..atomic import raise_on_sigterm
+
+    raise_on_sigterm()
     cli()

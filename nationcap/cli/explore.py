@@ -88,9 +88,10 @@ def explore(ctx: Ctx, scenario: Path, host: str, port: int, no_open: bool) -> No
 def _workbook_and_report(folder: Path) -> None:
     """Add the Excel workbook and the HTML report (as nationcap export --format xlsx and
     nationcap report make them) to a results folder the explorer exported."""
+    from ..atomic import atomic_file
     from ..report.html import build_report
     from ..report.workbook import build_sheets, write_workbook
-    from ..results.io import atomic_file, load_results
+    from ..results.io import load_results
 
     res = load_results(folder)
     label = str(res.attrs.get("scenario", folder.name))

@@ -94,7 +94,7 @@ def bench(
     info = b.machine()
     echo = ctx.echo if ctx is not None else click.echo
     with reported(ctx):
-        from ..results.io import check_location
+        from ..atomic import check_location
 
         check_location(out_file, "file")  # before the first (long) case
         echo(f"machine: {info['cores']} cores, {info['cpu']}, {info['memory_gb']} GB")

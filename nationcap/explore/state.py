@@ -339,7 +339,8 @@ class Explorer:
         """Write the full results of the variant of ``out`` (results.nc, CSV tables, run.json),
         as ``nationcap run`` would, into a new folder (and then whatever :attr:`after_export`
         adds to it: the command line adds the workbook and the report)."""
-        from ..results.io import check_writable, write_results
+        from ..atomic import check_writable
+        from ..results.io import write_results
 
         if out.variant is None or out.run is None:
             raise InputError([Problem("explorer", "", "", "nothing solved yet to export")], "explorer")

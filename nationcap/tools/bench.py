@@ -411,7 +411,7 @@ def run_bench(
 
 
 def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
-    from ..results.io import atomic_file
+    from ..atomic import atomic_file
 
     with atomic_file(Path(path)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(COLUMNS), extrasaction="ignore")
