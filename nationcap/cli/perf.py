@@ -48,6 +48,16 @@ from ..config import ENGINE_NAMES
     help="Fast engine: also time this many perturbed re-solves (Monte Carlo draws) per case.",
 )
 @click.option(
+    "--targets",
+    "target_draws",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Instead of the scale table: time a Monte Carlo of N draws (models/montecarlo.toml, 2 workers), "
+    "20-point cap sweeps (exact engine; Pyomo with its held model), a held-session re-solve and full runs, "
+    "each as a ratio to the direct HiGHS solve measured in the same call.",
+)
+@click.option(
     "--explore",
     "explore_only",
     is_flag=True,
@@ -61,12 +71,14 @@ def bench(
     out_file: Path,
     scenario: Path | None,
     mc_draws: int,
+    target_draws: int | None,
     explore_only: bool,
 ) -> None:
     """Time each phase of a full run (load, build, solve, extract, write) and its peak memory.
 
     Every run is a fresh process on the baseline scenario (or --scenario) at each --scale.
-    Benchmarks, not tests: a 4x Pyomo run takes minutes. With --explore: the time of one change
+    Benchmarks, not tests: a 4x Pyomo run takes minutes. With --targets, time batches and
+    re-solves instead (nationcap/tools/targets.py). With --explore: the time of one change
     of a compliance factor in nationcap explore (needs the explore extra; the updated page is
     timed in the system's headless Chromium when it and Playwright are installed).
     """
@@ -85,7 +97,11 @@ def bench(
         from ..atomic import check_location
 
         check_location(out_file, "file")  # before the first (long) case
-        echo(f"machine: {info['cores']} cores, {info['cpu']}, {info['memory_gb']} GB, Python {info['python']}")
+        echo(f"machine: {info['cores']} cores, {info['cpu']}, {info['memory_gb']} GB")
+        echo(f"versions: {info['versions']}")
+        if target_draws is not None:
+            _targets(echo, ctx, target_draws)
+            return
         try:
             rows = b.run_bench(
                 scales=scales or b.DEFAULT_SCALES,
@@ -108,6 +124,28 @@ def bench(
                 f"{r['mc_draw_bau_cost_s'] * 1e3:.0f} s in one process"
             )
         echo(f"\nwrote {out_file}")
+
+
+def _targets(echo, ctx, draws: int) -> None:
+    """``bench --targets``: the direct solve, then every target figure as a ratio to it."""
+    import tempfile
+
+    from ..tools import bench as b
+    from ..tools import targets as tg
+
+    say = lambda s: click.echo(s, err=True) if not (ctx and ctx.quiet) else None  # noqa: E731
+    repo = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="nationcap-targets-") as tmp:
+        workdir = Path(tmp)
+        say("highspy (direct) ...")
+        case = b.Case(1.0, (repo / b.DEFAULT_SCENARIO).resolve(), [], "inputs/japan (shipped)")
+        direct_s = b.run_case(case, b.DIRECT, workdir)["end_to_end_s"]
+        try:
+            rows = tg.run_targets(repo, workdir, direct_s, mc_draws=draws, progress=say)
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+    echo("")
+    echo(tg.format_targets(rows, direct_s))
 
 
 def _bench_explore(ctx, scenario: Path) -> None:

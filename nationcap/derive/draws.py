@@ -62,7 +62,7 @@ def group_labels(by: str, scn: Scenario, ds: Dataset) -> list[str]:
         return ["all"]
     if by == "market":
         return list(resolve_scope(scn, ds).scenario.markets)
-    return sorted(set(ds.entities["sector"].astype(str)))
+    return sorted(set(ds.entities["sector"].astype(str).to_numpy().tolist()))  # (not iterating a pandas column: slow)
 
 
 def entity_groups(by: str, ds: Dataset, labels: list[str], scn: Scenario | None = None) -> np.ndarray:

@@ -389,13 +389,20 @@ class MeritOrderEngine:
         solves only by one common positive factor each, as a Monte Carlo draw of MAC costs by
         sector does; the first solve then keeps, per market, the columns sorted by (group, cost),
         and later solves with new costs merge those sorted runs (a stable sort from that order)
-        instead of sorting from scratch. Results are optimal either way; only which of several
+        instead of sorting from scratch; a full link's pooled columns keep runs by (group, pooled
+        cost) the same way. Results are optimal either way; only which of several
         tied columns is filled first can differ from an engine without the hint."""
         self._arrays: tuple[np.ndarray, ...] = ()
         self._derived: tuple[np.ndarray, ...] = ()
         self._layouts: list[_Layout] = []
         self._cost_groups = cost_groups
         self._references: list[np.ndarray] | None = None
+        #: bumped whenever the market layouts are sorted again (the pooled layout follows them)
+        self._generation = 0
+        #: a full link's pooled layout: ((generation, markets, ratio), layout)
+        self._pooled: tuple[tuple, _Layout] | None = None
+        #: its sorted runs by (group, pooled cost): ((markets, ratio), permutation)
+        self._pooled_reference: tuple[tuple, np.ndarray] | None = None
 
     def _structure(self, md: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[_Layout]]:
         """(PV cost, period and row of each column, market layouts), reused when unchanged."""
@@ -422,6 +429,8 @@ class MeritOrderEngine:
             )
             if not columns_same:
                 self._references = None
+                self._pooled_reference = None
+            self._generation += 1
             layouts = []
             for a in range(n_m):
                 idx = np.flatnonzero(col_market == a)
@@ -526,18 +535,37 @@ class MeritOrderEngine:
             engine="fast",
         )
 
-    @staticmethod
+    def _pooled_layout(
+        self, w: np.ndarray, col_period: np.ndarray, layouts: list[_Layout], linked: tuple[int, ...], ratio: float
+    ) -> tuple[_Layout, list[np.ndarray], np.ndarray]:
+        """(layout, columns of each market, t per pooled unit) of a fully linked pair, kept while
+        the market layouts are; with ``cost_groups``, sorted again by merging its runs sorted by
+        (group, pooled cost): a draw scales a group's pooled costs in both markets by one factor."""
+        n, r = linked
+        cols = [np.arange(len(w))[layouts[a].cols] for a in (n, r)]
+        factor = np.concatenate([np.ones(len(cols[0])), np.full(len(cols[1]), ratio)])
+        key = (self._generation, linked, ratio)
+        if self._pooled is not None and self._pooled[0] == key:
+            return self._pooled[1], cols, factor
+        idx = np.concatenate(cols)
+        wp = w[idx] * factor
+        ref = self._pooled_reference
+        ref_ok = ref is not None and ref[0] == (linked, ratio)
+        lay = _Layout(idx, wp, col_period[idx], reference=ref[1] if ref is not None and ref_ok else None)
+        if self._cost_groups is not None and not ref_ok:
+            self._pooled_reference = ((linked, ratio), np.lexsort((wp, self._cost_groups[idx])))
+        self._pooled = (key, lay)
+        return lay, cols, factor
+
     def _solve_linked(
-        md, w, col_period, layouts, req, linked, abate, price, bank, expire_mp, boundary, problems, low, high
+        self, md, w, col_period, layouts, req, linked, abate, price, bank, expire_mp, boundary, problems, low, high
     ):
         """Solve a fully linked (national, regional) pair as one market in national units."""
         n, r = linked
         ratio = float(md.scenario.link.ratio)
         n_p = len(md.periods)
-        cols = [np.arange(len(w))[layouts[a].cols] for a in (n, r)]
-        factor = np.concatenate([np.ones(len(cols[0])), np.full(len(cols[1]), ratio)])  # t per pooled unit
-        idx = np.concatenate(cols)
-        lay = _Layout(idx, w[idx] * factor, col_period[idx])
+        lay, cols, factor = self._pooled_layout(w, col_period, layouts, linked, ratio)  # factor: t per pooled unit
+        idx = lay.cols
         cfg = md.scenario.markets[md.markets[n]]
         pooled_req = req[n] + req[r] / ratio
         mk = _Market(lay, md.col_qty_t[idx] / factor, pooled_req)

@@ -17,7 +17,10 @@ Holding a model (``PyomoHighsEngine(hold=True)``)
        that its parameters do not depend on the allocation
        (:func:`nationcap.model.variants.in_place_reason`, an allow-list);
     2. updates the Params and re-solves with the dual simplex, which HiGHS hot-starts from the
-       basis of the previous solve;
+       basis of the previous solve, and certifies the result by its duality gap recomputed from
+       the LP's own arrays (:mod:`.certify`: a primal-feasible point whose objective equals the
+       dual bound of its duals is optimal, so a cold solve could not do better); a warm solution
+       that fails is solved again cold (basis cleared, the scenario's own HiGHS options);
     3. for a sifting model, certifies the solution against every column again
        (:func:`.sifting.uncertified`); if a column prices out, or the held columns cannot meet
        the new caps, sifts afresh;
@@ -47,6 +50,7 @@ from ..model.data import ModelData
 from ..model.registry import FULL, Registry
 from ..model.variants import in_place_reason, structure_key
 from .base import Phase, SolveResult
+from .certify import certify, lp_arrays
 from .highs import add_intervals, new_solver, persistent_solver, solve_model
 from .sifting import sift, sifting_intervals, uncertified
 
@@ -122,9 +126,10 @@ class PyomoHighsEngine:
     def _resolve(
         self, md: ModelData, formulation: str, t: float, on_phase: Callable[[str], None] | None
     ) -> SolveResult | None:
-        """Re-solve the held model with the new allocations (dual simplex from the last basis);
-        for a sifting model re-certify every column and return None when one prices out (the
-        caller then sifts afresh)."""
+        """Re-solve the held model with the new allocations (dual simplex from the last basis),
+        certified by its duality gap or else solved cold (module doc, step 2); for a sifting model
+        re-certify every column and return None when one prices out (the caller then sifts
+        afresh)."""
         reg: Registry = self.model.registry
         if reg.formulation == FULL:
             param, rhs = self.model.ComplianceRHS, rhs_values(md)
@@ -145,6 +150,12 @@ class PyomoHighsEngine:
             if reg.columns is None:
                 raise
             return None  # the held columns cannot meet the new caps: sift afresh
+        cert = certify(lp_arrays(self.opt._solver_model))
+        if not cert.passed:  # "optimal" at a worse point than a cold solve reaches: solve cold
+            self.opt._solver_model.clearSolver()
+            sr = solve_model(self.model, md, log_file=self.log_file, opt=self.opt)
+        sr.info["warm_gap"] = cert.gap
+        sr.info["cold_resolve"] = int(not cert.passed)
         if reg.columns is not None and uncertified(md, reg, sr.duals).any():
             return None  # the held columns no longer contain the optimum's marginal ones
         if reg.columns is not None:

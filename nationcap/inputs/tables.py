@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -237,6 +237,10 @@ TABLES: dict[str, Table] = {
 }
 
 
+#: values a dataset keeps for later layers (:meth:`Dataset.memo`)
+MEMO_SIZE = 16
+
+
 @dataclass
 class Dataset:
     """Validated tables of one dataset folder (typed columns, extra columns kept)."""
@@ -257,9 +261,23 @@ class Dataset:
         default_factory=dict, init=False, repr=False, compare=False
     )
 
+    #: values derived from these tables by later layers, made once (:meth:`memo`)
+    _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
     @property
     def name(self) -> str:
         return str(self.meta.get("name", self.path.name))
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, made once per dataset and ``key``: ``key`` must say everything the value
+        depends on besides these tables, by content (never by object identity). Runs, sweep points
+        and draws on these tables share the value (e.g. results coordinates whose indexes are
+        costly to build); at most :data:`MEMO_SIZE` values are kept."""
+        if key not in self._memo:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = make()
+        return self._memo[key]
 
     def groups(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """(sorted labels, each entity's position among them) of an ``entities.csv`` column, made
@@ -358,7 +376,9 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
         values = num.to_numpy(dtype=float)
         bad = ~np.isfinite(values) & ~empty
         # "inf", "nan", "1e400" parse as numbers that are not finite; "abc" or "1,500" do not parse
-        spelled = text.str.lower().str.lstrip("+-").isin(["inf", "infinity", "nan"]).to_numpy()
+        spelled = np.zeros(len(values), dtype=bool)  # (string methods only on the bad rows: slow per row)
+        if bad.any():
+            spelled[bad] = text[bad].str.lower().str.lstrip("+-").isin(["inf", "infinity", "nan"]).to_numpy()
         nonfinite = bad & (spelled | ~np.isnan(values))
         nonnum = bad & ~nonfinite
         values = np.where(bad, np.nan, values)

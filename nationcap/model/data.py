@@ -112,24 +112,22 @@ class ModelData:
 
     def cap_t(self) -> np.ndarray:
         """(M, P) caps: sum of the allocations (before any auction) of each market's entities."""
-        caps = np.zeros((len(self.markets), len(self.periods)))
-        np.add.at(caps, self.entity_market, self.alloc_full_t if self.alloc_full_t is not None else self.alloc_t)
-        return caps
+        return _sum_by_market(
+            self.entity_market, self.alloc_full_t if self.alloc_full_t is not None else self.alloc_t, len(self.markets)
+        )
 
     def auction_t(self) -> np.ndarray:
         """(M, P) allowances auctioned: cap minus free allocation."""
-        free = np.zeros((len(self.markets), len(self.periods)))
-        np.add.at(free, self.entity_market, self.alloc_t)
-        return self.cap_t() - free
+        return self.cap_t() - _sum_by_market(self.entity_market, self.alloc_t, len(self.markets))
 
     def market_config(self, a: int) -> MarketConfig:
         return self.scenario.markets[self.markets[a]]
 
     def max_abatement_t(self) -> np.ndarray:
         """(M, P) abatement available if every step were used."""
-        out = np.zeros((len(self.markets), len(self.periods)))
-        np.add.at(out, (self.entity_market[self.col_entity], self.col_period), self.col_qty_t)
-        return out
+        n_p = len(self.periods)
+        cell = self.entity_market[self.col_entity] * n_p + self.col_period
+        return np.bincount(cell, weights=self.col_qty_t, minlength=len(self.markets) * n_p).reshape(-1, n_p)
 
     def expire_index(self) -> list[tuple[int, int]]:
         """(market, period) pairs that have an Expire variable: markets without banking."""
@@ -166,3 +164,11 @@ def bank_bounds(banking: bool, borrowing: bool, last: bool) -> tuple[float | Non
     lo = None if (borrowing and not last) else 0.0
     hi = None if banking else 0.0
     return lo, hi
+
+
+def _sum_by_market(entity_market: np.ndarray, values: np.ndarray, n_markets: int) -> np.ndarray:
+    """(M, P) sums of the (E, P) ``values`` over each market's entities: one weighted bincount,
+    adding the entities in order as ``np.add.at`` does (the same sums), much faster."""
+    n_p = values.shape[1]
+    cell = (entity_market[:, None] * n_p + np.arange(n_p)[None, :]).ravel()
+    return np.bincount(cell, weights=values.ravel(), minlength=n_markets * n_p).reshape(n_markets, n_p)

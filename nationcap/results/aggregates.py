@@ -14,6 +14,7 @@ import xarray as xr
 
 from ..model.data import ModelData
 from ..model.rules.base import data_array, variable_attrs
+from ..vocab import index_coords
 
 _AGG_VARS = {
     "bau_emissions": ("year", "t", "business-as-usual emissions"),
@@ -44,23 +45,24 @@ def _groups(md: ModelData, group: str) -> tuple[np.ndarray, np.ndarray]:
 def aggregates(md: ModelData, per_entity: dict[str, np.ndarray], pv: str) -> xr.Dataset:
     """Sums over entities by (market, sector), (market, prefecture) and (market, administrator),
     the number of entities in each group (``entities_by_<group>``), and the allowances that move
-    between administrators of one market (``traded_between_administrators``)."""
+    between administrators of one market (``traded_between_administrators``).
+
+    The variables are plain arrays put into one Dataset on coordinates whose indexes are built
+    once (:func:`~nationcap.vocab.index_coords`): a batch member makes this Dataset per solve."""
     markets = np.array(md.markets, dtype=str)
-    coords_t = {"year": np.array(md.years, dtype=np.int64), "period": np.array(md.periods, dtype=str)}
+    groups = {group: _groups(md, group) for group in ("sector", "prefecture", "administrator")}
+    coords = _coords(md, markets, groups)
     out: dict[str, Any] = {}
-    for group in ("sector", "prefecture", "administrator"):
-        labels, gi = _groups(md, group)
+    for group, (labels, gi) in groups.items():
         mi = md.entity_market
-        count = np.zeros((len(markets), len(labels)), dtype=np.int64)
-        np.add.at(count, (mi, gi), 1)
-        out[f"entities_by_{group}"] = xr.DataArray(
-            count,
-            dims=("market", group),
-            coords={"market": markets, group: labels},
-            attrs=variable_attrs("1", f"number of the market's entities, by {group}"),
-        )
         key = mi * len(labels) + gi
         size = len(markets) * len(labels)
+        count = np.bincount(key, minlength=size).astype(np.int64).reshape(len(markets), len(labels))
+        out[f"entities_by_{group}"] = (
+            ("market", group),
+            count,
+            variable_attrs("1", f"number of the market's entities, by {group}"),
+        )
         for var, (tdim, units, desc) in _AGG_VARS.items():
             vals = per_entity[var]
             # one weighted bincount over (group, time) cells: the same sums as np.add.at (entities
@@ -68,11 +70,10 @@ def aggregates(md: ModelData, per_entity: dict[str, np.ndarray], pv: str) -> xr.
             n_t = vals.shape[1]
             cells = (key[:, None] * n_t + np.arange(n_t)[None, :]).ravel()
             agg = np.bincount(cells, weights=vals.ravel(), minlength=size * n_t).reshape(len(markets), len(labels), n_t)
-            out[f"{var}_by_{group}"] = xr.DataArray(
+            out[f"{var}_by_{group}"] = (
+                ("market", group, tdim),
                 agg,
-                dims=("market", group, tdim),
-                coords={"market": markets, group: labels, tdim: coords_t[tdim]},
-                attrs=variable_attrs(
+                variable_attrs(
                     units,
                     f"{desc}, summed by market and {group}",
                     **({"money": pv} if var == "compliance_cost" else {}),
@@ -80,19 +81,18 @@ def aggregates(md: ModelData, per_entity: dict[str, np.ndarray], pv: str) -> xr.
             )
     # allowances matched between administrators: min(bought by net buyers, sold by net sellers);
     # the rest of a period's positions is the market's bank (every entity's banking goes through it)
-    position = out["net_purchase_by_administrator"]
-    horizon = position.sum("period")
+    position = out["net_purchase_by_administrator"][1]  # market x administrator x period
+    horizon = position.sum(axis=2)
     for name, pos, dims, when in (
         ("traded_between_administrators", position, ("market", "period"), "in the period"),
         ("traded_between_administrators_total", horizon, ("market",), "over all periods"),
     ):
-        bought = pos.clip(min=0.0).sum("administrator")
-        sold = (-pos).clip(min=0.0).sum("administrator")
-        out[name] = xr.DataArray(
-            np.minimum(bought.values, sold.values),
-            dims=dims,
-            coords={d: (markets if d == "market" else coords_t[d]) for d in dims},
-            attrs=variable_attrs(
+        bought = pos.clip(min=0.0).sum(axis=1)
+        sold = (-pos).clip(min=0.0).sum(axis=1)
+        out[name] = (
+            dims,
+            np.minimum(bought, sold),
+            variable_attrs(
                 "t",
                 f"allowances that move between administrators of the market {when}: the smaller of what the "
                 "net buying administrators bought and what the net selling ones sold (net_purchase_by_administrator"
@@ -100,7 +100,23 @@ def aggregates(md: ModelData, per_entity: dict[str, np.ndarray], pv: str) -> xr.
                 + "); the rest is banked or drawn from the bank",
             ),
         )
-    return xr.Dataset(out)
+    used = {d for dims, _, _ in out.values() for d in dims}
+    return xr.Dataset(out, coords={d: c for d, c in coords.items() if d in used})
+
+
+def _coords(
+    md: ModelData, markets: np.ndarray, groups: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> dict[str, xr.DataArray]:
+    """The aggregates' coordinates, made once per dataset and labels (:meth:`Dataset.memo
+    <nationcap.inputs.tables.Dataset.memo>`)."""
+    values = {
+        "market": markets,
+        **{g: labels for g, (labels, _) in groups.items()},
+        "year": np.array(md.years, dtype=np.int64),
+        "period": np.array(md.periods, dtype=str),
+    }
+    key = ("aggregate coordinates", *((k, v.dtype.str, v.tobytes()) for k, v in values.items()))
+    return md.dataset.memo(key, lambda: index_coords(values))
 
 
 def uncovered_results(md: ModelData, coords: dict) -> dict[str, xr.DataArray]:

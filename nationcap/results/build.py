@@ -37,6 +37,7 @@ from ..model.data import ModelData
 from ..model.registry import ABATEMENT, BANK, EXPIRED, NET_PURCHASE
 from ..model.rules import RULES
 from ..model.rules.base import AccountItem, ReportContext, data_array, present_value_money
+from ..vocab import index_coords
 from .aggregates import aggregates, uncovered_results
 from .conventions import apply_conventions
 from .mac import MAC_POINTS, mac_curves
@@ -141,7 +142,7 @@ class _Solved:
     """The numbers every group of results is made of: one solve's prices, what the program rules
     report, the sums per entity and the cost account."""
 
-    coords: dict[str, np.ndarray]
+    coords: dict[str, xr.DataArray]
     pv: str  #: the ``money`` attribute of present values
     price_low_pv: np.ndarray  #: market x period, the lower end of the interval of clearing prices
     price_high_pv: np.ndarray
@@ -169,12 +170,7 @@ def _solved(md: ModelData, sr: SolveResult) -> _Solved:
     """Prices, the rules' reports, sums per entity and year, PV compliance cost per entity and the
     cost account (the order of every sum is that of the solve's columns, for byte-stable results)."""
     n_e, n_y, n_p = md.n_entities, len(md.years), len(md.periods)
-    coords = {
-        "entity": md.entities.astype(str),
-        "market": np.array(md.markets, dtype=str),
-        "year": np.array(md.years, dtype=np.int64),
-        "period": np.array(md.periods, dtype=str),
-    }
+    coords = _coords(md)
     # the price is the lower end of the interval of clearing prices, on every engine (prices.py)
     price_low_pv, price_high_pv = price_interval_pv(md, sr)
     price_pv = price_low_pv
@@ -214,8 +210,22 @@ def _solved(md: ModelData, sr: SolveResult) -> _Solved:
     )
 
 
+def _coords(md: ModelData) -> dict[str, xr.DataArray]:
+    """The results' entity, market, year and period coordinates, their indexes built once per
+    dataset and content (:func:`~nationcap.vocab.index_coords`, :meth:`Dataset.memo
+    <nationcap.inputs.tables.Dataset.memo>`): Monte Carlo draws and variants share them."""
+    values = {
+        "entity": md.entities.astype(str),
+        "market": np.array(md.markets, dtype=str),
+        "year": np.array(md.years, dtype=np.int64),
+        "period": np.array(md.periods, dtype=str),
+    }
+    key = ("results coordinates", *((k, v.dtype.str, v.tobytes()) for k, v in values.items()))
+    return dict(md.dataset.memo(key, lambda: index_coords(values)))
+
+
 def _rule_reports(
-    md: ModelData, sr: SolveResult, coords: dict[str, np.ndarray], price_pv: np.ndarray
+    md: ModelData, sr: SolveResult, coords: dict[str, Any], price_pv: np.ndarray
 ) -> tuple[dict[str, xr.DataArray], np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """What each program rule reports: its variables (after the base-year ones), its PV cost per
     entity and period, its items of the cost account, and the emissions it removes per entity and

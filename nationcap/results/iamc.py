@@ -38,10 +38,11 @@ result's sum over periods.
 
 Prefecture rows come from the ``*_by_prefecture`` aggregates (only prefectures with at least one
 entity in the program); the Japan row is the sum over entities, so it equals the sum of the
-prefecture rows. Batches give one IAMC scenario per member (``<name>/s000`` for sweep points,
-``<name>/draw007`` for Monte Carlo draws); a Monte Carlo export adds pointwise quantiles across
-the successful draws as scenarios ``<name>/p05``, ``/p50``, ``/p95`` (each row the quantile of
-that row, so there Japan is not the sum of the prefectures' quantiles).
+prefecture rows. A sweep gives one IAMC scenario per member (``<name>/s000``, ...). A Monte
+Carlo gives its pointwise quantiles across the successful draws as scenarios ``<name>/p05``,
+``/p50``, ``/p95`` (each row the quantile of that row over the draws, so there Japan is not the
+sum of the prefectures' quantiles); the draws themselves stay in ``results.nc`` and
+``draws.csv`` (a table of every draw would be ~380 rows per draw).
 
 Units and pyam. The unit strings are those of the IAMC conventions, read by pyam's unit registry
 (the ``iam-units`` package, a pint registry):
@@ -199,7 +200,8 @@ def wide(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_iamc(res: xr.Dataset) -> pd.DataFrame:
-    """The IAMC wide table of a single run or of every successful member of a batch."""
+    """The IAMC wide table of a single run, of every successful point of a sweep, or of the
+    quantile scenarios over the successful draws of a Monte Carlo (module doc)."""
     name = str(res.attrs.get("scenario", "scenario"))
     model = f"nationcap {res.attrs.get('nationcap_version', __version__)}"
     dim = batch_dim(res)
@@ -220,7 +222,7 @@ def to_iamc(res: xr.Dataset) -> pd.DataFrame:
                 qd = long.groupby(keys, sort=False)["value"].quantile(q).reset_index()
                 qd.insert(0, "scenario", f"{name}/p{round(q * 100):02d}")
                 qs.append(qd)
-            long = pd.concat([long, *qs], ignore_index=True)
+            long = pd.concat(qs, ignore_index=True)
     long.insert(0, "model", model)
     return wide(long)
 

@@ -70,6 +70,7 @@ COLUMNS = (
     "objective_jpy",
     "cores",
     "cpu",
+    "versions",
 )
 
 
@@ -97,7 +98,26 @@ def machine() -> dict[str, Any]:
         "memory_gb": round(mem, 1),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "versions": versions(),
     }
+
+
+#: the packages whose versions a benchmark states (their releases move the timings)
+VERSIONED = ("numpy", "pandas", "xarray", "pyomo", "highspy", "netCDF4")
+
+
+def versions() -> str:
+    """``python 3.11.7, numpy 2.4.6, ...``: the versions this benchmark runs with (package
+    metadata; nothing is imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = [f"python {platform.python_version()}"]
+    for name in VERSIONED:
+        try:
+            out.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            out.append(f"{name} -")
+    return ", ".join(out)
 
 
 def lp_size(md) -> dict[str, int]:
@@ -381,7 +401,7 @@ def run_bench(
                 if engine == DIRECT:
                     direct_s = row["end_to_end_s"]
                 row["ratio_to_direct"] = row["end_to_end_s"] / direct_s if direct_s else None
-                row.update({"cores": info["cores"], "cpu": info["cpu"]})
+                row.update({"cores": info["cores"], "cpu": info["cpu"], "versions": info["versions"]})
                 rows.append(row)
                 if out_csv is not None:
                     write_csv(rows, out_csv)

@@ -270,3 +270,59 @@ def test_resolves_report_the_interval_of_a_fresh_run(tmp_path, formulation):
             assert got == pytest.approx(expected[f], abs=1e-6), (f, formulation)
             assert float(r["price_pv"].squeeze()) == got[0]
     assert reused[1:].count(1) >= 1  # at least one variant re-solved in place
+
+
+def test_the_duality_gap_certificate_tells_an_optimum_from_a_worse_point():
+    """min 2x + 3y s.t. x + y >= 4, x <= 3, y <= 10 (by hand: x = 3, y = 1, objective 9, row dual
+    3, reduced cost of x -1 at its upper bound; dual bound 3 * 4 - 1 * 3 = 9). HiGHS's optimum
+    passes with a zero gap; the feasible x = 1, y = 3 (objective 11) has the same duals' bound 9,
+    a relative gap of 2 / 11, and fails; so does an infeasible x = y = 1."""
+    import highspy
+
+    from nationcap.engines.certify import certify, lp_arrays
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.addVars(2, np.array([0.0, 0.0]), np.array([3.0, 10.0]))
+    h.changeColsCost(2, np.array([0, 1]), np.array([2.0, 3.0]))
+    h.addRow(4.0, highspy.kHighsInf, 2, np.array([0, 1]), np.array([1.0, 1.0]))
+    h.run()
+    arrays = lp_arrays(h)
+    good = certify(arrays)
+    assert good.passed and good.primal_objective == pytest.approx(9.0) and good.dual_objective == pytest.approx(9.0)
+    worse = certify({**arrays, "x": np.array([1.0, 3.0])})
+    assert not worse.passed and worse.primal_infeasibility == 0.0
+    assert worse.gap == pytest.approx(2.0 / 11.0)
+    assert not certify({**arrays, "x": np.array([1.0, 1.0])}).passed
+
+
+def test_a_warm_resolve_that_fails_the_certificate_is_solved_cold(case, monkeypatch):
+    """A warm re-solve whose solution does not pass the duality-gap certificate (forced: the
+    primal HiGHS returns is replaced by a worse point, all columns at their upper bounds, as a
+    warm start that stops "optimal" at a worse vertex would) is solved again cold, and the result
+    is that of a fresh build; a warm re-solve that passes is kept (no cold solve)."""
+    from nationcap.engines import pyomo_highs
+
+    session = Session.open(case, hold=True)
+    session.solve()
+    overrides = VARIANTS[0]
+    ok = session.solve(overrides)
+    assert ok.results.attrs["reused_model"] == 1
+    assert ok.solution.info["cold_resolve"] == 0 and ok.solution.info["warm_gap"] <= 1e-7
+
+    real = pyomo_highs.lp_arrays
+    calls = []
+
+    def corrupted(highs):
+        arrays = real(highs)
+        calls.append(1)
+        return {**arrays, "x": np.where(np.isfinite(arrays["col_upper"]), arrays["col_upper"], arrays["x"])}
+
+    monkeypatch.setattr(pyomo_highs, "lp_arrays", corrupted)
+    tight = VARIANTS[1]
+    got = session.solve(tight)
+    assert calls and got.results.attrs["reused_model"] == 1
+    assert got.solution.info["cold_resolve"] == 1 and got.solution.info["warm_gap"] > 1e-7
+    fresh = run_scenario(load_scenario(case, tight))
+    np.testing.assert_allclose(got.results["price"].values, fresh["price"].values, rtol=1e-8, atol=1e-6)
+    assert got.results.attrs["objective_jpy"] == pytest.approx(fresh.attrs["objective_jpy"], rel=1e-9)

@@ -82,3 +82,22 @@ def test_cli_bench_writes_the_csv(tmp_path):
     assert float(rows[1]["ratio_to_direct"]) == pytest.approx(ratio, rel=1e-3)
     assert int(rows[1]["entities"]) > 1000 and int(rows[1]["cores"]) >= 1
     assert list(rows[0]) == list(bench.COLUMNS)
+    # the versions it ran with, in the table and the output
+    import numpy
+    import pandas
+
+    assert f"numpy {numpy.__version__}" in rows[1]["versions"] and f"pandas {pandas.__version__}" in rows[1]["versions"]
+    assert "versions: python " in result.output
+
+
+def test_held_resolve_target_reports_a_positive_median():
+    """The held-session figure of ``bench --targets``: a compliance-factor change re-solved on the
+    exact engine (tiny scenario), a median of positive seconds."""
+    from nationcap.tools import targets
+
+    s = targets.held_resolve_s(REPO / "models" / "tiny.toml", n=3)
+    assert 0.0 < s < 60.0
+    text = targets.format_targets(
+        [{"target": "held", "seconds": s, "ratio_to_direct": s / 2.0, "peak_rss_mb": None}], direct_s=2.0
+    )
+    assert "x direct" in text and "2.00 s" in text

@@ -85,7 +85,7 @@ class ReportContext:
 
     md: ModelData
     solution: Solution
-    coords: dict[str, np.ndarray]
+    coords: dict[str, Any]  # dimension coordinates (vocab.index_coords), passed to data_array
     price_pv: np.ndarray  # (M, P) present-value allowance prices, JPY/t
 
     @property
