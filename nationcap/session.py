@@ -51,11 +51,12 @@ from .config import MonteCarloSpec, Scenario, load_scenario, scenario_from_dict
 from .config.loading import read_scenario_file
 from .derive.draws import Draw, apply_draw, entity_groups, entity_multipliers, group_labels
 from .derive.scope import Scope
+from .derive.scope import resolve as resolve_scope
 from .engines import Engine, SolveResult, get_engine, require_support
 from .engines.feasibility import check_feasible
 from .inputs.tables import Dataset, load_dataset
 from .model import ModelData, prepare
-from .model.prepare import perturb
+from .model.prepare import perturb, reallocate
 from .model.variants import in_place_reason, structure_key
 from .results.build import build_results
 
@@ -127,6 +128,7 @@ class Session:
         self._scope: Scope | None = None
         self._load_s: float | None = None  # reported by the first solve of a session opened from a file
         self._t_open: float | None = None
+        self._structure_key: str | None = None
         self._draws: tuple[str, np.ndarray] | None = None  # (draw setup key, covered entity positions)
 
     # -- making one ------------------------------------------------------------------------
@@ -182,7 +184,7 @@ class Session:
         if not getattr(self.engine, "hold", False):
             return f"the {self.engine.name!r} engine holds no model (hold=False)"
         why = in_place_reason(scn)
-        if why is None and structure_key(scn) != structure_key(self.scenario):
+        if why is None and structure_key(scn) != self._structure():
             why = "the variant changes more than the allocation keys (compliance factors, top-level multipliers)"
         return why
 
@@ -195,11 +197,24 @@ class Session:
 
     def prepare(self, scn: Scenario, dataset: Dataset | None = None) -> ModelData:
         """Model data of ``scn`` on the session's tables (or ``dataset``, drawn tables). Variants
-        with the same selections share the resolved scope, so a held model can be re-used."""
-        md = prepare(scn, self.dataset if dataset is None else dataset, previous=self._scope)
+        with the same selections share the resolved scope, so a held model can be re-used. A
+        variant of the scenario as loaded that changes only the allocation keys is made from the
+        prepared model data (:func:`nationcap.model.prepare.reallocate`: the allocations and the
+        allocation-dependent rules again, nothing read or sorted again), which equals preparing
+        it from the tables bit for bit."""
+        if dataset is None and self._md is not None and self._structure() == structure_key(scn):
+            md = reallocate(self._md, resolve_scope(scn, self.dataset, self._md.scope))
+        else:
+            md = prepare(scn, self.dataset if dataset is None else dataset, previous=self._scope)
         if dataset is None:
             self._scope = md.scope
         return md
+
+    def _structure(self) -> str:
+        """The structure key of the scenario as loaded (:func:`nationcap.model.variants.structure_key`)."""
+        if self._structure_key is None:
+            self._structure_key = structure_key(self.scenario)
+        return self._structure_key
 
     # -- solving ---------------------------------------------------------------------------
     def solve(

@@ -16,7 +16,6 @@ asked (``engine="pyomo"``), on a second session sharing the loaded tables.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
 import threading
 import time
@@ -33,14 +32,9 @@ from ..config import Scenario, load_scenario, scenario_from_dict
 from ..config.overrides import apply_override, parse_override
 from ..config.schema import PriceCeiling, PriceFloor
 from ..config.writing import scenario_toml
-from ..derive.allocation import allocation_t, required_reduction_t
-from ..derive.scope import resolve as resolve_scope
 from ..engines.merit_order import unsupported_features
 from ..errors import InputError, NationcapError, OutputError, Problem
-from ..model import ModelData
 from ..model.registry import ABATEMENT
-from ..model.rules import RULES
-from ..model.variants import structure_key
 from ..session import Run, Session
 
 #: the bands a market can switch on and off, with their defaults
@@ -171,7 +165,6 @@ class Explorer:
         self.controls = controls_of(session.scenario)
         self._by_key = {c.key: c for c in self.controls}
         self._pyomo: Session | None = None
-        self._structure: str | None = None  # structure key of the scenario as loaded
         #: called with each exported results folder (outputs made from it by higher layers)
         self.after_export: Callable[[Path], object] | None = None
         self._last_key: tuple[tuple[str, ...], tuple[str, ...]] | None = None
@@ -253,12 +246,8 @@ class Explorer:
                     return out
                 if out.needs_pyomo:
                     session = self._pyomo_session()
-            with self._lock:
-                md = self.allocation_variant(var.scenario) if session is self.session else None
-                if md is not None:
-                    out.run = session.solve_model_data(md, detail="market", mac_curve=False)
-                else:
-                    out.run = session.solve(var.scenario, detail="market", mac_curve=False)
+            with self._lock:  # a factor change re-derives only the allocations (Session.prepare)
+                out.run = session.solve(var.scenario, detail="market", mac_curve=False)
             out.engine = session.engine.name
             out.solve_s = out.run.timings.get("solve", 0.0)
             self.last, self.pending, self._last_key = out, False, key
@@ -267,31 +256,6 @@ class Explorer:
             out.error, out.exception = str(exc), exc
         out.total_s = time.perf_counter() - t0
         return out
-
-    def allocation_variant(self, scn: Scenario) -> ModelData | None:
-        """The model data of ``scn`` made from the session's, when ``scn`` differs from the
-        scenario as loaded only in the allocation keys (compliance factors, top-level
-        multipliers; :func:`nationcap.model.variants.structure_key`) and no program rule is on:
-        the allocations and required reductions are derived again, the abatement columns, BAU
-        and base-year emissions are kept (they do not depend on those keys). None otherwise (the
-        variant is prepared from the tables)."""
-        if any(rule.active(scn) for rule in RULES):
-            return None
-        if self._structure is None:
-            self._structure = structure_key(self.session.scenario)
-        if structure_key(scn) != self._structure:
-            return None
-        base = self.session.model_data
-        scope = resolve_scope(scn, self.session.dataset, base.scope)
-        sc, ds = scope.scenario, scope.dataset
-        base_t = pd.Series(base.base_t, index=ds.entities.index) if base.base_t is not None else None
-        if base_t is None:
-            return None
-        alloc = allocation_t(sc, ds, base_t)[base.periods].to_numpy(dtype=float)
-        required = required_reduction_t(sc, ds, base_t)[base.periods].to_numpy(dtype=float)
-        return dataclasses.replace(
-            base, scenario=sc, alloc_t=alloc, alloc_full_t=alloc, required_t=required, scope=scope
-        )
 
     def _pyomo_session(self) -> Session:
         if self._pyomo is None:

@@ -31,7 +31,6 @@ from ..errors import Problems
 from ..inputs.tables import MAX_ENTITY_T, Dataset
 from .data import SMALLEST_LP_QUANTITY, ModelData, PrecisionWarning, choose_scale_t
 from .rules import RULES
-from .rules import auction as auction_rule
 from .rules import offsets as offsets_rule
 
 
@@ -125,6 +124,47 @@ def prepare(scn: Scenario, ds: Dataset, previous: Scope | None = None) -> ModelD
     return md
 
 
+def reallocate(md: ModelData, scope: Scope) -> ModelData:
+    """``md`` for a variant that differs from its scenario only in the allocation keys (compliance
+    factors, top-level multipliers: :data:`nationcap.model.variants.ALLOCATION_KEYS`), whose
+    selections ``scope`` resolves on the same tables: the allocations and required reductions
+    are derived again exactly as :func:`prepare` derives them, and so is the slice of every rule
+    whose parameters depend on the allocation (:func:`reprepare_allocation_rules`); BAU, base-year
+    emissions, the abatement columns and every other rule's slice are kept (they do not depend on
+    those keys). Equals :func:`prepare` of the variant bit for bit; the arrays of ``md`` are not
+    changed."""
+    scn, ds = scope.scenario, scope.dataset
+    assert md.base_t is not None  # set by prepare
+    base = pd.Series(md.base_t, index=ds.entities.index)
+    alloc_df = allocation_t(scn, ds, base, md.benchmark)
+    alloc_full = alloc_df[md.periods].to_numpy(dtype=float)
+    out = dataclasses.replace(
+        md,
+        scenario=scn,
+        scope=scope,
+        alloc_t=alloc_full,
+        alloc_full_t=alloc_full,
+        required_t=required_reduction_t(scn, ds, base, alloc_df)[md.periods].to_numpy(dtype=float),
+        alloc_year_t=allocation_years_t(scn, alloc_full, md.benchmark),
+        rule_data=dict(md.rule_data),
+    )
+    reprepare_allocation_rules(out)
+    _check_magnitudes(out)
+    return out
+
+
+def reprepare_allocation_rules(md: ModelData) -> None:
+    """Prepare again, in :data:`~nationcap.model.rules.RULES` order, the slice of every active rule
+    whose parameters depend on the allocation (its ``allocation_dependence`` names a reason, or it
+    declares nothing), after the allocations of ``md`` changed."""
+    for rule in RULES:
+        if not rule.active(md.scenario):
+            continue
+        declare = getattr(rule, "allocation_dependence", None)
+        if declare is None or declare(md.scenario):
+            rule.prepare(md)
+
+
 def perturb(md: ModelData, bau_mult: np.ndarray, mac_mult: np.ndarray) -> ModelData:
     """``md`` with BAU multiplied by ``bau_mult`` (E, Y) and every MAC step cost by ``mac_mult``
     (E,) of its entity: a Monte Carlo draw (:func:`nationcap.derive.draws.entity_multipliers`)
@@ -160,8 +200,7 @@ def perturb(md: ModelData, bau_mult: np.ndarray, mac_mult: np.ndarray) -> ModelD
             out.required_t = md.required_t.copy()
             gap = md.base_t[basis.entity, None] * n_years[None, :] - out.alloc_full_t[basis.entity]
             out.required_t[basis.entity] = np.maximum(gap, 0.0)
-        auction_rule.prepare(out)
-        offsets_rule.prepare(out)
+        reprepare_allocation_rules(out)
     _check_magnitudes(out)
     return out
 
