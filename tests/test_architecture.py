@@ -9,9 +9,9 @@ seen; the fresh-interpreter tests below cover what importing a module really loa
 The dependency rule (layers, lowest first; see CONTRIBUTING.md)::
 
     {errors, vocab} <- config <- inputs <- derive <- model <- engines <- results
-           <- session <- pipeline <- {batch, report} <- cli;   tools: imported only by cli
+           <- session <- pipeline <- {batch, design, report} <- cli;   tools: imported only by cli
 
-A module imports from its own package and from lower layers only. ``batch`` and ``report`` share
+A module imports from its own package and from lower layers only. ``batch``, ``design`` and ``report`` share
 a layer and do not import each other; ``tools`` sits above ``cli``: only ``cli`` may import it, and
 it imports only what is below ``cli``.
 """
@@ -50,6 +50,7 @@ LAYERS: dict[str, int] = {
     "session": 7,
     "pipeline": 8,
     "batch": 9,
+    "design": 9,
     "report": 9,
     "cli": 10,
     "tools": 11,

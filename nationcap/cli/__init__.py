@@ -18,7 +18,7 @@ import logging
 import click
 
 from .. import __version__
-from . import batch, perf, single
+from . import batch, design, perf, single
 from .common import _PASS_THROUGH, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_MODEL, EXIT_OUTPUT, Ctx, handle
 
 __all__ = ["EXIT_INPUT", "EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OUTPUT", "cli", "main"]
@@ -55,7 +55,7 @@ def _short_help(command: click.Command) -> str:
     return " ".join(first.split())
 
 
-for _command in (*single.COMMANDS, *batch.COMMANDS, *perf.COMMANDS):
+for _command in (*single.COMMANDS, *batch.COMMANDS, *design.COMMANDS, *perf.COMMANDS):
     if not _command.short_help:
         _command.short_help = _short_help(_command)
     cli.add_command(_command)
