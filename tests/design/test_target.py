@@ -11,6 +11,7 @@ and beyond 0.3 the cap cannot be met.
 from __future__ import annotations
 
 import json
+
 import pytest
 from casebuilder import ent, write_case
 from click.testing import CliRunner
