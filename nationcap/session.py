@@ -53,6 +53,7 @@ from .derive.draws import Draw, apply_draw, entity_groups, entity_multipliers, g
 from .derive.scope import Scope
 from .engines import Engine, SolveResult, get_engine, require_support
 from .engines.feasibility import check_feasible
+from .engines.foresight import rolling, solve_rolling
 from .inputs.tables import Dataset, load_dataset
 from .model import ModelData, prepare
 from .model.prepare import perturb
@@ -290,9 +291,13 @@ class Session:
     ) -> Run:
         """The checks (once per variant), the engine and the results."""
         require_support(self.engine, md)
-        check_feasible(md)
         prepare_s = timings.pop("prepare", 0.0)
-        sr = self.engine.solve(md, on_phase=phases.start)
+        k = rolling(md)
+        if k is None:
+            check_feasible(md)
+            sr = self.engine.solve(md, on_phase=phases.start)
+        else:  # a rolling horizon: one solve per window, each checked (engines/foresight.py)
+            sr = solve_rolling(self.engine, md, k, on_phase=phases.start, check=check_feasible)
         timings["build"] = prepare_s + sr.timings.get("build", 0.0)
         timings["solve"] = sr.timings.get("solve", sr.solve_time_s)
         phases.start("extract")
