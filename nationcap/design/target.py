@@ -31,6 +31,15 @@ Bisection (the Pyomo engine, or goals on quantities, or a key that is not affine
     keeps its model between solves (``hold=True``) where the variant allows; its prices are the
     lower ends of the dual intervals as on the exact engine, so both find the same pieces.
 
+Solving a point
+    Where the key is an allocation key (a compliance factor or top-level multiplier), no rule
+    that is on depends on the allocation (the held model's allow-list,
+    :func:`nationcap.model.variants.in_place_reason`) and the model data prepared at the middle
+    of the range lies on the line between those at its ends, every other point's model data is
+    that line's (allocations, caps and requirements interpolated) instead of being prepared
+    again. Price goals are read from the solution's duals (:mod:`nationcap.results.prices`)
+    without building the results; other goals from the results.
+
 Either way, changes between two grid points that agree (an even number of switches) are not
 seen: where the goals' variables are monotone in the key (a price goal and a key that tightens
 or loosens that market's caps) none are missed; otherwise raise ``samples``. A variant that
@@ -39,6 +48,7 @@ cannot be solved (infeasible caps) meets no goal.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -49,6 +59,8 @@ import numpy as np
 import xarray as xr
 
 from ..errors import InputError, ModelError, Problem
+from ..model.variants import ALLOCATION_KEYS, in_place_reason
+from ..results.prices import price_interval_pv, year_prices
 from ..session import Session
 
 #: result variables a goal may name whose value is constant between breakpoints
@@ -216,6 +228,7 @@ class Search:
     method: str = ""
     on_solve: Callable[[int], None] | None = None
     _first: Any = None  # the model data of the first point solved
+    _line: Any = None  # (model data at lo, at hi) where the key moves allocations affinely
 
     # -- one value of the key -------------------------------------------------------------
     def at(self, x: float) -> Point:
@@ -223,7 +236,7 @@ class Search:
         if x in self.cache:
             return self.cache[x]
         pt = Point(x)
-        md = self.session.prepare(self.session.variant([f"{self.key}={x!r}"]))
+        md = self._model_data(x)
         req = np.zeros((len(md.markets), len(md.periods)))
         np.add.at(req, md.entity_market, md.need_t())
         pt.requirement_t = req
@@ -232,21 +245,77 @@ class Search:
         else:
             pt.same_columns = all(np.array_equal(a, b) for a, b in zip(_column_arrays(md), _column_arrays(self._first)))
         try:
-            run = self.session.solve_model_data(md, detail="market", mac_curve=False)
+            pt.values = self._values_of(md)
         except ModelError as exc:
             pt.error = str(exc).splitlines()[0]
         else:
-            pt.values = {str(t): t.value(run.results) for g in self.goals for t in g.terms()}
             pt.ok = all(g.holds(pt.values) for g in self.goals)
         self.cache[x] = pt
         if self.on_solve is not None:
             self.on_solve(len(self.cache))
         return pt
 
+    def _model_data(self, x: float):
+        """The model data of the variant ``key = x``: prepared, or on the line between the range's
+        ends where the key only moves allocations affinely (:meth:`_check_line`)."""
+        if self._line is None:
+            return self.session.prepare(self.session.variant([f"{self.key}={x!r}"]))
+        lo_md, hi_md = self._line
+        t = (x - self.lo) / (self.hi - self.lo)
+
+        def lerp(a, b):
+            return None if a is None else a + t * (b - a)
+
+        return dataclasses.replace(
+            lo_md,
+            alloc_t=lerp(lo_md.alloc_t, hi_md.alloc_t),
+            alloc_full_t=lerp(lo_md.alloc_full_t, hi_md.alloc_full_t),
+            required_t=lerp(lo_md.required_t, hi_md.required_t),
+        )
+
+    def _check_line(self) -> None:
+        """Use interpolated model data from now on if the key is an allocation key (a compliance
+        factor or top-level multiplier), no rule on depends on the allocation, and the prepared
+        model data at the middle of the range lies on the line between its ends (relative 1e-12)."""
+        parts = self.key.split(".")
+        if not any(k in parts for k in ALLOCATION_KEYS) or in_place_reason(self.session.scenario) is not None:
+            return
+        ends = [self.session.prepare(self.session.variant([f"{self.key}={v!r}"])) for v in (self.lo, self.hi)]
+        mid = self.session.prepare(self.session.variant([f"{self.key}={(self.lo + self.hi) / 2!r}"]))
+        for name in ("alloc_t", "alloc_full_t", "required_t"):
+            a, b, m = (getattr(md, name) for md in (*ends, mid))
+            if (a is None) != (m is None) or (a is not None and not np.allclose(m, (a + b) / 2, rtol=1e-12, atol=0)):
+                return
+        if all(np.array_equal(x, y) for x, y in zip(_column_arrays(ends[0]), _column_arrays(ends[1]))):
+            self._line = (ends[0], ends[1])
+
+    def _values_of(self, md) -> dict[str, float]:
+        """The goals' terms at ``md``: prices straight from the solution (the duals' interval,
+        :mod:`nationcap.results.prices`), anything else from the results."""
+        terms = {str(t): t for g in self.goals for t in g.terms()}
+        if all(t.variable in PRICE_VARIABLES for t in terms.values()):
+            low, high = price_interval_pv(md, self.session.solution(md))
+            arrays = {
+                "price_pv": low,
+                "price_low_pv": low,
+                "price_high_pv": high,
+                "price": year_prices(md, low),
+                "price_low": year_prices(md, low),
+                "price_high": year_prices(md, high),
+            }
+            out = {}
+            for name, t in terms.items():
+                col = md.years.index(t.coord) if "_pv" not in t.variable else md.periods.index(t.coord)
+                out[name] = float(arrays[t.variable][md.markets.index(t.market), col])
+            return out
+        run = self.session.solve_model_data(md, detail="market", mac_curve=False)
+        return {name: t.value(run.results) for name, t in terms.items()}
+
     # -- the search ----------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         grid = [float(v) for v in np.linspace(self.lo, self.hi, max(2, self.samples))]
         grid[0], grid[-1] = self.lo, self.hi
+        self._check_line()
         for x in grid:
             self.at(x)
         points = self._exact_points(grid)

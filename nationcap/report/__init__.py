@@ -3,4 +3,5 @@
 - :mod:`.summary`  the plain-text summaries of ``nationcap validate`` and ``nationcap run``
 - :mod:`.compare`  side-by-side comparison of runs (``nationcap compare``)
 - :mod:`.plots`    figures of single runs and batches (``nationcap plot``)
+- :mod:`.paired`   a paired Monte Carlo's gains per draw and market, their summary and figure
 """
