@@ -256,12 +256,14 @@ def _paired(ctx: Ctx, batch_a, batch_b, out_dir, workers, scheduler, force, resu
         gains_figure(tables["draws"], tmp, batch_a.name, batch_b.name)
     ctx.echo(
         f"\nGain per market: cost under {batch_a.name} - cost under {batch_b.name} (billion JPY, present value; "
-        "> 0: the market pays less under the second design)"
+        "> 0: the market pays less under the second design); cc_ = the same for the compliance cost, with "
+        "allowance trade counted"
     )
     summ = tables["summary"].copy()
-    for c in ("mean_gain_jpy", "effort_sharing_jpy", "risk_sharing_jpy"):
-        summ[c] = summ[c] / 1e9
-    summ = summ.rename(columns=lambda c: c.replace("_jpy", "_bn_jpy"))
+    for c in summ.columns:
+        if c.endswith("_jpy"):
+            summ[c] = summ[c] / 1e9
+    summ = summ.rename(columns=lambda c: c.replace("_jpy", "_bn").replace("_sharing", "").replace("compliance_", "cc_"))
     with pd.option_context("display.width", 160):
         ctx.echo(summ.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
         ctx.echo("\nChange in the standard deviation of the price over the draws (JPY/t, present value):")

@@ -18,7 +18,10 @@ and per market (over the draws both designs solved)::
     p_loss          = share of draws with gain < 0     the probability that the market loses
     price_sd_change = sd_i price_pv_b - sd_i price_pv_a, per period (JPY/t, present value)
 
-By construction ``effort_sharing + risk_sharing = mean_gain``.
+By construction ``effort_sharing + risk_sharing = mean_gain``. The same is given for the
+compliance cost (columns ``compliance_...``): each market's entities' ``compliance_cost``
+summed, abatement plus allowances bought minus sold at the clearing price, so that what a market
+earns by selling over a link counts as it does in ``nationcap compare``'s administrators' table.
 """
 
 from __future__ import annotations
@@ -55,38 +58,45 @@ def _ok(res: xr.Dataset) -> np.ndarray:
     return np.asarray(res["status"].values == "ok")
 
 
+#: the measures of cost: (column prefix in the tables, results variable summed over its other dims)
+MEASURES = (("", "total_cost"), ("compliance_", "compliance_cost_by_administrator"))
+
+
+def _cost(res: xr.Dataset, variable: str, markets: list[str]) -> np.ndarray:
+    """(draw, market) or (market,) sums over every dimension but draw and market, JPY PV."""
+    da = res[variable].sel(market=markets)
+    return da.sum([d for d in da.dims if d not in (DRAW_DIM, "market")]).values
+
+
 def paired_tables(
     res_a: xr.Dataset, res_b: xr.Dataset, det_a: xr.Dataset, det_b: xr.Dataset
 ) -> dict[str, pd.DataFrame]:
     """The per-draw table (``draws``), the per-market summary (``summary``) and the price spread
     per market and period (``prices``) of a pair of Monte Carlo results and the two deterministic
-    runs (module doc)."""
+    runs (module doc). Each is given for the total cost and, where the results hold it, for the
+    compliance cost (abatement plus allowances bought minus sold, summed over the market's
+    entities: what a market pays once trade over a link is counted)."""
     ok = _ok(res_a) & _ok(res_b)
     draws = res_a[DRAW_DIM].values[ok]
     markets = [m for m in res_a["market"].values if m in set(res_b["market"].values)]
-    cost_a = res_a["total_cost"].sel(market=markets).sum("period").values[ok]
-    cost_b = res_b["total_cost"].sel(market=markets).sum("period").values[ok]
-    gain = cost_a - cost_b
-    rows = []
-    for j, m in enumerate(markets):
-        for i, d in enumerate(draws):
-            rows.append({"draw": int(d), "market": m, "cost_a_jpy": cost_a[i, j], "cost_b_jpy": cost_b[i, j]})
-    per_draw = pd.DataFrame(rows, columns=["draw", "market", "cost_a_jpy", "cost_b_jpy"])
-    per_draw["gain_jpy"] = per_draw["cost_a_jpy"] - per_draw["cost_b_jpy"]
-    det_gain = (
-        det_a["total_cost"].sel(market=markets).sum("period").values
-        - det_b["total_cost"].sel(market=markets).sum("period").values
+    per_draw = pd.DataFrame(
+        {"draw": np.repeat(draws.astype(int), len(markets)), "market": np.tile(markets, len(draws))}
     )
-    summary = pd.DataFrame(
-        {
-            "market": markets,
-            "draws": len(draws),
-            "mean_gain_jpy": gain.mean(axis=0) if len(draws) else np.nan,
-            "effort_sharing_jpy": det_gain,
-        }
-    )
-    summary["risk_sharing_jpy"] = summary["mean_gain_jpy"] - summary["effort_sharing_jpy"]
-    summary["p_loss"] = (gain < 0).mean(axis=0) if len(draws) else np.nan
+    summary = pd.DataFrame({"market": markets, "draws": len(draws)})
+    for prefix, var in MEASURES:
+        if not all(var in r for r in (res_a, res_b, det_a, det_b)):
+            continue
+        cost_a = _cost(res_a, var, markets)[ok]
+        cost_b = _cost(res_b, var, markets)[ok]
+        gain = cost_a - cost_b
+        per_draw[f"{prefix}cost_a_jpy"] = cost_a.ravel()
+        per_draw[f"{prefix}cost_b_jpy"] = cost_b.ravel()
+        per_draw[f"{prefix}gain_jpy"] = gain.ravel()
+        mean = gain.mean(axis=0) if len(draws) else np.full(len(markets), np.nan)
+        summary[f"mean_{prefix}gain_jpy"] = mean
+        summary[f"{prefix}effort_sharing_jpy"] = _cost(det_a, var, markets) - _cost(det_b, var, markets)
+        summary[f"{prefix}risk_sharing_jpy"] = mean - summary[f"{prefix}effort_sharing_jpy"]
+        summary[f"p_{prefix}loss"] = (gain < 0).mean(axis=0) if len(draws) else np.nan
     prices = []
     for m in markets:
         for p in res_a["period"].values:
@@ -105,23 +115,29 @@ def paired_tables(
 
 
 def gains_figure(per_draw: pd.DataFrame, path: Path, label_a: str, label_b: str) -> None:
-    """Histogram of the gains per market (billion JPY), written to ``path`` (PNG)."""
+    """Histograms of the gains per market (billion JPY; total cost, and compliance cost where
+    given), written to ``path`` (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     markets = list(dict.fromkeys(per_draw["market"]))
-    fig, axes = plt.subplots(1, max(1, len(markets)), figsize=(4.5 * max(1, len(markets)), 3.5), squeeze=False)
-    for ax, m in zip(axes[0], markets):
-        g = per_draw.loc[per_draw["market"] == m, "gain_jpy"].to_numpy() / 1e9
+    rows = [
+        (p, what) for p, what in (("", "total cost"), ("compliance_", "compliance cost")) if f"{p}gain_jpy" in per_draw
+    ]
+    n = max(1, len(markets))
+    fig, axes = plt.subplots(len(rows), n, figsize=(4.5 * n, 3.3 * len(rows)), squeeze=False)
+    cells = [(prefix, what, axes[r][c], m) for r, (prefix, what) in enumerate(rows) for c, m in enumerate(markets)]
+    for prefix, what, ax, m in cells:
+        g = per_draw.loc[per_draw["market"] == m, f"{prefix}gain_jpy"].to_numpy() / 1e9
         ax.hist(g, bins=min(40, max(5, len(g) // 5)), color="tab:blue", alpha=0.8)
         ax.axvline(0.0, color="black", lw=0.8)
         if len(g):
             ax.axvline(float(g.mean()), color="tab:red", lw=1.2, label=f"mean {g.mean():,.2f}")
             ax.legend(fontsize=8)
-        ax.set_title(m)
-        ax.set_xlabel(f"gain: cost under {label_a} - under {label_b} (billion JPY, PV)")
+        ax.set_title(f"{m}: {what}")
+        ax.set_xlabel(f"gain: {label_a} - {label_b} (billion JPY, PV)")
         ax.set_ylabel("draws")
     fig.tight_layout()
     fig.savefig(path, dpi=120, format="png")

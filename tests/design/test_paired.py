@@ -41,8 +41,9 @@ def pair(root):
 
 def test_per_draw_costs_equal_two_separate_monte_carlos(tmp_path):
     """The paired run's cost under A and under B of every draw and market equals the sum over
-    periods of total_cost in a separate Monte Carlo of A and of B with the same seed; the gain is
-    their difference, and the effort and risk parts add up to the mean gain."""
+    periods of total_cost (and of the entities' compliance cost) in a separate Monte Carlo of A and
+    of B with the same seed; the gain is their difference, and the effort and risk parts add up to
+    the mean gain."""
     a, b = pair(tmp_path)
     runner = CliRunner()
     r = runner.invoke(cli, ["montecarlo", str(a), "--paired", str(b), "--workers", "1", "--out", str(tmp_path / "p")])
@@ -52,15 +53,22 @@ def test_per_draw_costs_equal_two_separate_monte_carlos(tmp_path):
         assert r.exit_code == 0, r.output
     draws = pd.read_csv(tmp_path / "p" / "paired_draws.csv")
     for name in ("a", "b"):
-        sep = load_results(tmp_path / f"sep_{name}")["total_cost"].sum("period")
-        got = draws.pivot(index="draw", columns="market", values=f"cost_{name}_jpy")
-        expect = sep.to_pandas().loc[got.index, got.columns]
-        np.testing.assert_allclose(got.to_numpy(), expect.to_numpy(), rtol=1e-12)
+        res = load_results(tmp_path / f"sep_{name}")
+        for column, sep in (
+            (f"cost_{name}_jpy", res["total_cost"].sum("period")),
+            (f"compliance_cost_{name}_jpy", res["compliance_cost_by_administrator"].sum(["administrator", "period"])),
+        ):
+            got = draws.pivot(index="draw", columns="market", values=column)
+            expect = sep.to_pandas().loc[got.index, got.columns]
+            np.testing.assert_allclose(got.to_numpy(), expect.to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(draws["gain_jpy"], draws["cost_a_jpy"] - draws["cost_b_jpy"])
     summary = pd.read_csv(tmp_path / "p" / "paired_summary.csv")
-    np.testing.assert_allclose(
-        summary["effort_sharing_jpy"] + summary["risk_sharing_jpy"], summary["mean_gain_jpy"], rtol=1e-12
-    )
+    for prefix in ("", "compliance_"):
+        np.testing.assert_allclose(
+            summary[f"{prefix}effort_sharing_jpy"] + summary[f"{prefix}risk_sharing_jpy"],
+            summary[f"mean_{prefix}gain_jpy"],
+            rtol=1e-12,
+        )
     assert (tmp_path / "p" / "paired_gains.png").stat().st_size > 0
 
 
