@@ -47,8 +47,25 @@ from ..config import ENGINE_NAMES
     show_default=True,
     help="Fast engine: also time this many perturbed re-solves (Monte Carlo draws) per case.",
 )
+@click.option(
+    "--design",
+    "design_draws",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="DRAWS",
+    help="Instead: time a target search against one run (models/baseline.toml, exact engine) and a paired "
+    "Monte Carlo of DRAWS draws against one Monte Carlo (models/tiny_montecarlo*.toml).",
+)
 @click.pass_obj
-def bench(ctx, scales: tuple[float, ...], engine: str, out_file: Path, scenario: Path | None, mc_draws: int) -> None:
+def bench(
+    ctx,
+    scales: tuple[float, ...],
+    engine: str,
+    out_file: Path,
+    scenario: Path | None,
+    mc_draws: int,
+    design_draws: int | None,
+) -> None:
     """Time each phase of a full run (load, build, solve, extract, write) and its peak memory.
 
     Every run is a fresh process on the baseline scenario (or --scenario) at each --scale.
@@ -60,6 +77,21 @@ def bench(ctx, scales: tuple[float, ...], engine: str, out_file: Path, scenario:
     engines = ("fast", "pyomo") if engine == "both" else (engine,)
     info = b.machine()
     echo = ctx.echo if ctx is not None else click.echo
+    if design_draws is not None:
+        from ..tools import bench_design as d
+
+        with reported(ctx):
+            t = d.target_vs_run(scenario)
+            echo(
+                f"target on one factor (exact engine): {t['target_s']:.1f} s ({t['solves']} solves) vs one run "
+                f"{t['run_s']:.1f} s: {t['ratio']:.2f}x"
+            )
+            p = d.paired_vs_montecarlo(design_draws)
+            echo(
+                f"paired Monte Carlo of {p['draws']} draws: {p['paired_s']:.1f} s vs one Monte Carlo "
+                f"{p['montecarlo_s']:.1f} s: {p['ratio']:.2f}x"
+            )
+        return
     with reported(ctx):
         from ..results.io import check_location
 

@@ -34,8 +34,8 @@ Bisection (the Pyomo engine, or goals on quantities, or a key that is not affine
 Solving a point
     Where the key is an allocation key (a compliance factor or top-level multiplier), no rule
     that is on depends on the allocation (the held model's allow-list,
-    :func:`nationcap.model.variants.in_place_reason`) and the model data prepared at the middle
-    of the range lies on the line between those at its ends, every other point's model data is
+    :func:`nationcap.model.variants.in_place_reason`) and the model data of a third point (the scenario as
+    loaded, or the middle of the range) lies on the line between those at the range's ends, every other point's model data is
     that line's (allocations, caps and requirements interpolated) instead of being prepared
     again. Price goals are read from the solution's duals (:mod:`nationcap.results.prices`)
     without building the results; other goals from the results.
@@ -275,19 +275,33 @@ class Search:
 
     def _check_line(self) -> None:
         """Use interpolated model data from now on if the key is an allocation key (a compliance
-        factor or top-level multiplier), no rule on depends on the allocation, and the prepared
-        model data at the middle of the range lies on the line between its ends (relative 1e-12)."""
+        factor or top-level multiplier), no rule on depends on the allocation, and the model data
+        of a third point (:meth:`_loaded_point`) lies on the line between its ends (relative 1e-12)."""
         parts = self.key.split(".")
         if not any(k in parts for k in ALLOCATION_KEYS) or in_place_reason(self.session.scenario) is not None:
             return
         ends = [self.session.prepare(self.session.variant([f"{self.key}={v!r}"])) for v in (self.lo, self.hi)]
-        mid = self.session.prepare(self.session.variant([f"{self.key}={(self.lo + self.hi) / 2!r}"]))
+        x_mid, mid = self._loaded_point()
+        t = (x_mid - self.lo) / (self.hi - self.lo)
         for name in ("alloc_t", "alloc_full_t", "required_t"):
             a, b, m = (getattr(md, name) for md in (*ends, mid))
-            if (a is None) != (m is None) or (a is not None and not np.allclose(m, (a + b) / 2, rtol=1e-12, atol=0)):
+            if (a is None) != (m is None) or (
+                a is not None and not np.allclose(m, a + t * (b - a), rtol=1e-12, atol=0)
+            ):
                 return
         if all(np.array_equal(x, y) for x, y in zip(_column_arrays(ends[0]), _column_arrays(ends[1]))):
             self._line = (ends[0], ends[1])
+
+    def _loaded_point(self) -> tuple[float, Any]:
+        """A point inside the range whose model data the session has or prepares: the scenario as
+        loaded where its value of the key lies strictly inside, else the middle of the range."""
+        node: Any = self.session.raw
+        for part in self.key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, (int, float)) and not isinstance(node, bool) and self.lo < node < self.hi:
+            return float(node), self.session.model_data
+        x = (self.lo + self.hi) / 2
+        return x, self.session.prepare(self.session.variant([f"{self.key}={x!r}"]))
 
     def _values_of(self, md) -> dict[str, float]:
         """The goals' terms at ``md``: prices straight from the solution (the duals' interval,
@@ -366,9 +380,16 @@ class Search:
                     sums = np.r_[0.0, cum]
                     sel = sums[(sums >= min(a, b)) & (sums <= max(a, b))]
                     cands.extend((self.lo + (sel - a) / (b - a) * span).tolist())
-        snap = SNAP_REL * span
-        pts = np.unique([shortest_decimal(max(self.lo, c - snap), min(self.hi, c + snap)) for c in cands])
-        return pts[(pts >= self.lo) & (pts <= self.hi)]
+        pts = np.unique(np.clip(np.asarray(cands, dtype=float), self.lo, self.hi))
+        keep = np.r_[True, np.diff(pts) > SNAP_REL * span]  # one point per breakpoint (rounding aside)
+        pts = pts[keep]
+        pts[0], pts[-1] = self.lo, self.hi
+        return pts
+
+    def snap(self, x: float) -> float:
+        """A computed breakpoint as the shortest decimal within ``SNAP_REL`` of the range."""
+        tol = SNAP_REL * (self.hi - self.lo)
+        return shortest_decimal(max(self.lo, x - tol), min(self.hi, x + tol))
 
     def _exact_truth(self, pts: np.ndarray, grid: list[float]) -> np.ndarray:
         """Whether the goals hold on each item (even 2k: the point pts[k]; odd 2k+1: the open
@@ -377,7 +398,7 @@ class Search:
         known: dict[int, bool] = {}
 
         def item_x(i: int) -> float:
-            return float(pts[i // 2]) if i % 2 == 0 else float((pts[i // 2] + pts[i // 2 + 1]) / 2)
+            return self.snap(float(pts[i // 2])) if i % 2 == 0 else float((pts[i // 2] + pts[i // 2 + 1]) / 2)
 
         def truth(i: int) -> bool:
             if i not in known:
@@ -446,7 +467,7 @@ class Search:
             j = i
             while j + 1 < n and truth[j + 1]:
                 j += 1
-            low, high = float(pts[i // 2]), float(pts[(j + 1) // 2])
+            low, high = self.snap(float(pts[i // 2])), self.snap(float(pts[(j + 1) // 2]))
             intervals.append(
                 {
                     "low": low,
