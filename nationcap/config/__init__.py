@@ -1,9 +1,11 @@
 """Scenario configuration: the schema, its cross-field checks, ``--set`` overrides, batch tables and
 loading.
 
-Layer 1 of the package: imports nothing of nationcap but :mod:`nationcap.errors`.
+Layer 1 of the package: imports nothing of nationcap but the bottom layer (:mod:`nationcap.errors`,
+:mod:`nationcap.vocab`).
 """
 
+from ..vocab import year_period_map  # re-exported: the one year -> period map
 from .batch import MonteCarloSpec, Uncertain, expand, parse_montecarlo, parse_sweep_table
 from .checks import check_scenario
 from .loading import load_scenario, read_scenario_file, scenario_from_dict
@@ -15,7 +17,6 @@ from .schema import (
     Period,
     Scenario,
     SolverConfig,
-    year_period_map,
 )
 
 __all__ = [

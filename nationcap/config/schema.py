@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..vocab import year_period_map
 
 #: largest plausible price or cost in a scenario (price band, imports, the administrator's
 #: shortfall price) and in a dataset (MAC steps, offsets), JPY/t, either sign
@@ -42,20 +44,6 @@ DEFAULT_HIGHS_OPTIONS: dict[str, Any] = {
     "run_crossover": "on",
     "threads": 1,
 }
-
-
-def year_period_map(periods: Iterable[Period | Mapping[str, Any]]) -> dict[int, str]:
-    """Fiscal year -> period name, from :class:`Period` objects or their dicts (as stored in the
-    ``config`` attribute of a results file). The one place this map is made."""
-    out: dict[int, str] = {}
-    for p in periods:
-        name, first, last = (
-            (p.name, p.first_year, p.last_year)
-            if isinstance(p, Period)
-            else (p["name"], p["first_year"], p["last_year"])
-        )
-        out.update({y: name for y in range(int(first), int(last) + 1)})
-    return out
 
 
 #: a number >= 0 (a volume, a price, a share that may exceed 1)

@@ -200,10 +200,24 @@ class Dataset:
     offsets: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
     national_co2_t: dict[int, float] = field(default_factory=dict)
+    #: group labels of entities.csv columns, made once per dataset (:meth:`groups`; not copied by
+    #: dataclasses.replace, whose copies may hold other entities)
+    _groups: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def name(self) -> str:
         return str(self.meta.get("name", self.path.name))
+
+    def groups(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted labels, each entity's position among them) of an ``entities.csv`` column, made
+        once per dataset: every run, sweep point and draw on these tables shares them."""
+        if column not in self._groups:
+            key = self.entities[column].to_numpy().astype(str)
+            labels = np.array(sorted(set(key)), dtype=str)
+            self._groups[column] = (labels, pd.Index(labels).get_indexer(key))
+        return self._groups[column]
 
 
 # ---------------------------------------------------------------------------------------

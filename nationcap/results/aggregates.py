@@ -29,26 +29,15 @@ _AGG_VARS = {
 }
 
 
-#: group labels and each entity's group, per dataset (computed once: Monte Carlo draws and sweep
-#: points share their dataset's tables)
-_GROUPS: dict[str, Any] = {"entities": None, "groups": {}}
-
-
 def _groups(md: ModelData, group: str) -> tuple[np.ndarray, np.ndarray]:
     """(sorted labels, group index of each entity of the model) of an entity attribute. The labels
     are those of every entity of the dataset, covered or not, so that runs with different
     selections (the points of a threshold sweep) share their coordinates."""
-    every = md.scope.all_entities if md.scope is not None else md.dataset.entities
-    if _GROUPS["entities"] is not every:  # another dataset: one at a time
-        _GROUPS.update(entities=every, groups={})
-    per = _GROUPS["groups"]
-    if group not in per:
-        key = every[group].to_numpy().astype(str)
-        labels = np.array(sorted(set(key)), dtype=str)
-        per[group] = (labels, pd.Index(labels).get_indexer(key))
-    labels, index = per[group]
-    if md.scope is not None and md.scope.active:
-        index = index[md.scope.entity_index]
+    scope = md.scope
+    every = scope.input if scope is not None and scope.input is not None else md.dataset
+    labels, index = every.groups(group)
+    if scope is not None and scope.active:
+        index = index[scope.entity_index]
     return labels, index
 
 

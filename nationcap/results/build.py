@@ -36,7 +36,7 @@ from ..inputs import dataset_fingerprint, input_fingerprints
 from ..model.data import ModelData
 from ..model.registry import ABATEMENT, BANK, EXPIRED, NET_PURCHASE
 from ..model.rules import RULES
-from ..model.rules.base import ReportContext, data_array, present_value_money
+from ..model.rules.base import AccountItem, ReportContext, data_array, present_value_money
 from .aggregates import aggregates, uncovered_results
 from .conventions import apply_conventions
 from .mac import MAC_POINTS, mac_curves
@@ -63,93 +63,35 @@ def versions() -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class AccountItem:
-    """One item of the cost account (README "Cost account"): an amount per market and period,
-    JPY present value, never negative; its sign says who pays it."""
+#: the core's item of the cost account (the abatement the MAC steps cost); each program rule
+#: declares its own items next to its math (its ``ACCOUNT``, :class:`~nationcap.model.rules.base.AccountItem`)
+ABATEMENT_ITEM = AccountItem("abatement", "abatement cost of the MAC steps taken", 1, "resource", True)
 
-    key: str  #: the key in :attr:`RuleReport.account_pv <nationcap.model.rules.base.RuleReport.account_pv>`
-    description: str
-    sign: int  #: +1 paid by the covered entities, -1 received by them
-    kind: str  #: "resource" (leaves the covered economy) or "transfer" (to or from the administrator)
-    in_objective: bool  #: whether the LP's objective holds it (with ``sign``)
-
-    @property
-    def variable(self) -> str:
-        """Its results variable: ``account_<key>``."""
-        return f"account_{self.key}"
-
-    @property
-    def iamc(self) -> str:
-        """Its name in IAMC variables (``Cost Account|<name>|<Program>``)."""
-        return self.key.replace("_", " ").title()
-
-
-#: the cost account, in order: every amount of money the model moves, per market and period. The
-#: resource items add up to ``total_cost``; all items with their signs to ``net_cost_covered``;
-#: the items in the objective with their signs to the LP's objective (``objective_jpy``).
-COST_ACCOUNT: tuple[AccountItem, ...] = (
-    AccountItem("abatement", "abatement cost of the MAC steps taken", 1, "resource", True),
-    AccountItem("offsets", "offset credits bought, each supply step at its own price", 1, "resource", True),
-    AccountItem("imports", "foreign allowances imported, at the foreign price", 1, "resource", True),
-    AccountItem(
-        "ceiling_payments", "allowances bought from the administrator at the price ceiling", 1, "transfer", True
-    ),
-    AccountItem(
-        "floor_receipts",
-        "allowances the administrator buys back (withdraws) at the price floor",
-        -1,
-        "transfer",
-        True,
-    ),
-    AccountItem(
-        "reserve_release_payments",
-        "allowances released from a cost containment reserve, bought at the trigger price",
-        1,
-        "transfer",
-        True,
-    ),
-    AccountItem(
-        "reserve_withhold_receipts",
-        "allowances withheld into an emissions containment reserve, paid for at the trigger price",
-        -1,
-        "transfer",
-        True,
-    ),
-    AccountItem(
-        "auction_payments",
-        "auctioned allowances bought at the clearing price (not in the objective: the auctioned volume is fixed)",
-        1,
-        "transfer",
-        False,
-    ),
-    AccountItem(
-        "final_shortfall_purchases",
-        "allowances the administrator buys for last-period shortfalls at final_shortfall_price_jpy_per_t, "
-        "charged to the entities that fall short",
-        1,
-        "transfer",
-        True,
-    ),
-)
+#: the cost account, in order (the core's item, then the rules' in the order of
+#: :data:`~nationcap.model.rules.RULES`): every amount of money the model moves, per market and
+#: period. The resource items add up to ``total_cost``; all items with their signs to
+#: ``net_cost_covered``; the items in the objective with their signs to the LP's objective
+#: (``objective_jpy``).
+COST_ACCOUNT: tuple[AccountItem, ...] = (ABATEMENT_ITEM, *(item for rule in RULES for item in rule.ACCOUNT))
 ACCOUNT_KEYS = tuple(item.key for item in COST_ACCOUNT)
-#: the items of the account that rules report (abatement is the core's, computed here)
-RULE_ACCOUNT_KEYS = ACCOUNT_KEYS[1:]
 
 
-def _add_account(account: dict[str, np.ndarray], rule: str, items: dict[str, np.ndarray]) -> None:
-    """Add one rule's ``account_pv`` to the market x period sums; an unknown key, a wrong shape or
-    a negative amount is a bug of the rule."""
+def _add_account(account: dict[str, np.ndarray], rule: Any, items: dict[str, np.ndarray]) -> None:
+    """Add one rule's ``account_pv`` to the market x period sums; an item the rule does not
+    declare (its ``ACCOUNT``), a wrong shape or a negative amount is a bug of the rule."""
+    own = tuple(item.key for item in rule.ACCOUNT)
     for key, amount in items.items():
-        if key not in RULE_ACCOUNT_KEYS:
+        if key not in own:
             raise ValueError(
-                f"rule {rule!r} reports the unknown cost account item {key!r} (known: {RULE_ACCOUNT_KEYS})"
+                f"rule {rule.NAME!r} reports the cost account item {key!r}, which it does not declare ({own})"
             )
         amount = np.asarray(amount, dtype=float)
         if amount.shape != account[key].shape:
-            raise ValueError(f"rule {rule!r}: account item {key!r} has shape {amount.shape}, not {account[key].shape}")
+            raise ValueError(
+                f"rule {rule.NAME!r}: account item {key!r} has shape {amount.shape}, not {account[key].shape}"
+            )
         if (amount < -1e-6).any():
-            raise ValueError(f"rule {rule!r}: account item {key!r} has a negative amount {amount.min()}")
+            raise ValueError(f"rule {rule.NAME!r}: account item {key!r} has a negative amount {amount.min()}")
         account[key] += np.maximum(amount, 0.0)
 
 
@@ -300,7 +242,7 @@ def _rule_reports(
         variables.update(rep.variables)
         if rep.entity_cost_pv is not None:
             entity_extra += rep.entity_cost_pv
-        _add_account(account, rule.NAME, rep.account_pv)
+        _add_account(account, rule, rep.account_pv)
         if rep.emissions_reduction_t is not None:
             reduction += rep.emissions_reduction_t
     return variables, entity_extra, account, reduction

@@ -42,6 +42,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import InputError, OutputError, OutputExistsError, Problem
+from ..vocab import year_period_map
 
 log = logging.getLogger(__name__)
 
@@ -382,8 +383,6 @@ def load_results(path: str | Path) -> xr.Dataset:
 
 def year_periods(res: xr.Dataset) -> dict[int, str]:
     """Fiscal year -> period name of a results Dataset (from its stored configuration)."""
-    from ..config import year_period_map
-
     return year_period_map(json.loads(res.attrs["config"])["periods"])
 
 

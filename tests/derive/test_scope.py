@@ -49,7 +49,8 @@ def test_split_by_administrator_names_one_market_per_group(tmp_path):
         "national": {"compliance_factor": FACTOR},
         "regional": {"compliance_factor": FACTOR, "split_by": "administrator"},
     }
-    scn, ds = load(case(tmp_path, markets))
+    path = case(tmp_path, markets)
+    scn, ds = load(path)
     scope = resolve(scn, ds)
     assert list(scope.scenario.markets) == ["national", "regional/Tokyo", "regional/Yokohama"]
     assert scope.dataset.entities["market"].tolist() == [
@@ -63,9 +64,14 @@ def test_split_by_administrator_names_one_market_per_group(tmp_path):
     # each split market carries the table's rules, without select / split_by
     cfg = scope.scenario.markets["regional/Yokohama"]
     assert cfg.compliance_factor == scn.markets["regional"].compliance_factor and cfg.split_by is None
-    # the same selections on the same tables give the same objects (a held model can be reused)
-    again = resolve(scn, ds)
-    assert again.dataset is scope.dataset
+    # given the previous resolution (a session's), the same selections on the same tables give the
+    # same objects (a held model can be reused); without it, or on other tables, a fresh one
+    again = resolve(scn, ds, previous=scope)
+    assert again is scope and again.dataset is scope.dataset
+    other = load_scenario(path, ["markets.regional.compliance_factor.P1.general=0.2"])
+    assert resolve(other, ds, previous=scope).dataset is scope.dataset
+    assert resolve(scn, ds).dataset is not scope.dataset
+    assert resolve(scn, load_dataset(scn.inputs_path, scn), previous=scope).dataset is not scope.dataset
 
 
 def test_select_by_label_and_size_leaves_the_rest_uncovered(tmp_path):

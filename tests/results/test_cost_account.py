@@ -162,20 +162,26 @@ def test_the_table_is_consistent():
 
 
 def test_rule_items_are_checked():
-    """A rule's report of an unknown item, of the wrong shape or negative is a bug, named; a key
-    no rule reports stays zero."""
+    """A rule may report only the items it declares (its ACCOUNT): another rule's item, an unknown
+    item, the core's abatement, a wrong shape or a negative amount is a bug, named; a key no rule
+    reports stays zero. Every item of the account is declared once."""
+    from nationcap.model.rules import external, offsets
+
     account = {k: np.zeros((2, 3)) for k in ACCOUNT_KEYS}
-    _add_account(account, "offsets", {"offsets": np.ones((2, 3))})
-    _add_account(account, "other", {"offsets": np.ones((2, 3))})
+    _add_account(account, offsets, {"offsets": np.ones((2, 3))})
+    _add_account(account, offsets, {"offsets": np.ones((2, 3))})
     assert account["offsets"].sum() == 12 and account["imports"].sum() == 0
-    with pytest.raises(ValueError, match="unknown cost account item 'offset'"):
-        _add_account(account, "offsets", {"offset": np.ones((2, 3))})
+    with pytest.raises(ValueError, match="'offset', which it does not declare"):
+        _add_account(account, offsets, {"offset": np.ones((2, 3))})
+    with pytest.raises(ValueError, match="'offsets', which it does not declare"):
+        _add_account(account, external, {"offsets": np.ones((2, 3))})
     with pytest.raises(ValueError, match="shape"):
-        _add_account(account, "offsets", {"offsets": np.ones(2)})
+        _add_account(account, offsets, {"offsets": np.ones(2)})
     with pytest.raises(ValueError, match="negative"):
-        _add_account(account, "offsets", {"offsets": -np.ones((2, 3))})
-    with pytest.raises(ValueError, match="unknown"):  # abatement is the core's
-        _add_account(account, "offsets", {"abatement": np.ones((2, 3))})
+        _add_account(account, offsets, {"offsets": -np.ones((2, 3))})
+    with pytest.raises(ValueError, match="does not declare"):  # abatement is the core's
+        _add_account(account, offsets, {"abatement": np.ones((2, 3))})
+    assert len(set(ACCOUNT_KEYS)) == len(ACCOUNT_KEYS) and ACCOUNT_KEYS[0] == "abatement"
 
 
 RULE_SCENARIOS = ("tokyo_rules", "gx_band", "external_link")

@@ -12,11 +12,10 @@ explicit formulation that demonstrates it.
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from . import auction, external, link, offsets, overlap, price_band, reserve, shortfall
+from .base import Rule
 
-RULES: tuple[ModuleType, ...] = (
+RULES: tuple[Rule, ...] = (
     offsets,
     shortfall,
     overlap,

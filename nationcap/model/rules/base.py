@@ -168,7 +168,13 @@ class AccountItem:
 
     @property
     def variable(self) -> str:
+        """Its results variable: ``account_<key>``."""
         return f"account_{self.key}"
+
+    @property
+    def iamc(self) -> str:
+        """Its name in IAMC variables (``Cost Account|<name>|<Program>``)."""
+        return self.key.replace("_", " ").title()
 
 
 @dataclass(frozen=True)
@@ -196,9 +202,14 @@ class Feasibility:
 class Rule(Protocol):
     """What every rule module provides (the optional hooks are listed in the module doc)."""
 
-    NAME: str
-    STAGE: str
-    ACCOUNT: tuple[AccountItem, ...]
+    @property
+    def NAME(self) -> str: ...  # module constants: read-only here
+
+    @property
+    def STAGE(self) -> str: ...
+
+    @property
+    def ACCOUNT(self) -> tuple[AccountItem, ...]: ...
 
     def active(self, scn: Scenario) -> bool: ...
 

@@ -61,8 +61,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ...config import Scenario, year_period_map
-from ...vocab import DRAW_DIM, TRANCHE_DIM
+from ...config import Scenario
+from ...vocab import DRAW_DIM, TRANCHE_DIM, year_period_map
 from ..data import ModelData
 from ..registry import Registry
 from .base import (
