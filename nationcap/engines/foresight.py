@@ -81,7 +81,13 @@ def window(md: ModelData, first: int, k: int, carried_t: np.ndarray) -> ModelDat
     return dataclasses.replace(md, alloc_t=alloc, alloc_full_t=full, col_qty_t=qty)
 
 
-def solve_rolling(engine: Engine, md: ModelData, k: int, on_phase: Phase | None = None, check=None) -> SolveResult:
+def solve_rolling(
+    engine: Engine,
+    md: ModelData,
+    k: int,
+    on_phase: Phase | None = None,
+    check: Callable[[ModelData], object] | None = None,
+) -> SolveResult:
     """Solve ``md`` with a rolling horizon of ``k`` periods on ``engine`` (module doc); ``check``
     (the pre-solve feasibility check) is applied to every window."""
     check_rolling(md)
