@@ -3,6 +3,7 @@
 - :mod:`.common`  the context object, error reporting, exit codes, shared options
 - :mod:`.single`  ``validate``, ``run``, ``generate``, ``compare``
 - :mod:`.batch`   ``sweep``, ``montecarlo``, ``plot``, ``export``
+- :mod:`.outputs`  ``report``, ``template``
 - :mod:`.perf`    ``bench``
 
 Every failure is printed as a short report and exits with the code of :mod:`.common` (2 bad
@@ -18,7 +19,7 @@ import logging
 import click
 
 from .. import __version__
-from . import batch, design, perf, single
+from . import batch, design, outputs, perf, single
 from .common import _PASS_THROUGH, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_MODEL, EXIT_OUTPUT, Ctx, handle
 
 __all__ = ["EXIT_INPUT", "EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OUTPUT", "cli", "main"]
@@ -55,7 +56,7 @@ def _short_help(command: click.Command) -> str:
     return " ".join(first.split())
 
 
-for _command in (*single.COMMANDS, *batch.COMMANDS, *design.COMMANDS, *perf.COMMANDS):
+for _command in (*single.COMMANDS, *batch.COMMANDS, *design.COMMANDS, *outputs.COMMANDS, *perf.COMMANDS):
     if not _command.short_help:
         _command.short_help = _short_help(_command)
     cli.add_command(_command)

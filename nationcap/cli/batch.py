@@ -12,7 +12,7 @@ import click
 import pandas as pd
 
 from ..errors import InputError, OutputExistsError, Problem
-from .common import EXIT_MODEL, Ctx, _set_option, reported
+from .common import EXIT_MODEL, Ctx, _lang_option, _set_option, reported
 
 _out_option = click.option(
     "--out",
@@ -310,8 +310,9 @@ def _period_last_years(r) -> list[int]:
     help="Market of the prefecture plot (default: regional if present), or the one split market "
     "(e.g. regional/Tokyo) the MAC plot draws (default: every market that is not split).",
 )
+@_lang_option
 @click.pass_obj
-def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market) -> None:
+def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market, lang) -> None:
     """Draw plots of RESULTS (a results folder or .nc file) as PNG and PDF."""
     from ..report.plots import applicable_kinds, save_plots
     from ..results.io import check_location, load_results
@@ -322,41 +323,103 @@ def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market) -> Non
         check_location(out_dir, "inside")  # before reading anything
         res = load_results(results)
         wanted = applicable_kinds(res) if "all" in kinds else list(dict.fromkeys(kinds))
-        files = save_plots(res, wanted, out_dir, member=member, period=period, market=market)
+        files = save_plots(res, wanted, out_dir, lang=lang, member=member, period=period, market=market)
         for f in files:
             ctx.echo(f"wrote {f}")
 
 
 @click.command(name="export")
-@click.argument("results", type=click.Path(exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["iamc"]), default="iamc", show_default=True, help="Export format.")
+@click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["iamc", "xlsx"]),
+    default="iamc",
+    show_default=True,
+    help="iamc = IAMC-format CSV; xlsx = Excel workbook (a run, a batch, or several runs side by side).",
+)
 @click.option(
     "--out",
     "out_file",
     type=click.Path(path_type=Path),
     metavar="FILE",
     default=None,
-    help="CSV file to write (default: iamc.csv beside results.nc).",
+    help="File to write (default: iamc.csv or results.xlsx beside results.nc; compare.xlsx in the "
+    "current folder for several RESULTS).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing file.")
+@_lang_option
 @click.pass_obj
-def export(ctx: Ctx, results: Path, fmt: str, out_file: Path | None, force: bool) -> None:
-    """Export RESULTS (a results folder or .nc file) as an IAMC-format CSV."""
-    from ..results.iamc import write_iamc
+def export(ctx: Ctx, results: tuple[Path, ...], fmt: str, out_file: Path | None, force: bool, lang: str) -> None:
+    """Export RESULTS (a results folder or .nc file) as an IAMC-format CSV or an Excel workbook.
+
+    With --format xlsx, give several RESULTS to put runs side by side (a batch member as
+    FOLDER::LABEL, e.g. outputs/p2_sweep::s002).
+    """
     from ..results.io import check_location, load_results
 
     with reported(ctx):
         t = time.perf_counter()
-        out_file = out_file or (results if results.is_dir() else results.parent) / "iamc.csv"
+        if len(results) > 1 and fmt != "xlsx":
+            raise InputError(
+                [
+                    Problem(
+                        "RESULTS", "", "", "the IAMC export takes one RESULTS; several are compared with --format xlsx"
+                    )
+                ],
+                "arguments",
+            )
+        first = results[0] if results[0].is_dir() else results[0].parent
+        default = "iamc.csv" if fmt == "iamc" else "results.xlsx"
+        out_file = out_file or (first / default if len(results) == 1 else Path("compare.xlsx"))
         if out_file.exists() and not force:
             raise OutputExistsError(f"{out_file} exists; pass --force to replace it or --out to write elsewhere")
         check_location(out_file, "file")  # before reading anything
-        res = load_results(results)
+        if fmt == "xlsx":
+            sheets = _xlsx(list(results), out_file, lang)
+            ctx.echo(
+                f"wrote {out_file} ({len(sheets)} sheets: {', '.join(s.name for s in sheets)}) "
+                f"in {time.perf_counter() - t:.1f} s"
+            )
+            return
+        from ..results.iamc import write_iamc
+
+        res = load_results(results[0])
         df = write_iamc(res, out_file)
         ctx.echo(
             f"wrote {out_file} ({len(df)} rows, {df['scenario'].nunique() if len(df) else 0} scenario(s)) "
             f"in {time.perf_counter() - t:.1f} s"
         )
+
+
+def _xlsx(paths: list[Path], out_file: Path, lang: str):
+    """The workbook of one results (a run or a batch, with its summary) or of several runs
+    compared (with the comparison's summary and gains)."""
+    from ..report.compare import compare, load_runs
+    from ..report.workbook import build_sheets, write_workbook
+    from ..results.io import batch_dim, load_results
+    from ..vocab import SWEEP_DIM
+
+    extra = {}
+    if len(paths) == 1 and "::" not in str(paths[0]):
+        runs = [load_results(paths[0])]
+        labels = [str(runs[0].attrs.get("scenario", paths[0].stem))]
+        dim = batch_dim(runs[0])
+        if dim is not None:
+            from ..batch.summaries import montecarlo_summary, sweep_summary
+
+            extra["summary"] = sweep_summary(runs[0]) if dim == SWEEP_DIM else montecarlo_summary(runs[0])
+    else:
+        args: list[str | Path] = [str(p) for p in paths]
+        runs, labels = load_runs(args)
+        if len(runs) > 1:
+            tables = compare(args)
+            extra["summary"] = tables["summary"]
+            if len(tables["administrators"]):
+                extra["administrators_compared"] = tables["administrators"]
+    sheets = build_sheets(runs, labels, lang, extra)
+    write_workbook(sheets, out_file)
+    return sheets
 
 
 COMMANDS = (sweep, montecarlo, plot, export)

@@ -122,6 +122,16 @@ _set_option = click.option(
 )
 
 
+_lang_option = click.option(
+    "--lang",
+    type=click.Choice(["en", "ja"]),
+    default="en",
+    show_default=True,
+    help="Language of labels: en = English; ja = Japanese (variables, units, markets, sectors, "
+    "prefectures in kanji), drawn in the packaged Japanese font.",
+)
+
+
 _engine_option = click.option(
     "--engine",
     type=click.Choice(ENGINE_NAMES),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ import pandas as pd
 
 from ..config.schema import MAX_PRICE_JPY_PER_T
 from ..errors import MAX_ROWS_PER_PROBLEM, Problems
-from .geo import PREFECTURES
+from .geo import PLACE_ALIASES, PREFECTURES
 
 if TYPE_CHECKING:
     from ..config import Scenario
@@ -39,6 +40,8 @@ class Column:
     choices: tuple[str, ...] | None = None
     #: why ``lo`` / ``hi`` are what they are, when they are plausibility bounds (not definitions)
     bound_note: str = ""
+    #: other spellings read as one value (a text column): place names in kanji -> English
+    aliases: Mapping[str, str] | None = None
 
 
 #: most CO2 one entity can plausibly emit (or a credit step offer) in a year, t: Japan's total
@@ -75,13 +78,19 @@ TABLES: dict[str, Table] = {
             Column("name", "str", "", "display name"),
             Column("sector", "str", "", "sector label used in aggregates"),
             Column(
-                "prefecture", "str", "", "one of the 47 prefectures (English name, e.g. Tokyo)", choices=PREFECTURES
+                "prefecture",
+                "str",
+                "",
+                "one of the 47 prefectures (English name, e.g. Tokyo, or in kanji, e.g. 東京都)",
+                choices=PREFECTURES,
+                aliases=PLACE_ALIASES,
             ),
             Column(
                 "administrator",
                 "str",
                 "",
-                "prefecture or designated city that manages it; 'national' for national suppliers",
+                "prefecture or designated city that manages it (English or kanji); 'national' for national suppliers",
+                aliases=PLACE_ALIASES,
             ),
             Column("category", "str", "", "compliance-factor category: 'general', 'dhc', ..."),
             Column("top_level", "str", "", "top-level installation status", choices=TOP_LEVELS),
@@ -277,6 +286,8 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
         if empty.any():
             problems.add_rows(fname, _rows(raw, empty), col.name, "value is missing")
         if col.kind == "str":
+            if col.aliases is not None:  # 東京都 -> Tokyo: one name whichever way it was written
+                text = text.map(lambda v, a=col.aliases: a.get(v, v))
             out[col.name] = text
             if col.choices is not None:
                 bad = ~text.isin(col.choices).to_numpy() & ~empty
@@ -284,7 +295,7 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
                     vals = sorted(set(text[bad]))
                     shown = ", ".join(repr(v) for v in vals[:5])
                     hint = (
-                        "one of the 47 prefectures, e.g. 'Tokyo', 'Hokkaido', 'Osaka'"
+                        "one of the 47 prefectures, e.g. 'Tokyo', 'Hokkaido', 'Osaka' (or in kanji: '東京都')"
                         if col.choices is PREFECTURES
                         else f"one of {list(col.choices)}"
                     )

@@ -40,6 +40,7 @@ from ..errors import InputError, Problem
 from ..results.iamc import program_name, sum_by_table
 from ..results.io import atomic_file, batch_dim, members, select_member, year_periods
 from ..vocab import DRAW_DIM, SWEEP_DIM
+from .i18n import figure_font_context, localize_figure
 from .labels import axis_label, param_label, unit_label
 
 TOP_PREFECTURES = 15
@@ -768,22 +769,26 @@ def make_figure(res: xr.Dataset, kind: str, **options) -> Figure:
     return PLOTTERS[kind](res, **options)
 
 
-def save_figure(fig: Figure, base: Path) -> list[Path]:
+def save_figure(fig: Figure, base: Path, lang: str = "en") -> list[Path]:
     """``base``.png (150 dpi) and ``base``.pdf, each written atomically (an OSError becomes
-    :class:`~nationcap.errors.OutputError`)."""
+    :class:`~nationcap.errors.OutputError`); ``lang`` as for :func:`save_plots`."""
     out = []
     formats: tuple[tuple[str, dict[str, Any]], ...] = (("png", {"dpi": 150}), ("pdf", {}))
-    for ext, kw in formats:
-        path = base.with_suffix(f".{ext}")
-        with atomic_file(path) as tmp:
-            fig.savefig(tmp, format=ext, **kw)
-        out.append(path)
+    with figure_font_context(lang):
+        for ext, kw in formats:
+            path = base.with_suffix(f".{ext}")
+            with atomic_file(path) as tmp:
+                fig.savefig(tmp, format=ext, **kw)
+            out.append(path)
     return out
 
 
-def save_plots(res: xr.Dataset, kinds: list[str], out_dir: str | Path, **options) -> list[Path]:
+def save_plots(res: xr.Dataset, kinds: list[str], out_dir: str | Path, lang: str = "en", **options) -> list[Path]:
+    """Each kind's figure as PNG and PDF in ``out_dir``; ``lang="ja"`` labels them in Japanese
+    with the packaged Japanese font (:func:`nationcap.report.i18n.localize_figure`)."""
     files = []
     for kind in kinds:
-        fig = make_figure(res, kind, **options)
-        files += save_figure(fig, Path(out_dir) / kind)
+        with figure_font_context(lang):
+            fig = localize_figure(make_figure(res, kind, **options), lang)
+        files += save_figure(fig, Path(out_dir) / kind, lang)
     return files

@@ -1,4 +1,4 @@
-"""Failed batch members are empty (NaN) in every table and absent from every plot (issue 11, item 6).
+"""Failed batch members are empty (NaN) in every table and absent from every plot.
 
 The case is tests/casebuilder.py's ``batch_case``: five entities, two periods of two years, MAC
 steps of 10 %, 20 % and 30 % of BAU (so at most 60 % of BAU can be abated). With

@@ -1,5 +1,5 @@
-"""Exit codes as documented in README.md ("Exit codes") and nationcap/cli/common.py (issue 11,
-item 10): 2 bad input or usage, 3 the model, 4 the output location, 130 interrupted, 1 a bug;
+"""Exit codes as documented in README.md ("Exit codes") and nationcap/cli/common.py:
+2 bad input or usage, 3 the model, 4 the output location, 130 interrupted, 1 a bug;
 no traceback without --debug, and with --debug the exception propagates.
 """
 

@@ -1,5 +1,5 @@
 """Command-line output: the run summary (status, no "-0.0", a negative cost explained), the
-Monte Carlo header, and the help texts (issue 11, item 14).
+Monte Carlo header, and the help texts.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The output location is checked before anything is loaded or solved (issue 11, item 7).
+"""The output location is checked before anything is loaded or solved.
 
 An unwritable ``--out`` (a read-only folder, or a path under a regular file) is refused with a
 short message and exit code 4 (the output location; README "Exit codes"), before the dataset is

@@ -1,5 +1,5 @@
-"""Progress of a run: the phases with their times on a terminal, nothing otherwise (issue 11,
-item 15). The pipeline reports ``progress(event, elapsed_s)``; the command line prints it on
+"""Progress of a run: the phases with their times on a terminal, nothing otherwise.
+The pipeline reports ``progress(event, elapsed_s)``; the command line prints it on
 standard error when that is a terminal (``nationcap.cli.common.stderr_is_tty``, replaced here)."""
 
 from __future__ import annotations

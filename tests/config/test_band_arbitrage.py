@@ -1,4 +1,4 @@
-"""A price band that is unbounded across years is refused by the scenario check (issue 11, item 2).
+"""A price band that is unbounded across years is refused by the scenario check.
 
 With banking, an allowance issued at the ceiling in year a and withdrawn at the floor in a later
 year b earns ``d[b] x floor[b] - d[a] x ceiling[a]`` in present value (d = the discount factor to

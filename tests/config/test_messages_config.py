@@ -1,5 +1,5 @@
 """Scenario messages: ``--set`` problems are blamed on the override, typos in names are refused
-with the closest known name, and a number in quotes is refused (issue 11, items 11 and 13).
+with the closest known name, and a number in quotes is refused.
 
 No test here solves an LP: the scenario is only loaded and validated.
 """
@@ -56,7 +56,7 @@ def _replace(path: Path, old: str, new: str) -> Path:
     return path
 
 
-# -- item 11: --set problems name the override ------------------------------------------------
+# -- --set problems name the override ------------------------------------------------------
 
 
 def test_market_typo_in_set_is_an_unknown_market(tmp_path):
@@ -147,7 +147,7 @@ def test_set_still_changes_what_the_file_defines(tmp_path):
     assert scn.name == "baseline2"
 
 
-# -- item 13: strict numbers ------------------------------------------------------------------
+# -- strict numbers ------------------------------------------------------------------------
 
 
 def test_number_in_quotes_is_refused_for_a_factor(tmp_path):

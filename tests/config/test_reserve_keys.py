@@ -1,6 +1,6 @@
-"""Scenario keys of the allowance reserves and of the limits on the floor and the ceiling
-(issue 13, items 2 and 3): their meaning, their checks (every problem at once, exit 2), and the
-refusal of a design in which the administrator buys back above a PV price it sells at.
+"""Scenario keys of the allowance reserves and of the limits on the floor and the ceiling: their
+meaning, their checks (every problem at once, exit 2), and the refusal of a design in which the
+administrator buys back above a PV price it sells at.
 
 The arbitrage case: one market, periods P1 = FY2026-2028 and P2 = FY2029-2030, discount rate 3 %,
 no growth of the triggers unless stated. A release trigger of 1,000 JPY/t below a withhold
@@ -30,8 +30,8 @@ def validate(path):
     return CliRunner().invoke(cli, ["validate", str(path)])
 
 
-def test_the_keys_of_the_issue_load_and_mean_what_it_says(tmp_path):
-    """The issue's example: trigger 5,000 growing 5 %/yr from the first model year (FY2026):
+def test_the_reserve_keys_load_and_mean_what_they_say(tmp_path):
+    """A release tranche at trigger 5,000 growing 5 %/yr from the first model year (FY2026):
     5,000 x 1.05^4 = 6,077.53 in FY2030; the growth defaults to 3 % (the GX band's)."""
     path = case(
         tmp_path,

@@ -1,4 +1,4 @@
-"""The pre-solve feasibility check with allowance reserves and band limits (issue 13).
+"""The pre-solve feasibility check with allowance reserves and band limits.
 
 Release tranches and a ceiling with ``ceiling_volume_limit_t`` are *finite* supply: the check
 counts at most ``volume_t`` (or the limit) per year of the period, so a market short by more is

@@ -1,4 +1,4 @@
-"""The pre-solve feasibility check counts every source of supply (issue 11, item 1).
+"""The pre-solve feasibility check counts every source of supply.
 
 ``nationcap/engines/feasibility.py`` must never refuse a feasible scenario: a market that cannot
 meet its cap alone may be helped over a link or by the coupled electricity overlap. Each feasible

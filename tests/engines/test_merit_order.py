@@ -319,9 +319,8 @@ def cases(draw, max_periods=3):
     return dict(entities=entities, bau=bau, mac=mac, periods=periods, markets=markets, discount_rate=rate)
 
 
-@HYPOTHESIS
-@given(case=cases())
-def test_fast_matches_pyomo_on_random_cases(case):
+def check_random_case(case) -> None:
+    """The fast engine's answer is optimal and equals the LP's (or both refuse it, alike)."""
     with tempfile.TemporaryDirectory() as tmp:
         md = model_data(write_case(Path(tmp), **case))
     try:
@@ -335,6 +334,22 @@ def test_fast_matches_pyomo_on_random_cases(case):
     assert_optimal(md, got)
     assume(got.info["boundary_periods"] == 0)  # non-unique price: not comparable point-wise
     assert_same_solution(md, lp(md), got)
+
+
+@settings(HYPOTHESIS, max_examples=15)
+@given(case=cases())
+def test_fast_matches_pyomo_on_random_cases(case):
+    """The fast engine matches the Pyomo engine on random cases: a few in the fast tier (many
+    more in the integration tier, below)."""
+    check_random_case(case)
+
+
+@pytest.mark.integration
+@HYPOTHESIS
+@given(case=cases())
+def test_fast_matches_pyomo_on_many_random_cases(case):
+    """The same on 40 random cases."""
+    check_random_case(case)
 
 
 @HYPOTHESIS

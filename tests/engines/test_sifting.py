@@ -103,10 +103,9 @@ def assert_same_optimum(ref, got) -> None:
         np.testing.assert_allclose(got.results[var].values, ref.results[var].values, rtol=1e-7, atol=1e-5, err_msg=var)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
-@given(seed=st.integers(0, 2**31 - 1))
-def test_sifting_equals_the_full_formulation_on_random_cases(tmp_path_factory, seed):
-    path, overrides = random_case(tmp_path_factory.mktemp("case"), seed)
+def check_random_case(root, seed: int) -> None:
+    """Sifting and the compact formulation reach the full formulation's optimum, or all refuse."""
+    path, overrides = random_case(root, seed)
     try:
         ref = solve(path, overrides, "full")
     except ModelError:
@@ -115,6 +114,22 @@ def test_sifting_equals_the_full_formulation_on_random_cases(tmp_path_factory, s
         return
     assert_same_optimum(ref, solve(path, overrides, "sifting"))
     assert_same_optimum(ref, solve(path, overrides, "compact"))
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_sifting_equals_the_full_formulation_on_random_cases(tmp_path_factory, seed):
+    """Sifting reaches the full LP's optimum on random cases: a few in the fast tier (many more
+    in the integration tier, below)."""
+    check_random_case(tmp_path_factory.mktemp("case"), seed)
+
+
+@pytest.mark.integration
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_sifting_equals_the_full_formulation_on_many_random_cases(tmp_path_factory, seed):
+    """The same on 40 random cases."""
+    check_random_case(tmp_path_factory.mktemp("case"), seed)
 
 
 def test_certification_frees_wrongly_fixed_columns(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""Implausible magnitudes and non-finite numbers are refused with exit 2 (issue 11, item 4).
+"""Implausible magnitudes and non-finite numbers are refused with exit 2.
 
 Before: with base and BAU emissions of 1e30 t the Pyomo engine crashed (``IndexError`` inside
 Pyomo's dual loader, exit 1: HiGHS takes bounds >= 1e20 as infinite) and the merit-order engine
@@ -160,6 +160,8 @@ def test_derived_values_are_checked_before_the_solve(tmp_path):
     assert got == {("bau.csv", "entity_id R1", "bau_emissions_t"), ("mac.csv", "entity_id N1", "cost_jpy_per_t")}
 
 
+@pytest.mark.integration
 def test_the_shipped_dataset_still_validates():
+    """inputs/japan (full scale) is within every bound above."""
     out = invoke("validate", REPO / "models" / "baseline.toml")
     assert out.exit_code == 0, out.output

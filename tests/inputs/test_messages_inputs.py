@@ -1,5 +1,5 @@
 """Dataset messages: an entities.csv without rows, missing columns (what was expected and what was
-found, with the near match), a ';'-separated file and a file that is not UTF-8 (issue 11, item 12).
+found, with the near match), a ';'-separated file and a file that is not UTF-8.
 
 No test here solves an LP: the dataset is only loaded and validated.
 """

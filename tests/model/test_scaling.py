@@ -1,4 +1,4 @@
-"""The LP's unit of quantity is chosen from the data (issue 11, item 3).
+"""The LP's unit of quantity is chosen from the data, so that small entities stay exact.
 
 Quantities enter the LP divided by ``ModelData.scale_t``; it used to be fixed at 10^6 t (Mt), so
 HiGHS's tolerances (1e-7 LP units = 0.1 t) exceeded the data of entities of a few tonnes a year.
@@ -111,7 +111,14 @@ def test_choose_scale_t():
     assert choose_scale_t(np.array([[2.37e9]])) == SCALE_T == 1e6  # clamped above: Mt
 
 
-@pytest.mark.parametrize("scenario", ["baseline.toml", "tokyo_rules.toml", "tiny.toml"])
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param("baseline.toml", marks=pytest.mark.integration),  # inputs/japan: full scale
+        pytest.param("tokyo_rules.toml", marks=pytest.mark.integration),
+        "tiny.toml",
+    ],
+)
 def test_shipped_datasets_keep_mt_and_raise_no_warning(scenario):
     """inputs/japan (largest market-period BAU 2.37e9 t) and inputs/tiny (1.88e7 t) keep
     scale_t = 10^6 exactly, so their results do not change; their smallest quantities (a 76 t

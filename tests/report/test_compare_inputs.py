@@ -1,4 +1,4 @@
-"""`nationcap compare` with batch folders and with runs on different data (issue 11, item 8).
+"""`nationcap compare` with batch folders and with runs on different data.
 
 Hand-derived case (one regional entity, one one-year period, no discounting): BAU = base-year
 emissions = 100 t, one MAC step of 50 % of BAU (50 t) at 1,000 JPY/t. A compliance factor f gives

@@ -1,5 +1,5 @@
 """Stale temporaries of a killed run are removed on the next write to the same place, and a
-running writer's are never touched (issue 11, item 9).
+running writer's are never touched.
 
 Every temporary name carries its writer: ``.NAME.tmp-p<pid>-h<host>-<random>`` (and ``.old-``,
 and a batch folder's ``.staging-...``). A dead writer is simulated with the PID of a child process

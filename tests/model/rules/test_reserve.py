@@ -1,5 +1,5 @@
-"""Allowance reserves with finite volumes and the limits on the floor and the ceiling (issue 13,
-items 2 and 3), with answers derived by hand.
+"""Allowance reserves with finite volumes and the limits on the floor and the ceiling, with answers
+derived by hand.
 
 The cases run on every engine through :mod:`handcases`; the exact merit-order engine does not
 implement reserves or band limits and skips them, naming the keys (checked separately below).
