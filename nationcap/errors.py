@@ -68,6 +68,12 @@ class OutputExistsError(OutputError):
     """Results exist where a run would write, and ``--force`` was not given."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a batch system's time limit, ``timeout``, a container stop), raised where the
+    signal arrives so that it unwinds like Ctrl-C (see :mod:`nationcap.atomic`); the command line
+    exits with code 143."""
+
+
 @dataclass
 class Problems:
     """Collects problems; call :meth:`raise_if_any` at the end of a validation pass."""

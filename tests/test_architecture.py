@@ -8,11 +8,11 @@ seen; the fresh-interpreter tests below cover what importing a module really loa
 
 The dependency rule (layers, lowest first; see CONTRIBUTING.md)::
 
-    {errors, vocab} <- config <- inputs <- derive <- model <- engines <- results
-           <- session <- pipeline <- {batch, design, report} <- cli;   tools: imported only by cli
+    {errors, vocab} <- atomic <- config <- inputs <- derive <- model <- engines <- results
+           <- session <- pipeline <- {batch, design, report, explore} <- cli <- __main__;   tools: imported only by cli
 
-A module imports from its own package and from lower layers only. ``batch``, ``design`` and ``report`` share
-a layer and do not import each other; ``tools`` sits above ``cli``: only ``cli`` may import it, and
+A module imports from its own package and from lower layers only. ``batch``, ``design``, ``report`` and
+``explore`` share a layer and do not import each other; ``tools`` sits above ``cli``: only ``cli`` may import it, and
 it imports only what is below ``cli``.
 """
 
@@ -40,19 +40,22 @@ LAYERS: dict[str, int] = {
     "nationcap": 0,
     "errors": 0,
     "vocab": 0,
-    "config": 1,
-    "inputs": 2,
-    "derive": 3,
-    "model": 4,
-    "engines": 5,
-    "results": 6,
-    "session": 7,
-    "pipeline": 8,
-    "batch": 9,
-    "design": 9,
-    "report": 9,
-    "cli": 10,
-    "tools": 11,
+    "atomic": 1,
+    "config": 2,
+    "inputs": 3,
+    "derive": 4,
+    "model": 5,
+    "engines": 6,
+    "results": 7,
+    "session": 8,
+    "pipeline": 9,
+    "batch": 10,
+    "design": 10,
+    "report": 10,
+    "explore": 10,
+    "cli": 11,
+    "tools": 12,
+    "__main__": 13,
 }
 #: parts that only the listed parts (besides themselves) may import
 ONLY_FROM: dict[str, set[str]] = {"tools": {"cli"}}

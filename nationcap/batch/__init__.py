@@ -1,4 +1,4 @@
-"""Batch runs (layer 8, beside report/): cap sweeps and Monte Carlo draws.
+"""Batch runs (layer 10, beside report/): cap sweeps and Monte Carlo draws.
 
 - :mod:`.plan`       members, cache keys and jobs
 - :mod:`.worker`     solve one member (through :mod:`nationcap.pipeline`)

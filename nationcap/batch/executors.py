@@ -1,17 +1,32 @@
-"""Executors: run a batch's jobs in this process, on a local process pool or on a Dask cluster."""
+"""Executors: run a batch's jobs in this process, on a local process pool or on a Dask cluster.
+
+Interruption. Ctrl-C and SIGTERM stop a batch as a whole: in this process they raise
+``KeyboardInterrupt`` (SIGTERM: :class:`~nationcap.errors.Terminated`, installed by the command
+line). The local pool's workers ignore Ctrl-C (a terminal sends it to every process) and may not
+have received SIGTERM (sent to this process only, as ``kill`` and ``timeout`` do): this process
+sends each SIGTERM, which unwinds the member it solves (its temporary files are removed) and ends
+it (:func:`_worker_signal`). Members already cached in ``runs/`` are complete and kept.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
+import signal
+import sys
 import traceback
 from collections.abc import Callable
 
+from ..atomic import signals_deferred
 from ..config import SolverConfig
 from ..engines import ENGINES
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, Terminated
 from .plan import Job, _error_text
 from .worker import Outcome, solve_job
+
+#: exit code of a worker stopped by SIGTERM (as the command line's, nationcap/cli/common.py)
+EXIT_TERMINATED = 143
 
 
 def _failed(job: Job, exc: BaseException) -> Outcome:
@@ -40,17 +55,64 @@ def preload_modules(engines: set[str]) -> list[str]:
     return mods
 
 
+#: whether this pool worker is solving a member (see :func:`_worker_signal`)
+_IN_JOB = False
+
+
+def _worker_signal(signum: int, frame) -> None:
+    """SIGTERM in a pool worker: inside a member, an interruption that unwinds it (its temporary
+    files are removed) before :func:`_run_job` ends the worker; between members, a quiet exit."""
+    if _IN_JOB:
+        raise Terminated()
+    sys.exit(EXIT_TERMINATED)
+
+
+def _worker_start() -> None:
+    """A pool worker's start: Ctrl-C is left to the main process (which stops the workers, module
+    doc); SIGTERM ends the worker cleanly (:func:`_worker_signal`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_signal)
+
+
+def _run_job(job: Job) -> Outcome:
+    """:func:`~nationcap.batch.worker.solve_job` in a pool worker; an interruption ends the worker."""
+    global _IN_JOB
+    _IN_JOB = True
+    try:
+        return solve_job(job)
+    except KeyboardInterrupt:
+        os._exit(EXIT_TERMINATED)  # unwound (temporaries removed): end without returning to the pool
+    finally:
+        _IN_JOB = False
+
+
+def _stop_workers(procs: list) -> None:
+    """Send SIGTERM to the pool's worker processes ``procs`` and wait until they are gone."""
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=10)
+        if p.is_alive():  # a worker stuck in the solver's C code: it holds no file of ours
+            p.kill()
+            p.join(timeout=5)
+
+
 def execute(
     jobs: list[Job],
     workers: int = 1,
     scheduler: str | None = None,
     on_done: Callable[[Job, Outcome], None] = lambda j, o: None,
+    client=None,
 ) -> str:
-    """Run ``jobs``; call ``on_done`` in this process as each finishes. Returns the engine used."""
+    """Run ``jobs``; call ``on_done`` in this process as each finishes. Returns the engine used.
+
+    With ``scheduler``, the jobs run on that Dask cluster, through ``client`` when it is given
+    (a client of :func:`connect`; it is closed at the end)."""
     if not jobs:
         return "none (all cached)"
     if scheduler:
-        return _execute_dask(jobs, scheduler, on_done)
+        return _execute_dask(jobs, scheduler, on_done, client)
     workers = max(1, int(workers))
     if workers == 1 or len(jobs) == 1:
         for job in jobs:
@@ -60,9 +122,9 @@ def execute(
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(preload_modules(_engines_of(jobs)))
-    pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx)
+    pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_start)
     try:
-        futures = {pool.submit(solve_job, job): job for job in jobs}
+        futures = {pool.submit(_run_job, job): job for job in jobs}
         for fut in cf.as_completed(futures):
             job = futures[fut]
             try:
@@ -71,27 +133,48 @@ def execute(
                 out = _failed(job, exc)
             on_done(job, out)
     except BaseException:
-        # Ctrl-C (or an error writing a result): drop the members not started instead of waiting
-        # for every queued one; members already cached in runs/ are complete and kept
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Ctrl-C, SIGTERM (or an error writing a result): drop the members not started, stop the
+        # running ones (module doc); members already cached in runs/ are complete and kept
+        with signals_deferred():  # a second Ctrl-C waits until the workers are gone
+            procs = list((getattr(pool, "_processes", None) or {}).values())  # (shutdown forgets them)
+            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_workers(procs)
         raise
     pool.shutdown(wait=True)
     return f"local pool ({min(workers, len(jobs))} processes)"
 
 
-def _execute_dask(jobs: list[Job], address: str, on_done) -> str:
+def connect(address: str):
+    """A Dask client connected to the scheduler at ``address``; an InputError (exit code 2) when
+    Dask is missing or the scheduler cannot be reached. :func:`nationcap.batch.store.run_batch`
+    connects before it creates or changes anything in the output folder."""
     try:
-        from dask.distributed import Client, as_completed
+        from dask.distributed import Client
     except ImportError:  # pragma: no cover - depends on the environment
         raise InputError(
             [Problem("--scheduler", "", "", "needs Dask: pip install 'nationcap[dask]'")], "arguments"
         ) from None
     try:
-        client = Client(address, timeout=30)
+        return Client(address, timeout=30)
     except Exception as exc:
         raise InputError(
-            [Problem("--scheduler", address, "", f"cannot connect to the Dask scheduler: {exc}")], "arguments"
+            [
+                Problem(
+                    "--scheduler",
+                    address,
+                    "",
+                    f"cannot connect to the Dask scheduler: {exc}; nothing was written (start the scheduler, "
+                    f"or leave --scheduler out to run on local worker processes)",
+                )
+            ],
+            "arguments",
         ) from None
+
+
+def _execute_dask(jobs: list[Job], address: str, on_done, client=None) -> str:
+    from dask.distributed import as_completed
+
+    client = client if client is not None else connect(address)
     with client:
         futures = client.map(solve_job, jobs, pure=False)
         by_future = dict(zip(futures, jobs))

@@ -27,8 +27,12 @@ from ..config import (
     read_scenario_file,
     scenario_from_dict,
 )
-from ..errors import InputError, NationcapError, Problem
+from ..config.loading import batch_table_overrides, blame, blame_overrides, check_batch_tables, override_paths
+from ..engines.highs_options import check_highs_options
+from ..errors import InputError, NationcapError, Problem, Problems
 from ..inputs import dataset_fingerprint
+from ..inputs.names import check_scenario_names
+from ..inputs.tables import Dataset, load_dataset
 from ..vocab import DRAW_DIM, SWEEP_DIM
 
 BATCH_FILE = "batch.json"
@@ -96,18 +100,60 @@ class Batch:
         return Path("outputs") / f"{self.name}_{self.kind}"
 
 
-def _base(path: Path, overrides: Iterable[str]) -> tuple[dict[str, Any], dict | None, dict | None, Scenario]:
+def _base(path: Path, overrides: Iterable[str]) -> tuple[dict[str, Any], dict | None, dict | None, Scenario, Dataset]:
+    """The scenario dict with the overrides applied, its [sweep] and [montecarlo] tables, the
+    scenario and its dataset: both checked before anything is solved (a problem that a ``--set``
+    causes is reported against it)."""
     raw, sweep, mc = read_scenario_file(path)
     src = path.resolve()
-    base = scenario_from_dict(raw, source=src, overrides=tuple(overrides))
+    overrides, tables = batch_table_overrides(path, {"sweep": sweep, "montecarlo": mc}, overrides)
+    base = scenario_from_dict(raw, source=src, overrides=overrides)
+    check_batch_tables(tables)
+    with blame_overrides(overrides):
+        check_highs_options(base)
+        ds = load_dataset(base.inputs_path, base)
     data = copy.deepcopy(raw)
     for text in overrides:
         apply_override(data, *parse_override(text))
-    return data, sweep, mc, base
+    return data, tables["sweep"].table, tables["montecarlo"].table, base, ds
+
+
+def _name_problems(scn: Scenario, ds: Dataset, params: Iterable[str]) -> list[Problem]:
+    """Names a sweep point gives that the data does not have (categories, offset types, selection
+    labels: :func:`nationcap.inputs.names.check_scenario_names`), against the swept keys."""
+    problems = Problems()
+    check_scenario_names(scn, ds.entities, ds.offsets, ds.path, problems)
+    return blame(problems.items, override_paths(params=params))
 
 
 def _error_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, NationcapError) else f"{type(exc).__name__}: {exc}"
+
+
+def _refuse_text_values(path: Path, data: dict[str, Any], params: dict[str, list[Any]]) -> None:
+    """Refuse, before anything is solved, a swept value that was read as text (a bare word such as
+    ``abc``, which is not a TOML value) where the key does not take text: a typo in --values,
+    not a point of the sweep."""
+    problems = []
+    for key, values in params.items():
+        for v in values:
+            if not isinstance(v, str):
+                continue
+            raw = copy.deepcopy(data)
+            try:
+                apply_override(raw, key.split("."), v)
+                scenario_from_dict(raw, source=path.resolve())
+            except ValueError as exc:
+                problems.append(Problem(f"--param {key}", f"value {v!r}", "", str(exc)))
+            except InputError as exc:
+                on_key = blame(exc.problems, override_paths(params=[key]))
+                problems += [
+                    Problem(f"--param {key}", f"value {v!r}", "", p.message)
+                    for p in on_key
+                    if p.file == f"--param {key}"
+                ]
+    if problems:
+        raise InputError(problems, 'sweep values (read as TOML: a bare word is text; quote text, e.g. "fast")')
 
 
 def plan_sweep(
@@ -122,7 +168,7 @@ def plan_sweep(
     With ``reuse``, a worker re-solves its built model (:mod:`nationcap.engines.persistent`) for members that
     change only allocations; such runs are cached under their own keys."""
     path = Path(path)
-    data, table, _, base = _base(path, overrides)
+    data, table, _, base, ds = _base(path, overrides)
     if params is None:
         if table is None:
             raise InputError(
@@ -143,9 +189,11 @@ def plan_sweep(
         points = expand(params, mode)
     except ValueError as exc:
         raise InputError([Problem("--param/--values", "", "", str(exc))], "arguments") from None
+    _refuse_text_values(path, data, params)
     width = max(3, len(str(len(points) - 1)))
     members: list[Member] = []
     jobs: dict[str, Job] = {}
+    misnamed: dict[tuple[str, str, str], Problem] = {}
     for i, point in enumerate(points):
         label = f"s{i:0{width}d}"
         raw = copy.deepcopy(data)
@@ -156,9 +204,14 @@ def plan_sweep(
         except (NationcapError, ValueError) as exc:
             members.append(Member(label, label, point, None, _error_text(exc)))
             continue
+        if scn.inputs_path == ds.path:  # (a member on other data is checked when it is solved)
+            for p in _name_problems(scn, ds, params):
+                misnamed.setdefault((p.file, p.where, p.message), p)
         key = run_key(scn, {"reuse": True} if reuse else None)
         members.append(Member(label, label, point, key))
         jobs.setdefault(key, Job(key, label, raw, str(path.resolve()), reuse=reuse))
+    if misnamed:  # a misspelt name would sweep nothing: refuse the sweep before solving
+        raise InputError(list(misnamed.values()), f"sweep of {path} on dataset {ds.path}")
     if not jobs:
         raise InputError([Problem(str(path), m.label, "", m.error) for m in members[:3]], "sweep (no valid scenario)")
     return Batch("sweep", base.name, path, base, members, jobs, params=list(params), mode=mode)
@@ -169,7 +222,7 @@ def plan_montecarlo(
 ) -> Batch:
     """Members of a Monte Carlo run: draws ``0..N-1`` of the file's ``[montecarlo]`` table."""
     path = Path(path)
-    data, _, table, base = _base(path, overrides)
+    data, _, table, base, _ = _base(path, overrides)
     if table is None:
         raise InputError(
             [

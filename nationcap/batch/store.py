@@ -13,9 +13,10 @@ Output folder ``DIR``::
     run.json            members with status, error, cache use and timings; versions; written last
 
 Re-running the same command resumes: members whose ``runs/<key>.nc`` exists are not solved
-again and the combined files are rebuilt from the cache. A folder holding anything else (a
-different batch, a single run) is refused unless ``force``; with ``force`` the combined files are
-replaced and cache entries of other batches are deleted at the end. Cached runs are reused
+again and the combined files are rebuilt from the cache. A folder holding other results of
+nationcap (a different batch, a single run) is refused unless ``force``; with ``force`` the combined
+files are replaced and cache entries of other batches are deleted at the end. A folder holding
+anything nationcap did not write is refused even with ``force`` (:func:`nationcap.atomic.check_replaceable`). Cached runs are reused
 whenever their key matches (the key covers everything the result depends on), unless
 ``resume=False``. Failed members are not cached: a re-run tries them again.
 """
@@ -35,24 +36,21 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..errors import OutputExistsError
+from ..atomic import (
+    atomic_file,
+    check_location,
+    check_replaceable,
+    remove_stale_temps,
+    signals_deferred,
+    staging_name,
+    write_error,
+)
 from ..model.rules import RULES
 from ..results import iamc
 from ..results.conventions import apply_conventions
-from ..results.io import (
-    atomic_file,
-    check_location,
-    load_results,
-    netcdf_encoding,
-    remove_stale_temps,
-    staging_name,
-    write_csv,
-    write_error,
-    write_json,
-    write_netcdf,
-)
+from ..results.io import load_results, to_netcdf, write_csv, write_json, write_netcdf
 from ..vocab import DRAW_DIM, SWEEP_DIM, present_value_money, variable_attrs
-from .executors import execute
+from .executors import connect, execute
 from .plan import BATCH_FILE, Batch, Job
 from .summaries import combined_tables, market_year_table, montecarlo_summary, sweep_summary
 from .worker import Outcome
@@ -77,13 +75,8 @@ def prepare_dir(out_dir: Path, batch: Batch, force: bool) -> bool:
             same = False
         if same:
             return True
-    if not force:
-        raise OutputExistsError(
-            f"{out_dir} already holds other results (not this batch); pass --force to replace them "
-            f"(cached runs with matching keys are reused) or --out to write elsewhere"
-        )
-    if not out_dir.is_dir():
-        raise OutputExistsError(f"{out_dir} is a file, not a folder")
+    # anything else: with --force, only results nationcap wrote (never a user's files)
+    check_replaceable(out_dir, force)
     return False
 
 
@@ -115,17 +108,21 @@ def run_batch(
     """Solve what is not cached, then (re)write the combined outputs. See the module docstring.
 
     Stale temporaries that an interrupted batch left in the folder are removed first
-    (:func:`nationcap.results.io.remove_stale_temps`); a cache file that is not a netCDF file is
+    (:func:`nationcap.atomic.remove_stale_temps`); a cache file that is not a netCDF file is
     solved again. An OSError while writing becomes :class:`~nationcap.errors.OutputError`.
     """
     t0 = time.perf_counter()
     out_dir = Path(out_dir) if out_dir else batch.default_out()
     workers = workers or os.cpu_count() or 1
-    prepare_dir(out_dir, batch, force)
+    prepare_dir(out_dir, batch, force)  # (checks only: writes nothing)
+    client = connect(scheduler) if scheduler else None  # a scheduler that is not there: nothing is written
     try:
-        return _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0)
+        return _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0, client)
     except OSError as exc:
         raise write_error(out_dir, exc) from exc
+    finally:
+        if client is not None:
+            client.close()
 
 
 #: the first bytes of every netCDF4 (HDF5) file
@@ -149,7 +146,7 @@ def member_cache_pointless(batch: Batch) -> bool:
     return batch.kind == "montecarlo" and batch.base.solver.engine == "fast"
 
 
-def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0) -> BatchResult:
+def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0, client=None) -> BatchResult:
     runs, logs = out_dir / "runs", out_dir / "logs"
     runs.mkdir(parents=True, exist_ok=True)
     logs.mkdir(exist_ok=True)
@@ -193,7 +190,7 @@ def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0) -> Batc
         if progress is not None:
             progress(1)
 
-    engine = execute(pending, workers=workers, scheduler=scheduler, on_done=on_done)
+    engine = execute(pending, workers=workers, scheduler=scheduler, on_done=on_done, client=client)
     combined, records = combine(batch, runs, info, fresh)
     write_batch_outputs(combined, records, batch, out_dir, engine, prune=True)
     wall = time.perf_counter() - t0
@@ -394,7 +391,7 @@ def write_batch_outputs(
     stage = out_dir / staging_name()
     stage.mkdir()
     try:
-        res.to_netcdf(stage / "results.nc", engine="netcdf4", encoding=netcdf_encoding(res))
+        to_netcdf(res, stage / "results.nc", shown=out_dir / "results.nc")
         if batch.kind == "sweep":
             write_csv(sweep_summary(res), stage / "summary.csv")
         else:
@@ -435,19 +432,21 @@ def write_batch_outputs(
         write_json(meta, stage / "run.json")
 
         new = {p.name for p in stage.iterdir()}
-        (out_dir / "run.json").unlink(missing_ok=True)  # no run.json = combined files incomplete
-        for old in out_dir.iterdir():
-            if old.name in new or old.name in ("runs", "logs", BATCH_FILE, stage.name):
-                continue
-            if old.is_dir() and not old.name.startswith("."):
-                shutil.rmtree(old)
-            elif old.is_file():
-                old.unlink()
-        for name in sorted(new - {"run.json"}):
-            os.replace(stage / name, out_dir / name)
-        os.replace(stage / "run.json", out_dir / "run.json")
+        with signals_deferred():  # the moves run to their end (Ctrl-C or SIGTERM takes effect after)
+            (out_dir / "run.json").unlink(missing_ok=True)  # no run.json = combined files incomplete
+            for old in out_dir.iterdir():
+                if old.name in new or old.name in ("runs", "logs", BATCH_FILE, stage.name):
+                    continue
+                if old.is_dir() and not old.name.startswith("."):
+                    shutil.rmtree(old)
+                elif old.is_file():
+                    old.unlink()
+            for name in sorted(new - {"run.json"}):
+                os.replace(stage / name, out_dir / name)
+            os.replace(stage / "run.json", out_dir / "run.json")
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        with signals_deferred():
+            shutil.rmtree(stage, ignore_errors=True)
     if prune:
         keep = {m.key for m in batch.members if m.key} | {f"invalid-{m.label}" for m in batch.members if m.key is None}
         for f in [*(out_dir / "runs").glob("*.nc"), *(out_dir / "logs").glob("*.log")]:

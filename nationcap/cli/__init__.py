@@ -5,9 +5,10 @@
 - :mod:`.batch`   ``sweep``, ``montecarlo``, ``plot``, ``export``
 - :mod:`.outputs`  ``report``, ``template``
 - :mod:`.perf`    ``bench``
+- :mod:`.explore` ``explore`` (the live design explorer)
 
 Every failure is printed as a short report and exits with the code of :mod:`.common` (2 bad
-input, 3 model, 4 output location, 130 interrupted, 1 a bug), without a traceback unless
+input, 3 model, 4 output location, 130 interrupted, 143 terminated by SIGTERM, 1 a bug), without a traceback unless
 ``--debug`` is given.
 """
 
@@ -19,10 +20,10 @@ import logging
 import click
 
 from .. import __version__
-from . import batch, design, outputs, perf, single
-from .common import _PASS_THROUGH, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_MODEL, EXIT_OUTPUT, Ctx, handle
+from . import batch, design, explore, outputs, perf, single
+from .common import _PASS_THROUGH, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_MODEL, EXIT_OUTPUT, EXIT_TERMINATED, Ctx, handle
 
-__all__ = ["EXIT_INPUT", "EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OUTPUT", "cli", "main"]
+__all__ = ["EXIT_INPUT", "EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OUTPUT", "EXIT_TERMINATED", "cli", "main"]
 
 
 class _Group(click.Group):
@@ -56,11 +57,23 @@ def _short_help(command: click.Command) -> str:
     return " ".join(first.split())
 
 
-for _command in (*single.COMMANDS, *batch.COMMANDS, *design.COMMANDS, *outputs.COMMANDS, *perf.COMMANDS):
+for _command in (
+    *single.COMMANDS,
+    *batch.COMMANDS,
+    *design.COMMANDS,
+    *outputs.COMMANDS,
+    *perf.COMMANDS,
+    *explore.COMMANDS,
+):
     if not _command.short_help:
         _command.short_help = _short_help(_command)
     cli.add_command(_command)
 
 
 def main() -> None:  # pragma: no cover
+    """Run the command line with SIGTERM handled as Ctrl-C (the ``nationcap`` command itself
+    starts from :mod:`nationcap.__main__`, which does the same before importing this package)."""
+    from ..atomic import raise_on_sigterm
+
+    raise_on_sigterm()
     cli()

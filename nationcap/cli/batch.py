@@ -37,7 +37,8 @@ _scheduler_option = click.option(
 _force_option = click.option(
     "--force",
     is_flag=True,
-    help="Write into a folder that holds other results (they are replaced; matching cached runs are kept).",
+    help="Write into a folder that holds other results of nationcap (they are replaced; matching cached "
+    "runs are kept); a folder with files nationcap did not write is never replaced.",
 )
 _resume_option = click.option(
     "--resume/--no-resume",
@@ -134,9 +135,9 @@ def sweep(
     ctx: Ctx, scenario: Path, params, values, zip_, reuse, out_dir, workers, scheduler, force, resume, overrides
 ) -> None:
     """Solve SCENARIO for every combination of --param values (or its [sweep] table)."""
+    from ..atomic import check_location, check_replaceable
     from ..batch.plan import plan_sweep
     from ..config import split_values
-    from ..results.io import check_location
 
     with reported(ctx):
         if len(params) != len(values):
@@ -161,6 +162,7 @@ def sweep(
                     raise InputError([Problem("--values", v, "", str(exc))], "arguments") from None
         if out_dir is not None:
             check_location(out_dir, "inside")  # before planning (which hashes the dataset) or solving
+            check_replaceable(out_dir, force=True)  # a folder of files nationcap did not write: never
         batch = plan_sweep(scenario, spec, "zip" if zip_ else None, overrides, reuse=reuse)
         res = _run(ctx, batch, out_dir, workers, scheduler, force, resume)
         _print_sweep(ctx, res)
@@ -201,13 +203,15 @@ def montecarlo(
 ) -> None:
     """Solve SCENARIO for N draws of the uncertain inputs in its [montecarlo] table; with --paired,
     under two designs on the same draws."""
+    from ..atomic import check_location, check_replaceable
     from ..batch.plan import plan_montecarlo
     from ..batch.summaries import montecarlo_summary
-    from ..results.io import check_location
 
     with reported(ctx):
         if out_dir is not None:
             check_location(out_dir, "inside")  # before planning (which hashes the dataset) or solving
+            if paired is None:
+                check_replaceable(out_dir, force=True)  # a folder of files nationcap did not write: never
         batch = plan_montecarlo(scenario, draws, seed, overrides)
         if paired is not None:
             _paired(
@@ -228,8 +232,9 @@ def montecarlo(
 def _paired(ctx: Ctx, batch_a, batch_b, out_dir, workers, scheduler, force, resume) -> None:
     """Both designs' batches into DIR/a/ and DIR/b/, the deterministic pair, and the paired tables
     and figure (:mod:`nationcap.report.paired`)."""
+    from ..atomic import atomic_file, check_location
     from ..report.paired import check_pair, gains_figure, paired_tables
-    from ..results.io import atomic_file, check_location, write_csv
+    from ..results.io import write_csv
     from ..session import Session
 
     def draws_of(b):
@@ -277,6 +282,11 @@ def _period_last_years(r) -> list[int]:
     return [p["last_year"] for p in json.loads(r.attrs["config"])["periods"]]
 
 
+#: the kinds of ``nationcap plot`` (the keys of nationcap.report.plots.PLOTTERS, which a test checks;
+#: written out so that the command line starts without loading matplotlib)
+PLOT_KINDS = ("mac", "prices", "emissions", "sector", "prefecture", "administrators", "sweep", "distribution")
+
+
 @click.command()
 @click.argument("results", type=click.Path(exists=True, path_type=Path))
 @click.option(
@@ -285,7 +295,7 @@ def _period_last_years(r) -> list[int]:
     multiple=True,
     default=("all",),
     show_default=True,
-    type=click.Choice(["mac", "prices", "emissions", "sector", "prefecture", "sweep", "distribution", "all"]),
+    type=click.Choice([*PLOT_KINDS, "all"]),
     help="Plot kind (repeat for several); 'all' = every kind that applies to RESULTS.",
 )
 @click.option(
@@ -314,8 +324,9 @@ def _period_last_years(r) -> list[int]:
 @click.pass_obj
 def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market, lang) -> None:
     """Draw plots of RESULTS (a results folder or .nc file) as PNG and PDF."""
+    from ..atomic import check_location
     from ..report.plots import applicable_kinds, save_plots
-    from ..results.io import check_location, load_results
+    from ..results.io import load_results
 
     with reported(ctx):
         folder = results if results.is_dir() else results.parent
@@ -347,7 +358,7 @@ def plot(ctx: Ctx, results: Path, kinds, out_dir, member, period, market, lang) 
     help="File to write (default: iamc.csv or results.xlsx beside results.nc; compare.xlsx in the "
     "current folder for several RESULTS).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing file.")
+@click.option("--force", is_flag=True, help="Replace an IAMC table or workbook that nationcap wrote.")
 @_lang_option
 @click.pass_obj
 def export(ctx: Ctx, results: tuple[Path, ...], fmt: str, out_file: Path | None, force: bool, lang: str) -> None:
@@ -356,7 +367,13 @@ def export(ctx: Ctx, results: tuple[Path, ...], fmt: str, out_file: Path | None,
     With --format xlsx, give several RESULTS to put runs side by side (a batch member as
     FOLDER::LABEL, e.g. outputs/p2_sweep::s002).
     """
-    from ..results.io import check_location, load_results
+    from ..atomic import check_file_replaceable, check_location
+    from ..report.workbook import is_workbook_file
+    from ..results.iamc import is_iamc_file
+    from ..results.io import load_results
+
+    def written_export(path: Path) -> bool:
+        return is_iamc_file(path) or is_workbook_file(path)
 
     with reported(ctx):
         t = time.perf_counter()
@@ -372,8 +389,7 @@ def export(ctx: Ctx, results: tuple[Path, ...], fmt: str, out_file: Path | None,
         first = results[0] if results[0].is_dir() else results[0].parent
         default = "iamc.csv" if fmt == "iamc" else "results.xlsx"
         out_file = out_file or (first / default if len(results) == 1 else Path("compare.xlsx"))
-        if out_file.exists() and not force:
-            raise OutputExistsError(f"{out_file} exists; pass --force to replace it or --out to write elsewhere")
+        check_file_replaceable(out_file, force, written_export)  # only a table or workbook nationcap wrote
         check_location(out_file, "file")  # before reading anything
         if fmt == "xlsx":
             sheets = _xlsx(list(results), out_file, lang)

@@ -11,6 +11,8 @@ Exit codes (the README's table "Exit codes" says the same):
 4     the output location: results exist there already (without ``--force``), or it cannot be
       written (read-only, a file in the way, disk full)
 130   interrupted (Ctrl-C): nothing is left half-written
+143   terminated (SIGTERM: a batch system's time limit, ``timeout``, a container stop): handled
+      as Ctrl-C, nothing is left half-written
 ====  =======================================================================================
 
 Without ``--debug`` no traceback is printed; with it every exception propagates (Ctrl-C prints
@@ -27,13 +29,14 @@ from typing import NoReturn
 import click
 
 from ..config import ENGINE_NAMES
-from ..errors import InputError, NationcapError, OutputError
+from ..errors import InputError, NationcapError, OutputError, Terminated
 
 EXIT_BUG = 1
 EXIT_INPUT = 2
 EXIT_MODEL = 3
 EXIT_OUTPUT = 4
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 class Ctx:
@@ -48,6 +51,8 @@ class Ctx:
 
 def exit_code(exc: BaseException) -> int:
     """The exit code of an exception that ended a command (see the module doc)."""
+    if isinstance(exc, Terminated):
+        return EXIT_TERMINATED
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     if isinstance(exc, InputError):
@@ -64,9 +69,10 @@ def exit_code(exc: BaseException) -> int:
 def report_exit(exc: BaseException) -> NoReturn:
     """Print ``exc`` as a short message (no traceback) and exit with its code."""
     code = exit_code(exc)
-    if code == EXIT_INTERRUPTED:
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
         click.secho(
-            "interrupted: stopped before finishing; nothing was left half-written (complete outputs are kept)",
+            ("terminated (SIGTERM)" if code == EXIT_TERMINATED else "interrupted")
+            + ": stopped before finishing; nothing was left half-written (complete outputs are kept)",
             fg="yellow",
             err=True,
         )
@@ -103,8 +109,8 @@ def reported(ctx: Ctx | None):
 
 
 def handle(exc: BaseException, debug: bool) -> NoReturn:
-    """With ``debug`` let ``exc`` propagate (Ctrl-C: print its traceback and exit 130, since Click
-    would turn it into "Aborted!" and exit 1); else :func:`report_exit`."""
+    """With ``debug`` let ``exc`` propagate (Ctrl-C, SIGTERM: print its traceback and exit 130 or
+    143, since Click would turn it into "Aborted!" and exit 1); else :func:`report_exit`."""
     if debug and not isinstance(exc, KeyboardInterrupt):
         raise exc
     if debug:

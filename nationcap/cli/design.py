@@ -83,9 +83,9 @@ def target(
     breakpoints; otherwise (the Pyomo engine, goals on quantities) the switches are bisected to
     --tol. The method used is printed and written to target.json.
     """
+    from ..atomic import atomic_file, check_writable
     from ..design.target import Search, parse_goals
     from ..results.build import provenance, versions
-    from ..results.io import atomic_file, check_writable
     from ..session import Session
 
     with reported(ctx):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import OutputExistsError
 from .common import Ctx, _lang_option, reported
 
 
@@ -23,7 +22,7 @@ from .common import Ctx, _lang_option, reported
     help="HTML file to write (default: report.html beside results.nc; report.html in the current "
     "folder for several RESULTS).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing file.")
+@click.option("--force", is_flag=True, help="Replace an HTML report that nationcap wrote.")
 @_lang_option
 @click.pass_obj
 def report(ctx: Ctx, results: tuple[Path, ...], out_file: Path | None, force: bool, lang: str) -> None:
@@ -33,17 +32,17 @@ def report(ctx: Ctx, results: tuple[Path, ...], out_file: Path | None, force: bo
     Figures and fonts are embedded; the page makes no network request and prints cleanly to PDF
     from a browser.
     """
+    from ..atomic import atomic_file, check_file_replaceable, check_location
     from ..report.compare import compare, load_runs
-    from ..report.html import build_report
-    from ..results.io import atomic_file, batch_dim, check_location, load_results
+    from ..report.html import build_report, is_report_file
+    from ..results.io import batch_dim, load_results
     from ..vocab import SWEEP_DIM
 
     with reported(ctx):
         t = time.perf_counter()
         first = results[0] if results[0].is_dir() else results[0].parent
         out_file = out_file or (first / "report.html" if len(results) == 1 else Path("report.html"))
-        if out_file.exists() and not force:
-            raise OutputExistsError(f"{out_file} exists; pass --force to replace it or --out to write elsewhere")
+        check_file_replaceable(out_file, force, is_report_file)  # only a report nationcap wrote
         check_location(out_file, "file")  # before reading anything
         summary = tables = None
         if len(results) == 1 and "::" not in str(results[0]):
@@ -73,19 +72,23 @@ def report(ctx: Ctx, results: tuple[Path, ...], out_file: Path | None, force: bo
     type=click.Path(path_type=Path),
     metavar="DIR",
     required=True,
-    help="Folder to create (it must not exist or be empty, unless --force).",
+    help="Folder to create (it must not exist or be empty).",
 )
-@click.option("--force", is_flag=True, help="Replace a folder that holds other files.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a dataset that nationcap generated (never other files, nor a filled template).",
+)
 @click.pass_obj
 def template(ctx: Ctx, out_dir: Path, force: bool) -> None:
     """Write an empty dataset folder to fill with one's own facility data: every file of the
     input contract (header lines), dataset.toml, a scenario that points at the folder, and a
     README of what each column means and where such data come from."""
-    from ..results.io import atomic_folder
+    from ..atomic import DATASET, atomic_folder
     from ..tools.template import write_template
 
     with reported(ctx):
-        with atomic_folder(out_dir, force) as tmp:
+        with atomic_folder(out_dir, force, kinds=(DATASET,)) as tmp:
             names = write_template(tmp)
         ctx.echo(f"wrote {out_dir}/: {', '.join(names)}")
         ctx.echo(f"fill in the CSV files, then: nationcap validate {out_dir / 'scenario.toml'}")

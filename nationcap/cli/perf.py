@@ -56,6 +56,12 @@ from ..config import ENGINE_NAMES
     help="Instead: time a target search against one run (models/baseline.toml, exact engine) and a paired "
     "Monte Carlo of DRAWS draws against one Monte Carlo (models/tiny_montecarlo*.toml).",
 )
+@click.option(
+    "--explore",
+    "explore_only",
+    is_flag=True,
+    help="Instead: time one change in nationcap explore on the scenario (solve, server, updated page).",
+)
 @click.pass_obj
 def bench(
     ctx,
@@ -64,15 +70,23 @@ def bench(
     out_file: Path,
     scenario: Path | None,
     mc_draws: int,
+    explore_only: bool,
     design_draws: int | None,
 ) -> None:
     """Time each phase of a full run (load, build, solve, extract, write) and its peak memory.
 
     Every run is a fresh process on the baseline scenario (or --scenario) at each --scale.
-    Benchmarks, not tests: a 4x Pyomo run takes minutes.
+    Benchmarks, not tests: a 4x Pyomo run takes minutes. With --explore: the time of one change
+    of a compliance factor in nationcap explore (needs the explore extra; the updated page is
+    timed in the system's headless Chromium when it and Playwright are installed).
     """
     from ..tools import bench as b
     from .common import reported
+
+    if explore_only:
+        with reported(ctx):
+            _bench_explore(ctx, scenario or b.DEFAULT_SCENARIO)
+        return
 
     engines = ("fast", "pyomo") if engine == "both" else (engine,)
     info = b.machine()
@@ -93,7 +107,7 @@ def bench(
             )
         return
     with reported(ctx):
-        from ..results.io import check_location
+        from ..atomic import check_location
 
         check_location(out_file, "file")  # before the first (long) case
         echo(f"machine: {info['cores']} cores, {info['cpu']}, {info['memory_gb']} GB, Python {info['python']}")
@@ -119,6 +133,18 @@ def bench(
                 f"{r['mc_draw_bau_cost_s'] * 1e3:.0f} s in one process"
             )
         echo(f"\nwrote {out_file}")
+
+
+def _bench_explore(ctx, scenario: Path) -> None:
+    from ..tools import bench as b
+
+    t = b.explore_timings(scenario)
+    page = "not measured (no /usr/bin/chromium or playwright)" if t["page_ms"] is None else f"{t['page_ms']:.0f} ms"
+    click.echo(
+        f"nationcap explore {scenario}, one change of {b.EXPLORE_KEY} (median of {len(b.EXPLORE_VALUES)}):\n"
+        f"  solve {t['solve_ms']:.0f} ms; server (validate, prepare, solve, results, views) {t['server_ms']:.0f} ms; "
+        f"updated page {page}"
+    )
 
 
 COMMANDS = (bench,)

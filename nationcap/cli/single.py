@@ -17,13 +17,28 @@ from .common import Ctx, _engine_option, _set_option, engine_override, phase_rep
 @_set_option
 @click.pass_obj
 def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
-    """Check a scenario and its dataset; print entity counts, BAU and caps, coverage."""
+    """Check a scenario and its dataset; print entity counts, BAU and caps, coverage.
+
+    Then notes (entities without MAC rows, categories no covered entity has) and the pre-solve
+    feasibility diagnosis of `run`: a cap that cannot be met exits 3, as `run` would."""
+    from ..config.loading import blame_overrides
+    from ..engines.highs_options import check_highs_options
     from ..pipeline import load
+    from ..report.checks import feasibility, notes
     from ..report.summary import dataset_summary
 
     with reported(ctx):
-        scn, ds = load(scenario, overrides)
-        ctx.echo(dataset_summary(scn, ds))
+        with blame_overrides(overrides):  # a name from the data that a --set misspells
+            scn, ds = load(scenario, overrides)
+            check_highs_options(scn)
+            summary = dataset_summary(scn, ds)  # (resolves the market selections)
+        ctx.echo(summary)
+        for line in notes(scn, ds):
+            ctx.echo(line)
+        checked = feasibility(scn, ds)  # an infeasible cap: the ModelError of `run` (exit 3)
+        ctx.echo("")
+        for line in checked:
+            ctx.echo(line)
         ctx.echo("\nOK: scenario and dataset are valid.")
 
 
@@ -38,7 +53,7 @@ def validate(ctx: Ctx, scenario: Path, overrides: tuple[str, ...]) -> None:
     help="Results folder (default: outputs/<scenario name>/).",
 )
 @_set_option
-@click.option("--force", is_flag=True, help="Replace existing results in the output folder.")
+@click.option("--force", is_flag=True, help="Replace results nationcap wrote in the output folder (never other files).")
 @_engine_option
 @click.pass_obj
 def run(
@@ -48,10 +63,13 @@ def run(
 
     On a terminal (and without --quiet) the phases are shown as they run, on standard error.
     """
+    from ..atomic import check_writable
     from ..config import load_scenario
+    from ..config.loading import blame_overrides
+    from ..engines.highs_options import check_highs_options
     from ..pipeline import run_scenario
     from ..report.summary import run_summary
-    from ..results.io import check_writable, write_results
+    from ..results.io import write_results
 
     progress = phase_reporter(ctx)
     with reported(ctx):
@@ -62,7 +80,9 @@ def run(
             scn = load_scenario(scenario, (*overrides, *engine_override(engine)))
             out_dir = out_dir or Path("outputs") / scn.name
             check_writable(out_dir, force)  # fail before loading the dataset and solving
-            res = run_scenario(scn, progress=progress)
+            with blame_overrides(overrides):  # a name from the data that a --set misspells
+                check_highs_options(scn)
+                res = run_scenario(scn, progress=progress)
             t = time.perf_counter()
             if progress is not None:
                 progress("write", t - t0)
@@ -92,15 +112,15 @@ def run(
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), metavar="DIR", required=True, help="Dataset folder to write."
 )
-@click.option("--force", is_flag=True, help="Replace an existing non-empty folder.")
+@click.option("--force", is_flag=True, help="Replace a dataset nationcap generated in the folder (never other files).")
 @click.pass_obj
 def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path, force: bool) -> None:
     """Generate a synthetic dataset deterministically (the shipped inputs/japan is seed 2026)."""
-    from ..results.io import check_writable
+    from ..atomic import DATASET, check_writable
     from ..tools import generate as gen
 
     with reported(ctx):
-        check_writable(out_dir, force)  # before generating anything
+        check_writable(out_dir, force, (DATASET,))  # before generating anything
         seed = gen.SHIPPED_SEED if seed is None else seed
         try:
             files = gen.generate(kind, seed=seed, scale=scale)
@@ -126,7 +146,7 @@ def generate(ctx: Ctx, kind: str, seed: int | None, scale: float, out_dir: Path,
     default=None,
     help="Folder for compare_*.csv and compare.png (default: outputs/compare_<first>_vs_<second>/).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing comparison folder.")
+@click.option("--force", is_flag=True, help="Replace results nationcap wrote in the folder (never other files).")
 @click.pass_obj
 def compare(ctx: Ctx, results: tuple[str, ...], member: str | None, out_dir: Path | None, force: bool) -> None:
     """Compare two or more runs (results folders or .nc files): prices, emissions, costs (total_cost

@@ -1,8 +1,8 @@
 """Scenario configuration: the schema, its cross-field checks, ``--set`` overrides, batch tables and
 loading.
 
-Layer 1 of the package: imports nothing of nationcap but the bottom layer (:mod:`nationcap.errors`,
-:mod:`nationcap.vocab`).
+Layer 2 of the package (above errors.py, vocab.py and atomic.py): imports nothing of nationcap but
+:mod:`nationcap.errors` and :mod:`nationcap.vocab`.
 """
 
 from ..vocab import year_period_map  # re-exported: the one year -> period map

@@ -40,7 +40,7 @@ def _supply_paths(scn: Scenario, m: str) -> list[tuple[str, str, Any, bool]]:
         out.append(("the ceiling", "price_ceiling", mc.price_ceiling.value, mc.ceiling_volume_limit_t is None))
     for k, tr in enumerate(mc.reserve.release if mc.reserve else []):
         if tr.volume_t > 0:
-            out.append((f"release tranche {k}", f"reserve.release.{k}", _tranche_path(tr, scn.first_year), False))
+            out.append((f"release tranche {k}", f"reserve.release.{k}", _tranche_path(tr), False))
     return out
 
 
@@ -52,12 +52,12 @@ def _demand_paths(scn: Scenario, m: str) -> list[tuple[str, str, Any, bool]]:
         out.append(("the floor", "price_floor", mc.price_floor.value, mc.floor_volume_limit_t is None))
     for k, tr in enumerate(mc.reserve.withhold if mc.reserve else []):
         if tr.volume_t > 0:
-            out.append((f"withhold tranche {k}", f"reserve.withhold.{k}", _tranche_path(tr, scn.first_year), False))
+            out.append((f"withhold tranche {k}", f"reserve.withhold.{k}", _tranche_path(tr), False))
     return out
 
 
-def _tranche_path(tr: ReserveTranche, first_year: int) -> Any:
-    return lambda y: tr.trigger(y, first_year)
+def _tranche_path(tr: ReserveTranche) -> Any:
+    return tr.trigger
 
 
 def check_band_arbitrage(problems: Problems, fname: str, scn: Scenario) -> None:

@@ -19,9 +19,22 @@ from .messages import did_you_mean
 from .schema import MAX_PRICE_JPY_PER_T, SPLIT_SEP, MarketConfig, Scenario
 
 
+def _plain_name(name: str) -> bool:
+    """Whether ``name`` can name one folder: not empty, not hidden, no path separator."""
+    return bool(name) and not name.startswith(".") and not any(c in name for c in "/\\\0")
+
+
 def check_scenario(scn: Scenario, fname: str) -> Problems:
     """Semantic checks that do not need the dataset: periods and factors."""
     problems = Problems(context="scenario")
+    if not _plain_name(scn.name):
+        problems.add(
+            fname,
+            "key 'name'",
+            "",
+            f"{scn.name!r} is not a plain name: it names the default output folder (outputs/<name>/), so it must "
+            f"not be empty, start with '.', or hold '/' or '\\'; e.g. name = \"my_scenario\"",
+        )
     if not scn.periods:
         problems.add(fname, "key 'periods'", "", "at least one [[periods]] table is required")
     if scn.solver.name != "highs":
@@ -41,8 +54,8 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
             problems.add(fname, where, "", f"last_year {p.last_year} is before first_year {p.first_year}")
         if names.count(p.name) > 1:
             problems.add(fname, where, "", f"period name {p.name!r} is used more than once")
-        if i > 0:
-            prev = scn.periods[i - 1]
+        if i > 0 and p.last_year >= p.first_year and (prev := scn.periods[i - 1]).last_year >= prev.first_year:
+            # (a reversed period is reported above; its neighbours are not compared with it)
             if p.first_year <= prev.last_year:
                 problems.add(
                     fname,
@@ -190,7 +203,7 @@ def _check_finite(problems: Problems, fname: str, scn: Scenario) -> None:
                 if not all(math.isfinite(v) for v in (tr.trigger_jpy_per_t, tr.growth_rate)) or tr.growth_rate <= -1:
                     continue
                 for y in scn.years:
-                    v = tr.trigger(y, scn.first_year)
+                    v = tr.trigger(y)
                     if not math.isfinite(v) or abs(v) > MAX_PRICE_JPY_PER_T:
                         problems.add(
                             fname,
@@ -231,7 +244,7 @@ def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: 
             "needs penalty_multiplier (no shortfall is allowed without it)",
         )
     shortest = min((p.n_years for p in scn.periods), default=1)
-    if mc.trading_from_year > shortest:
+    if mc.trading_from_year > shortest >= 1:  # (a reversed period is reported on its own)
         problems.add(
             fname,
             f"key '{key}.trading_from_year'",
@@ -246,7 +259,8 @@ def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: 
     if mc.price_floor and mc.price_ceiling:
         bad = [y for y in scn.years if mc.price_floor.value(y) > mc.price_ceiling.value(y)]
         if bad:
-            problems.add(fname, f"key '{key}.price_floor'", "", f"floor above the ceiling in FY{bad[:5]}")
+            shown = ", ".join(f"FY{y}" for y in bad[:5]) + (f" and {len(bad) - 5} more years" if len(bad) > 5 else "")
+            problems.add(fname, f"key '{key}.price_floor'", "", f"floor above the ceiling in {shown}")
     for path, pp in (
         ("price_floor", mc.price_floor),
         ("price_ceiling", mc.price_ceiling),
@@ -258,6 +272,14 @@ def _check_rules(problems: Problems, fname: str, m: str, mc: MarketConfig, scn: 
             if not y.isdigit():
                 problems.add(
                     fname, f"key '{key}.{path}.by_year.{y}'", "", "keys must be fiscal years, e.g. 2028 = 2000.0"
+                )
+            elif scn.years and int(y) not in scn.years:
+                problems.add(
+                    fname,
+                    f"key '{key}.{path}.by_year.{y}'",
+                    "",
+                    f"FY{y} is not a model year ({scn.years[0]}..{scn.years[-1]}), so this entry would never be "
+                    f"used; give a year of the periods or remove it",
                 )
     for which, limit, band in (
         ("floor", mc.floor_volume_limit_t, mc.price_floor),

@@ -6,11 +6,12 @@ typo in them is reported by ``nationcap validate`` and ``nationcap run`` as well
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +52,66 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     ``montecarlo``); a single run ignores them, but they are checked so a typo is reported here too.
     """
     raw, sweep, montecarlo = read_scenario_file(path)
-    scn = scenario_from_dict(raw, source=path, overrides=tuple(overrides))
-    if sweep is not None:
-        parse_sweep_table(sweep, str(path))
-    if montecarlo is not None:
-        parse_montecarlo(montecarlo, str(path))
+    rest, tables = batch_table_overrides(path, {"sweep": sweep, "montecarlo": montecarlo}, overrides)
+    scn = scenario_from_dict(raw, source=path, overrides=rest)
+    check_batch_tables(tables)
     return scn
+
+
+#: the tables of a scenario file that describe batches of runs rather than the scenario
+BATCH_TABLES = ("sweep", "montecarlo")
+
+
+@dataclasses.dataclass
+class BatchTable:
+    """A ``[sweep]`` or ``[montecarlo]`` table with the ``--set`` overrides applied to it."""
+
+    table: dict[str, Any] | None
+    fname: str  #: what its problems are reported against: the file, with the --set that changed it
+
+
+def batch_table_overrides(
+    path: str | Path, tables: dict[str, dict[str, Any] | None], overrides: Iterable[str]
+) -> tuple[tuple[str, ...], dict[str, BatchTable]]:
+    """Apply the ``--set sweep.KEY=...`` and ``--set montecarlo.KEY=...`` overrides to those
+    tables (documented tables of the same file); return the other overrides and the tables."""
+    rest: list[str] = []
+    out = {k: BatchTable(copy.deepcopy(t), str(path)) for k, t in tables.items()}
+    problems = Problems(context="scenario")
+    for text in overrides:
+        try:
+            key, value = parse_override(text)
+        except ValueError:
+            rest.append(text)  # reported by scenario_from_dict
+            continue
+        if key[0] not in BATCH_TABLES or len(key) < 2:
+            rest.append(text)
+            continue
+        bt = out[key[0]]
+        table = bt.table if bt.table is not None else {}
+        try:
+            apply_override(table, key[1:], value)
+        except ValueError as exc:
+            problems.add(f"--set {text}", "", "", str(exc))
+            continue
+        bt.table = table
+        bt.fname = f"{bt.fname} with --set {text}" if " with --set " not in bt.fname else f"{bt.fname} --set {text}"
+    problems.raise_if_any()
+    return tuple(rest), out
+
+
+def check_batch_tables(tables: dict[str, BatchTable]) -> None:
+    """Check the ``[sweep]`` and ``[montecarlo]`` tables; one report for both."""
+    problems = Problems(context="scenario")
+    for name, parse in (("sweep", parse_sweep_table), ("montecarlo", parse_montecarlo)):
+        bt = tables[name]
+        if bt.table is None:
+            continue
+        try:
+            parse(bt.table, bt.fname)
+        except InputError as exc:
+            problems.items.extend(exc.problems)
+    problems.raise_if_any()
 
 
 def scenario_from_dict(
@@ -192,6 +247,47 @@ def _attribute(
         else:
             out.items.append(p)
     return out
+
+
+def override_paths(overrides: Iterable[str] = (), params: Iterable[str] = ()) -> list[tuple[str, list[str]]]:
+    """(label, dotted path) of each ``--set KEY=VALUE`` and swept ``--param KEY`` (for :func:`blame`)."""
+    applied = []
+    for text in overrides:
+        try:
+            path, _ = parse_override(text)
+        except ValueError:
+            continue
+        applied.append((f"--set {text}", path))
+    applied += [(f"--param {key}", key.split(".")) for key in params]
+    return applied
+
+
+def blame(problems: Iterable[Problem], applied: list[tuple[str, list[str]]]) -> list[Problem]:
+    """``problems`` with each one whose scenario key lies on the path of an override or swept key
+    reported against that override (the last one, as it wins) instead of the scenario file."""
+    out = []
+    for p in problems:
+        m = _KEY.search(p.where)
+        key = m.group(1).split(".") if m else []
+        on_path = [label for label, path in applied if key and _related(key, path)]
+        out.append(dataclasses.replace(p, file=on_path[-1]) if on_path else p)
+    return out
+
+
+@contextlib.contextmanager
+def blame_overrides(overrides: Iterable[str] = (), params: Iterable[str] = ()) -> Iterator[None]:
+    """Report the problems of an :class:`InputError` raised in the block against the ``--set``
+    (or swept ``--param``) that caused them (:func:`blame`), as :func:`scenario_from_dict` does
+    for the scenario's own checks: for the checks that need the dataset (names that come from the
+    data: categories, offset types, selection labels; ``nationcap/inputs/names.py``)."""
+    applied = override_paths(overrides, params)
+    try:
+        yield
+    except InputError as exc:
+        if applied:  # the same exception (of its own class), its problems re-attributed
+            exc.problems = blame(exc.problems, applied)
+            exc.args = (exc._render(),)
+        raise
 
 
 def _related(key: list[str], path: list[str]) -> bool:

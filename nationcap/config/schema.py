@@ -135,16 +135,20 @@ class ReserveTranche(_Strict):
     """One tranche of an allowance reserve: ``volume_t`` allowances per year, released when the
     price reaches the trigger (a cost containment reserve) or withheld when the price is at or
     below it (an emissions containment reserve). The trigger is in each year's money:
-    ``trigger_jpy_per_t * (1 + growth_rate) ** (year - first model year)``."""
+    ``trigger_jpy_per_t * (1 + growth_rate) ** (year - start_year)``, the convention of the price
+    band (:class:`PricePath`: a price in FY``start_year``, default 2026, grown at 3 % a year), so a
+    tranche and a band with the same numbers have the same price in every year whatever the first
+    model year."""
 
-    trigger_jpy_per_t: NonNegative = Field(description="trigger price in the first model year, JPY/t")
+    start_year: int = Field(2026, description="the fiscal year whose money trigger_jpy_per_t is in")
+    trigger_jpy_per_t: NonNegative = Field(description="trigger price in FY start_year, JPY/t")
     volume_t: NonNegative = Field(description="allowances per year, t")
     growth_rate: GrowthRate = Field(0.03, description="yearly growth of the trigger (default: the GX band's 3 %)")
 
-    def trigger(self, year: int, first_year: int) -> float:
+    def trigger(self, year: int) -> float:
         """The trigger in ``year``'s money, JPY/t."""
         try:
-            return self.trigger_jpy_per_t * (1.0 + self.growth_rate) ** (year - first_year)
+            return self.trigger_jpy_per_t * (1.0 + self.growth_rate) ** (year - self.start_year)
         except OverflowError:  # refused by the scenario check
             return math.copysign(math.inf, self.trigger_jpy_per_t)
 

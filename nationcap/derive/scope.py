@@ -25,7 +25,12 @@ kept in :attr:`Scope.uncovered` for the coverage accounting. An entity selected 
 an error naming both. Offsets. offsets.csv rows belong to the market table of their ``market``
 label; a split table's supply is divided among its markets in proportion to their base-year
 emissions (each step keeps its cost, its quantity is shared); rows whose label names no market
-table are not used.
+table are not used. The table's other volumes are shared the same way, so the split markets
+together have what the table states, not one copy each: every reserve tranche's ``volume_t`` and
+the band's ``floor_volume_limit_t`` / ``ceiling_volume_limit_t`` (t per year; a market with a 2 %
+share of the table's base-year emissions gets 2 % of each). Prices, triggers and the rules stated
+as shares of a market's own cap or of an entity's reduction (imports, auctions, offset limits)
+apply to each market as written.
 
 Without ``select`` and ``split_by`` anywhere, :func:`resolve` returns the scenario and dataset
 unchanged (the same objects), so results are what they were before selections existed.
@@ -40,9 +45,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import Scenario
-from ..config.messages import did_you_mean
 from ..config.schema import SPLIT_SEP, MarketConfig
 from ..errors import MAX_ROWS_PER_PROBLEM, Problems
+from ..inputs.names import select_label_problems
 from ..inputs.tables import Dataset
 from .allocation import base_emissions
 
@@ -60,6 +65,9 @@ class Scope:
     uncovered_bau_t: np.ndarray  #: (U, Y) their BAU emissions in the model years, t
     origin: dict[str, tuple[str, str | None]]  #: market -> (scenario table, split group or None)
     input: Dataset | None = None  #: the dataset it was resolved on (all entities)
+    #: split market -> its share of its table's base-year emissions (the weight of every volume
+    #: of the table it gets: offsets, reserve tranches, band volume limits); empty without splits
+    shares: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -103,17 +111,41 @@ def resolve(scn: Scenario, ds: Dataset, previous: Scope | None = None) -> Scope:
         if previous.source == scn:
             return previous
         # same selections, other rules (a sweep over factors): the same entities and dataset
-        return dataclasses.replace(previous, source=scn, scenario=_expanded(scn, previous.origin))
+        return dataclasses.replace(previous, source=scn, scenario=_expanded(scn, previous.origin, previous.shares))
     return _resolve(scn, ds)
 
 
-def _expanded(scn: Scenario, origin: dict[str, tuple[str, str | None]]) -> Scenario:
-    """``scn`` with one plain table per resolved market (the split tables' rules copied)."""
+def _expanded(scn: Scenario, origin: dict[str, tuple[str, str | None]], shares: dict[str, float]) -> Scenario:
+    """``scn`` with one plain table per resolved market (the split tables' rules copied, their
+    volumes shared: :func:`_shared_volumes`)."""
     plain = {"select": None, "split_by": None}
-    markets: dict[str, MarketConfig] = {
-        name: scn.markets[table].model_copy(update=plain) for name, (table, _) in origin.items()
-    }
+    markets: dict[str, MarketConfig] = {}
+    for name, (table, group) in origin.items():
+        cfg = scn.markets[table]
+        update = plain if group is None else {**plain, **_shared_volumes(cfg, shares.get(name, 0.0))}
+        markets[name] = cfg.model_copy(update=update)
     return scn.model_copy(update={"markets": markets})
+
+
+def _shared_volumes(cfg: MarketConfig, share: float) -> dict:
+    """A split market's part of its table's volumes: the band's ``floor_volume_limit_t`` and
+    ``ceiling_volume_limit_t`` and every reserve tranche's ``volume_t`` (t per year) times the
+    market's ``share`` of the table's base-year emissions, so the split markets together have
+    what the table states, once (module doc). Prices, triggers and shares of the cap are kept."""
+    out: dict = {}
+    for key in ("floor_volume_limit_t", "ceiling_volume_limit_t"):
+        if getattr(cfg, key) is not None:
+            out[key] = float(getattr(cfg, key)) * share
+    if cfg.reserve is not None:
+        out["reserve"] = cfg.reserve.model_copy(
+            update={
+                side: [
+                    tr.model_copy(update={"volume_t": float(tr.volume_t) * share}) for tr in getattr(cfg.reserve, side)
+                ]
+                for side in ("release", "withhold")
+            }
+        )
+    return out
 
 
 def _resolve(scn: Scenario, ds: Dataset) -> Scope:
@@ -121,25 +153,16 @@ def _resolve(scn: Scenario, ds: Dataset) -> Scope:
     fname = str(ds.path / "entities.csv")
     problems = Problems(context=f"market selections of scenario {scn.name!r} on dataset {ds.path}")
     n = len(ent)
+    select_label_problems(scn, ent, fname, problems)  # a label no entity has, with the closest one
     member = {}
     base_of: dict[str, pd.Series] = {}
     for m, cfg in scn.markets.items():
-        where = f"key 'markets.{m}.select'"
         sel = cfg.select
         if sel is None:
             mask = (ent["market"] == m).to_numpy()
         else:
             mask = np.ones(n, dtype=bool)
             for col, values in sel.labels().items():
-                present = set(ent[col].astype(str))
-                for v in values:
-                    if v not in present:
-                        problems.add(
-                            str(scn.source or "scenario"),
-                            f"{where}.{col}'",
-                            "",
-                            f"{v!r} is not a {col} of any entity in {fname}" + did_you_mean(v, sorted(present)),
-                        )
                 mask &= ent[col].astype(str).isin(values).to_numpy()
             if (sel.min_base_t is not None or sel.max_base_t is not None) and mask.any():
                 base = _base_t(scn, ds, m, cfg, mask)
@@ -199,13 +222,14 @@ def _resolve(scn: Scenario, ds: Dataset) -> Scope:
     new_ent["dataset_market"] = new_ent["market"]
     new_ent["market"] = resolved[covered].astype(str)
     keep_ids = set(ids)
+    shares = _split_shares(scn, ds, new_ent, origin, base_of)
     new_ds = dataclasses.replace(
         ds,
         entities=new_ent,
         bau=ds.bau[ds.bau["entity_id"].isin(keep_ids)],
         mac=ds.mac[ds.mac["entity_id"].isin(keep_ids)],
         history=None if ds.history is None else ds.history[ds.history["entity_id"].isin(keep_ids)],
-        offsets=_offsets(scn, ds, new_ent, origin, base_of),
+        offsets=_offsets(ds, origin, shares),
     )
     unc = ent.iloc[np.flatnonzero(~covered)]
     b = ds.bau[ds.bau["entity_id"].isin(set(unc.index)) & ds.bau["year"].isin(scn.years)]
@@ -216,7 +240,7 @@ def _resolve(scn: Scenario, ds: Dataset) -> Scope:
     )
     return Scope(
         source=scn,
-        scenario=_expanded(scn, origin),
+        scenario=_expanded(scn, origin, shares),
         dataset=new_ds,
         all_entities=ent,
         entity_index=idx,
@@ -224,6 +248,7 @@ def _resolve(scn: Scenario, ds: Dataset) -> Scope:
         uncovered_bau_t=np.nan_to_num(unc_bau),
         origin=origin,
         input=ds,
+        shares=shares,
     )
 
 
@@ -237,25 +262,17 @@ def _base_t(scn: Scenario, ds: Dataset, m: str, cfg: MarketConfig, mask: np.ndar
     return base.reindex(ds.entities.index)
 
 
-def _offsets(
+def _split_shares(
     scn: Scenario,
     ds: Dataset,
     covered: pd.DataFrame,
     origin: dict[str, tuple[str, str | None]],
     base_of: dict[str, pd.Series],
-) -> pd.DataFrame | None:
-    """offsets.csv rows by resolved market (module doc: a split table's supply is shared in
-    proportion to its markets' base-year emissions)."""
-    off = ds.offsets
-    if off is None:
-        return None
-    parts = [off[off["market"].isin([t for t, g in origin.values() if g is None])]]
-    split_tables = {t for t, g in origin.values() if g is not None}
-    for t in split_tables:
-        rows = off[off["market"] == t]
-        if rows.empty:
-            continue
-        names = [name for name, (tt, g) in origin.items() if tt == t]
+) -> dict[str, float]:
+    """Split market -> its share of its table's base-year emissions (the table's base_year rule)."""
+    out: dict[str, float] = {}
+    for t in dict.fromkeys(tt for tt, g in origin.values() if g is not None):
+        names = [name for name, (tt, _) in origin.items() if tt == t]
         ents = covered[covered["market"].isin(names)]
         base_t = base_of.get(t)
         if base_t is None:
@@ -263,9 +280,24 @@ def _offsets(
         base = base_t.reindex(ents.index).to_numpy(dtype=float)
         weight = pd.Series(base, index=ents["market"].to_numpy()).groupby(level=0).sum()
         weight = weight / weight.sum()
-        for name in names:
+        out.update({name: float(weight.get(name, 0.0)) for name in names})
+    return out
+
+
+def _offsets(ds: Dataset, origin: dict[str, tuple[str, str | None]], shares: dict[str, float]) -> pd.DataFrame | None:
+    """offsets.csv rows by resolved market (module doc: a split table's supply is shared in
+    proportion to its markets' base-year emissions, ``shares``)."""
+    off = ds.offsets
+    if off is None:
+        return None
+    parts = [off[off["market"].isin([t for t, g in origin.values() if g is None])]]
+    for t in dict.fromkeys(tt for tt, g in origin.values() if g is not None):
+        rows = off[off["market"] == t]
+        if rows.empty:
+            continue
+        for name in (name for name, (tt, _) in origin.items() if tt == t):
             part = rows.copy()
             part["market"] = name
-            part["quantity_t"] = part["quantity_t"].to_numpy(dtype=float) * float(weight.get(name, 0.0))
+            part["quantity_t"] = part["quantity_t"].to_numpy(dtype=float) * shares.get(name, 0.0)
             parts.append(part)
     return pd.concat(parts, ignore_index=True)

@@ -1,4 +1,4 @@
-"""Engines behind one protocol (layer 5: imports the model and everything below it).
+"""Engines behind one protocol (layer 6: imports the model and everything below it).
 
 - :mod:`.base`         :class:`SolveResult`, :class:`Engine`, :class:`Status`
 - :mod:`.feasibility`  the pre-solve diagnosis of caps that no abatement can meet

@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config.schema import is_split, market_table
 from ..errors import ModelError
 from ..model.data import ModelData, bank_bounds
 from ..model.rules import RULES
@@ -174,7 +175,15 @@ def _message(md: ModelData, rel: _Relaxation, p: int, short_t: float, k: int) ->
     if k < len(md.markets):  # a market alone
         name = md.markets[k]
         cfg = md.scenario.markets[name]
-        hints.append(f"loosen markets.{name}.compliance_factor.{pname}")
+        # a market split from a table (regional/Saitama) has no table of its own: its keys are the
+        # table's, and a change there applies to every market split from it
+        table = market_table(name)
+        whose = (
+            f" (the key of table {table!r}, which {name!r} is split from, for all its markets)"
+            if is_split(name)
+            else ""
+        )
+        hints.append(f"loosen markets.{table}.compliance_factor.{pname}{whose}")
         link = md.scenario.link
         if link.mode != "none" and name in link.markets:
             into = "national_to_regional" if name == link.markets[1] else "regional_to_national"
@@ -184,9 +193,9 @@ def _message(md: ModelData, rel: _Relaxation, p: int, short_t: float, k: int) ->
             elif link.mode == "limited":
                 hints.append(f"raise link.limit_share (now {link.limit_share:g} of the receiving cap per period)")
         if not cfg.banking and p > 0 and _would_pass(rel, banking=True):
-            hints.append(f"turn banking on in {name!r} (earlier surpluses lapse now)")
+            hints.append(f"turn banking on (markets.{table}.banking = true; earlier surpluses lapse now)")
         if not rel.borrowing and p < len(md.periods) - 1 and _would_pass(rel, borrowing=True):
-            hints.append(f"allow borrowing in {name!r} (later periods have a surplus)")
+            hints.append(f"allow borrowing (markets.{table}.borrowing = true; later periods have a surplus)")
     else:
         hints.append("loosen a compliance factor of either market")
     hints.append("add abatement steps")

@@ -1,6 +1,6 @@
 """The input contract: dataset tables, their checks, geography and file fingerprints.
 
-Layer 2: imports :mod:`nationcap.errors` and :mod:`nationcap.config` only.
+Layer 3: imports :mod:`nationcap.errors` and :mod:`nationcap.config` only.
 """
 
 from .fingerprint import dataset_fingerprint, input_fingerprints

@@ -24,6 +24,7 @@ import pandas as pd
 from ..config.schema import MAX_PRICE_JPY_PER_T
 from ..errors import MAX_ROWS_PER_PROBLEM, Problems
 from .geo import PLACE_ALIASES, PREFECTURES
+from .names import check_scenario_names
 
 if TYPE_CHECKING:
     from ..config import Scenario
@@ -237,7 +238,7 @@ def _rows(df: pd.DataFrame, mask: np.ndarray) -> list[str]:
     idx = np.flatnonzero(mask)
     if "entity_id" in df.columns:
         ids = df["entity_id"].to_numpy()
-        return [f"row {i + 2} (entity_id {ids[i]})" for i in idx]
+        return [f"row {i + 2} (entity_id {ids[i]})" if str(ids[i]).strip() else f"row {i + 2}" for i in idx]
     return [f"row {i + 2}" for i in idx]
 
 
@@ -278,13 +279,22 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
                 f"required column is missing{hint}; expected the columns {expected}, found {found}",
             )
         return None
+    # rows with no value at all: the ones a spreadsheet leaves at the end (",,,,") are dropped; one
+    # between data rows is reported once (not once per cell)
+    blank = (raw.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy() if len(raw.columns) else np.zeros(0, bool)
+    if blank.any():
+        last = len(blank) - int(np.argmin(blank[::-1])) if not blank.all() else 0
+        raw = raw.iloc[:last]
+        blank = blank[:last]
+        if blank.any():
+            problems.add_rows(fname, _rows(raw, blank), "", "the row is empty; delete it")
     out = raw.copy()
     cols = table.columns + tuple(c for c in table.optional_columns if c.name in raw.columns)
     for col in cols:
         text = raw[col.name].str.strip()
         empty = (text == "").to_numpy()
-        if empty.any():
-            problems.add_rows(fname, _rows(raw, empty), col.name, "value is missing")
+        if (empty & ~blank).any():
+            problems.add_rows(fname, _rows(raw, empty & ~blank), col.name, "value is missing")
         if col.kind == "str":
             if col.aliases is not None:  # 東京都 -> Tokyo: one name whichever way it was written
                 text = text.map(lambda v, a=col.aliases: a.get(v, v))
@@ -490,6 +500,8 @@ def load_dataset(path: str | Path, scenario: Scenario | None = None) -> Dataset:
                 "market",
                 f"unknown market; the scenario defines {list(scenario.markets)}",
             )
+    if scenario is not None and ent is not None:
+        check_scenario_names(scenario, ent, frames["offsets"], path, problems)
 
     problems.raise_if_any()
     assert ent is not None and frames["bau"] is not None and frames["mac"] is not None

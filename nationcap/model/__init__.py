@@ -1,4 +1,4 @@
-"""ModelData and the formulation (layer 4: imports config, inputs and derive).
+"""ModelData and the formulation (layer 5: imports config, inputs and derive).
 
 - :mod:`.data`     :class:`ModelData`, the arrays every engine solves
 - :mod:`.prepare`  validated tables + scenario -> ModelData (core, then each rule's slice)

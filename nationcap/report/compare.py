@@ -45,9 +45,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..config.schema import market_table, markets_by_table
+from ..atomic import atomic_folder, check_writable
+from ..config.schema import markets_by_table
 from ..errors import InputError, Problem
-from ..results.io import atomic_folder, batch_dim, check_writable, load_results, members, select_member
+from ..results.io import batch_dim, load_results, members, select_member
 
 #: separates a batch folder from the label of one of its members: ``outputs/p2_sweep::s002``
 MEMBER_SEP = "::"
@@ -275,53 +276,13 @@ def administrator_costs(runs: list[xr.Dataset], labels: list[str]) -> pd.DataFra
     return df
 
 
-def plot_compare(tables: dict[str, pd.DataFrame]):
-    """Price paths by market for every run, and total cost per run."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    prices = tables["prices"]
-    market_of = pd.Series(prices.index.get_level_values("market"))
-    table_of = market_of.map(market_table)
-    markets = list(dict.fromkeys(table_of))
-    fig, axes = plt.subplots(1, len(markets) + 1, figsize=(5 * (len(markets) + 1), 4.2), constrained_layout=True)
-    for ax, m in zip(axes, markets):
-        sub = prices[(table_of == m).to_numpy()]
-        for k, run in enumerate(sub.columns):
-            by_year = sub[run].dropna().groupby(level="year")
-            color = f"C{k}"
-            if by_year.size().max() > 1:  # split markets: the median and the lowest-highest band
-                ax.fill_between(by_year.min().index, by_year.min(), by_year.max(), color=color, alpha=0.2)
-                ax.plot(by_year.median().index, by_year.median(), color=color, ls="--", label=f"{run} (median, range)")
-            elif len(by_year.size()):
-                ax.plot(by_year.mean().index, by_year.mean(), color=color, marker="o", ms=3, label=run)
-        ax.set_title(f"Allowance price: {m} market")
-        ax.set_xlabel("fiscal year")
-        ax.set_ylabel("price (JPY/t CO2, each year's money)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    ax = axes[-1]
-    cost = tables["summary"]["total_cost_jpy"] / 1e9
-    ax.bar(range(len(cost)), cost.values, color="tab:gray")
-    ax.set_xticks(range(len(cost)), cost.index, rotation=20, ha="right")
-    ax.set_ylabel("total cost (billion JPY, present value)")
-    ax.set_title("Total cost; gain vs " + str(cost.index[0]))
-    for k, g in enumerate(tables["summary"]["gain_vs_first_jpy"] / 1e9):
-        if k:
-            text = f"{g:+,.1f}" if pd.notna(g) else "other data"
-            ax.annotate(text, (k, cost.values[k]), ha="center", va="bottom", fontsize=9)
-    return fig
-
-
 def write_compare(
     paths: list[str | Path], out_dir: Path, force: bool = False, member: str | None = None
 ) -> dict[str, pd.DataFrame]:
     """Write compare_prices.csv, compare_summary.csv, compare_periods.csv, compare.png and, when
     there are notes, compare_notes.txt, atomically (an existing comparison is replaced only once
     the new one is complete)."""
-    import matplotlib.pyplot as plt
+    from .plots.compare import plot_compare
 
     out_dir = Path(out_dir)
     check_writable(out_dir, force)  # before reading anything
@@ -332,7 +293,5 @@ def write_compare(
                 df.to_csv(tmp / f"compare_{name}.csv", lineterminator="\n")
         if len(tables["notes"]):
             (tmp / "compare_notes.txt").write_text("\n".join(tables["notes"]["note"]) + "\n", encoding="utf-8")
-        fig = plot_compare(tables)
-        fig.savefig(tmp / "compare.png", dpi=120)
-        plt.close(fig)
+        plot_compare(tables).savefig(tmp / "compare.png", dpi=120)
     return tables

@@ -28,6 +28,7 @@ import html
 import io
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -353,13 +354,10 @@ def batch_sections(res: xr.Dataset, lang: str, summary: pd.DataFrame | None) -> 
 
 def compare_sections(runs: list[xr.Dataset], labels: list[str], tables: dict[str, pd.DataFrame], lang: str):
     """The comparison of several runs: the figure, costs and gains, prices, administrators."""
-    import matplotlib.pyplot as plt
+    from .plots.compare import plot_compare
 
-    from .compare import plot_compare
-
-    fig = plot_compare(tables)
+    fig = plot_compare(tables)  # a Figure of its own, no pyplot state to close
     body = figure_html(fig, _t("comparison", lang), lang)
-    plt.close(fig)
     summary = tables["summary"]
     gains = [c for c in summary.columns if c.startswith(("total_cost_jpy", "net_cost_covered", "gain", "emissions_t"))]
     body += f"<h3>{_e(_t('gains', lang))}</h3>" + table_html(summary[gains].T, lang)
@@ -443,3 +441,15 @@ def build_report(
     sections = batch_sections(res, lang, summary) if batch_dim(res) is not None else run_sections(res, lang)
     sections.append(("provenance", provenance(res, lang)))
     return page(title, sections, lang)
+
+
+def is_report_file(path: str | Path) -> bool:
+    """Whether ``path`` is an HTML report nationcap wrote (its footer says so, in English or
+    Japanese): what ``report --force`` may replace."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return text.lstrip().lower().startswith("<!doctype html") and any(
+        f'<footer class="note">{html.escape(t["generated"])}</footer>' in text for t in TEXT.values()
+    )

@@ -57,7 +57,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..results.io import atomic_file, batch_dim, column_name
+from ..atomic import atomic_file
+from ..results.io import batch_dim, column_name
 from .i18n import header, translate, word
 
 #: dimensions whose values are names that have a Japanese label (a ``<dim>_ja`` column with ja)
@@ -414,3 +415,16 @@ def build_sheets(
     rank = {n: i for i, n in enumerate(SHEET_ORDER)}
     sheets.sort(key=lambda s: rank.get(s.name, len(rank)))
     return [readme_sheet(runs, labels, sheets, lang), *sheets]
+
+
+def is_workbook_file(path: str | Path) -> bool:
+    """Whether ``path`` is a workbook nationcap wrote (an .xlsx file with its README sheet): what
+    ``export --force`` may replace."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            book = z.read("xl/workbook.xml").decode("utf-8", errors="replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return 'name="README"' in book

@@ -1,4 +1,4 @@
-"""Results (layer 6): SolveResult -> xarray Dataset, prices from duals, reading and writing, IAMC.
+"""Results (layer 7): SolveResult -> xarray Dataset, prices from duals, reading and writing, IAMC.
 
 - :mod:`.build`   :func:`~.build.build_results`, the results Dataset of one run
 - :mod:`.prices`  the only place where duals become prices

@@ -14,7 +14,7 @@ variable                               unit            regions; meaning
 ``Abatement Cost|<Program>``           billion JPY/yr  Japan and prefectures; abatement cost in that year's money
 ``Cap|CO2|<Program>``                  Mt CO2/yr       Japan; the period's cap divided by its years
 ``Bank|CO2|<Program>``                 Mt CO2          Japan; bank at the end of a period, in its last year
-``Cost Account|<Item>|<Program>``      billion JPY/yr  Japan; the cost account (present value), below
+``Cost Account (Present Value)|...``  billion JPY/yr  Japan; the cost account, present values, below
 =====================================  ==============  ===================================================
 
 Split markets (``split_by``, ``nationcap/derive/scope.py``): ``regional/Tokyo`` is reported as
@@ -24,7 +24,9 @@ have a row per group and a Japan row, their sum; emissions, abatement and costs 
 the table's markets per prefecture and for Japan.
 
 The cost account (README "Cost account", :data:`nationcap.results.build.COST_ACCOUNT`) is
-exported with the definitions of the results: ``<Item>`` is ``Total Cost`` (``total_cost``, the
+exported as ``Cost Account (Present Value)|<Item>|<Program>`` (:data:`ACCOUNT`): its amounts are
+present values at the first model year, unlike every other money row (each year's money), and the
+variable's name says so, since an IAMC unit has no place for it. ``<Item>`` is ``Total Cost`` (``total_cost``, the
 resource cost), ``Net Cost Covered`` (``net_cost_covered``) and each item of the account,
 title-cased (``Abatement``, ``Offsets``, ``Imports``, ``Ceiling Payments``, ``Floor Receipts``,
 ``Reserve Release Payments``, ``Reserve Withhold Receipts``, ``Auction Payments``, ``Final
@@ -52,7 +54,7 @@ Units and pyam. The unit strings are those of the IAMC conventions, read by pyam
   needs an exchange rate and a price year that nationcap does not choose: give it as
   ``convert_unit("billion JPY/yr", to="billion USD_2020/yr", factor=rate)``. The amounts are
   each year's money, not discounted (as ``price`` and ``abatement_cost`` in ``results.nc``), except
-  the ``Cost Account`` rows: present values (above).
+  the ``Cost Account (Present Value)`` rows (above).
 - ``JPY/t CO2`` parses (``JPY/t`` once JPY is defined, species ``CO2``), but pyam converts a
   unit with a species only when it is a mass (it fails the same way for the IAMC's own
   ``USD_2010/t CO2``): convert prices with ``factor=``.
@@ -69,14 +71,18 @@ import pandas as pd
 import xarray as xr
 
 from .. import __version__
+from ..atomic import atomic_file
 from ..config.schema import is_split, market_group, market_table, markets_by_table
 from ..vocab import DRAW_DIM, SWEEP_DIM
 from .build import COST_ACCOUNT
-from .io import atomic_file, batch_dim, write_csv, year_periods
+from .io import batch_dim, write_csv, year_periods
 
 INDEX = ["model", "scenario", "region", "variable", "unit"]
 PROGRAM = {"national": "National Program", "regional": "Regional Program"}
 MC_QUANTILES = (0.05, 0.5, 0.95)
+#: the top of the cost account's variables: their amounts are present values at the first model
+#: year, spread over each period's years, so they are not comparable with the yearly-money rows
+ACCOUNT = "Cost Account (Present Value)"
 
 
 def program_name(market: str) -> str:
@@ -173,8 +179,8 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
             spread = res[var].sel(period=period_of).drop_vars("period") * 1e-9 / n_years
             if var.startswith("account_"):
                 spread = spread.where((res[var] != 0).any([d for d in res[var].dims if d != "market"]))
-            parts.append(_rows(spread, f"Cost Account|{name}", "billion JPY/yr", "group").dropna(subset=["value"]))
-            parts.append(_split_totals(spread, f"Cost Account|{name}", "billion JPY/yr"))
+            parts.append(_rows(spread, f"{ACCOUNT}|{name}", "billion JPY/yr", "group").dropna(subset=["value"]))
+            parts.append(_split_totals(spread, f"{ACCOUNT}|{name}", "billion JPY/yr"))
 
     df = pd.concat(parts, ignore_index=True)
     df["year"] = df["year"].astype(int)
@@ -217,6 +223,22 @@ def to_iamc(res: xr.Dataset) -> pd.DataFrame:
             long = pd.concat([long, *qs], ignore_index=True)
     long.insert(0, "model", model)
     return wide(long)
+
+
+def is_iamc_file(path: str | Path) -> bool:
+    """Whether ``path`` is an IAMC table nationcap wrote: its header is :data:`INDEX` and years,
+    and its rows name a nationcap model (what ``export --force`` may replace)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            header, first = fh.readline().rstrip("\n"), fh.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    cols = header.split(",")
+    return (
+        cols[: len(INDEX)] == INDEX
+        and all(c.isdigit() for c in cols[len(INDEX) :])
+        and (first == "" or first.startswith("nationcap "))
+    )
 
 
 def write_iamc(res: xr.Dataset, path: str | Path) -> pd.DataFrame:

@@ -1,47 +1,27 @@
-"""Reading and writing results: one atomic writer, one netCDF encoding, one reader.
+"""Reading and writing results: one netCDF encoding, one results writer, one reader.
 
 ``results.nc`` is the source of truth of a run (or of a batch: the same variables with a
-``scenario`` or ``draw`` dimension); the CSV tables and ``run.json`` are views of it.
+``scenario`` or ``draw`` dimension); the CSV tables and ``run.json`` are views of it. Every file
+and folder is written atomically and safely against interruption (:mod:`nationcap.atomic`).
 
-Atomic writing. Everything is first written into a temporary sibling
-(``.NAME.tmp-p<pid>-h<host>-<random>``); only when it is complete is it moved into place, and an
-existing folder is replaced only with ``force`` and only after the new one is complete (the old
-one is moved aside as ``.NAME.old-...``, the new one moved in, then the old one removed). A failed
-or interrupted write never leaves half an output and never destroys an old one.
-
-Stale temporaries. A process killed while writing (``kill -9``, a power cut) cannot clean up
-after itself, so the next write to the same place removes the temporaries of that name whose
-writer is gone (:func:`remove_stale_temps`): the writer's PID and a tag of its host are part of
-every temporary name, and a temporary is removed only when that PID is no longer alive on this
-host (or, when the writer cannot be identified, e.g. written on another host of a shared file
-system or by an older nationcap, when it is older than :data:`STALE_AGE_S`). A concurrent writer's
-temporaries are never touched.
-
-The output location is checked before any work (:func:`check_location`); a write that fails
-anyway (disk full, permissions changed meanwhile) raises :class:`~nationcap.errors.OutputError`.
+Byte-stable results. Two runs of the same scenario on the same data write identical
+``results.nc`` files: what differs from one run to the next (phase timings, wall time, solver
+statistics: :data:`RUN_ATTRS`) stays in the in-memory Dataset and goes to ``run.json`` only.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import logging
-import os
-import re
-import shutil
-import socket
-import stat
-import time
-import uuid
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import xarray as xr
 
-from ..errors import InputError, OutputError, OutputExistsError, Problem
+from ..atomic import atomic_file, atomic_folder, signals_deferred, write_error
+from ..errors import InputError, Problem
 from ..vocab import year_period_map
 
 log = logging.getLogger(__name__)
@@ -85,224 +65,44 @@ def column_name(name: str, attrs: Mapping[str, Any], stat: str | None = None) ->
     return f"{stem}_{suffix}"
 
 
-def check_writable(out_dir: Path, force: bool) -> None:
-    """Raise :class:`OutputExistsError` if ``out_dir`` holds anything and ``force`` is off, and
-    :class:`OutputError` if it cannot be written (see :func:`check_location`)."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputExistsError(f"{out_dir} exists and is not a folder; give another --out")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
-        raise OutputExistsError(
-            f"{out_dir} already holds results; pass --force to replace them or --out to write elsewhere"
-        )
-    check_location(out_dir, "folder")
-
-
-# ---------------------------------------------------------------------------------------
-# the output location, temporary names and stale temporaries
-# ---------------------------------------------------------------------------------------
-
-#: a temporary whose writer cannot be identified (written on another host, or named by an older
-#: nationcap without a PID) is removed only when it is older than this (seconds)
-STALE_AGE_S = 6 * 3600.0
-
-_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
-_WRITER = r"(?:p(?P<pid>\d+)-h(?P<host>[0-9a-f]{6})-)?[0-9a-f]{8}"
-_TEMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<tag>tmp|old)-" + _WRITER + "$")
-_STAGING_RE = re.compile(r"^\.staging-" + _WRITER + "$")
-
-
-def temp_tag() -> str:
-    """``p<pid>-h<host>-<random>``: every temporary name carries its writer (see the module doc)."""
-    return f"p{os.getpid()}-h{_HOST}-{uuid.uuid4().hex[:8]}"
-
-
-def _sibling(path: Path, tag: str) -> Path:
-    return path.parent / f".{path.name}.{tag}-{temp_tag()}"
-
-
-def staging_name() -> str:
-    """The name of a batch folder's staging folder (``.staging-p<pid>-h<host>-<random>``)."""
-    return f".staging-{temp_tag()}"
-
-
-def _writer_alive(pid: str | None, host: str | None) -> bool | None:
-    """Whether the writer of a temporary still runs; None when that cannot be told."""
-    if pid is None or host != _HOST:
-        return None
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    except (OSError, OverflowError, ValueError):
-        return None
-    return True
-
-
-def remove_stale_temps(folder: Path, name: str | None = None) -> list[Path]:
-    """Remove nationcap's temporaries in ``folder`` whose writer is gone; return what was removed.
-
-    Only entries of nationcap's own naming are considered: ``.NAME.tmp-*`` and ``.NAME.old-*``
-    (:func:`atomic_folder`, :func:`atomic_file`; only those of ``name`` when it is given) and,
-    when ``name`` is None, a batch folder's ``.staging-*``. An entry is removed when its writer's
-    PID is not alive on this host, or, if the writer cannot be identified, when it is older than
-    :data:`STALE_AGE_S`. A stale ``.NAME.old-*`` is the previous output moved aside; it is kept
-    (and a warning logged) when ``NAME`` itself is missing, since it is then the only copy.
-    """
-    folder = Path(folder)
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    now = time.time()
-    for entry in entries:
-        if not entry.name.startswith("."):
-            continue
-        m = _TEMP_RE.match(entry.name)
-        if m is not None and name is not None and m["name"] != name:
-            continue
-        if m is None and (name is not None or (m := _STAGING_RE.match(entry.name)) is None):
-            continue
-        alive = _writer_alive(m["pid"], m["host"])
-        if alive is None:
-            try:
-                alive = now - entry.stat(follow_symlinks=False).st_mtime <= STALE_AGE_S
-            except OSError:
-                continue
-        if alive:
-            continue
-        path = Path(entry.path)
-        if m.groupdict().get("tag") == "old" and not (folder / m["name"]).exists():
-            log.warning("kept %s: an interrupted write left it, and %s is missing", path, folder / m["name"])
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                path.unlink()
-        if not os.path.lexists(path):
-            log.info("removed %s, left by an interrupted nationcap run", path)
-            removed.append(path)
-    return removed
-
-
-def check_location(path: Path, kind: str = "folder") -> None:
-    """Raise :class:`OutputError` unless outputs can be written at ``path``; leaves nothing behind.
-
-    ``kind`` is how ``path`` is written: ``"folder"`` (a folder made or replaced as a whole:
-    :func:`atomic_folder`), ``"inside"`` (a folder written into: batch folders, plots) or
-    ``"file"`` (one file: :func:`atomic_file`). The folder where entries will be created (or the
-    nearest existing folder above it) must be a folder in which a temporary folder can be created
-    and removed; this catches read-only folders and a file standing where a folder must be, before
-    anything is loaded or solved.
-    """
-    path = Path(path)
-    if kind == "file" and path.is_dir():
-        raise OutputError(f"{path} is a folder; give a file name (--out FILE)")
-    if kind != "file" and path.exists() and not path.is_dir():
-        raise OutputError(f"{path} exists and is not a folder; give another --out")
-    target = path if kind == "inside" and path.is_dir() else path.parent
-    where = target
-    while not where.exists() and where != where.parent:
-        where = where.parent
-    if not where.is_dir():
-        raise OutputError(f"cannot create {path}: {where} is a file, not a folder; give another --out")
-    probe = where / f".nationcap-probe-{temp_tag()}"
-    try:
-        probe.mkdir()
-        probe.rmdir()
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write {path}: {where} is not writable ({exc.strerror or exc}); "
-            f"give another --out or make {where} writable"
-        ) from None
-
-
-def write_error(path: Path, exc: OSError) -> OutputError:
-    """An OSError met while writing ``path``, as the OutputError the command line reports."""
-    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
-    return OutputError(
-        f"cannot write {path}: {exc.strerror or exc}{where}; nothing was written there "
-        f"(check the free space and permissions, or give another --out)"
-    )
-
-
-@contextlib.contextmanager
-def atomic_folder(out_dir: Path, force: bool = False) -> Iterator[Path]:
-    """Yield an empty temporary folder; on success it replaces ``out_dir`` (see the module doc).
-
-    An OSError while writing (in the caller's block too) becomes :class:`OutputError`.
-    """
-    out_dir = Path(out_dir)
-    check_writable(out_dir, force)
-    remove_stale_temps(out_dir.parent, out_dir.name)
-    tmp = _sibling(out_dir, "tmp")
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp.mkdir()
-    except OSError as exc:
-        raise write_error(out_dir, exc) from exc
-    old: Path | None = None
-    try:
-        try:
-            yield tmp
-            # keep the old folder's permissions (a new one gets the usual rwxr-xr-x); set last, so
-            # that a read-only old folder does not make the temporary one unwritable
-            os.chmod(tmp, stat.S_IMODE(out_dir.stat().st_mode) if out_dir.is_dir() else 0o755)
-            if out_dir.exists():
-                check_writable(out_dir, force)  # re-check: another process may have written meanwhile
-                old = _sibling(out_dir, "old")
-                os.replace(out_dir, old)
-                os.replace(tmp, out_dir)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out_dir)
-        except OSError as exc:
-            raise write_error(out_dir, exc) from exc
-    except BaseException:
-        if old is not None and old.exists() and not out_dir.exists():
-            os.replace(old, out_dir)  # interrupted between the two moves: put the old folder back
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-@contextlib.contextmanager
-def atomic_file(path: Path, clean: bool = True) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path``.
-
-    ``clean`` first removes stale temporaries of ``path`` (:func:`remove_stale_temps`); callers
-    that write many files into a folder they clean once themselves pass False. An OSError while
-    writing becomes :class:`OutputError`.
-    """
-    path = Path(path)
-    if clean:
-        remove_stale_temps(path.parent, path.name)
-    tmp = _sibling(path, "tmp")
-    try:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            yield tmp
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise write_error(path, exc) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def netcdf_encoding(ds: xr.Dataset) -> dict[Hashable, dict[str, Any]]:
     """The one netCDF encoding: numeric variables compressed (zlib, level 4), text as is."""
     return {v: {"zlib": True, "complevel": 4} for v in ds.data_vars if ds[v].dtype.kind in "fiu"}
 
 
+#: attributes that differ between two runs of the same scenario (phase timings, wall time, solver
+#: statistics): kept in the in-memory Dataset and written to run.json, never into results.nc
+RUN_ATTRS = ("timings_s", "wall_time_s", "solve_time_s", "solver_info", "reused_model")
+
+
+def stable(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` without its run-specific attributes (:data:`RUN_ATTRS`): what results.nc holds."""
+    out = ds.copy(deep=False)
+    out.attrs = {k: v for k, v in ds.attrs.items() if k not in RUN_ATTRS}
+    return out
+
+
+def to_netcdf(ds: xr.Dataset, path: Path, shown: Path | None = None) -> None:
+    """Write ``ds`` (its :func:`stable` part) to the file ``path`` with :func:`netcdf_encoding`.
+
+    The netCDF library holds a lock until the file is closed, so the write is not cut by Ctrl-C
+    or SIGTERM (:func:`nationcap.atomic.signals_deferred`: the signal takes effect when it is
+    done). The library reports a full disk as RuntimeError: it becomes the same
+    :class:`~nationcap.errors.OutputError` as an OSError (``shown`` is the path named in it).
+    """
+    ds = stable(ds)
+    try:
+        with signals_deferred():
+            ds.to_netcdf(path, engine="netcdf4", encoding=netcdf_encoding(ds))
+    except RuntimeError as exc:
+        raise write_error(shown or path, exc) from exc
+
+
 def write_netcdf(ds: xr.Dataset, path: Path, clean: bool = True) -> None:
     """Write ``ds`` to ``path`` (netCDF4) in place of any older file, atomically (``clean`` as
-    for :func:`atomic_file`)."""
+    for :func:`nationcap.atomic.atomic_file`)."""
     with atomic_file(path, clean=clean) as tmp:
-        ds.to_netcdf(tmp, engine="netcdf4", encoding=netcdf_encoding(ds))
+        to_netcdf(ds, tmp, shown=path)
 
 
 def write_csv(df: pd.DataFrame, path: Path, index: bool = False) -> None:
@@ -335,10 +135,11 @@ def csv_tables(ds: xr.Dataset) -> dict[str, object]:
 
 
 def write_results(ds: xr.Dataset, out_dir: Path, force: bool = False) -> Path:
-    """Write results.nc, the CSV tables and run.json into ``out_dir`` atomically."""
+    """Write results.nc, the CSV tables and run.json into ``out_dir`` atomically (results.nc
+    without the run-specific attributes, :data:`RUN_ATTRS`, which run.json keeps)."""
     out_dir = Path(out_dir)
     with atomic_folder(out_dir, force) as tmp:
-        ds.to_netcdf(tmp / "results.nc", engine="netcdf4", encoding=netcdf_encoding(ds))
+        to_netcdf(ds, tmp / "results.nc", shown=out_dir)
         for fname, df in csv_tables(ds).items():
             write_csv(df, tmp / fname)
         meta = {k: v for k, v in ds.attrs.items() if k != "config"}

@@ -391,7 +391,7 @@ def run_bench(
 
 
 def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
-    from ..results.io import atomic_file
+    from ..atomic import atomic_file
 
     with atomic_file(Path(path)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(COLUMNS), extrasaction="ignore")
@@ -475,3 +475,113 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - exercised
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ------------------------------------------------------------------------------------------
+# the explorer: one change of a compliance factor, at full scale
+# ------------------------------------------------------------------------------------------
+
+#: the factor each timed change moves, and the values it takes in turn
+EXPLORE_KEY = "markets.regional.compliance_factor.P2.general"
+EXPLORE_VALUES = (0.20, 0.25, 0.30, 0.22, 0.28, 0.18)
+#: the browser the page time is measured in (the system's Chromium, through Playwright)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def explore_timings(scenario: Path = DEFAULT_SCENARIO, key: str = EXPLORE_KEY) -> dict[str, float | None]:
+    """Medians over :data:`EXPLORE_VALUES` of one change of ``key`` in ``nationcap explore``:
+
+    ``solve_ms``   the engine's solve of the variant (the held session's exact engine)
+    ``server_ms``  the page's server: the variant validated, prepared, solved, its results and
+                   views made (in this process, without the web server)
+    ``page_ms``    from the change in the page to the page's new values, as the page measures it
+                   in the system's headless Chromium (None without Chromium or Playwright)
+    """
+    import statistics
+
+    from ..explore.app import views_of
+    from ..explore.state import Explorer
+
+    ex = Explorer.open(scenario)
+    ex.solve({})
+    solve, server = [], []
+    for v in EXPLORE_VALUES:
+        t = time.perf_counter()
+        out = ex.solve({key: v})
+        if out.run is None:
+            raise RuntimeError(out.error or f"{key}={v}: not solved on the exact engine")
+        views_of(out)
+        server.append(time.perf_counter() - t)
+        solve.append(out.solve_s)
+    del ex
+    return {
+        "solve_ms": 1e3 * statistics.median(solve),
+        "server_ms": 1e3 * statistics.median(server),
+        "page_ms": _page_ms(scenario, key),
+    }
+
+
+def _page_ms(scenario: Path, key: str) -> float | None:
+    """Median time to the updated page in headless Chromium (see :func:`explore_timings`)."""
+    import importlib.util
+    import json
+    import re
+    import socket
+    import statistics
+
+    if not CHROMIUM.exists() or importlib.util.find_spec("playwright") is None:
+        return None
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-c", "from nationcap.cli import cli; cli()", "explore", str(scenario), "--no-open"]
+    proc = subprocess.Popen([*cmd, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    box = f"[id='{json.dumps({'key': key, 'type': 'fctl'}, separators=(',', ':'))}']"
+    times = []
+    try:
+        with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
+            browser = pw.chromium.launch_persistent_context(
+                profile, executable_path=str(CHROMIUM), headless=True, args=list(CHROMIUM_FLAGS)
+            )
+            try:
+                page = browser.new_page()
+                deadline = time.monotonic() + 300
+                while True:
+                    try:
+                        page.goto(url)
+                        break
+                    except Exception:
+                        if proc.poll() is not None or time.monotonic() > deadline:
+                            raise RuntimeError("nationcap explore did not start") from None
+                        time.sleep(0.5)
+                page.wait_for_selector("#status:has-text('solve')", timeout=300_000)
+                for v in EXPLORE_VALUES:
+                    n = int(re.search(r"change (\d+)", page.inner_text("#status")).group(1))  # type: ignore[union-attr]
+                    page.fill(box, str(v))
+                    page.press(box, "Enter")
+                    page.wait_for_function(
+                        "n => document.querySelector('#page-time').innerText.endsWith('change ' + n)",
+                        arg=str(n + 1),
+                        timeout=120_000,
+                    )
+                    found = re.search(r"(\d+) ms", page.inner_text("#page-time"))
+                    if found:
+                        times.append(float(found.group(1)))
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return statistics.median(times) if times else None

@@ -47,8 +47,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from ..atomic import DATASET, atomic_folder
 from ..inputs.geo import DESIGNATED_CITIES, NATIONAL_ADMINISTRATOR, PREFECTURES
-from ..results.io import atomic_folder
 
 __all__ = ["generate", "write_dataset", "SHIPPED_SEED", "KINDS", "MODEL_YEARS", "HISTORY_YEARS", "BASE_YEARS"]
 
@@ -524,23 +524,48 @@ def generate(kind: str = "japan", seed: int = 2026, scale: float = 1.0) -> dict[
     scale = float(scale)
     if not scale > 0 or not math.isfinite(scale):
         raise ValueError(f"scale must be a positive number (got {scale!r})")
-    if kind == "tiny":
-        return _tiny(seed)
-    return _japan(int(seed), scale)
+    files = _tiny(seed) if kind == "tiny" else _japan(int(seed), scale)
+    files["README.md"] = dataset_readme(kind, int(seed), scale)
+    return dict(sorted(files.items()))
+
+
+#: the README texts of the generated folders, one per kind (``<kind>.md``)
+README_TEMPLATES = Path(__file__).parent / "dataset_readmes"
+
+
+def dataset_readme(kind: str, seed: int, scale: float) -> str:
+    """The README.md of a generated folder: ``dataset_readmes/<kind>.md`` as it is for the shipped
+    dataset (``tiny``: any seed; ``japan``: :data:`SHIPPED_SEED` at scale 1). The japan README
+    quotes counts and totals of the shipped folder, so for another seed or scale a first note
+    says which seed and scale this folder has and that those numbers are the shipped ones."""
+    text = (README_TEMPLATES / f"{kind}.md").read_text(encoding="utf-8")
+    if kind == "japan" and (seed != SHIPPED_SEED or scale != 1.0):
+        title, rest = text.split("\n", 1)
+        note = (
+            f"\n> **This folder:** `nationcap generate --kind japan --seed {seed} --scale {scale:g}`. "
+            f"The design, parameters and sources below are those of every seed; the counts, sizes, "
+            f"totals and checks it quotes are those of the shipped folder (seed {SHIPPED_SEED}, "
+            "scale 1), not of this one.\n"
+        )
+        text = title + "\n" + note + rest
+    return text
 
 
 def write_dataset(files: dict[str, str], out_dir: Path, force: bool = False) -> None:
-    """Write ``files`` into ``out_dir`` atomically (:func:`nationcap.results.io.atomic_folder`).
+    """Write ``files`` (:func:`generate` gives every file, ``README.md`` too) into ``out_dir``
+    atomically (:func:`nationcap.atomic.atomic_folder`).
 
     A non-empty existing ``out_dir`` is only replaced with ``force=True`` (else
-    :class:`~nationcap.errors.OutputExistsError`). A hand-written ``README.md`` in the old folder
+    :class:`~nationcap.errors.OutputExistsError`), and only when it is a dataset nationcap
+    generated (its dataset.toml's ``generator`` is a ``nationcap generate`` command); any other
+    folder is refused (:func:`nationcap.atomic.check_replaceable`). A hand-written ``README.md`` in the old folder
     is kept when ``files`` does not provide one.
     """
     out_dir = Path(out_dir)
     for name in files:
         if Path(name).name != name or name in ("", ".", ".."):
             raise ValueError(f"file names must be plain names without folders (got {name!r})")
-    with atomic_folder(out_dir, force) as tmp:
+    with atomic_folder(out_dir, force, kinds=(DATASET,)) as tmp:
         for name, text in files.items():
             with open(tmp / name, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)

@@ -101,7 +101,9 @@ compliance_factor = { P1 = { general = 0.08 }, P2 = { general = 0.17 } }
 [markets.regional]
 banking = true
 borrowing = false
-compliance_factor = { P1 = { general = 0.08, dhc = 0.06 }, P2 = { general = 0.17, dhc = 0.15 } }
+compliance_factor = { P1 = { general = 0.08 }, P2 = { general = 0.17 } }
+# with district-heating-and-cooling entities (category = dhc in entities.csv), give them their own factor:
+# compliance_factor = { P1 = { general = 0.08, dhc = 0.06 }, P2 = { general = 0.17, dhc = 0.15 } }
 """
 
 

@@ -82,7 +82,10 @@ def test_unreadable_results_files_are_2(tmp_path):
 @pytest.mark.solver
 def test_engine_that_does_not_implement_a_setting_is_2_with_file_key_and_fix(case):
     res = invoke(["run", case, "--engine", "fast", "--set", "markets.regional.auction_share={ P1 = 0.1 }"])
-    assert_exit(res, 2, str(case), "key 'markets.regional.auction_share'", "--engine pyomo")
+    # reported against the --set that caused it
+    assert_exit(
+        res, 2, "--set markets.regional.auction_share=", "key 'markets.regional.auction_share'", "--engine pyomo"
+    )
     assert "'fast' engine does not implement it" in res.output
     res = invoke(["run", case, "--engine", "fast", "--set", "markets.regional.auction_share={ P1 = 0.1 }"], debug=True)
     assert isinstance(res.exception, UnsupportedError) and isinstance(res.exception, InputError)

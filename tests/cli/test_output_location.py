@@ -22,9 +22,9 @@ import nationcap.report.plots
 import nationcap.results.iamc
 import nationcap.tools.bench
 import nationcap.tools.generate  # noqa: F401
+from nationcap.atomic import check_location, check_writable
 from nationcap.cli import EXIT_OUTPUT, cli
 from nationcap.errors import OutputError
-from nationcap.results.io import check_location, check_writable
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -87,7 +87,7 @@ def test_check_location_kinds(tmp_path, blocker):
 
 def test_check_writable_keeps_refusing_existing_results(tmp_path):
     (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "results.nc").write_text("x")
+    (tmp_path / "out" / "run.json").write_text('{"nationcap_version": "0"}\n')
     with pytest.raises(OutputError, match="already holds results"):
         check_writable(tmp_path / "out", force=False)
     check_writable(tmp_path / "out", force=True)

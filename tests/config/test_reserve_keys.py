@@ -45,8 +45,8 @@ def test_the_reserve_keys_load_and_mean_what_they_say(tmp_path):
     scn = load_scenario(path)
     res = scn.markets["national"].reserve
     assert res is not None
-    assert res.release[0].trigger(2030, scn.first_year) == pytest.approx(5000 * 1.05**4)
-    assert res.release[0].trigger(2026, scn.first_year) == 5000
+    assert res.release[0].trigger(2030) == pytest.approx(5000 * 1.05**4)
+    assert res.release[0].trigger(2026) == 5000
     assert res.withhold[0].growth_rate == 0.03
     assert scn.markets["regional"].reserve is None
     assert scn.markets["national"].floor_volume_limit_t is None
@@ -57,8 +57,8 @@ def test_the_shipped_reserves_scenario_is_valid():
     for m in ("national", "regional"):
         res = scn.markets[m].reserve
         assert res is not None and len(res.release) == 1 and len(res.withhold) == 1
-        assert res.release[0].trigger(2030, 2026) == pytest.approx(4300 * 1.03**4)  # 4,839.7 (program_rules.md)
-        assert res.withhold[0].trigger(2030, 2026) == pytest.approx(1700 * 1.03**4)  # 1,913.4
+        assert res.release[0].trigger(2030) == pytest.approx(4300 * 1.03**4)  # 4,839.7 (program_rules.md)
+        assert res.withhold[0].trigger(2030) == pytest.approx(1700 * 1.03**4)  # 1,913.4
 
 
 def test_every_problem_is_reported_at_once(tmp_path):

@@ -248,7 +248,7 @@ def test_override_with_wrong_type_is_rejected(scn_path):
 def test_override_through_the_cli(tmp_path):
     path = write_case(
         tmp_path,
-        entities=[dict(entity_id="A", market="m", base_emissions_t=1000.0)],
+        entities=[dict(entity_id="A", market="m", base_emissions_t=1000.0, category="dhc")],
         bau={"A": 1000.0},
         mac=[("A", 1, 0.5, 100.0)],
         periods=PERIODS,

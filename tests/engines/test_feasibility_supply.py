@@ -281,7 +281,7 @@ def test_banking_hint_only_when_banking_is_off(tmp_path):
     path = base_case(tmp_path, periods=[("P1", 2026, 2026), ("P2", 2027, 2027)], markets=markets)
     engines = supporting_engines(path)
     for _, eng, scn, ds in engines:
-        with pytest.raises(ModelError, match="turn banking on in 'regional'"):
+        with pytest.raises(ModelError, match=r"turn banking on \(markets\.regional\.banking = true"):
             run_dataset(scn, ds, engine=eng)
 
 

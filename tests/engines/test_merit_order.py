@@ -315,6 +315,9 @@ def cases(draw, max_periods=3):
         factors = {
             p: {"general": float(rng.uniform(0.0, 0.45)), "dhc": float(rng.uniform(0.0, 0.45))} for p, _, _ in periods
         }
+        if not any(e["market"] == m and e["category"] == "dhc" for e in entities):
+            for table in factors.values():  # a category no entity of the market has is refused
+                del table["dhc"]
         markets[m] = {"banking": draw(st.booleans()), "borrowing": draw(st.booleans()), "compliance_factor": factors}
     return dict(entities=entities, bau=bau, mac=mac, periods=periods, markets=markets, discount_rate=rate)
 

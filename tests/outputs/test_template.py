@@ -34,14 +34,16 @@ def test_template_has_every_file_of_the_contract(tmp_path):
 
 def test_template_refuses_a_folder_with_files(tmp_path):
     """No silent overwrite: a second template into the same folder exits 4 and leaves it as it
-    was; --force replaces it."""
+    was, even with --force (a template holds the user's own data once filled in)."""
     out = tmp_path / "mine"
     assert invoke("template", "--out", str(out)).exit_code == 0
     (out / "entities.csv").write_text("my edits\n", encoding="utf-8")
     again = invoke("template", "--out", str(out))
     assert again.exit_code == 4 and "--force" in again.output
     assert (out / "entities.csv").read_text(encoding="utf-8") == "my edits\n"
-    assert invoke("template", "--out", str(out), "--force").exit_code == 0
+    forced = invoke("template", "--out", str(out), "--force")
+    assert forced.exit_code == 4 and "holds files nationcap did not write" in forced.output
+    assert (out / "entities.csv").read_text(encoding="utf-8") == "my edits\n"
 
 
 def test_empty_template_gets_the_usual_report(tmp_path):

@@ -96,6 +96,33 @@ def labels(fig: Figure) -> list[tuple[str, str, str]]:
     return [(ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) for ax in fig.axes]
 
 
+def drawn(fig: Figure) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    return fig
+
+
+def legends_clear_of_axes(fig: Figure) -> bool:
+    """Every legend of ``fig`` (drawn) lies outside every axes with data: none covers a line or bar."""
+    drawn(fig)
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    assert legends, "no legend"
+    return not any(
+        leg.get_window_extent().overlaps(ax.get_window_extent()) for leg in legends for ax in fig.axes if ax.has_data()
+    )
+
+
+def inside_figure(fig: Figure, texts) -> bool:
+    """Every text of ``texts`` lies wholly inside the figure's canvas (no label is cut)."""
+    drawn(fig)
+    box = fig.bbox
+    return all(
+        box.x0 <= e.x0 and e.x1 <= box.x1 and box.y0 <= e.y0 and e.y1 <= box.y1
+        for e in (t.get_window_extent() for t in texts if t.get_text())
+    )
+
+
 def check_saved(fig: Figure, tmp_path, name: str) -> None:
     files = plots.save_figure(fig, tmp_path / name)
     assert [f.suffix for f in files] == [".png", ".pdf"]
@@ -129,6 +156,7 @@ def test_prices(results, tmp_path):
     fig = plots.plot_prices(results["single"])
     assert labels(fig) == [("fiscal year", "allowance price (JPY/t CO2, each year's money)", "")]
     assert fig._suptitle.get_text() == "Allowance prices — case"
+    assert legends_clear_of_axes(fig)
     check_saved(fig, tmp_path, "prices")
     fig = plots.plot_prices(results["sweep"])
     assert [t for _, _, t in labels(fig)] == ["National Program", "Regional Program"]
@@ -170,7 +198,10 @@ def test_prefecture_top_15_and_other(results, tmp_path):
     names = [t.get_text() for t in ax.get_yticklabels()]
     assert len(names) == 16 and names[-1] == "other (3 prefectures)"  # drawn bottom-up: ticks reversed
     assert ax.get_xlabel() == "abatement (Mt CO2, sum over the period's years)" and ax.get_ylabel() == "prefecture"
-    assert fig.axes[1].get_xlabel() == "abatement cost (billion JPY, each year's money, sum over the period's years)"
+    assert fig.axes[1].get_xlabel().replace("\n", " ") == (
+        "abatement cost (billion JPY, each year's money, sum over the period's years)"
+    )
+    assert inside_figure(fig, [a.xaxis.label for a in fig.axes])
     assert "Regional Program: abatement and cost by prefecture (top 15 of 18)" in fig._suptitle.get_text()
     check_saved(fig, tmp_path, "prefecture")
 
@@ -194,8 +225,9 @@ def test_distribution(results, tmp_path):
     fig = plots.plot_distribution(results["montecarlo"])
     assert labels(fig)[0] == ("fiscal year", "allowance price (JPY/t CO2, each year's money)", "National Program")
     assert "6 Monte Carlo draws (seed 2)" in fig._suptitle.get_text()
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert {"5–95 % of draws", "25–75 % of draws", "median"} <= set(legend)
+    assert legends_clear_of_axes(fig)
     check_saved(fig, tmp_path, "distribution")
     with pytest.raises(InputError, match="nationcap montecarlo"):
         plots.plot_distribution(results["sweep"])
@@ -261,6 +293,7 @@ def test_split_markets_plot_as_one_table(tmp_path):
     fig = make_figure(res, "emissions")
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["National Program", "Regional Program"]
     fig = make_figure(res, "prices")
+    assert legends_clear_of_axes(fig)
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert any(f"median of {len(split)} markets" in lab for lab in labels)
     fig = make_figure(res, "mac", market=split[0])
@@ -268,3 +301,56 @@ def test_split_markets_plot_as_one_table(tmp_path):
     assert "administrators" not in applicable_kinds(res)
     with pytest.raises(InputError, match="one each"):
         make_figure(res, "administrators")
+
+
+def test_cli_plot_kinds_are_the_plotters():
+    """Every kind the plotters draw is a choice of `nationcap plot --kind` (administrators too)."""
+    from nationcap.cli.batch import PLOT_KINDS
+
+    assert list(PLOT_KINDS) == list(plots.PLOTTERS)
+
+
+def test_administrators_legend_below_the_bars(results, tmp_path):
+    """The administrators plot, asked for by name, keeps its legend off the bars."""
+    r = CliRunner().invoke(
+        cli, ["plot", str(results["root"] / "single"), "--kind", "administrators", "--out", str(tmp_path / "a")]
+    )
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["administrators.pdf", "administrators.png"]
+    fig = plots.plot_administrators(results["single"])
+    assert legends_clear_of_axes(fig)
+    assert inside_figure(fig, [a.yaxis.label for a in fig.axes] + [a.xaxis.label for a in fig.axes])
+
+
+def test_all_kinds_of_a_monte_carlo_batch_leave_out_the_mac_plot(results, tmp_path):
+    """`plot` of a Monte Carlo batch with the default `--kind all` draws every kind that applies
+    (a draw keeps no MAC curve) and exits 0; `--kind mac` alone is still refused with the reason."""
+    assert applicable_kinds(results["montecarlo"]) == ["prices", "emissions", "sector", "prefecture", "distribution"]
+    runner = CliRunner()
+    r = runner.invoke(cli, ["plot", str(results["root"] / "mc"), "--out", str(tmp_path / "mc")])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.stem for p in (tmp_path / "mc").glob("*.png")) == sorted(applicable_kinds(results["montecarlo"]))
+    r = runner.invoke(cli, ["plot", str(results["root"] / "mc"), "--kind", "mac", "--out", str(tmp_path / "m")])
+    assert r.exit_code == 2 and "MAC curve" in r.output
+    assert not list((tmp_path / "m").glob("*.png")) if (tmp_path / "m").exists() else True
+
+
+@pytest.mark.parametrize(
+    "which, kind, member, words",
+    [
+        ("mc", "prices", "99", "not a successful member"),
+        ("sweep", "sweep", "s002", "not a successful member"),  # failed member
+        ("sweep", "all", "s9", "not a successful member"),
+        ("single", "prices", "s001", "single run"),
+    ],
+)
+def test_member_that_does_not_exist_is_refused_by_every_kind(results, tmp_path, which, kind, member, words):
+    """A `--member` no successful member has is refused (exit 2), also by the kinds that draw every
+    member, and nothing is written."""
+    out = tmp_path / "p"
+    r = CliRunner().invoke(
+        cli, ["plot", str(results["root"] / which), "--kind", kind, "--member", member, "--out", str(out)]
+    )
+    assert r.exit_code == 2, r.output
+    assert "--member" in r.output and words in r.output and "Traceback" not in r.output
+    assert not out.exists() or not any(out.iterdir())

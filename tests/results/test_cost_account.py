@@ -143,6 +143,48 @@ def every_item_of_the_account_by_hand(run):
     assert r["total_cost"].attrs["money"] == "present value at FY2026"
 
 
+def limited_buyback(root, rule: str):
+    """One entity A in market m, one year FY2026, discount rate 0, BAU 100 t and factor 0 (cap 100 t:
+    nothing to abate); steps 10 t at 500 JPY/t and 30 t at 5,000. The administrator buys back
+    allowances at 1,700 JPY/t, at most 4 t: a floor with ``floor_volume_limit_t = 4`` or a withhold
+    tranche of 4 t triggered at 1,700."""
+    rules = {
+        "floor": {"price_floor": {}, "floor_volume_limit_t": 4.0},
+        "withhold": {"reserve": {"withhold": [{"trigger_jpy_per_t": 1700.0, "volume_t": 4.0}]}},
+    }[rule]
+    return write_case(
+        root,
+        [ent("A")],
+        {"A": 100.0},
+        [("A", 1, 0.1, 500.0), ("A", 2, 0.3, 5000.0)],
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.0}}, **rules}},
+    )
+
+
+def buyback_rent(run):
+    """A abates 4 t at 500 (cheaper than the 1,700 the administrator pays) and sells them to the
+    administrator; the 4 t are used up, so the price falls through 1,700 to the 500 step, which is
+    partly used (4 of 10 t): price_pv = 500. A's compliance cost values its net sale at the clearing
+    price: 4 x 500 - 4 x 500 = 0. The account: net_cost_covered = abatement 2,000 - receipts
+    4 x 1,700 = -4,800. The difference is the rent of the administrator's volume, at its own price
+    rather than the clearing price: 4 x |1,700 - 500| = 4,800, and 0 = -4,800 + 4,800. (Valuing it
+    as volume x (price_pv - trigger) = -4,800 would give -9,600; leaving it out, -4,800.)"""
+    r = run.results
+    assert float(r["price_pv"].sel(market="m", period="P1")) == pytest.approx(500.0, rel=1e-9)
+    assert float(r["abatement"].sum()) == pytest.approx(4.0, abs=1e-6)
+    cost = float(r["compliance_cost"].sum())
+    ncc = float(r["net_cost_covered"].sel(market="m", period="P1"))
+    assert cost == pytest.approx(0.0, abs=1e-6)
+    assert ncc == pytest.approx(-4_800.0, rel=1e-9)
+    rent = 4.0 * abs(1_700.0 - float(r["price_pv"].sel(market="m", period="P1")))
+    assert cost == pytest.approx(ncc + rent, abs=1e-6)
+
+
+CASES.add(lambda root: limited_buyback(root, "floor"), id="floor_limited_to_4_t")(buyback_rent)
+CASES.add(lambda root: limited_buyback(root, "withhold"), id="withhold_tranche_of_4_t")(buyback_rent)
+
+
 @engines
 @pytest.mark.solver
 @pytest.mark.parametrize("case", CASES, ids=str)

@@ -148,18 +148,20 @@ def test_cost_account_rows_use_the_results_definitions(single):
     names = dict(iamc.account_variables())
     assert names["total_cost"] == "Total Cost" and names["net_cost_covered"] == "Net Cost Covered"
     assert names["account_ceiling_payments"] == "Ceiling Payments"
-    exported = {v.split("|")[1] for v in df.index.get_level_values("variable") if v.startswith("Cost Account|")}
+    exported = {
+        v.split("|")[1] for v in df.index.get_level_values("variable") if v.startswith("Cost Account (Present Value)|")
+    }
     assert exported == {"Total Cost", "Net Cost Covered", "Abatement"}
     for var, name in names.items():
         if name not in exported:
             assert float(abs(res[var]).sum()) == 0, var
             continue
         for market, program in (("national", "National Program"), ("regional", "Regional Program")):
-            row = df.loc[("Japan", f"Cost Account|{name}|{program}")]
+            row = df.loc[("Japan", f"Cost Account (Present Value)|{name}|{program}")]
             assert row["unit"] == "billion JPY/yr"
             per = res[var].sel(market=market).values / 1e9
             np.testing.assert_allclose(row[YEARS].to_numpy(float), np.repeat(per / 2, 2), rtol=1e-12, atol=0)
-    total = df.loc[("Japan", "Cost Account|Total Cost|National Program"), YEARS].to_numpy(float).sum()
+    total = df.loc[("Japan", "Cost Account (Present Value)|Total Cost|National Program"), YEARS].to_numpy(float).sum()
     assert total == pytest.approx(float(res["total_cost"].sel(market="national").sum()) / 1e9, rel=1e-12)
     assert total > 0
 
@@ -173,8 +175,20 @@ def test_cost_account_items_of_a_rule_are_exported():
     res = run_scenario(REPO / "models" / "gx_band.toml", overrides=['inputs="../inputs/tiny"'])
     df = iamc.to_iamc(res).set_index(["region", "variable"])
     years = [str(y) for y in range(2026, 2036)]
-    floor = df.loc[("Japan", "Cost Account|Floor Receipts|Regional Program"), years].to_numpy(float)
+    floor = df.loc[("Japan", "Cost Account (Present Value)|Floor Receipts|Regional Program"), years].to_numpy(float)
     p1 = float(res["account_floor_receipts"].sel(market="regional", period="P1")) / 1e9
     assert p1 > 0
     np.testing.assert_allclose(floor, [p1 / 5] * 5 + [0.0] * 5, rtol=1e-12)
-    assert ("Japan", "Cost Account|Floor Receipts|National Program") not in df.index
+    assert ("Japan", "Cost Account (Present Value)|Floor Receipts|National Program") not in df.index
+
+
+def test_present_value_rows_say_so_in_their_name(single):
+    """The IAMC unit of a money row cannot say whether it is discounted, so the name does: every
+    billion JPY/yr row is either `Abatement Cost|...` (each year's money) or
+    `Cost Account (Present Value)|...` (present values), and no other variable holds the account."""
+    res, _ = single
+    df = iamc.to_iamc(res)
+    money = df[df["unit"] == "billion JPY/yr"]["variable"].unique()
+    assert {v.split("|")[0] for v in money} == {"Abatement Cost", "Cost Account (Present Value)"}
+    assert iamc.ACCOUNT == "Cost Account (Present Value)"
+    assert not any("Cost Account" in v and not v.startswith(iamc.ACCOUNT + "|") for v in df["variable"].unique())

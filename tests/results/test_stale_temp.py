@@ -18,8 +18,8 @@ import pytest
 from casebuilder import batch_case
 from click.testing import CliRunner
 
+from nationcap.atomic import STALE_AGE_S, atomic_file, atomic_folder, remove_stale_temps, temp_tag
 from nationcap.cli import cli
-from nationcap.results.io import STALE_AGE_S, atomic_file, atomic_folder, remove_stale_temps, temp_tag
 
 
 @pytest.fixture(scope="module")

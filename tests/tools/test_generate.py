@@ -81,12 +81,42 @@ def test_other_seed_gives_other_entities(japan_files):
 def test_shipped_folder_equals_generator_output(kind, japan_files):
     folder = REPO / "inputs" / kind
     files = japan_files if kind == "japan" else generate(kind, SHIPPED_SEED)
-    on_disk = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "README.md")
+    on_disk = sorted(p.name for p in folder.iterdir() if p.is_file())
+    assert "README.md" in files  # the README is generated too
     assert on_disk == sorted(files), f"{folder} holds {on_disk}; the generator makes {sorted(files)}"
     for name in on_disk:
         with open(folder / name, encoding="utf-8", newline="") as fh:
             assert fh.read() == files[name], f"{folder / name} differs from generate({kind!r}); regenerate it"
-    assert (folder / "README.md").is_file()
+
+
+def test_generate_command_reproduces_the_shipped_folders(tmp_path):
+    """`nationcap generate --kind tiny --out DIR` (default seed) and `--kind japan --seed 2026`
+    write folders identical, file for file and byte for byte, to inputs/tiny and inputs/japan,
+    README.md included."""
+    from click.testing import CliRunner
+
+    from nationcap.cli import cli
+
+    for kind, args in (("tiny", []), ("japan", ["--seed", "2026"])):
+        out = tmp_path / kind
+        r = CliRunner().invoke(cli, ["generate", "--kind", kind, *args, "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        shipped = REPO / "inputs" / kind
+        assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in shipped.iterdir())
+        for f in shipped.iterdir():
+            assert (out / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_readme_of_another_seed_or_scale_says_so(japan_files):
+    """The japan README quotes the shipped folder's numbers: for another seed or scale it opens
+    with a note naming that seed and scale; tiny's README is the same for every seed."""
+    shipped = japan_files["README.md"]
+    other = generate("japan", 7, scale=0.1)["README.md"]
+    title = shipped.split("\n", 1)[0]
+    assert other.startswith(title + "\n\n> **This folder:** `nationcap generate --kind japan --seed 7 --scale 0.1`")
+    assert "those of the shipped folder (seed 2026, scale 1)" in other
+    assert other.endswith(shipped.split("\n", 1)[1])
+    assert generate("tiny", 5)["README.md"] == generate("tiny", SHIPPED_SEED)["README.md"]
 
 
 # --- structure of the japan dataset -------------------------------------------------------
@@ -277,6 +307,10 @@ def test_write_dataset_refuses_then_replaces(tmp_path):
     write_dataset(changed, out, force=True)
     assert (out / "bau.csv").read_text(encoding="utf-8") == changed["bau.csv"]
     assert not (out / "stale.csv").exists()
+    assert (out / "README.md").read_text(encoding="utf-8") == files["README.md"]  # generated: replaced
+    # files without a README keep the folder's own
+    (out / "README.md").write_text("hand-written\n", encoding="utf-8")
+    write_dataset({k: v for k, v in files.items() if k != "README.md"}, out, force=True)
     assert (out / "README.md").read_text(encoding="utf-8") == "hand-written\n"
     assert [p.name for p in tmp_path.iterdir()] == ["ds"]  # no temporary folders left behind
 

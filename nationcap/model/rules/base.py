@@ -173,7 +173,7 @@ class AccountItem:
 
     @property
     def iamc(self) -> str:
-        """Its name in IAMC variables (``Cost Account|<name>|<Program>``)."""
+        """Its name in IAMC variables (``Cost Account (Present Value)|<name>|<Program>``)."""
         return self.key.replace("_", " ").title()
 
 

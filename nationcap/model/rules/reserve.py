@@ -4,8 +4,8 @@ reserve, RGGI's ECR), per market and year.
 
 Parameters (``[markets.<m>.reserve]``, :class:`nationcap.config.schema.ReserveConfig`)
     Trel[m, y, k], vrel[m, k]   release tranche k: trigger in year y's money (JPY/t) and volume per
-                                year (t); ``Trel[m, y, k] = trigger_k x (1 + growth_k) ** (y - first
-                                model year)``
+                                year (t); ``Trel[m, y, k] = trigger_k x (1 + growth_k) ** (y -
+                                start_year_k)`` (FY2026 unless given: the band's convention)
     Twh[m, y, k],  vwh[m, k]    withhold tranche k, likewise
 
 Variables (one per market, year and tranche with a positive volume; Mt)
@@ -153,7 +153,6 @@ def data(md: ModelData) -> ReserveData:
 def prepare(md: ModelData) -> None:
     """Triggers per market, year and tranche in each year's money, and volumes per year."""
     n_m, n_y = len(md.markets), len(md.years)
-    first = md.scenario.first_year
     lists = {
         side: [list(getattr(md.market_config(a).reserve, side, None) or []) for a in range(n_m)] for side, *_ in SIDES
     }
@@ -163,7 +162,7 @@ def prepare(md: ModelData) -> None:
     for side, per_market in lists.items():
         for a, tranches in enumerate(per_market):
             for k, tr in enumerate(tranches):
-                trigger[side][a, :, k] = [tr.trigger(int(y), first) for y in md.years]
+                trigger[side][a, :, k] = [tr.trigger(int(y)) for y in md.years]
                 volume[side][a, k] = tr.volume_t
     md.rule_data[NAME] = ReserveData(trigger, volume)
 

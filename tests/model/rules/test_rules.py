@@ -457,13 +457,14 @@ def test_every_rule_off_reproduces_the_core_model(engine, tmp_path):
     ]
     periods = [("P1", 2026, 2027), ("P2", 2028, 2029)]
     factors = {"P1": {"general": 0.08, "dhc": 0.06}, "P2": {"general": 0.2, "dhc": 0.15}}
+    n_factors = {"P1": {"general": 0.08}, "P2": {"general": 0.2}}  # n has no dhc entity
     core = write_case(
         tmp_path / "core",
         ents,
         bau,
         mac,
         periods,
-        {"m": {"compliance_factor": factors}, "n": {"compliance_factor": factors}},
+        {"m": {"compliance_factor": factors}, "n": {"compliance_factor": n_factors}},
         discount_rate=0.03,
     )
     off = {
@@ -480,7 +481,7 @@ def test_every_rule_off_reproduces_the_core_model(engine, tmp_path):
         bau,
         mac,
         periods,
-        {"m": off, "n": off},
+        {"m": off, "n": {**off, "compliance_factor": n_factors}},
         discount_rate=0.03,
         offsets=[("outside", "m", 2026, 50.0, 100.0), ("renewable", "n", 2028, 50.0, 100.0)],
     )
