@@ -83,14 +83,14 @@ def target(
     breakpoints; otherwise (the Pyomo engine, goals on quantities) the switches are bisected to
     --tol. The method used is printed and written to target.json.
     """
-    from ..atomic import atomic_file, check_writable
+    from ..atomic import TARGET, atomic_file, check_writable
     from ..design.target import Search, parse_goals
     from ..results.build import provenance, versions
     from ..session import Session
 
     with reported(ctx):
         if out_dir is not None:
-            check_writable(out_dir, force)
+            check_writable(out_dir, force, (TARGET,))
         problems: list[Problem] = []
         try:
             lo, hi = parse_range(range_text)
@@ -103,7 +103,7 @@ def target(
         session = Session.open(scenario, all_overrides, None, hold=True)
         scn = session.scenario
         out_dir = out_dir or Path("outputs") / f"target_{scn.name}"
-        check_writable(out_dir, force)
+        check_writable(out_dir, force, (TARGET,))
         md = session.model_data
         try:
             parsed = parse_goals(goals, md.markets, md.years, md.periods)

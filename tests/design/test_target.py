@@ -121,6 +121,10 @@ def test_cli_writes_target_json_and_refuses_to_overwrite(tmp_path):
     assert data["intervals"][0]["high"] == 0.2 and data["config"]["markets"]["m"]["banking"] is True
     assert set(data["versions"]) >= {"nationcap_version", "python_version"}
     assert CliRunner().invoke(cli, [*args, "--out", str(out)]).exit_code == 4
+    assert CliRunner().invoke(cli, [*args, "--engine", "fast", "--out", str(out), "--force"]).exit_code == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("not nationcap's")
+    assert CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "mine"), "--force"]).exit_code == 4
     bad = CliRunner().invoke(
         cli, ["target", str(case), "--param", KEY, "--goal", "p[m,1]<2", "--range", "0,1", "--out", str(tmp_path / "b")]
     )
