@@ -198,6 +198,8 @@ def remove_stale_temps(folder: Path, name: str | None = None) -> list[Path]:
 RESULTS, BATCH, COMPARISON, DATASET = "results", "batch results", "comparison", "generated dataset"
 #: what the commands that write results may replace with --force (a generated dataset is not)
 RESULT_KINDS = (RESULTS, BATCH, COMPARISON)
+#: a ``nationcap target`` folder (``target.json``), replaced only by another target search
+TARGET = "target search"
 #: the first bytes of every netCDF4 (HDF5) file
 NETCDF4_MAGIC = b"\x89HDF\r\n\x1a\n"
 
@@ -224,6 +226,7 @@ def written_by(folder: Path) -> str | None:
 
     The signs: a batch's ``batch.json`` (with its ``spec_hash``); a run's ``run.json`` (with the
     ``nationcap_version``) or a netCDF4 ``results.nc``; a comparison's ``compare_summary.csv``; a
+    target search's ``target.json`` (with its ``intervals``, :data:`TARGET`); a
     ``dataset.toml`` whose ``generator`` is a ``nationcap generate`` command.
     """
     folder = Path(folder)
@@ -233,6 +236,8 @@ def written_by(folder: Path) -> str | None:
         return RESULTS
     if (folder / "compare_summary.csv").is_file():
         return COMPARISON
+    if _json_has(folder / "target.json", "intervals"):
+        return TARGET
     try:
         meta = tomllib.loads((folder / "dataset.toml").read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -54,6 +54,7 @@ from .derive.scope import Scope
 from .derive.scope import resolve as resolve_scope
 from .engines import Engine, SolveResult, get_engine, require_support
 from .engines.feasibility import check_feasible
+from .engines.foresight import rolling, solve_rolling
 from .inputs.tables import Dataset, load_dataset
 from .model import ModelData, prepare
 from .model.prepare import perturb, reallocate
@@ -286,6 +287,16 @@ class Session:
             self._draws = (by, covered)
         return self._draws[1]
 
+    def solution(self, md: ModelData, on_phase: Callable[[str], None] | None = None) -> SolveResult:
+        """The engine's solution of ``md`` without results: support and feasibility checked, and
+        a rolling horizon solved window by window (:mod:`nationcap.engines.foresight`)."""
+        require_support(self.engine, md)
+        k = rolling(md)
+        if k is None:
+            check_feasible(md)
+            return self.engine.solve(md, on_phase=on_phase)
+        return solve_rolling(self.engine, md, k, on_phase=on_phase, check=check_feasible)
+
     def _start(self) -> tuple[float, dict[str, float]]:
         """(start time, timings so far): a session opened from a file reports its load once."""
         if self._load_s is not None and self._t_open is not None:
@@ -304,10 +315,8 @@ class Session:
         mac_curve: bool,
     ) -> Run:
         """The checks (once per variant), the engine and the results."""
-        require_support(self.engine, md)
-        check_feasible(md)
         prepare_s = timings.pop("prepare", 0.0)
-        sr = self.engine.solve(md, on_phase=phases.start)
+        sr = self.solution(md, on_phase=phases.start)
         timings["build"] = prepare_s + sr.timings.get("build", 0.0)
         timings["solve"] = sr.timings.get("solve", sr.solve_time_s)
         phases.start("extract")

@@ -9,9 +9,9 @@ seen; the fresh-interpreter tests below cover what importing a module really loa
 The dependency rule (layers, lowest first; see CONTRIBUTING.md)::
 
     {errors, vocab} <- atomic <- config <- inputs <- derive <- model <- engines <- results
-           <- session <- pipeline <- {batch, report, explore} <- cli <- __main__;   tools: imported only by cli
+           <- session <- pipeline <- {batch, design, report, explore} <- cli <- __main__;   tools: imported only by cli
 
-A module imports from its own package and from lower layers only. ``batch``, ``report`` and
+A module imports from its own package and from lower layers only. ``batch``, ``design``, ``report`` and
 ``explore`` share a layer and do not import each other; ``tools`` sits above ``cli``: only ``cli`` may import it, and
 it imports only what is below ``cli``.
 """
@@ -50,6 +50,7 @@ LAYERS: dict[str, int] = {
     "session": 8,
     "pipeline": 9,
     "batch": 10,
+    "design": 10,
     "report": 10,
     "explore": 10,
     "cli": 11,

@@ -20,7 +20,7 @@ import logging
 import click
 
 from .. import __version__
-from . import batch, explore, outputs, perf, single
+from . import batch, design, explore, outputs, perf, single
 from .common import _PASS_THROUGH, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_MODEL, EXIT_OUTPUT, EXIT_TERMINATED, Ctx, handle
 
 __all__ = ["EXIT_INPUT", "EXIT_INTERRUPTED", "EXIT_MODEL", "EXIT_OUTPUT", "EXIT_TERMINATED", "cli", "main"]
@@ -57,7 +57,14 @@ def _short_help(command: click.Command) -> str:
     return " ".join(first.split())
 
 
-for _command in (*single.COMMANDS, *batch.COMMANDS, *outputs.COMMANDS, *perf.COMMANDS, *explore.COMMANDS):
+for _command in (
+    *single.COMMANDS,
+    *batch.COMMANDS,
+    *design.COMMANDS,
+    *outputs.COMMANDS,
+    *perf.COMMANDS,
+    *explore.COMMANDS,
+):
     if not _command.short_help:
         _command.short_help = _short_help(_command)
     cli.add_command(_command)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from ..errors import InputError, Problem
+from ..errors import InputError, OutputExistsError, Problem
 from .common import EXIT_MODEL, Ctx, _lang_option, _set_option, reported
 
 _out_option = click.option(
@@ -187,10 +187,22 @@ def _print_sweep(ctx: Ctx, res) -> None:
 @click.option(
     "--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: montecarlo.seed, else 0)."
 )
+@click.option(
+    "--paired",
+    "paired",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="B.toml",
+    help="Solve the same draws under a second design B (same [montecarlo] table and seed) and write the "
+    "gain of each market (cost under SCENARIO - cost under B) per draw and its summary.",
+)
 @_batch_options
 @click.pass_obj
-def montecarlo(ctx: Ctx, scenario: Path, draws, seed, out_dir, workers, scheduler, force, resume, overrides) -> None:
-    """Solve SCENARIO for N draws of the uncertain inputs in its [montecarlo] table."""
+def montecarlo(
+    ctx: Ctx, scenario: Path, draws, seed, paired, out_dir, workers, scheduler, force, resume, overrides
+) -> None:
+    """Solve SCENARIO for N draws of the uncertain inputs in its [montecarlo] table; with --paired,
+    under two designs on the same draws."""
     from ..atomic import check_location, check_replaceable
     from ..batch.plan import plan_montecarlo
     from ..batch.summaries import montecarlo_summary
@@ -198,8 +210,14 @@ def montecarlo(ctx: Ctx, scenario: Path, draws, seed, out_dir, workers, schedule
     with reported(ctx):
         if out_dir is not None:
             check_location(out_dir, "inside")  # before planning (which hashes the dataset) or solving
-            check_replaceable(out_dir, force=True)  # a folder of files nationcap did not write: never
+            if paired is None:
+                check_replaceable(out_dir, force=True)  # a folder of files nationcap did not write: never
         batch = plan_montecarlo(scenario, draws, seed, overrides)
+        if paired is not None:
+            _paired(
+                ctx, batch, plan_montecarlo(paired, draws, seed, overrides), out_dir, workers, scheduler, force, resume
+            )
+            return
         res = _run(ctx, batch, out_dir, workers, scheduler, force, resume)
         s = montecarlo_summary(res.results)
         if len(s):
@@ -209,6 +227,53 @@ def montecarlo(ctx: Ctx, scenario: Path, draws, seed, out_dir, workers, schedule
             ctx.echo("\nAllowance price distribution in the last year of each period (JPY/t, each year's money):")
             ctx.echo(last[cols].round(0).to_string(index=False))
         _report(ctx, res)
+
+
+def _paired(ctx: Ctx, batch_a, batch_b, out_dir, workers, scheduler, force, resume) -> None:
+    """Both designs' batches into DIR/a/ and DIR/b/, the deterministic pair, and the paired tables
+    and figure (:mod:`nationcap.report.paired`)."""
+    from ..atomic import atomic_file, check_location
+    from ..report.paired import check_pair, gains_figure, paired_tables
+    from ..results.io import write_csv
+    from ..session import Session
+
+    def draws_of(b):
+        return {"montecarlo": b.montecarlo, "seed": b.seed, "draws": len(b.members)}
+
+    check_pair(draws_of(batch_a), draws_of(batch_b), str(batch_a.source), str(batch_b.source))
+    out = out_dir or Path("outputs") / f"{batch_a.name}_vs_{batch_b.name}_paired"
+    check_location(out, "inside")
+    names = ("paired_draws.csv", "paired_summary.csv", "paired_prices.csv", "paired_gains.png")
+    if not force and any((out / n).exists() for n in names):
+        raise OutputExistsError(f"{out} already holds paired results; pass --force to replace them or --out")
+    results = []
+    for sub, batch in (("a", batch_a), ("b", batch_b)):
+        ctx.echo(f"design {sub.upper()}: {batch.source}")
+        res = _run(ctx, batch, out / sub, workers, scheduler, force, resume)
+        _report(ctx, res)
+        results.append(res.results)
+    det = [Session(b.base).solve(detail="market", mac_curve=False).results for b in (batch_a, batch_b)]
+    tables = paired_tables(results[0], results[1], det[0], det[1])
+    for name, key in zip(names[:3], ("draws", "summary", "prices")):
+        with atomic_file(out / name) as tmp:
+            write_csv(tables[key], tmp)
+    with atomic_file(out / names[3]) as tmp:
+        gains_figure(tables["draws"], tmp, batch_a.name, batch_b.name)
+    ctx.echo(
+        f"\nGain per market: cost under {batch_a.name} - cost under {batch_b.name} (billion JPY, present value; "
+        "> 0: the market pays less under the second design); cc_ = the same for the compliance cost, with "
+        "allowance trade counted"
+    )
+    summ = tables["summary"].copy()
+    for c in summ.columns:
+        if c.endswith("_jpy"):
+            summ[c] = summ[c] / 1e9
+    summ = summ.rename(columns=lambda c: c.replace("_jpy", "_bn").replace("_sharing", "").replace("compliance_", "cc_"))
+    with pd.option_context("display.width", 160):
+        ctx.echo(summ.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+        ctx.echo("\nChange in the standard deviation of the price over the draws (JPY/t, present value):")
+        ctx.echo(tables["prices"].to_string(index=False, float_format=lambda v: f"{v:,.0f}"))
+    ctx.echo(f"\nwrote {out}/ (a/, b/, {', '.join(names)})")
 
 
 def _period_last_years(r) -> list[int]:

@@ -58,6 +58,15 @@ from ..config import ENGINE_NAMES
     "each as a ratio to the direct HiGHS solve measured in the same call.",
 )
 @click.option(
+    "--design",
+    "design_draws",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="DRAWS",
+    help="Instead: time a target search against one run (models/baseline.toml, exact engine) and a paired "
+    "Monte Carlo of DRAWS draws against one Monte Carlo (models/tiny_montecarlo*.toml).",
+)
+@click.option(
     "--explore",
     "explore_only",
     is_flag=True,
@@ -73,6 +82,7 @@ def bench(
     mc_draws: int,
     target_draws: int | None,
     explore_only: bool,
+    design_draws: int | None,
 ) -> None:
     """Time each phase of a full run (load, build, solve, extract, write) and its peak memory.
 
@@ -93,6 +103,21 @@ def bench(
     engines = ("fast", "pyomo") if engine == "both" else (engine,)
     info = b.machine()
     echo = ctx.echo if ctx is not None else click.echo
+    if design_draws is not None:
+        from ..tools import bench_design as d
+
+        with reported(ctx):
+            t = d.target_vs_run(scenario)
+            echo(
+                f"target on one factor (exact engine): {t['target_s']:.1f} s ({t['solves']} solves) vs one run "
+                f"{t['run_s']:.1f} s: {t['ratio']:.2f}x"
+            )
+            p = d.paired_vs_montecarlo(design_draws)
+            echo(
+                f"paired Monte Carlo of {p['draws']} draws: {p['paired_s']:.1f} s vs one Monte Carlo "
+                f"{p['montecarlo_s']:.1f} s: {p['ratio']:.2f}x"
+            )
+        return
     with reported(ctx):
         from ..atomic import check_location
 

@@ -40,6 +40,14 @@ def check_scenario(scn: Scenario, fname: str) -> Problems:
     if scn.solver.name != "highs":
         problems.add(fname, "key 'solver.name'", "", f"only 'highs' is supported, got {scn.solver.name!r}")
     names = [p.name for p in scn.periods]
+    k = scn.foresight.horizon_periods
+    if k is not None and k > len(scn.periods):
+        problems.add(
+            fname,
+            "key 'foresight.horizon_periods'",
+            "",
+            f"must be at most the number of periods ({len(scn.periods)}; that many is perfect foresight), got {k}",
+        )
     for i, p in enumerate(scn.periods):
         where = f"key 'periods.{i}' ({p.name})"
         if p.last_year < p.first_year:

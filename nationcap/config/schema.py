@@ -370,6 +370,17 @@ class OverlapConfig(_Strict):
     )
 
 
+class ForesightConfig(_Strict):
+    """How far ahead the market plans its banking (default: the whole horizon, perfect foresight)."""
+
+    horizon_periods: int | None = Field(
+        None,
+        ge=1,
+        description="rolling horizon: solve periods p..p+k-1 with the bank carried in and the bank left at the "
+        "window's end worth nothing, keep period p, move one period on; none = perfect foresight",
+    )
+
+
 #: engines a scenario can name in ``[solver] engine`` (see :mod:`nationcap.engines`)
 EngineName = Literal["pyomo", "fast"]
 ENGINE_NAMES: tuple[str, ...] = get_args(EngineName)
@@ -417,6 +428,7 @@ class Scenario(_Strict):
     markets: dict[str, MarketConfig]
     link: LinkConfig = Field(default_factory=LinkConfig)
     overlap: OverlapConfig = Field(default_factory=OverlapConfig)
+    foresight: ForesightConfig = Field(default_factory=ForesightConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
 
     # where the file was read from; not a TOML key

@@ -8,6 +8,7 @@
 - :mod:`.sifting`      its default formulation: column generation over the abatement columns
 - :mod:`.intervals`    the Pyomo engine's price intervals (least and greatest optimal market duals)
 - :mod:`.merit_order`  the exact merit-order engine (caps, banking, borrowing, full links)
+- :mod:`.foresight`    rolling-horizon foresight: any engine, window by window
 
 :data:`ENGINES` is the registry: every engine once, under its own name, with the modules a
 worker process should import before its first member (so that a batch on the merit-order

@@ -118,7 +118,7 @@ SUPPORTED_MARKET_KEYS = frozenset(
 #: Scenario fields this engine implements (or that do not reach the LP). ``solver`` holds the
 #: engine choice and HiGHS settings, which this engine does not need.
 SUPPORTED_SCENARIO_KEYS = frozenset(
-    {"name", "description", "inputs", "discount_rate", "periods", "markets", "solver", "source", "link"}
+    {"name", "description", "inputs", "discount_rate", "periods", "markets", "solver", "source", "link", "foresight"}
 )
 SUPPORTED_PERIOD_KEYS = frozenset({"name", "first_year", "last_year"})
 

@@ -8,4 +8,5 @@
 - :mod:`.i18n`     Japanese labels (``--lang ja``) and the packaged Japanese font
 - :mod:`.workbook` the Excel workbook (``nationcap export --format xlsx``)
 - :mod:`.html`     the self-contained HTML report (``nationcap report``)
+- :mod:`.paired`   a paired Monte Carlo's gains per draw and market, their summary and figure
 """

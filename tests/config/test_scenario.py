@@ -78,6 +78,7 @@ def test_resolved_lists_every_key_and_absolute_inputs(scn_path):
         "inputs",
         "discount_rate",
         "periods",
+        "foresight",
         "markets",
         "link",
         "overlap",
