@@ -28,7 +28,8 @@ from ..derive.coverage import bau_matrix
 from ..derive.scope import Scope
 from ..derive.scope import resolve as resolve_scope
 from ..errors import Problems
-from ..inputs.tables import MAX_ENTITY_T, Dataset
+from ..inputs.contract import MAX_ENTITY_T
+from ..inputs.tables import Dataset
 from .data import SMALLEST_LP_QUANTITY, ModelData, PrecisionWarning, choose_scale_t
 from .rules import RULES
 from .rules import offsets as offsets_rule

@@ -1,6 +1,6 @@
 """``nationcap template --out DIR``: an empty dataset folder to fill with one's own facility data.
 
-The folder holds every file of the input contract (:data:`nationcap.inputs.tables.TABLES`,
+The folder holds every file of the input contract (:data:`nationcap.inputs.contract.TABLES`,
 documented in ``inputs/README.md``) with its header line and no rows (CSV has no comments, so
 the example rows are in the folder's README.md), a ``dataset.toml`` with commented examples, a
 scenario ``scenario.toml`` that points at the folder (``inputs = "."``) and a README.md saying
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..inputs.tables import TABLES, Column, Table
+from ..inputs.contract import TABLES, Column, Table
 
 #: one example row per table, as a user would type it (ids match across the tables)
 EXAMPLES: dict[str, dict[str, str]] = {
