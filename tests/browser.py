@@ -14,17 +14,11 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-#: flags that run Chromium headless without a sandbox, GPU or any background network traffic
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from nationcap.tools.bench import CHROMIUM, CHROMIUM_FLAGS
+
+#: the system's Chromium and the flags that run it headless without a sandbox, GPU or background
+#: network traffic: the ones `nationcap bench --explore` uses (one list for both)
+FLAGS = list(CHROMIUM_FLAGS)
 
 
 def need_chromium() -> None:

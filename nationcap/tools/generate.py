@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import DATASET, atomic_folder
+from ..inputs.contract import TABLES
 from ..inputs.geo import DESIGNATED_CITIES, NATIONAL_ADMINISTRATOR, PREFECTURES
 from .activity import activity_tables
 from .facts import FACTS as _FACTS
@@ -352,21 +353,8 @@ def _japan(seed: int, scale: float) -> dict[str, str]:
     national = _national_path(scale)
     ent["benchmark"], activity, benchmarks, units = activity_tables(rng_act, ent, history, bau)
 
-    ent = ent[
-        [
-            "entity_id",
-            "market",
-            "name",
-            "sector",
-            "prefecture",
-            "administrator",
-            "category",
-            "top_level",
-            "base_emissions_t",
-            "electricity_share",
-            "benchmark",
-        ]
-    ]
+    contract = TABLES["entities"]
+    ent = ent[[c.name for c in (*contract.columns, *contract.optional_columns)]]
     files = {
         "entities.csv": _csv(ent),
         "bau.csv": _csv(bau),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..inputs.contract import TABLES
 from .files import _CENTRE_YEAR, HISTORY_YEARS, MODEL_YEARS, _csv, _toml
 
 _TINY_SOURCES = (
@@ -156,18 +157,7 @@ def tiny(seed: int) -> dict[str, str]:
             mac_rows.append((eid, k, share, cost))
     ent = pd.DataFrame(
         ent_rows,
-        columns=[
-            "entity_id",
-            "market",
-            "name",
-            "sector",
-            "prefecture",
-            "administrator",
-            "category",
-            "top_level",
-            "base_emissions_t",
-            "electricity_share",
-        ],
+        columns=[c.name for c in TABLES["entities"].columns],
     )
     bau = pd.DataFrame(bau_rows, columns=["entity_id", "year", "bau_emissions_t"])
     hist = pd.DataFrame(hist_rows, columns=["entity_id", "fiscal_year", "emissions_t"])
