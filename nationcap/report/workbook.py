@@ -14,7 +14,8 @@ README                scenario, description, status, engine, dataset fingerprint
                       every column's unit and money basis, the resolved settings, sources
 summary               a batch's summary (``summary.csv``: sweep points or Monte Carlo
                       statistics), or a comparison's summary with the gains
-                      (``administrators_compared``: who pays more or less than in the first run)
+                      (``administrators_compared``, ``sectors_compared``: who pays more or
+                      less than in the first run)
 prices                prices by market and year, with the least and greatest clearing price
                       (the interval where the price is not unique), floor, ceiling, imports
 markets               by market and period: PV prices and their interval, cap, emissions,
@@ -70,6 +71,7 @@ SHEET_ORDER = (
     "README",
     "summary",
     "administrators_compared",
+    "sectors_compared",
     "prices",
     "markets",
     "markets_by_year",
