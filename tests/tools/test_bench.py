@@ -101,3 +101,23 @@ def test_held_resolve_target_reports_a_positive_median():
         [{"target": "held", "seconds": s, "ratio_to_direct": s / 2.0, "peak_rss_mb": None}], direct_s=2.0
     )
     assert "x direct" in text and "2.00 s" in text
+
+
+def test_cli_bench_never_overwrites_a_file_silently(tmp_path):
+    """An existing --out table is refused without --force (exit 4, before any case runs); a file
+    nationcap bench did not write is refused even with --force; its own table is recognised."""
+    runner = CliRunner()
+    args = ["bench", "--scale", "0.1", "--engine", "fast", "--scenario", str(REPO / "models" / "tiny.toml")]
+    ours = tmp_path / "bench.csv"
+    bench.write_csv([], ours)
+    assert bench.is_bench_csv(ours)
+    before = ours.read_bytes()
+    result = runner.invoke(cli, [*args, "--out", str(ours)])
+    assert result.exit_code == 4 and "pass --force" in result.output
+    assert ours.read_bytes() == before
+    other = tmp_path / "notes.csv"
+    other.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert not bench.is_bench_csv(other)
+    result = runner.invoke(cli, [*args, "--out", str(other), "--force"])
+    assert result.exit_code == 4 and "did not write" in result.output
+    assert other.read_text(encoding="utf-8") == "a,b\n1,2\n"
