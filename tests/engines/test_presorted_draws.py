@@ -225,3 +225,22 @@ def test_an_infeasible_draw_names_the_market_like_the_feasibility_check():
         held.solve(drawn)
     assert str(got.value) == str(expected.value)
     assert "market 'national', period P1" in str(got.value)
+
+
+def test_a_draw_beyond_the_plausible_costs_is_refused_naming_the_step_owner():
+    """The column checks of a perturbed draw (finite costs within +/- MAX_PRICE_JPY_PER_T, finite
+    quantities and PV cost x quantity) are decided from the extremes when every column passes;
+    one cost beyond the bound (N1's 200 JPY/t x a multiplier of MAX / 100 = 2 x MAX) still names
+    mac.csv and N1 only, and an infinite one too; a multiplier of MAX / 400 (N0's dearest step:
+    300 x MAX / 400 = 0.75 MAX) passes."""
+    from nationcap.config.schema import MAX_PRICE_JPY_PER_T
+    from nationcap.errors import InputError
+
+    md, _ = _hand_case()
+    ones = np.ones_like(md.bau_t)
+    perturb(md, ones, np.array([MAX_PRICE_JPY_PER_T / 400, 1.0, 1.0]))
+    for k in (MAX_PRICE_JPY_PER_T / 100, np.inf):
+        with pytest.raises(InputError) as err:
+            perturb(md, ones, np.array([1.0, k, 1.0]))
+        text = str(err.value)
+        assert "mac.csv" in text and "N1" in text and "N0" not in text and "R0" not in text
