@@ -410,7 +410,8 @@ class _DrawMarket:
             mine, at_pivot = self._runs_of(key)
             lo = self.at[mine, i - 1] if i > 0 else self.runs.starts[mine]
             hi = self.at[mine, i]
-            idx = np.concatenate([np.arange(a, b) for a, b in zip(lo.tolist(), hi.tolist())] or [np.zeros(0, np.int64)])
+            lens = hi - lo  # the positions lo[r] .. hi[r] - 1 of each run, one after the other
+            idx = np.arange(int(lens.sum())) + np.repeat(lo - (np.cumsum(lens) - lens), lens)
             idx = idx[np.argsort(self.ws[idx], kind="stable")]
             base = float(at_pivot[i - 1]) if i > 0 else 0.0
             got = (self.ws[idx], base + np.cumsum(self.qs[idx]), idx)
