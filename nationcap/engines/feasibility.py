@@ -105,6 +105,23 @@ def _bank_pass(gap: np.ndarray, extra: np.ndarray, banking: bool, borrowing: boo
     return out
 
 
+#: ((entity_market, col_entity, year_period, col_year), (market, period) cell of each column) of
+#: the last model data checked; the draws of a Monte Carlo batch share these arrays
+_CELLS: list[tuple[tuple[np.ndarray, ...], np.ndarray]] = []
+
+
+def _max_abatement_t(md: ModelData) -> np.ndarray:
+    """:meth:`ModelData.max_abatement_t` (the same sums), with the cell of each column kept
+    while the model's columns are the same arrays."""
+    key = (md.entity_market, md.col_entity, md.year_period, md.col_year)
+    cell = next((c for k, c in _CELLS if all(a is b for a, b in zip(k, key))), None)
+    n_p = len(md.periods)
+    if cell is None:
+        cell = md.entity_market[md.col_entity] * n_p + md.col_period
+        _CELLS[:] = [(key, cell)]
+    return np.bincount(cell, weights=md.col_qty_t, minlength=len(md.markets) * n_p).reshape(-1, n_p)
+
+
 def declared(md: ModelData) -> list[Feasibility] | None:
     """What every active rule declares it adds (its ``feasibility`` hook), or None when an active
     rule declares nothing: its supply is unknown, so no relaxation can be trusted."""
@@ -127,7 +144,7 @@ def relaxations(md: ModelData, rules: list[Feasibility] | None = None) -> list[_
         assert rules is not None, "a rule that is on declares no feasibility hook"
     n_p = len(md.periods)
     caps = md.cap_t()
-    gap = md.bau_by_market_period_t() - caps - md.max_abatement_t()
+    gap = md.bau_by_market_period_t() - caps - _max_abatement_t(md)
     supply = [s for f in rules for s in f.supply]
     borrowing = set().union(*(f.borrowing for f in rules))
     out: list[_Relaxation] = []
