@@ -39,11 +39,14 @@ from ..model.registry import ABATEMENT, BANK, EXPIRED, NET_PURCHASE
 from ..model.rules import RULES
 from ..model.rules.base import AccountItem, ReportContext, present_value_money, variable_attrs
 from ..vocab import index_coords
-from .aggregates import aggregates, coverage_basis, entity_year_cells, uncovered_results
+from .aggregates import _SameArrays, aggregates, coverage_basis, entity_year_cells, uncovered_results
 from .assembly import Item, Stage, assemble
 from .conventions import apply_conventions
 from .mac import MAC_POINTS, mac_curves
 from .prices import price_interval_pv, year_prices
+
+#: the results' coordinates, kept for the same entity array (:class:`.aggregates._SameArrays`)
+_KEPT = _SameArrays()
 
 
 def _da(
@@ -242,15 +245,21 @@ def _solved(md: ModelData, sr: SolveResult) -> _Solved:
 def _coords(md: ModelData) -> dict[str, xr.DataArray]:
     """The results' entity, market, year and period coordinates, their indexes built once per
     dataset and content (:func:`~nationcap.vocab.index_coords`, :meth:`Dataset.memo
-    <nationcap.inputs.tables.Dataset.memo>`): Monte Carlo draws and variants share them."""
-    values = {
-        "entity": md.entities.astype(str),
-        "market": np.array(md.markets, dtype=str),
-        "year": np.array(md.years, dtype=np.int64),
-        "period": np.array(md.periods, dtype=str),
-    }
-    key = ("results coordinates", *((k, v.dtype.str, v.tobytes()) for k, v in values.items()))
-    return dict(md.dataset.memo(key, lambda: index_coords(values)))
+    <nationcap.inputs.tables.Dataset.memo>`): Monte Carlo draws and variants share them (and keep
+    them for the same entity array, without reading its labels again)."""
+
+    def make() -> dict[str, xr.DataArray]:
+        values = {
+            "entity": md.entities.astype(str),
+            "market": np.array(md.markets, dtype=str),
+            "year": np.array(md.years, dtype=np.int64),
+            "period": np.array(md.periods, dtype=str),
+        }
+        key = ("results coordinates", *((k, v.dtype.str, v.tobytes()) for k, v in values.items()))
+        return dict(md.dataset.memo(key, lambda: index_coords(values)))
+
+    content = ("results coordinates", tuple(md.markets), tuple(md.years), tuple(md.periods))
+    return dict(_KEPT.get((md.entities, md.dataset), content, make))
 
 
 def _rule_reports(

@@ -24,7 +24,7 @@ from nationcap.results.aggregates import _SameArrays
 from nationcap.results.assembly import Item, Stage, _laid_out, assemble, merged
 from nationcap.results.build import result_stages
 from nationcap.session import Session
-from nationcap.vocab import index_coords
+from nationcap.vocab import data_array, index_coords
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "models" / "tiny.toml"
@@ -123,3 +123,22 @@ def test_held_session_results_equal_a_fresh_session(monkeypatch):
             got.attrs.pop(attr, None)
             want.attrs.pop(attr, None)
         same_bits(got, want)
+
+
+def test_data_array_on_shared_coordinates_equals_the_constructor():
+    """nationcap.vocab.data_array puts a DataArray on index_coords' coordinates together directly;
+    it equals xarray's constructor given the same coordinates (values, coordinates, indexes,
+    attributes), and a size that does not fit still raises as the constructor does."""
+    coords = index_coords({"market": np.array(["national", "regional"]), "year": np.arange(2026, 2029)})
+    got = data_array(np.arange(6.0).reshape(2, 3), ("market", "year"), coords, "JPY", "a test", money="m")
+    want = xr.DataArray(
+        np.arange(6.0).reshape(2, 3),
+        dims=("market", "year"),
+        coords={d: coords[d] for d in ("market", "year")},
+        attrs={"units": "JPY", "money": "m", "description": "a test"},
+    )
+    assert got.identical(want)
+    assert list(got.xindexes) == list(want.xindexes)
+    assert all(got.indexes[d].dtype == want.indexes[d].dtype for d in ("market", "year"))
+    with pytest.raises(ValueError):
+        data_array(np.zeros((3, 3)), ("market", "year"), coords, "t", "wrong size")
