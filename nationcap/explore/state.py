@@ -346,10 +346,9 @@ def marginal_steps(run: Run) -> pd.DataFrame:
     ents = md.dataset.entities
     partial = (x > 1e-6 * np.maximum(qty, 1.0)) & (x < qty * (1 - 1e-6))
     rows = []
-    price_pv = res["price_pv"]
-    shown = [str(m) for m in price_pv["market"].values]
-    prices = price_pv.transpose("market", "period").values
-    periods = [str(p) for p in price_pv["period"].values]
+    shown = [str(m) for m in res["market"].values]
+    prices = res.variables["price_pv"].transpose("market", "period").values
+    periods = [str(p) for p in res["period"].values]
     for mi, m in enumerate(md.markets):
         sel = col_market == mi
         if not sel.any() or m not in shown:
@@ -404,7 +403,7 @@ def cost_account(res: xr.Dataset) -> pd.DataFrame:
         if v not in res:
             continue
         # plain arrays: xarray's sum and to_pandas cost more than the table here (NaN skipped as xarray does)
-        s = pd.Series(np.nansum(res[v].transpose("market", "period").values, axis=1), index=markets) / 1e9
+        s = pd.Series(np.nansum(res.variables[v].transpose("market", "period").values, axis=1), index=markets) / 1e9
         if str(v).startswith("account_") and not np.any(np.abs(s.to_numpy()) > 0):
             continue
         table[str(v).removeprefix("account_").replace("_", " ")] = s
