@@ -70,12 +70,14 @@ def assemble(stages: Sequence[Stage], coords: Mapping[str, xr.DataArray]) -> xr.
 def _laid_out(stages: Sequence[Stage], coords: Mapping[str, xr.DataArray]) -> xr.Dataset:
     variables: dict[str, xr.Variable] = {}
     source: dict[str, xr.Variable] = {}  # each placed coordinate as it was given
+    source_index: dict[str, Any] = {}  # and its index (the shared coordinates' own index objects)
     coord_names: list[str] = []
 
-    def place(name: str, var: xr.Variable) -> None:
+    def place(name: str, var: xr.Variable, index: Any = None) -> None:
         if name in source:
             given = source[name]
-            if var is not given and not (
+            same = var is given or (index is not None and index is source_index[name])
+            if not same and not (
                 var.dims == given.dims and var.shape == given.shape and np.array_equal(var.values, given.values)
             ):
                 raise _Conflict(name)
@@ -83,6 +85,7 @@ def _laid_out(stages: Sequence[Stage], coords: Mapping[str, xr.DataArray]) -> xr
         if name in variables:
             raise _Conflict(name)
         source[name] = var
+        source_index[name] = index
         # a shallow copy: the Dataset's attributes are set later, never on shared coordinates
         variables[name] = var.copy(deep=False)
         coord_names.append(name)
@@ -103,19 +106,20 @@ def _laid_out(stages: Sequence[Stage], coords: Mapping[str, xr.DataArray]) -> xr
         used: set[str] = set()
         for name, item in stage.items.items():
             if isinstance(item, xr.DataArray):
+                indexes = item.xindexes
                 for c, v in item.coords.variables.items():
-                    place(str(c), v)
+                    place(str(c), v, indexes.get(c))
                 add(name, item.variable.copy(deep=False))
                 used.update(str(d) for d in item.dims)
             else:
                 if own_coords:
                     for d in item.dims:
-                        place(d, coords[d].variable)
+                        place(d, coords[d].variable, coords[d].xindexes.get(d))
                 add(name, xr.Variable(item.dims, item.values, dict(item.attrs)))
                 used.update(item.dims)
         for c, coord in stage.coords.items():
             if c in used:
-                place(c, coord.variable)
+                place(c, coord.variable, coord.xindexes.get(c))
     ds = xr.Dataset(variables)
     extra = [c for c in coord_names if c not in ds.coords]
     return ds.set_coords(extra) if extra else ds
