@@ -150,7 +150,7 @@ def reallocate(md: ModelData, scope: Scope) -> ModelData:
         rule_data=dict(md.rule_data),
     )
     reprepare_allocation_rules(out)
-    _check_magnitudes(out)
+    _check_magnitudes(out, allocation_only=True)
     return out
 
 
@@ -238,7 +238,7 @@ def _columns_in_bounds(md: ModelData) -> bool:
         return bool(np.isfinite(c) and c <= MAX_PRICE_JPY_PER_T and np.isfinite(q) and np.isfinite(d * c * q))
 
 
-def _check_magnitudes(md: ModelData) -> None:
+def _check_magnitudes(md: ModelData, allocation_only: bool = False) -> None:
     """Raise one :class:`~nationcap.errors.InputError` naming every derived value that is not
     finite or beyond the input contract's plausibility bounds.
 
@@ -246,6 +246,9 @@ def _check_magnitudes(md: ModelData) -> None:
     arrays are derived from them (BAU x a Monte Carlo draw, base-year averages, allocations, step
     quantities x costs), so they are checked again here, before any solver sees them: a value
     HiGHS would take as infinite (>= 1e20) must never reach it.
+
+    ``allocation_only``: check the base-year emissions and allocations only, for model data whose
+    BAU and abatement columns are those of model data already checked (:func:`reallocate`).
     """
     problems = Problems(context=f"model data derived from the dataset {md.dataset.path}")
     path = md.dataset.path
@@ -256,7 +259,10 @@ def _check_magnitudes(md: ModelData) -> None:
         problems.add_rows(str(path / file), rows, column, what)
 
     with np.errstate(over="ignore", invalid="ignore"):
-        bau_bad = ~(np.isfinite(md.bau_t) & (np.abs(md.bau_t) <= MAX_ENTITY_T)).all(axis=1)
+        if allocation_only:
+            bau_bad = np.zeros(md.n_entities, dtype=bool)
+        else:
+            bau_bad = ~(np.isfinite(md.bau_t) & (np.abs(md.bau_t) <= MAX_ENTITY_T)).all(axis=1)
         flag(
             bau_bad,
             "bau.csv",
@@ -274,7 +280,7 @@ def _check_magnitudes(md: ModelData) -> None:
             f"base-year emissions or the allocation derived from them are not finite or above "
             f"{MAX_ENTITY_T:g} t/yr; check base_emissions_t (or history.csv) and the compliance factors",
         )
-        if _columns_in_bounds(md):  # the usual case: no column to name
+        if allocation_only or _columns_in_bounds(md):  # the usual case: no column to name
             problems.raise_if_any()
             return
         cost = md.col_cost
