@@ -120,7 +120,17 @@ def _max_abatement_t(md: ModelData) -> np.ndarray:
     if cell is None:
         cell = md.entity_market[md.col_entity] * n_p + md.col_period
         _CELLS[:] = [(key, cell)]
-    return np.bincount(cell, weights=md.col_qty_t, minlength=len(md.markets) * n_p).reshape(-1, n_p)
+        _SUMS.clear()
+    if _SUMS and _SUMS[0][0] is md.col_qty_t and _SUMS[0][1] is cell:  # a variant of the same steps
+        return _SUMS[0][2].copy()
+    out = np.bincount(cell, weights=md.col_qty_t, minlength=len(md.markets) * n_p).reshape(-1, n_p)
+    _SUMS[:] = [(md.col_qty_t, cell, out)]
+    return out.copy()
+
+
+#: (step sizes, cells, sums) of the last call: variants that change only allocations (a held
+#: session's compliance factors) keep the same step sizes array
+_SUMS: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
 
 def declared(md: ModelData) -> list[Feasibility] | None:

@@ -238,17 +238,34 @@ class _DrawLayout:
 class _Market:
     """The columns of one market sorted by PV cost, with per-period requirements."""
 
-    def __init__(self, lay: _Layout, q: np.ndarray, req: np.ndarray):
+    def __init__(
+        self,
+        lay: _Layout,
+        q: np.ndarray,
+        req: np.ndarray,
+        held: tuple[np.ndarray, float, dict[tuple[int, ...], np.ndarray]] | None = None,
+    ):
+        """``q``: the columns' sizes in ``lay``'s column order; ``held``: (sorted sizes, their
+        sum, cumulative sums by block) of an earlier market on the same layout and sizes, reused
+        (a variant that changes only requirements: caps, compliance factors)."""
         self.order = lay.order
         self.w = lay.w
         self.per = lay.per
-        self.q = q[lay.order]
+        if held is None:
+            self.q = q[lay.order]
+            self.q_sum = float(self.q.sum())
+            self._cum: dict[tuple[int, ...], np.ndarray] = {}
+        else:
+            self.q, self.q_sum, self._cum = held
         self.req = np.asarray(req, dtype=float)
         n_p = len(req)
         self.n_p = n_p
-        self.scale = max(1.0, float(np.abs(self.req).max(initial=0.0)), float(self.q.sum()))
+        self.scale = max(1.0, float(np.abs(self.req).max(initial=0.0)), self.q_sum)
         self.tol = REL_TOL * self.scale
-        self._cum: dict[tuple[int, ...], np.ndarray] = {}
+
+    def held(self) -> tuple[np.ndarray, float, dict[tuple[int, ...], np.ndarray]]:
+        """What a market on the same layout and sizes may reuse (see ``held`` of ``__init__``)."""
+        return self.q, self.q_sum, self._cum
 
     def cumulative(self, periods: list[int]) -> np.ndarray:
         """Cumulative quantity, in PV-cost order, of the columns of ``periods``."""
@@ -649,6 +666,11 @@ class MeritOrderEngine:
         #: and a full link's pooled runs: ((markets, ratio), columns, t per pooled unit, runs)
         self._pooled_runs: tuple[tuple, np.ndarray, np.ndarray, _Runs] | None = None
         self._buffers: dict[str, np.ndarray] = {}
+        #: per market (index, or "pooled"): (layout, sizes array, ratio, what _Market.held gives)
+        #: of the last solve; reused while the layout and the model data's sizes array are the same
+        #: objects (arrays of a ModelData are immutable), so a variant that changes only
+        #: requirements neither gathers the sizes again nor recomputes their cumulative sums
+        self._held_markets: dict[Any, tuple[Any, np.ndarray, float, tuple]] = {}
 
     def _structure(self, md: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[_Layout]]:
         """(PV cost, period and row of each column, market layouts), reused when unchanged."""
@@ -679,6 +701,27 @@ class MeritOrderEngine:
         self._arrays = arrays
         self._derived = (w, col_period, col_market, row)
         return w, col_period, row, self._layouts
+
+    def _market(
+        self,
+        key: Any,
+        lay: _Layout,
+        sizes: np.ndarray,
+        ratio: float,
+        req: np.ndarray,
+        cols: np.ndarray | slice,
+        factor: np.ndarray | None = None,
+    ) -> _Market:
+        """The :class:`_Market` of ``lay`` with requirements ``req`` and the sizes ``sizes[cols]``
+        (divided by ``factor``, t per pooled unit, when given); the sorted sizes and their
+        cumulative sums of the last solve of ``key`` are reused while ``lay``, ``sizes`` (the
+        model data's array, the same object) and ``ratio`` are the same."""
+        last = self._held_markets.get(key)
+        if last is not None and last[0] is lay and last[1] is sizes and last[2] == ratio:
+            return _Market(lay, sizes, req, held=last[3])
+        mk = _Market(lay, sizes[cols] if factor is None else sizes[cols] / factor, req)
+        self._held_markets[key] = (lay, sizes, ratio, mk.held())
+        return mk
 
     def supports(self, md: ModelData) -> list[str]:
         return unsupported_features(md.scenario)
@@ -736,7 +779,7 @@ class MeritOrderEngine:
                 bank[a], expire_mp[a] = _bank(used - req[a], cfg.banking, cfg.borrowing, mk_tol)
                 continue
             assert isinstance(lay, _Layout)
-            mk = _Market(lay, md.col_qty_t[lay.cols], req[a])
+            mk = self._market(a, lay, md.col_qty_t, 1.0, req[a], lay.cols)
             lam, x_sorted, nb, bad = _solve_market(mk, cfg.banking, cfg.borrowing)
             for periods in bad:
                 names = ", ".join(md.periods[p] for p in sorted(periods))
@@ -930,7 +973,7 @@ class MeritOrderEngine:
             lay, cols, factor = self._pooled_layout(w, col_period, layouts, linked, ratio)  # factor: t per pooled unit
             assert isinstance(lay.cols, np.ndarray)  # the pooled columns: an index array
             idx = lay.cols
-            mk = _Market(lay, md.col_qty_t[idx] / factor, pooled_req)
+            mk = self._market("pooled", lay, md.col_qty_t, ratio, pooled_req, idx, factor)
             lam, x_sorted, nb, bad = _solve_market(mk, cfg.banking, cfg.borrowing)
             x = np.empty_like(x_sorted)
             x[mk.order] = x_sorted

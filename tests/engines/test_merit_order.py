@@ -569,3 +569,28 @@ def test_fast_matches_pyomo_on_random_full_links(case, ratio, banking, borrowing
         np.testing.assert_allclose(bank[0] + bank[1] / ratio, bank_ref[0] + bank_ref[1] / ratio, rtol=1e-6, atol=1e-3)
         if not borrowing:
             assert (bank >= -1e-9).all()
+
+
+@pytest.mark.parametrize("scenario", ["tiny.toml", "tiny_montecarlo_linked.toml"])
+def test_requirement_only_variants_reuse_the_sorted_sizes_and_stay_exact(scenario):
+    """A held exact engine re-solving variants that change only requirements (compliance
+    factors) keeps each market's sorted step sizes and their cumulative sums (the same objects),
+    and gives what a fresh engine gives, bit for bit (prices, intervals, every value)."""
+    from nationcap.session import Session
+
+    s = Session.open(REPO / "models" / scenario, engine="fast")
+    s.solve(detail="market", mac_curve=False)
+    held = {k: v[3][0] for k, v in s.engine._held_markets.items()}
+    assert held
+    for f in (0.05, 0.2, 0.12):
+        run = s.solve([f"markets.regional.compliance_factor.P2.general={f}"], detail="market", mac_curve=False)
+        assert {k: v[3][0] for k, v in s.engine._held_markets.items()}.keys() == held.keys()
+        assert all(s.engine._held_markets[k][3][0] is q for k, q in held.items())  # not gathered again
+        fresh = MeritOrderEngine().solve(run.model_data)
+        sol = run.solution
+        for part in ("values", "duals", "dual_low", "dual_high"):
+            mine, ref = getattr(sol, part), getattr(fresh, part)
+            assert mine.keys() == ref.keys()
+            for k in ref:
+                assert np.array_equal(mine[k], ref[k]), (part, k, f)
+        assert sol.objective_jpy == fresh.objective_jpy
