@@ -226,6 +226,7 @@ class Search:
     samples: int = 9
     cache: dict[float, Point] = field(default_factory=dict)
     method: str = ""
+    range_source: str = "--range"
     on_solve: Callable[[int], None] | None = None
     _first: Any = None  # the model data of the first point solved
     _line: Any = None  # (model data at lo, at hi) where the key moves allocations affinely
@@ -482,6 +483,7 @@ class Search:
         out: dict[str, Any] = {
             "parameter": self.key,
             "range": [self.lo, self.hi],
+            "range_source": self.range_source,
             "goals": [g.text for g in self.goals],
             "engine": self.session.engine.name,
             "method": self.method,
