@@ -195,3 +195,42 @@ def test_cli_without_range_prints_and_writes_the_range_used(tmp_path):
     assert bad.exit_code == 2
     assert "--range" in bad.output and "no natural finite domain" in bad.output and "Traceback" not in bad.output
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(
+    "goals",
+    [
+        ["price[m,2030]<=1500"],
+        ["price[m,2031]>=2000"],
+        ["price_pv[m,P2]>=1000", "price[m,2030]<=3000"],
+        ["price_high[m,2031]>=4000"],
+    ],
+)
+def test_hints_change_the_number_of_solves_not_the_answer(tmp_path, goals, monkeypatch):
+    """Two banked one-year periods (steps of 10, 15 and 20 t at 1,000, 2,000 and 4,000 JPY/t each
+    year, P1 factor 0.05) and the P2 factor as the key: the breakpoints where a run's price passes
+    a goal's threshold are probed first, but the intervals are those of plain bisection over the
+    merit order's breakpoints (the same items decide every end)."""
+    import nationcap.design.target as target
+
+    path = write_case(
+        tmp_path,
+        [ent("E1", market="m", base=100.0)],
+        {"E1": 100.0},
+        [("E1", 1, 0.1, 1000.0), ("E1", 2, 0.15, 2000.0), ("E1", 3, 0.2, 4000.0)],
+        [("P1", 2030, 2030), ("P2", 2031, 2031)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.3}}}},
+    )
+
+    def run():
+        s = Session.open(path, engine="fast")
+        md = s.model_data
+        key = "markets.m.compliance_factor.P2.general"
+        return Search(s, key, parse_goals(goals, md.markets, md.years, md.periods), 0.0, 0.9, tol=1e-6).run()
+
+    hinted = run()
+    monkeypatch.setattr(target.Search, "_thresholds", lambda self, md: [])
+    plain = run()
+    assert hinted["method"] == plain["method"] == "exact: merit-order breakpoints"
+    assert ends(hinted) == ends(plain)
+    assert hinted["intervals"]
