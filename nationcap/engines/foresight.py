@@ -63,7 +63,7 @@ import numpy as np
 from ..errors import InputError, Problem
 from ..model.data import ModelData
 from ..model.registry import ABATEMENT, BANK, ENTITY_COMPLIANCE, EXPIRED, MARKET_BALANCE, NET_PURCHASE
-from ..model.rules import RULES, external, link, offsets, overlap, price_band, reserve
+from ..model.rules import RULES, auction, external, link, offsets, overlap, price_band, reserve
 from ..model.rules.base import ReportContext
 from .base import Engine, Phase, SolveResult, Status
 
@@ -81,9 +81,18 @@ def rolling(md: ModelData) -> int | None:
     return k if k is not None and k < len(md.periods) else None
 
 
+#: rules a rolling horizon windows and keeps (module doc); a rule not named here or in
+#: :data:`REFUSED` (a new one) is refused until it is added to :func:`_window_rule_data` and
+#: :func:`_rule_keys`
+SUPPORTED = frozenset(
+    {offsets.NAME, price_band.NAME, reserve.NAME, external.NAME, link.NAME, auction.NAME, overlap.NAME}
+)
+
+
 def check_rolling(md: ModelData) -> None:
-    """Refuse the rules of :data:`REFUSED` under a rolling horizon (one problem per rule switched on)."""
-    on = [rule.NAME for rule in RULES if rule.NAME in REFUSED and rule.active(md.scenario)]
+    """Refuse, under a rolling horizon, every rule that is on and not :data:`SUPPORTED` (one
+    problem per rule, with the reason)."""
+    on = [rule.NAME for rule in RULES if rule.NAME not in SUPPORTED and rule.active(md.scenario)]
     if on:
         raise InputError(
             [
@@ -91,7 +100,8 @@ def check_rolling(md: ModelData) -> None:
                     md.scenario.source or "scenario",
                     "key 'foresight.horizon_periods'",
                     "",
-                    f"the rule {name!r} is on and does not work with a rolling horizon: {REFUSED[name]}",
+                    f"the rule {name!r} is on and does not work with a rolling horizon: "
+                    + REFUSED.get(name, "its state across periods is not carried from window to window"),
                 )
                 for name in on
             ],

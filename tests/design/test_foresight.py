@@ -106,6 +106,17 @@ def test_the_shortfall_rule_is_refused_under_a_rolling_horizon_with_the_reason(t
     assert len(err.value.problems) == 1 and "made up k times in the next period" in err.value.problems[0].message
 
 
+def test_a_rule_foresight_does_not_know_is_refused(tmp_path, monkeypatch):
+    """A rule that is neither supported nor refused with a reason (a new one) is refused, so that
+    its variables are never dropped from a rolling run's results."""
+    import nationcap.engines.foresight as foresight
+
+    monkeypatch.setattr(foresight, "SUPPORTED", foresight.SUPPORTED - {"auction"})
+    with pytest.raises(InputError, match="auction") as err:
+        solve(case(tmp_path, auction_share={"P2": 0.2}), "pyomo", 1)
+    assert "not carried from window to window" in err.value.problems[0].message
+
+
 def test_a_horizon_longer_than_the_periods_is_refused(tmp_path):
     with pytest.raises(InputError, match="horizon_periods"):
         solve(case(tmp_path), "fast", 3)
