@@ -234,3 +234,26 @@ def test_hints_change_the_number_of_solves_not_the_answer(tmp_path, goals, monke
     assert hinted["method"] == plain["method"] == "exact: merit-order breakpoints"
     assert ends(hinted) == ends(plain)
     assert hinted["intervals"]
+
+
+@pytest.mark.integration
+def test_the_readme_target_without_a_range_at_full_scale():
+    """The README's question on the shipped baseline (exact engine): searched over the factor's
+    natural domain [0, 1) it gives the interval it gives over --range 0,0.3, [0, 0.18297...]:
+    above 0.3 the FY2030 price only rises (a tighter regional cap), so no interval is added."""
+    from casebuilder import REPO
+
+    from nationcap.design.domain import natural_domain
+
+    s = Session.open(REPO / "models" / "baseline.toml", engine="fast")
+    md = s.model_data
+    key = "markets.regional.compliance_factor.P1.general"
+    goals = parse_goals(["price[regional,2030]<=4840"], md.markets, md.years, md.periods)
+    d = natural_domain(s, key)
+    wide = Search(s, key, goals, d.lo, d.hi, tol=1e-6).run()
+    narrow = Search(Session.open(REPO / "models" / "baseline.toml", engine="fast"), key, goals, 0.0, 0.3, 1e-6).run()
+    # the same breakpoints, each written as the shortest decimal within 1e-12 of its range
+    assert len(ends(wide)) == len(ends(narrow)) == 1
+    (lo_w, lc_w, hi_w, hc_w), (lo_n, lc_n, hi_n, hc_n) = ends(wide)[0], ends(narrow)[0]
+    assert (lo_w, lc_w, hc_w) == (lo_n, lc_n, hc_n) == (0.0, True, True)
+    assert hi_w == pytest.approx(hi_n, abs=2e-12) and 0.18 < hi_w < 0.19
