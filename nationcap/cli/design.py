@@ -36,7 +36,15 @@ def parse_range(text: str) -> tuple[float, float]:
     help="VARIABLE[MARKET,YEAR_OR_PERIOD] OP VALUE, OP one of <=, >=, == (VALUE may be another "
     "VARIABLE[MARKET,COORD]); repeat for several goals, all of which must hold.",
 )
-@click.option("--range", "range_text", required=True, metavar="LO,HI", help="The values of KEY to search.")
+@click.option(
+    "--range",
+    "range_text",
+    default=None,
+    metavar="LO,HI",
+    help="The values of KEY to search (default: KEY's natural domain: the schema's bounds, e.g. [0, 1) for a "
+    "factor; [0, the largest base emissions] for a size threshold; [0, the dearest abatement step] for a price "
+    "band level; a key without one asks for --range).",
+)
 @click.option(
     "--tol",
     type=float,
@@ -67,7 +75,7 @@ def target(
     scenario: Path,
     key: str,
     goals: tuple[str, ...],
-    range_text: str,
+    range_text: str | None,
     tol: float | None,
     samples: int,
     out_dir: Path | None,
@@ -75,7 +83,7 @@ def target(
     overrides: tuple[str, ...],
     engine: str | None,
 ) -> None:
-    """Find every interval of KEY within --range where all goals hold, with open or closed ends
+    """Find every interval of KEY within --range (or KEY's natural domain) where all goals hold, with open or closed ends
     and the goals' values at each end; or, when none does, the value that comes closest.
 
     On the merit-order engine (--engine fast) price goals on a key that moves the caps (a
@@ -84,6 +92,7 @@ def target(
     --tol. The method used is printed and written to target.json.
     """
     from ..atomic import TARGET, atomic_file, check_writable
+    from ..design.domain import NoDomain, natural_domain
     from ..design.target import Search, parse_goals
     from ..results.build import provenance, versions
     from ..session import Session
@@ -92,11 +101,13 @@ def target(
         if out_dir is not None:
             check_writable(out_dir, force, (TARGET,))
         problems: list[Problem] = []
-        try:
-            lo, hi = parse_range(range_text)
-        except InputError as exc:
-            problems += exc.problems
-            lo = hi = math.nan
+        lo = hi = math.nan
+        source = "--range"
+        if range_text is not None:
+            try:
+                lo, hi = parse_range(range_text)
+            except InputError as exc:
+                problems += exc.problems
         if tol is not None and not tol > 0:
             problems.append(Problem("--tol", str(tol), "", "must be > 0"))
         all_overrides = (*overrides, *engine_override(engine))
@@ -105,6 +116,13 @@ def target(
         out_dir = out_dir or Path("outputs") / f"target_{scn.name}"
         check_writable(out_dir, force, (TARGET,))
         md = session.model_data
+        if range_text is None:
+            try:
+                domain = natural_domain(session, key)
+            except NoDomain as exc:
+                problems.append(Problem("--range", key, "", str(exc)))
+            else:
+                lo, hi, source = domain.lo, domain.hi, domain.source
         try:
             parsed = parse_goals(goals, md.markets, md.years, md.periods)
         except InputError as exc:
@@ -118,7 +136,7 @@ def target(
                         problems.append(Problem("--param/--range", f"{key}={x!r}", "", p.message))
         if problems:
             raise InputError(problems, "arguments")
-        search = Search(session, key, parsed, lo, hi, tol=tol or 1e-6 * (hi - lo), samples=samples)
+        search = Search(session, key, parsed, lo, hi, tol=tol or 1e-6 * (hi - lo), samples=samples, range_source=source)
         out = search.run()
         md = session.model_data
         out["config"] = json.loads((md.scope.source if md.scope is not None else md.scenario).resolved_json())
@@ -133,8 +151,8 @@ def target(
 def render(out: dict) -> str:
     """The answer of a target search in words."""
     lines = [
-        f"{out['parameter']} in [{out['range'][0]:g}, {out['range'][1]:g}], engine {out['engine']}, "
-        f"method: {out['method']} ({out['solves']} solves)",
+        f"{out['parameter']} in [{out['range'][0]!r}, {out['range'][1]!r}] (from {out['range_source']}), "
+        f"engine {out['engine']}, method: {out['method']} ({out['solves']} solves)",
         "goals: " + "; ".join(out["goals"]),
     ]
     if out["intervals"]:

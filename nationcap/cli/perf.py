@@ -69,7 +69,8 @@ from ..config import ENGINE_NAMES
     default=None,
     metavar="DRAWS",
     help="Instead: time a target search against one run (models/baseline.toml, exact engine) and a paired "
-    "Monte Carlo of DRAWS draws against one Monte Carlo (models/tiny_montecarlo*.toml).",
+    "Monte Carlo of DRAWS draws against one Monte Carlo (models/montecarlo.toml against models/"
+    "montecarlo_linked.toml, full scale, exact engine).",
 )
 @click.option(
     "--explore",

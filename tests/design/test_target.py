@@ -130,3 +130,130 @@ def test_cli_writes_target_json_and_refuses_to_overwrite(tmp_path):
     )
     assert bad.exit_code == 2
     assert "--goal" in bad.output and "--range" in bad.output
+
+
+@pytest.mark.parametrize("engine", ["fast", "pyomo"])
+def test_without_a_range_the_factor_is_searched_over_its_natural_domain(tmp_path, engine):
+    """Without --range a compliance factor is searched over [0, 1) (the schema's ``Factor``), up to
+    1 - 2^-53, the largest float below 1. Above 0.3 the cap cannot be met (points that cannot be
+    solved meet no goal), so the answers are those of the range [0, 0.9]: price <= 2,000 on
+    [0, 0.2], and 1,500 <= price <= 2,500 on (0.1, 0.2]."""
+    from nationcap.design.domain import natural_domain
+
+    path = hand_case(tmp_path)
+    s = Session.open(path, engine=engine)
+    d = natural_domain(s, KEY)
+    assert (d.lo, d.hi) == (0.0, 1.0 - 2.0**-53)
+    assert "[0, 1)" in d.source and "largest float below 1" in d.source
+    assert ends(search(path, engine, ["price[m,2030]<=2000"], d.lo, d.hi)) == [(0.0, True, 0.2, True)]
+    two = search(path, engine, ["price[m,2030]>=1500", "price[m,2030]<=2500"], d.lo, d.hi)
+    assert ends(two) == [(0.1, False, 0.2, True)]
+
+
+def test_natural_domains_of_thresholds_band_levels_and_keys_without_one(tmp_path):
+    """The hand case's only entity has base emissions 100 t: a size threshold is searched on
+    [0, 100]. Its dearest step costs 3,000 JPY/t in FY2030 (r = 0), which a band level grown at
+    3 % a year from FY2026 reaches at 3,000 / 1.03^4 = 2,665.46 JPY/t: above it no price passes
+    the band. A multiplier is [0, 1]; a link ratio (> 0, unbounded) has no finite domain."""
+    from nationcap.design.domain import NoDomain, natural_domain
+
+    s = Session.open(hand_case(tmp_path), engine="fast")
+    assert (
+        natural_domain(s, "markets.m.select.min_base_t").lo,
+        natural_domain(s, "markets.m.select.min_base_t").hi,
+    ) == (
+        0.0,
+        100.0,
+    )
+    band = natural_domain(s, "markets.m.price_ceiling.start_jpy_per_t")
+    assert band.lo == 0.0 and band.hi == pytest.approx(3000.0 / 1.03**4, rel=1e-12)
+    mult = natural_domain(s, "markets.m.top_level_multiplier.top")
+    assert (mult.lo, mult.hi) == (0.0, 1.0)
+    for key in ("link.ratio", "markets.m.penalty_multiplier", "markets.m.banking", "markets.m.nonsense"):
+        with pytest.raises(NoDomain):
+            natural_domain(s, key)
+
+
+def test_cli_without_range_prints_and_writes_the_range_used(tmp_path):
+    """The range and its source go to the output and to target.json; a key without a natural
+    domain is refused with one report naming --range (exit 2), nothing written."""
+    case = hand_case(tmp_path)
+    out = tmp_path / "target"
+    r = CliRunner().invoke(
+        cli,
+        ["target", str(case), "--param", KEY, "--goal", "price[m,2030]<=2000", "--engine", "fast", "--out", str(out)],
+    )
+    assert r.exit_code == 0, r.output
+    assert "[0.0, 0.9999999999999999] (from the schema's bounds of a factor [0, 1)" in r.output
+    assert "[0, 0.2]" in r.output
+    data = json.loads((out / "target.json").read_text())
+    assert data["range"] == [0.0, 1.0 - 2.0**-53] and data["range_source"].startswith("the schema's bounds")
+    bad = CliRunner().invoke(
+        cli,
+        ["target", str(case), "--param", "link.ratio", "--goal", "price[m,2030]<=1", "--out", str(tmp_path / "b")],
+    )
+    assert bad.exit_code == 2
+    assert "--range" in bad.output and "no natural finite domain" in bad.output and "Traceback" not in bad.output
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(
+    "goals",
+    [
+        ["price[m,2030]<=1500"],
+        ["price[m,2031]>=2000"],
+        ["price_pv[m,P2]>=1000", "price[m,2030]<=3000"],
+        ["price_high[m,2031]>=4000"],
+    ],
+)
+def test_hints_change_the_number_of_solves_not_the_answer(tmp_path, goals, monkeypatch):
+    """Two banked one-year periods (steps of 10, 15 and 20 t at 1,000, 2,000 and 4,000 JPY/t each
+    year, P1 factor 0.05) and the P2 factor as the key: the breakpoints where a run's price passes
+    a goal's threshold are probed first, but the intervals are those of plain bisection over the
+    merit order's breakpoints (the same items decide every end)."""
+    import nationcap.design.target as target
+
+    path = write_case(
+        tmp_path,
+        [ent("E1", market="m", base=100.0)],
+        {"E1": 100.0},
+        [("E1", 1, 0.1, 1000.0), ("E1", 2, 0.15, 2000.0), ("E1", 3, 0.2, 4000.0)],
+        [("P1", 2030, 2030), ("P2", 2031, 2031)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.3}}}},
+    )
+
+    def run():
+        s = Session.open(path, engine="fast")
+        md = s.model_data
+        key = "markets.m.compliance_factor.P2.general"
+        return Search(s, key, parse_goals(goals, md.markets, md.years, md.periods), 0.0, 0.9, tol=1e-6).run()
+
+    hinted = run()
+    monkeypatch.setattr(target.Search, "_thresholds", lambda self, md: [])
+    plain = run()
+    assert hinted["method"] == plain["method"] == "exact: merit-order breakpoints"
+    assert ends(hinted) == ends(plain)
+    assert hinted["intervals"]
+
+
+@pytest.mark.integration
+def test_the_readme_target_without_a_range_at_full_scale():
+    """The README's question on the shipped baseline (exact engine): searched over the factor's
+    natural domain [0, 1) it gives the interval it gives over --range 0,0.3, [0, 0.18297...]:
+    above 0.3 the FY2030 price only rises (a tighter regional cap), so no interval is added."""
+    from casebuilder import REPO
+
+    from nationcap.design.domain import natural_domain
+
+    s = Session.open(REPO / "models" / "baseline.toml", engine="fast")
+    md = s.model_data
+    key = "markets.regional.compliance_factor.P1.general"
+    goals = parse_goals(["price[regional,2030]<=4840"], md.markets, md.years, md.periods)
+    d = natural_domain(s, key)
+    wide = Search(s, key, goals, d.lo, d.hi, tol=1e-6).run()
+    narrow = Search(Session.open(REPO / "models" / "baseline.toml", engine="fast"), key, goals, 0.0, 0.3, 1e-6).run()
+    # the same breakpoints, each written as the shortest decimal within 1e-12 of its range
+    assert len(ends(wide)) == len(ends(narrow)) == 1
+    (lo_w, lc_w, hi_w, hc_w), (lo_n, lc_n, hi_n, hc_n) = ends(wide)[0], ends(narrow)[0]
+    assert (lo_w, lc_w, hc_w) == (lo_n, lc_n, hc_n) == (0.0, True, True)
+    assert hi_w == pytest.approx(hi_n, abs=2e-12) and 0.18 < hi_w < 0.19
