@@ -25,7 +25,11 @@ and ``_pv`` prices in first-model-year money, as the windows keep the scenario's
 The objective is the sum of the cost account's items in the objective over the kept periods.
 
 Program rules. A rule works under foresight when nothing it decides in one period changes what
-another period may do; then windowing it needs only its supply outside the window switched off:
+another period may do; then windowing it needs only its supply outside the window switched off.
+Each rule says so in its own module: ``period_keys(md)`` (the entries of its concepts with their
+periods, which are kept window by window), ``window(md, inside_year)`` when its supply outside the
+window must be switched off (its rule data for the window), or ``FORESIGHT_REFUSED`` (why it
+cannot be windowed). The shipped rules:
 
 ==============  =====================================================================================
 offsets         credits count in the period of the year they are offered in, limits are per entity,
@@ -63,16 +67,9 @@ import numpy as np
 from ..errors import InputError, Problem
 from ..model.data import ModelData
 from ..model.registry import ABATEMENT, BANK, ENTITY_COMPLIANCE, EXPIRED, MARKET_BALANCE, NET_PURCHASE
-from ..model.rules import RULES, auction, external, link, offsets, overlap, price_band, reserve
+from ..model.rules import RULES
 from ..model.rules.base import ReportContext
 from .base import Engine, Phase, SolveResult, Status
-
-#: rules refused under a rolling horizon, and why (module doc)
-REFUSED: dict[str, str] = {
-    "shortfall": "a shortfall is made up k times in the next period: a window's last period would fall short "
-    "against an obligation in a period the window empties, and the kept period's make-up would have to be "
-    "carried into the next window entity by entity; set penalty_multiplier only with perfect foresight",
-}
 
 
 def rolling(md: ModelData) -> int | None:
@@ -81,18 +78,17 @@ def rolling(md: ModelData) -> int | None:
     return k if k is not None and k < len(md.periods) else None
 
 
-#: rules a rolling horizon windows and keeps (module doc); a rule not named here or in
-#: :data:`REFUSED` (a new one) is refused until it is added to :func:`_window_rule_data` and
-#: :func:`_rule_keys`
-SUPPORTED = frozenset(
-    {offsets.NAME, price_band.NAME, reserve.NAME, external.NAME, link.NAME, auction.NAME, overlap.NAME}
-)
+def supported(rule: Any) -> bool:
+    """Whether a rolling horizon windows and keeps ``rule``: it declares the entries of its
+    concepts by period (its ``period_keys`` hook, and ``window`` when its supply outside the
+    window must be switched off); a rule without them (a new one) is refused."""
+    return hasattr(rule, "period_keys")
 
 
 def check_rolling(md: ModelData) -> None:
-    """Refuse, under a rolling horizon, every rule that is on and not :data:`SUPPORTED` (one
-    problem per rule, with the reason)."""
-    on = [rule.NAME for rule in RULES if rule.NAME not in SUPPORTED and rule.active(md.scenario)]
+    """Refuse, under a rolling horizon, every rule that is on and not :func:`supported` (one
+    problem per rule, with the reason its module gives as ``FORESIGHT_REFUSED``)."""
+    on = [rule for rule in RULES if not supported(rule) and rule.active(md.scenario)]
     if on:
         raise InputError(
             [
@@ -100,10 +96,12 @@ def check_rolling(md: ModelData) -> None:
                     md.scenario.source or "scenario",
                     "key 'foresight.horizon_periods'",
                     "",
-                    f"the rule {name!r} is on and does not work with a rolling horizon: "
-                    + REFUSED.get(name, "its state across periods is not carried from window to window"),
+                    f"the rule {rule.NAME!r} is on and does not work with a rolling horizon: "
+                    + getattr(
+                        rule, "FORESIGHT_REFUSED", "its state across periods is not carried from window to window"
+                    ),
                 )
-                for name in on
+                for rule in on
             ],
             "scenario",
         )
@@ -127,24 +125,15 @@ class WindowData(ModelData):
 
 
 def _window_rule_data(md: ModelData, inside_year: np.ndarray) -> dict[str, Any]:
-    """Each rule's data with its supply outside the window switched off (module doc)."""
+    """Each rule's data with its supply outside the window switched off: what the rule's
+    ``window(md, inside_year)`` hook gives (module doc)."""
     rd = dict(md.rule_data)
-    scn = md.scenario
-    if price_band.active(scn):
-        band = price_band.data(md)
-        rd[price_band.NAME] = dataclasses.replace(
-            band,
-            floor=np.where(inside_year[None, :], band.floor, np.nan),
-            ceiling=np.where(inside_year[None, :], band.ceiling, np.nan),
-        )
-    if reserve.active(scn):
-        res = reserve.data(md)
-        rd[reserve.NAME] = dataclasses.replace(
-            res, trigger={side: np.where(inside_year[None, :, None], t, np.nan) for side, t in res.trigger.items()}
-        )
-    od = offsets.data(md)
-    if offsets.active(scn) and od is not None:
-        rd[offsets.NAME] = dataclasses.replace(od, qty_t=np.where(inside_year[od.year], od.qty_t, 0.0))
+    for rule in RULES:
+        hook = getattr(rule, "window", None)
+        if hook is not None and rule.active(md.scenario):
+            entry = hook(md, inside_year)
+            if entry is not None:
+                rd[rule.NAME] = entry
     return rd
 
 
@@ -181,38 +170,12 @@ Keys = dict[str, list[tuple[Hashable, int]]]
 
 
 def _rule_keys(md: ModelData) -> Keys:
-    """The entries of every program rule's concepts that a rolling horizon supports (module doc)."""
-    yp = [int(p) for p in md.year_period]
-    n_p = len(md.periods)
+    """The entries of every active rule's concepts with their periods (the rules'
+    ``period_keys`` hooks)."""
     out: Keys = {}
-    scn = md.scenario
-    if price_band.active(scn):
-        band = price_band.data(md)
-        out["ceiling_issue"] = [((a, y), yp[y]) for a, y in price_band.year_index(band.ceiling)]
-        out["floor_withdraw"] = [((a, y), yp[y]) for a, y in price_band.year_index(band.floor)]
-    if reserve.active(scn):
-        for side, concept, *_ in reserve.SIDES:
-            out[concept] = [((a, y, k), yp[y]) for a, y, k in reserve.tranche_index(reserve.data(md), side)]
-    if external.active(scn):
-        ext = external.data(md)
-        a_idx, y_idx = np.nonzero(~np.isnan(ext.price))
-        idx = list(zip(a_idx.tolist(), y_idx.tolist()))
-        out["import"] = [((a, y), yp[y]) for a, y in idx]
-        out["import_limit"] = [((a, p), p) for a, p in sorted({(a, yp[y]) for a, y in idx})]
-    if link.active(scn):
-        for d in link.DIRECTIONS:
-            out[f"link_{d}"] = [(p, p) for p in range(n_p)]
-            out[f"link_limit_{d}"] = [(p, p) for p in range(n_p)]
-    if overlap.active(scn):
-        out["electricity_saved"] = [(y, yp[y]) for y in range(len(md.years))]
-        out["electricity_saved_balance"] = [(y, yp[y]) for y in range(len(md.years))]
-    od = offsets.data(md)
-    if offsets.active(scn) and od is not None:
-        uidx = offsets.use_index(md)
-        out["offset_buy"] = [(s, yp[int(y)]) for s, y in enumerate(od.year)]
-        out["offset_balance"] = [(key, key[2]) for key in offsets.balance_index(md)]
-        out["offset_use"] = [(key, key[2]) for key in uidx]
-        out["market_offset_use"] = [(key, key[2]) for key in offsets._market_limits_t(md, uidx)]
+    for rule in RULES:
+        if rule.active(md.scenario) and supported(rule):
+            out.update(getattr(rule, "period_keys")(md))  # noqa: B009  (an optional hook)
     return out
 
 

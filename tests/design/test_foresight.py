@@ -111,7 +111,8 @@ def test_a_rule_foresight_does_not_know_is_refused(tmp_path, monkeypatch):
     its variables are never dropped from a rolling run's results."""
     import nationcap.engines.foresight as foresight
 
-    monkeypatch.setattr(foresight, "SUPPORTED", foresight.SUPPORTED - {"auction"})
+    known = foresight.supported
+    monkeypatch.setattr(foresight, "supported", lambda rule: rule.NAME != "auction" and known(rule))
     with pytest.raises(InputError, match="auction") as err:
         solve(case(tmp_path, auction_share={"P2": 0.2}), "pyomo", 1)
     assert "not carried from window to window" in err.value.problems[0].message

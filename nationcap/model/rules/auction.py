@@ -24,7 +24,7 @@ revenue ``auction[m, p] x price_pv[m, p]``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -187,3 +187,14 @@ def summary(res: xr.Dataset) -> list[str]:
         }
     )
     return ["Allowances auctioned (Mt) and the revenue (billion JPY, present value):", df.to_string(), ""]
+
+
+# ------------------------------------------------------------------------------------------
+# rolling-horizon foresight (nationcap/engines/foresight.py)
+# ------------------------------------------------------------------------------------------
+
+
+def period_keys(md: ModelData) -> dict[str, list[tuple[Any, int]]]:  # noqa: ARG001
+    """Under a rolling horizon: nothing to keep (the auctioned volume is a share of each period's
+    cap, the window's caps: the emptied periods auction nothing)."""
+    return {}

@@ -45,6 +45,11 @@ optional hooks below; nothing outside the rule's module lists these facts):
     diagnosis (:mod:`nationcap.engines.feasibility`) counts; with ``notes`` and ``hints`` per
     market, what its message says about the rule there (why it brings nothing, which of its keys
     to change); a rule without the hook makes the diagnosis refuse nothing while it is on
+``period_keys(md)``, ``window(md, inside_year)``, ``FORESIGHT_REFUSED``
+    how a rolling horizon (:mod:`nationcap.engines.foresight`) windows the rule: the entries of
+    its concepts with their periods, its rule data with its supply in the years outside the
+    window switched off (``inside_year``: (Y,) bool), or why it cannot be windowed; a rule that
+    is on without ``period_keys`` is refused under a rolling horizon
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ minus the PV foreign price.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -137,3 +137,22 @@ def summary(res: xr.Dataset) -> list[str]:
         return []
     df = rounded((res["imports"] / 1e6).to_pandas().stack(), 3).rename("imports").to_frame()
     return ["Foreign allowances imported (Mt):", df.to_string(), ""]
+
+
+# ------------------------------------------------------------------------------------------
+# rolling-horizon foresight (nationcap/engines/foresight.py)
+# ------------------------------------------------------------------------------------------
+
+
+def period_keys(md: ModelData) -> dict[str, list[tuple[Any, int]]]:
+    """Under a rolling horizon: each import entry (market, year) and limit (market, period) with
+    its period. Limits are a share of each period's cap (the window's caps: zero outside), so no
+    state crosses periods and the window needs no change of its own."""
+    ext = data(md)
+    yp = [int(p) for p in md.year_period]
+    a_idx, y_idx = np.nonzero(~np.isnan(ext.price))
+    idx = list(zip(a_idx.tolist(), y_idx.tolist()))
+    return {
+        "import": [((a, y), yp[y]) for a, y in idx],
+        "import_limit": [((a, p), p) for a, p in sorted({(a, yp[y]) for a, y in idx})],
+    }

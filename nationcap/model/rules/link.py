@@ -26,7 +26,7 @@ market's allowances). A one-way link only enforces one of the two inequalities.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -183,3 +183,20 @@ def summary(res: xr.Dataset) -> list[str]:
         df.to_string(),
         "",
     ]
+
+
+# ------------------------------------------------------------------------------------------
+# rolling-horizon foresight (nationcap/engines/foresight.py)
+# ------------------------------------------------------------------------------------------
+
+
+def period_keys(md: ModelData) -> dict[str, list[tuple[Any, int]]]:
+    """Under a rolling horizon: transfers and limits per period. A limited link's limits are a
+    share of the window's caps (zero outside); a full link's transfers outside the window move
+    only allowances that are worth nothing there: no state crosses periods."""
+    n_p = len(md.periods)
+    out: dict[str, list[tuple[Any, int]]] = {}
+    for d in DIRECTIONS:
+        out[f"link_{d}"] = [(p, p) for p in range(n_p)]
+        out[f"link_limit_{d}"] = [(p, p) for p in range(n_p)]
+    return out

@@ -42,7 +42,8 @@ Registered terms
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import replace as _replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -415,3 +416,31 @@ def summary(res: xr.Dataset) -> list[str]:
         pd.concat({"Mt": off, "JPY_per_t": price}, axis=1).to_string(),
         "",
     ]
+
+
+# ------------------------------------------------------------------------------------------
+# rolling-horizon foresight (nationcap/engines/foresight.py)
+# ------------------------------------------------------------------------------------------
+
+
+def window(md: ModelData, inside_year: np.ndarray) -> OffsetData | None:
+    """Under a rolling horizon: no credits offered in the years outside the window
+    (``inside_year``: (Y,) bool). Credits count in the period of their year, limits are per
+    entity, type and period, and credits are not banked: no state crosses periods."""
+    od = data(md)
+    return None if od is None else _replace(od, qty_t=np.where(inside_year[od.year], od.qty_t, 0.0))
+
+
+def period_keys(md: ModelData) -> dict[str, list[tuple[Any, int]]]:
+    """Under a rolling horizon: each entry of the offsets' concepts with its period."""
+    od = data(md)
+    if od is None:
+        return {}
+    yp = [int(p) for p in md.year_period]
+    uidx = use_index(md)
+    return {
+        "offset_buy": [(s, yp[int(y)]) for s, y in enumerate(od.year)],
+        "offset_balance": [(key, key[2]) for key in balance_index(md)],
+        "offset_use": [(key, key[2]) for key in uidx],
+        "market_offset_use": [(key, key[2]) for key in _market_limits_t(md, uidx)],
+    }

@@ -35,7 +35,7 @@ electricity saved and a lower national price (the waterbed effect); results repo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -189,3 +189,16 @@ def summary(res: xr.Dataset) -> list[str]:
         f"{rounded(float(res['grid_reduction'].sum()) / 1e6, 2):,.2f} Mt over the horizon",
         "",
     ]
+
+
+# ------------------------------------------------------------------------------------------
+# rolling-horizon foresight (nationcap/engines/foresight.py)
+# ------------------------------------------------------------------------------------------
+
+
+def period_keys(md: ModelData) -> dict[str, list[tuple[Any, int]]]:
+    """Under a rolling horizon: the electricity saved per year, with its period (no abatement
+    outside the window, so nothing saved there: no state crosses periods)."""
+    yp = [int(p) for p in md.year_period]
+    years = range(len(md.years))
+    return {"electricity_saved": [(y, yp[y]) for y in years], "electricity_saved_balance": [(y, yp[y]) for y in years]}

@@ -32,7 +32,8 @@ below the floor), set by the next source of supply or demand, e.g. an abatement 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import replace as _replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -267,3 +268,29 @@ def montecarlo(res: xr.Dataset) -> dict[str, xr.DataArray]:
             units="1", description=f"share of the successful draws whose price is at the {which.split('_')[1]}"
         )
     return out
+
+
+# ------------------------------------------------------------------------------------------
+# rolling-horizon foresight (nationcap/engines/foresight.py)
+# ------------------------------------------------------------------------------------------
+
+
+def window(md: ModelData, inside_year: np.ndarray) -> BandData:
+    """Under a rolling horizon: the band of the window, no floor and no ceiling in the years
+    outside it (``inside_year``: (Y,) bool). The band keeps no state across periods."""
+    band = data(md)
+    return _replace(
+        band,
+        floor=np.where(inside_year[None, :], band.floor, np.nan),
+        ceiling=np.where(inside_year[None, :], band.ceiling, np.nan),
+    )
+
+
+def period_keys(md: ModelData) -> dict[str, list[tuple[Any, int]]]:
+    """Under a rolling horizon: each entry of the band's concepts (market, year) with its period."""
+    band = data(md)
+    yp = [int(p) for p in md.year_period]
+    return {
+        "ceiling_issue": [((a, y), yp[y]) for a, y in year_index(band.ceiling)],
+        "floor_withdraw": [((a, y), yp[y]) for a, y in year_index(band.floor)],
+    }

@@ -55,7 +55,8 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import replace as _replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -365,3 +366,24 @@ def montecarlo(res: xr.Dataset) -> dict[str, xr.DataArray]:
                     )
                 )
     return out
+
+
+# ------------------------------------------------------------------------------------------
+# rolling-horizon foresight (nationcap/engines/foresight.py)
+# ------------------------------------------------------------------------------------------
+
+
+def window(md: ModelData, inside_year: np.ndarray) -> ReserveData:
+    """Under a rolling horizon: no tranche in the years outside the window (``inside_year``:
+    (Y,) bool). Tranches are volumes per year; nothing unreleased carries over (no stock)."""
+    res = data(md)
+    return _replace(
+        res, trigger={side: np.where(inside_year[None, :, None], t, np.nan) for side, t in res.trigger.items()}
+    )
+
+
+def period_keys(md: ModelData) -> dict[str, list[tuple[Any, int]]]:
+    """Under a rolling horizon: each tranche entry (market, year, tranche) with its period."""
+    res = data(md)
+    yp = [int(p) for p in md.year_period]
+    return {concept: [((a, y, k), yp[y]) for a, y, k in tranche_index(res, side)] for side, concept, *_ in SIDES}

@@ -285,3 +285,16 @@ def summary(res: xr.Dataset) -> list[str]:
         lines.append("(none: complying costs less than the make-up, or than the administrator's price)")
     lines.append("")
     return lines
+
+
+# ------------------------------------------------------------------------------------------
+# rolling-horizon foresight (nationcap/engines/foresight.py)
+# ------------------------------------------------------------------------------------------
+
+
+#: why a rolling horizon refuses this rule (nationcap/engines/foresight.py)
+FORESIGHT_REFUSED = (
+    "a shortfall is made up k times in the next period: a window's last period would fall short against an "
+    "obligation in a period the window empties, and the kept period's make-up would have to be carried into "
+    "the next window entity by entity; set penalty_multiplier only with perfect foresight"
+)
