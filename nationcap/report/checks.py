@@ -4,7 +4,8 @@ diagnosis and notes on a scenario that is valid but probably not what was meant.
 - :func:`feasibility` runs the engines' own pre-solve diagnosis
   (:func:`nationcap.engines.feasibility.check_feasible`) on the prepared model data, so an
   infeasible cap is reported by ``validate`` exactly as ``run`` would report it (exit 3), and
-  returns the lines that say what was checked and what only a solve can decide.
+  returns the lines that say what was checked and what only a solve can decide; under a rolling
+  horizon it first refuses, as ``run`` does, a rule that cannot be windowed.
 - :func:`notes` lists covered entities that have no row in ``mac.csv`` (they cannot abate, so
   they buy every allowance they need) and compliance-factor categories of a market table that
   no entity the table covers has (the factor applies to no one).
@@ -18,6 +19,7 @@ from ..config import Scenario
 from ..config.schema import market_table
 from ..derive.scope import resolve as resolve_scope
 from ..engines.feasibility import check_feasible
+from ..engines.foresight import check_rolling, rolling
 from ..inputs.tables import Dataset
 from ..model import prepare
 from ..model.rules import RULES
@@ -34,6 +36,8 @@ def feasibility(scn: Scenario, ds: Dataset) -> list[str]:
     """Run the pre-solve diagnosis; raise its :class:`~nationcap.errors.ModelError` for a cap that
     cannot be met, else return the lines saying what was and was not checked."""
     md = prepare(scn, ds)
+    if rolling(md) is not None:  # a rule a rolling horizon refuses: the same report as run's (exit 2)
+        check_rolling(md)
     check_feasible(md)
     rules = [rule.NAME for rule in RULES if rule.active(md.scenario)]
     lines = [

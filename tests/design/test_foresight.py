@@ -368,3 +368,15 @@ def test_full_link_under_foresight_on_both_engines(tmp_path, engine):
     np.testing.assert_allclose(net.values, [5.0, 5.0], atol=1e-6)
     np.testing.assert_allclose(myopic["market_emissions"].values, [[95.0, 75.0], [90.0, 90.0]], atol=1e-6)
     np.testing.assert_allclose(perfect["price"].values, 2000.0, rtol=1e-9)
+
+
+def test_validate_refuses_what_a_rolling_run_refuses(tmp_path):
+    """``nationcap validate`` reports a rule a rolling horizon cannot window with run's message
+    and exit code (2), before anything is solved."""
+    path = case(tmp_path, penalty_multiplier=1.3)
+    runner = CliRunner()
+    v = runner.invoke(cli, ["validate", str(path), "--set", "foresight.horizon_periods=1"])
+    r = runner.invoke(cli, ["run", str(path), "--set", "foresight.horizon_periods=1", "--out", str(tmp_path / "o")])
+    assert v.exit_code == r.exit_code == 2, (v.output, r.output)
+    assert "made up k times in the next period" in v.output and "Traceback" not in v.output
+    assert runner.invoke(cli, ["validate", str(path)]).exit_code == 0
