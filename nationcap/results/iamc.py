@@ -133,14 +133,17 @@ def _split_totals(da: xr.DataArray, variable: str, unit: str) -> pd.DataFrame:
     return _rows(sum_by_table(da).sel(market=split), variable, unit, "Japan").dropna(subset=["value"])
 
 
-def iamc_long(res: xr.Dataset) -> pd.DataFrame:
+def iamc_long(res: xr.Dataset, across: xr.Dataset | None = None) -> pd.DataFrame:
     """Long IAMC rows ([member], region, variable, unit, year, value) of a single run or a batch.
 
     Every operation broadcasts over a batch dimension, so a batch is converted in one pass.
+    ``res`` may be a block of the members of ``across``: the rows left out for want of an entity
+    or of an amount in any member are then decided on ``across`` (default ``res``).
     """
+    across = res if across is None else across
     parts = [_rows(res["price"], "Price|Carbon", "JPY/t CO2", "group")]
     # prefectures with at least one entity of the program (a batch member: in any member)
-    present = res["entities_by_prefecture"] > 0
+    present = across["entities_by_prefecture"] > 0
     if DRAW_DIM in present.dims or SWEEP_DIM in present.dims:
         present = present.any([d for d in (DRAW_DIM, SWEEP_DIM) if d in present.dims])
     flows = [
@@ -179,7 +182,7 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
         if var in res and "period" in res[var].dims:  # (results of older versions lack the account)
             spread = res[var].sel(period=period_of).drop_vars("period") * 1e-9 / n_years
             if var.startswith("account_"):
-                spread = spread.where((res[var] != 0).any([d for d in res[var].dims if d != "market"]))
+                spread = spread.where((across[var] != 0).any([d for d in across[var].dims if d != "market"]))
             parts.append(_rows(spread, f"{ACCOUNT}|{name}", "billion JPY/yr", "group").dropna(subset=["value"]))
             parts.append(_split_totals(spread, f"{ACCOUNT}|{name}", "billion JPY/yr"))
 
