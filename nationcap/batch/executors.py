@@ -16,7 +16,8 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..atomic import signals_deferred
 from ..config import SolverConfig
@@ -42,7 +43,7 @@ def _failed(job: Task, exc: BaseException) -> Result:
     return Outcome(job.key, False, error, None, log, 0.0)
 
 
-def _engines_of(jobs: list[Task]) -> set[str]:
+def _engines_of(jobs: Sequence[Task]) -> set[str]:
     """The engines the jobs' scenarios name (``[solver] engine``, else the default)."""
     default = SolverConfig().engine
     raws = [j.raw for job in jobs for j in (job.jobs if isinstance(job, Chunk) else (job,))]
@@ -121,10 +122,10 @@ def _stop_workers(procs: list) -> None:
 
 
 def execute(
-    jobs: list[Task],
+    jobs: Sequence[Task],
     workers: int = 1,
     scheduler: str | None = None,
-    on_done: Callable[[Task, Result], None] = lambda j, o: None,
+    on_done: Callable[[Any, Any], None] = lambda j, o: None,
     client=None,
 ) -> str:
     """Run ``jobs``; call ``on_done`` in this process as each finishes. Returns the engine used.
@@ -162,7 +163,7 @@ def execute(
     return f"local pool ({min(workers, len(jobs))} processes)"
 
 
-def make_pool(jobs: list[Task], workers: int) -> cf.ProcessPoolExecutor:
+def make_pool(jobs: Sequence[Task], workers: int) -> cf.ProcessPoolExecutor:
     """The local pool of :func:`execute`: fork-server workers (spawned where there is no fork
     server) that preload what the jobs' engines need (:func:`preload_modules`)."""
     methods = multiprocessing.get_all_start_methods()
@@ -199,7 +200,7 @@ def connect(address: str):
         ) from None
 
 
-def _execute_dask(jobs: list[Task], address: str, on_done, client=None) -> str:
+def _execute_dask(jobs: Sequence[Task], address: str, on_done, client=None) -> str:
     from dask.distributed import as_completed
 
     client = client if client is not None else connect(address)

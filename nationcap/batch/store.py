@@ -249,7 +249,7 @@ def combine_arrays(
     memory; :func:`write_batch_outputs` writes its values from the stack."""
     records = []
     for i, m in enumerate(batch.members):
-        rec = {"label": m.label, "params": m.params, "key": m.key, "status": "failed", "error": m.error}
+        rec: dict[str, Any] = {"label": m.label, "params": m.params, "key": m.key, "status": "failed", "error": m.error}
         rec["cached"] = m.key is not None and m.key not in info
         if m.key is not None:
             rec.update(info.get(m.key, {}))
@@ -391,7 +391,7 @@ def combine(
 
     def member_attr(i: int, name: str, default: Any) -> Any:
         m, rec = batch.members[i], records[i]
-        return loaded[m.key].attrs.get(name, default) if rec["status"] == "ok" else default
+        return loaded[str(m.key)].attrs.get(name, default) if rec["status"] == "ok" else default
 
     return _finish(batch, out, records, member_attr, first_attrs), records
 
@@ -452,7 +452,7 @@ def _finish(
             "comment": "draw i uses numpy.random.default_rng([seed, i])",
         }
 
-    keep = {
+    keep: dict[str, Any] = {
         k: first_attrs[k]
         for k in ("dataset", "first_year", "nationcap_version", "pyomo_version", "highspy_version", "python_version")
         if k in first_attrs

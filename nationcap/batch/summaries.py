@@ -115,8 +115,12 @@ def montecarlo_summary(res: xr.Dataset) -> pd.DataFrame:
     return df
 
 
-#: draws per block of draws.csv and of the IAMC quantiles
+#: draws per block of draws.csv (~20 rows a draw on the full dataset)
 BLOCK = 1000
+#: draws per block of the IAMC quantiles (~4,000 long rows a draw on the full dataset)
+IAMC_BLOCK = 100
+#: values per group of IAMC keys whose quantiles are taken at once
+IAMC_GROUP_VALUES = 500_000
 
 
 def write_draws_csv(res: xr.Dataset, path: Path, block: int | None = None) -> None:
@@ -143,18 +147,21 @@ def montecarlo_iamc(res: xr.Dataset, scratch: Path, block: int | None = None) ->
     all the successful draws) become a matrix of IAMC keys (region, variable, unit, year) x draws
     in a file of ``scratch``; the quantiles are then taken over groups of keys, reading each
     group's rows of every block, with the same grouped quantile as ``to_iamc``."""
-    block = block or BLOCK
+    block = block or IAMC_BLOCK
     name = str(res.attrs.get("scenario", "scenario"))
     model = f"nationcap {res.attrs.get('nationcap_version', __version__)}"
     ok = np.flatnonzero(res["status"].values.astype(str) == "ok")
     if not len(ok):
         return pd.DataFrame(columns=iamc.INDEX)
     keys = ["region", "variable", "unit", "year"]
-    across = res.isel({DRAW_DIM: ok})
+    # what iamc_long decides on every successful draw: the prefectures with entities, the items
+    # of the cost account that are not zero (read once, small)
+    needed = ["entities_by_prefecture"] + [v for v, _ in iamc.account_variables() if v in res]
+    across = res[needed].isel({DRAW_DIM: ok}).load()
     index: pd.MultiIndex | None = None
     files: list[tuple[Path, int, int]] = []  # (file, keys in it, draws in it)
     for start in range(0, len(ok), block):
-        long = iamc.iamc_long(across.isel({DRAW_DIM: slice(start, start + block)}), across=across)
+        long = iamc.iamc_long(res.isel({DRAW_DIM: ok[start : start + block]}), across=across)
         mat = long.set_index([*keys, DRAW_DIM])["value"].unstack(DRAW_DIM)
         if index is None:
             index = mat.index
@@ -168,7 +175,7 @@ def montecarlo_iamc(res: xr.Dataset, scratch: Path, block: int | None = None) ->
         files.append((path, values.shape[0], values.shape[1]))
     assert index is not None
     n = len(ok)
-    group = max(1, 2_000_000 // n)
+    group = max(1, IAMC_GROUP_VALUES // n)
     quantiles: dict[float, list[np.ndarray]] = {q: [] for q in iamc.MC_QUANTILES}
     for first in range(0, len(index), group):
         size = min(group, len(index) - first)

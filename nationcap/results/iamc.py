@@ -116,9 +116,10 @@ def _rows(da: xr.DataArray, variable: str, unit: str, region: str | None = None)
     (``Japan`` for a market that is not split)."""
     df = da.to_series().rename("value").reset_index()
     market = df["market"].astype(str)
-    df["variable"] = variable + "|" + market.map(market_table).map(program_name)
+    labels = market.unique()  # (named once per market, not once per row: a batch has many rows)
+    df["variable"] = market.map({m: variable + "|" + program_name(market_table(m)) for m in labels}).astype(str)
     if region == "group":
-        df["region"] = market.map(lambda m: market_group(m) or "Japan")
+        df["region"] = market.map({m: market_group(m) or "Japan" for m in labels}).astype(str)
     else:
         df["region"] = df["prefecture"].astype(str) if region is None else region
     df["unit"] = unit

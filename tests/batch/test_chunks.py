@@ -138,6 +138,8 @@ def test_the_streamed_writer_gives_the_same_outputs_as_the_in_memory_path(tmp_pa
     memory = mc(tmp_path / "memory")
     monkeypatch.setattr(arrays, "STREAM_BYTES", 0)
     monkeypatch.setattr(summaries, "BLOCK", 2)
+    monkeypatch.setattr(summaries, "IAMC_BLOCK", 2)
+    monkeypatch.setattr(summaries, "IAMC_GROUP_VALUES", 50)
     streamed = mc(tmp_path / "streamed")
     assert len(streamed.failed) == int(fail)
     with netCDF4.Dataset(tmp_path / "streamed" / "results.nc") as nc:  # written block by block
