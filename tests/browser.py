@@ -17,8 +17,12 @@ import pytest
 from nationcap.tools.bench import CHROMIUM, CHROMIUM_FLAGS
 
 #: the system's Chromium and the flags that run it headless without a sandbox, GPU or background
-#: network traffic: the ones `nationcap bench --explore` uses (one list for both)
-FLAGS = list(CHROMIUM_FLAGS)
+#: network traffic: the ones `nationcap bench --explore` uses (one list for both); for a report
+#: opened as a file, also --allow-file-access-from-files: Chromium 150 logs a console error
+#: ("Unsafe attempt to load URL file://... 'file:' URLs are treated as unique security origins")
+#: when DevTools' CSS domain inspects the fonts of a file:// page, a message of the browser's own
+#: inspection, not of the page (the requests the page makes are still recorded and checked)
+FLAGS = [*CHROMIUM_FLAGS, "--allow-file-access-from-files"]
 
 
 def need_chromium() -> None:

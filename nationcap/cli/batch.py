@@ -437,6 +437,8 @@ def _xlsx(paths: list[Path], out_file: Path, lang: str):
             extra["summary"] = tables["summary"]
             if len(tables["administrators"]):
                 extra["administrators_compared"] = tables["administrators"]
+            if len(tables["sectors"]):
+                extra["sectors_compared"] = tables["sectors"]
     sheets = build_sheets(runs, labels, lang, extra)
     write_workbook(sheets, out_file)
     return sheets

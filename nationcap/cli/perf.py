@@ -35,6 +35,11 @@ from ..config import ENGINE_NAMES
     help="CSV file for the table.",
 )
 @click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing --out FILE (only a table nationcap bench wrote).",
+)
+@click.option(
     "--scenario",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
@@ -87,6 +92,7 @@ def bench(
     scales: tuple[float, ...],
     engine: str,
     out_file: Path,
+    force: bool,
     scenario: Path | None,
     mc_draws: int,
     target_draws: int | None,
@@ -131,6 +137,10 @@ def bench(
     with reported(ctx):
         from ..atomic import check_location
 
+        if target_draws is None:  # the scale table is written to out_file: never over a file silently
+            from ..atomic import check_file_replaceable
+
+            check_file_replaceable(out_file, force, b.is_bench_csv)
         check_location(out_file, "file")  # before the first (long) case
         echo(f"machine: {info['cores']} cores, {info['cpu']}, {info['memory_gb']} GB")
         echo(f"versions: {info['versions']}")

@@ -185,7 +185,15 @@ def compare(ctx: Ctx, results: tuple[str, ...], member: str | None, out_dir: Pat
                 "the payments to and from the administrator);\ngain_vs_first = total cost of the first run - that of "
                 "the run (net_cost_covered_gain_vs_first: the same for net_cost_covered):"
             )
-            ctx.echo(tables["summary"].T.to_string(float_format=lambda v: f"{v:,.0f}"))
+            ctx.echo(tables["summary"].T.to_string(float_format=_number))
+            sectors = tables["sectors"]
+            if len(sectors):
+                cost = sectors[[c for c in sectors.columns if c.startswith("compliance_cost_")]]
+                ctx.echo(
+                    "\nCompliance cost by sector (billion JPY present value: abatement plus allowances bought "
+                    "minus sold; summed over markets and periods):"
+                )
+                ctx.echo((cost / 1e9).to_string(float_format=lambda v: f"{v:,.1f}"))
             admin = tables["administrators"]
             if len(admin.columns) > 1 and int(spread["markets"].max() if len(spread) else 1) > 1:
                 change = admin.columns[-1]
@@ -200,8 +208,13 @@ def compare(ctx: Ctx, results: tuple[str, ...], member: str | None, out_dir: Pat
         notes = ", compare_notes.txt" if len(tables["notes"]) else ""
         ctx.echo(
             f"\nwrote {out_dir}/ (compare_prices.csv, compare_summary.csv, compare_periods.csv, compare_spread.csv, "
-            f"compare_administrators.csv, compare.png{notes})"
+            f"compare_administrators.csv, compare_sectors.csv, compare_coverage.csv, compare.png{notes})"
         )
+
+
+def _number(v: float) -> str:
+    """A compared total: money and tonnes to the unit, shares (below 10) to three decimals."""
+    return f"{v:,.3f}" if abs(v) < 10 and v != 0 else f"{v:,.0f}"
 
 
 COMMANDS = (validate, run, generate, compare)

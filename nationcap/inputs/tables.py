@@ -94,6 +94,31 @@ def _rows(df: pd.DataFrame, mask: np.ndarray) -> list[str]:
     return [f"row {i + 2}" for i in idx]
 
 
+def _padded(path: Path) -> bool:
+    """Whether a cell of the CSV file ``path`` may start or end with white space that
+    ``read_csv(skipinitialspace=True)`` keeps (a trailing space, a tab, any non-ASCII text such as
+    an ideographic space): only then are the cells stripped one by one (slow on large tables)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return True
+    if not data.isascii() or any(c in data for c in (b"\t", b"\f", b"\v")):
+        return True
+    # a space before a separator, a line end or a closing quote, or after an opening quote
+    signs = (b" ,", b" \n", b" \r", b' ",', b' "\n', b' "\r', b'\n" ', b'," ')
+    return any(sign in data for sign in signs) or data.endswith((b" ", b' "')) or data.startswith(b'" ')
+
+
+def _numbers(text: pd.Series) -> np.ndarray:
+    """The cells of ``text`` as floats, NaN where a cell is not a number (to be reported): numpy's
+    parser when every cell parses (the usual case, fast), else pandas' cell by cell."""
+    with np.errstate(over="ignore"):
+        try:
+            return text.to_numpy(dtype=object).astype(np.float64)
+        except (ValueError, TypeError):
+            return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+
+
 def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | None:
     fname = str(path)
     expected = [c.name for c in table.columns]
@@ -109,6 +134,7 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
         problems.add(fname, "", "", f"cannot be read as CSV: {exc}")
         return None
     raw.columns = [c.strip() for c in raw.columns]
+    padded = _padded(path)
     found = list(raw.columns)
     missing = [name for name in expected if name not in found]
     if missing:
@@ -133,7 +159,8 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
         return None
     # rows with no value at all: the ones a spreadsheet leaves at the end (",,,,") are dropped; one
     # between data rows is reported once (not once per cell)
-    blank = (raw.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy() if len(raw.columns) else np.zeros(0, bool)
+    cells = raw.apply(lambda c: c.str.strip()) if padded else raw
+    blank = (cells == "").all(axis=1).to_numpy() if len(raw.columns) else np.zeros(0, bool)
     if blank.any():
         last = len(blank) - int(np.argmin(blank[::-1])) if not blank.all() else 0
         raw = raw.iloc[:last]
@@ -143,7 +170,7 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
     out = raw.copy()
     cols = table.columns + tuple(c for c in table.optional_columns if c.name in raw.columns)
     for col in cols:
-        text = raw[col.name].str.strip()
+        text = raw[col.name].str.strip() if padded else raw[col.name]
         empty = (text == "").to_numpy()
         missing = empty & ~blank
         if missing.any() and not col.empty_ok:
@@ -164,9 +191,7 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
                     )
                     problems.add_rows(fname, _rows(raw, bad), col.name, f"unknown value ({shown}); expected {hint}")
             continue
-        with np.errstate(over="ignore"):
-            num = pd.to_numeric(text, errors="coerce")
-        values = num.to_numpy(dtype=float)
+        values = _numbers(text)
         bad = ~np.isfinite(values) & ~empty
         # "inf", "nan", "1e400" parse as numbers that are not finite; "abc" or "1,500" do not parse
         spelled = np.zeros(len(values), dtype=bool)  # (string methods only on the bad rows: slow per row)

@@ -26,7 +26,16 @@ nationwide market. ``spread`` gives per run, table and period the number of mark
 lowest, median, highest and emissions-weighted price (PV); ``administrators`` gives each
 administrator's compliance cost (PV, all periods; abatement plus allowances bought minus sold at
 the clearing price) per run and its change against the first run (positive = pays more than in
-the first run), so who gains and who loses from one design to the other can be read off.
+the first run), so who gains and who loses from one design to the other can be read off;
+``sectors`` gives the same per sector (summed over markets), with each sector's abatement (t) and
+abatement cost (PV JPY), so designs that cover other entities or allocate differently (the 2009
+proposal against GX-ETS) compare by who pays.
+
+Coverage. ``summary`` has each table's share of national CO2 (``coverage_share_<table>``), the
+share no market covers (``uncovered_share``) and the combined share without double counting
+(``combined_coverage_share``), all in the first model year (as ``nationcap validate`` prints them);
+``coverage`` gives them for every year. A run whose markets select no entities (no ``select``, no
+``split_by``) covers every entity of its dataset: its ``uncovered_share`` is 0.
 
 Different data. A gain is only meaningful between runs on the same data. Each run's data is
 identified by the ``dataset_sha256`` attribute (the fingerprint of the dataset folder) when both
@@ -188,6 +197,9 @@ def compare(paths: list[str | Path], member: str | None = None) -> dict[str, pd.
             row[f"emissions_t_{table}"] = float(r["market_emissions"].sel(market=ms).sum())
             if len(ms) == 1 and ms[0] == table:  # a split table's prices: the spread table
                 row[f"mean_price_jpy_per_t_{table}"] = float(r["price"].sel(market=table).mean())
+        cover = _coverage(r)
+        if len(cover):
+            row.update(cover.iloc[0].to_dict())  # the first model year
         if "link_transfer" in r:
             for d in r["direction"].values:
                 row[f"transfer_t_{d}"] = float(r["link_transfer"].sel(direction=d).sum())
@@ -225,8 +237,54 @@ def compare(paths: list[str | Path], member: str | None = None) -> dict[str, pd.
         "periods": pd.DataFrame(per).set_index(["run", "market", "period"]),
         "spread": price_spread(runs, labels),
         "administrators": administrator_costs(runs, labels),
+        "sectors": sector_costs(runs, labels),
+        "coverage": pd.concat({lab: _coverage(r) for lab, r in zip(labels, runs)}, names=["run"]),
         "notes": pd.DataFrame({"note": notes}, dtype=object),
     }
+
+
+def _coverage(r: xr.Dataset) -> pd.DataFrame:
+    """Year x share of national CO2: ``coverage_share_<table>`` (split markets summed into their
+    table), ``uncovered_share`` and ``combined_coverage_share`` (columns a run lacks are left out)."""
+    cols: dict[str, pd.Series] = {}
+    if "coverage_share" in r:
+        for table, ms in markets_by_table(r["market"].values).items():
+            cols[f"coverage_share_{table}"] = r["coverage_share"].sel(market=ms).sum("market").to_series()
+        if "uncovered_share" not in r:  # no market selects its entities: every entity is covered
+            cols["uncovered_share"] = r["coverage_share"].sum("market").to_series() * 0.0
+    for name in ("uncovered_share", "combined_coverage_share"):
+        if name in r and r[name].dims == ("year",):
+            cols[name] = r[name].to_series()
+    df = pd.DataFrame(cols)
+    df.index = df.index.astype(np.int64)
+    df.index.name = "year"
+    return df
+
+
+def sector_costs(runs: list[xr.Dataset], labels: list[str]) -> pd.DataFrame:
+    """Sector x (measure, run), summed over markets, periods and years: ``compliance_cost_jpy``
+    (abatement plus allowances bought minus sold at the clearing price, PV), ``abatement_cost_jpy``
+    (PV), ``abatement_t``; for every run after the first, ``compliance_cost_change_vs_first_jpy``
+    (positive = the sector pays more than in the first run). A sector a run does not cover has 0.
+    Empty when a run has no ``compliance_cost_by_sector`` (made by an older nationcap)."""
+    measures = {
+        "compliance_cost_jpy": "compliance_cost_by_sector",
+        "abatement_cost_jpy": "abatement_cost_by_sector",
+        "abatement_t": "abatement_by_sector",
+    }
+    if not all(v in r for r in runs for v in measures.values()):
+        return pd.DataFrame()
+    cols: dict[str, pd.Series] = {}
+    for measure, var in measures.items():
+        for lab, r in zip(labels, runs):
+            da = r[var]
+            cols[f"{measure}_{lab}"] = da.sum([d for d in da.dims if d != "sector"]).to_series()
+    df = pd.DataFrame(cols).fillna(0.0).sort_index()
+    df.index.name = "sector"
+    first = f"compliance_cost_jpy_{labels[0]}"
+    for lab in labels[1:]:
+        df[f"compliance_cost_change_vs_first_jpy_{lab}"] = df[f"compliance_cost_jpy_{lab}"] - df[first]
+    return df
 
 
 def price_spread(runs: list[xr.Dataset], labels: list[str]) -> pd.DataFrame:

@@ -353,7 +353,8 @@ def batch_sections(res: xr.Dataset, lang: str, summary: pd.DataFrame | None) -> 
 
 
 def compare_sections(runs: list[xr.Dataset], labels: list[str], tables: dict[str, pd.DataFrame], lang: str):
-    """The comparison of several runs: the figure, costs and gains, prices, administrators."""
+    """The comparison of several runs: the figure, costs and gains, prices, coverage, sectors and
+    administrators."""
     from .plots.compare import plot_compare
 
     fig = plot_compare(tables)  # a Figure of its own, no pyplot state to close
@@ -364,6 +365,10 @@ def compare_sections(runs: list[xr.Dataset], labels: list[str], tables: dict[str
     for note in tables["notes"]["note"] if len(tables["notes"]) else []:
         body += f'<p class="note">{_e(note)}</p>'
     body += f"<h3>{_e(_t('prices', lang))}</h3>" + table_html(tables["prices"], lang)
+    if len(tables.get("coverage", ())):
+        body += f"<h3>{_e(_t('coverage', lang))}</h3>" + table_html(tables["coverage"], lang)
+    if len(tables.get("sectors", ())):
+        body += f"<h3>{_e(_t('sectors', lang))}</h3>" + table_html(tables["sectors"], lang)
     if len(tables["administrators"]):
         body += f"<h3>{_e(_t('administrators', lang))}</h3>" + table_html(tables["administrators"], lang)
     out = [("comparison", body)]

@@ -246,12 +246,46 @@ def word(text: str, lang: str = "en") -> str:
     return text
 
 
+#: whole texts that phrases cannot translate (the Japanese order differs): an English pattern
+#: (matched against the whole text) and its Japanese form; the captured parts (numbers with units,
+#: run names) are translated phrase by phrase and put in their places
+TEMPLATES_JA: tuple[tuple[str, str], ...] = (
+    (
+        r"axis cut at (?P<x>.+?):\s+the last (?P<q>.+?) cost up to\s+(?P<y>.+?) \(whole curve below\)",
+        "{x} で軸を省略:\n残りの {q} の費用は最大\n{y} (曲線全体は下の図)",
+    ),
+    (r"Comparison of (?P<runs>.+) \(costs against (?P<first>.+)\)", "{runs} の比較 (費用は {first} との差)"),
+    (r"(?P<runs>.+) and (?P<n>\d+) more", "{runs} ほか {n} 件"),
+    (
+        r"(?P<d>\S+) bn JPY(?P<share> \([^)]*\))?:\s+the same cost as (?P<first>.+)",
+        "{d} 十億円{share}:\n{first} と同じ費用",
+    ),
+    (
+        r"(?P<d>\S+) bn JPY(?P<share> \([^)]*\))?:\s+more cost than (?P<first>.+)",
+        "{d} 十億円{share}:\n{first} より費用が多い",
+    ),
+    (
+        r"(?P<d>\S+) bn JPY(?P<share> \([^)]*\))?:\s+less cost than (?P<first>.+)",
+        "{d} 十億円{share}:\n{first} より費用が少ない",
+    ),
+    (r"total cost minus (?P<first>.+)'s \((?P<unit>.+)\)", "総費用 − {first} の総費用 ({unit})"),
+    (r"Total cost against (?P<first>.+) \((?P<x>\S+) bn JPY\)", "{first} に対する総費用の差 ({first}: {x} 十億円)"),
+    (r"other data: not compared", "異なるデータ: 比較しない"),
+)
+
+
+@cache
+def _templates() -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(en, re.DOTALL), ja) for en, ja in TEMPLATES_JA]
+
+
 @cache
 def _pattern() -> re.Pattern[str]:
     keys = sorted(JA, key=len, reverse=True)
     alternatives = []
     for k in keys:
-        body = re.escape(k)
+        # a phrase may be broken over lines in a figure ("sum\nover the period's years")
+        body = re.escape(k).replace("\\ ", r"\s+")
         # whole words for Latin text: 'cap' is not replaced inside 'capacity'
         left = r"(?<![A-Za-z_])" if k[0].isalnum() else ""
         right = r"(?![A-Za-z_])" if k[-1].isalnum() else ""
@@ -260,11 +294,17 @@ def _pattern() -> re.Pattern[str]:
 
 
 def translate(text: str, lang: str = "en") -> str:
-    """Free text (a title, an axis label, a legend) in ``lang``: every phrase of :data:`JA` it
-    contains replaced (longest first, whole words), commas inside brackets as Japanese commas."""
+    """Free text (a title, an axis label, a legend) in ``lang``: a whole text of
+    :data:`TEMPLATES_JA` in its Japanese form, else every phrase of :data:`JA` it contains
+    replaced (longest first, whole words, also where a line break stands for a space), commas
+    inside brackets as Japanese commas."""
     if lang != "ja" or not text:
         return text
-    out = _pattern().sub(lambda m: JA[m.group(0)], text)
+    for pattern, ja in _templates():
+        m = pattern.fullmatch(text)
+        if m is not None:
+            return ja.format(**{k: translate(v or "", lang) for k, v in m.groupdict().items()})
+    out = _pattern().sub(lambda m: JA[" ".join(m.group(0).split())], text)
     return out.replace(", ", "、") if out != text else out
 
 

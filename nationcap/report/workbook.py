@@ -14,7 +14,8 @@ README                scenario, description, status, engine, dataset fingerprint
                       every column's unit and money basis, the resolved settings, sources
 summary               a batch's summary (``summary.csv``: sweep points or Monte Carlo
                       statistics), or a comparison's summary with the gains
-                      (``administrators_compared``: who pays more or less than in the first run)
+                      (``administrators_compared``, ``sectors_compared``: who pays more or
+                      less than in the first run)
 prices                prices by market and year, with the least and greatest clearing price
                       (the interval where the price is not unique), floor, ceiling, imports
 markets               by market and period: PV prices and their interval, cap, emissions,
@@ -46,6 +47,7 @@ and each variable has one column per run (``price_jpy_per_t [linked]``).
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -70,6 +72,7 @@ SHEET_ORDER = (
     "README",
     "summary",
     "administrators_compared",
+    "sectors_compared",
     "prices",
     "markets",
     "markets_by_year",
@@ -371,6 +374,9 @@ def write_workbook(sheets: list[Sheet], path: Path) -> None:
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
+    # byte-stable: the document's created/modified stamps and the zip entries' times are fixed
+    # (openpyxl stamps the time of saving), so the same results give the same file
+    wb.properties.created = wb.properties.modified = FIXED_TIME
     bold = Font(bold=True)
     for s in sheets:
         ws = wb.create_sheet(s.name[:31])
@@ -397,6 +403,34 @@ def write_workbook(sheets: list[Sheet], path: Path) -> None:
             ws.append([_exact(ws, _cell(v)) for v in row])
     with atomic_file(Path(path)) as tmp:
         wb.save(tmp)
+        _fix_zip_times(Path(tmp))
+
+
+#: the time stamped into a workbook (document properties and zip entries): the zip format's
+#: earliest date, so that a workbook's bytes depend on its content only
+FIXED_TIME = datetime.datetime(1980, 1, 1)
+
+
+def _fix_zip_times(path: Path) -> None:
+    """Rewrite the zip archive ``path`` with every entry dated :data:`FIXED_TIME` (same order,
+    names, contents and compression) and the document's modified time (which openpyxl sets as it
+    saves) at :data:`FIXED_TIME` too."""
+    import re
+    import zipfile
+
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path) as src:
+        entries = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w") as dst:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>", data
+                )
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, data)
 
 
 def build_sheets(

@@ -410,6 +410,16 @@ def run_bench(
     return rows
 
 
+def is_bench_csv(path: Path) -> bool:
+    """Whether ``path`` is a table :func:`write_csv` wrote (its header is :data:`COLUMNS`): the
+    only file ``nationcap bench --force`` replaces."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.readline().rstrip("\r\n") == ",".join(COLUMNS)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
     from ..atomic import atomic_file
 

@@ -704,3 +704,24 @@ def test_non_finite_numbers_are_rejected(case, file, row, column, value):
     with pytest.raises(InputError) as info:
         load(case)
     assert_problem(info.value, file, f"row {row}", column, "number")
+
+
+def test_cells_padded_with_white_space_are_stripped(tmp_path):
+    """A cell with a trailing space, a tab or an ideographic space (U+3000, as a Japanese
+    keyboard types it) is read as the value without it: the file is stripped cell by cell only
+    when it may hold such padding, and reads the same as the plain file."""
+    import shutil
+
+    from nationcap.inputs.tables import _padded, load_dataset
+
+    src = REPO / "inputs" / "tiny"
+    plain = load_dataset(src)
+    assert not _padded(src / "mac.csv")
+    for pad in (" ", "\t", "\u3000"):
+        folder = tmp_path / f"pad{ord(pad)}"
+        shutil.copytree(src, folder)
+        lines = (folder / "mac.csv").read_text(encoding="utf-8").splitlines()
+        head, rows = lines[0], [",".join(c + pad for c in line.split(",")) for line in lines[1:]]
+        (folder / "mac.csv").write_text("\n".join([head, *rows]) + "\n", encoding="utf-8")
+        assert _padded(folder / "mac.csv")
+        assert load_dataset(folder).mac.equals(plain.mac), repr(pad)

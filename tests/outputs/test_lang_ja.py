@@ -104,3 +104,49 @@ def test_plot_command_in_japanese(tiny_outputs, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "prefecture.png").stat().st_size > 10_000
     assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+#: Latin words a Japanese figure keeps: units and abbreviations, and the names of the runs
+KEPT_LATIN = {"JPY", "CO2", "PV", "FY", "Mt", "BAU", "MAC", "tiny", "nan", "s000", "s001", "s002"}
+
+
+def english_left(fig: Figure) -> list[str]:
+    """Texts of ``fig`` that still hold an English word (three letters or more, not kept)."""
+    import re
+
+    left = []
+    for t in fig.findobj(Text):
+        words = [w for w in re.findall(r"[A-Za-z]{3,}", t.get_text()) if w not in KEPT_LATIN]
+        if words:
+            left.append(t.get_text())
+    return left
+
+
+@pytest.mark.solver
+def test_figures_in_japanese_leave_no_english_text(tiny_outputs):
+    """Every figure of a run, a sweep and a Monte Carlo batch, and compare.png, in Japanese: no
+    text keeps an English word, including phrases broken over lines and the whole sentences of
+    the MAC curve's axis cut and of the comparison's cost bars (TEMPLATES_JA)."""
+    from nationcap.report.compare import compare
+    from nationcap.report.plots.compare import plot_compare
+
+    for name in ("run", "linked", "sweep", "mc"):
+        res = xr.load_dataset(tiny_outputs[name] / "results.nc")
+        for kind in applicable_kinds(res):
+            with figure_font_context("ja"):
+                fig = localize_figure(make_figure(res, kind), "ja")
+            assert english_left(fig) == [], (name, kind)
+    tables = compare([tiny_outputs["run"], tiny_outputs["linked"]])
+    with figure_font_context("ja"):
+        fig = localize_figure(plot_compare(tables), "ja")
+    assert english_left(fig) == []
+    # the check can fail: the same figure in English
+    assert english_left(plot_compare(tables))
+
+
+def test_templates_translate_whole_sentences():
+    text = "axis cut at 3,415 JPY/t CO2:\nthe last 0.052 Mt CO2 cost up to\n10,351 JPY/t CO2 (whole curve below)"
+    assert translate(text, "ja") == "3,415 円/t-CO2 で軸を省略:\n残りの 0.052 百万t-CO2 の費用は最大\n10,351 円/t-CO2 (曲線全体は下の図)"
+    assert translate("+6.1 bn JPY (+3.9 %):\nmore cost than baseline", "ja") == "+6.1 十億円 (+3.9 %):\nbaseline より費用が多い"
+    assert translate("sum\nover the period's years", "ja") == "期間内の年の合計"
+    assert translate("axis cut at 5", "en") == "axis cut at 5"

@@ -126,3 +126,20 @@ def test_iamc_export_still_takes_one_results(tiny_outputs, tmp_path):
     assert pd.read_csv(out).columns[:5].tolist() == ["model", "scenario", "region", "variable", "unit"]
     two = CliRunner().invoke(cli, ["export", str(tiny_outputs["run"]), str(tiny_outputs["linked"])])
     assert two.exit_code == 2 and "--format xlsx" in two.output
+
+
+def test_workbook_is_byte_stable(tiny_outputs, tmp_path):
+    """The same results give the same workbook, byte for byte, written at different times: the
+    document's time stamps and the zip entries' dates are fixed (1980-01-01)."""
+    import time
+    import zipfile
+
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    export(str(tiny_outputs["run"]), "--format", "xlsx", "--out", str(a))
+    time.sleep(2.1)  # past the zip format's 2-second resolution of entry times
+    export(str(tiny_outputs["run"]), "--format", "xlsx", "--out", str(b))
+    assert a.read_bytes() == b.read_bytes()
+    with zipfile.ZipFile(a) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert "1980-01-01T00:00:00Z" in z.read("docProps/core.xml").decode()
+    check_layout(a)

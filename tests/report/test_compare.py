@@ -87,3 +87,56 @@ def test_compare_reports_total_and_net_cost(tmp_path):
     per = tables["periods"]
     assert per.loc[("case#2", "m", "P1"), "net_cost_covered_jpy"] == pytest.approx(96_000, abs=1e-3)
     assert per.loc[("case#2", "m", "P1"), "total_cost_jpy"] == pytest.approx(10_000, abs=1e-3)
+
+
+def test_compare_gives_coverage_and_who_pays_by_sector(tmp_path):
+    """Market m, FY2026, factor 0.2, national CO2 1,000 t. A (steel): BAU = base = 100 t, steps
+    10 t @1,000 and 20 t @3,000; B (office): BAU = base = 50 t, one step 10 t @2,000.
+
+    Both covered: requirement 20 + 10 = 30 t; merit order 10 @1,000 (A), 10 @2,000 (B), then A's
+    3,000 step: price 3,000, A abates 20 t (10,000 + 30,000 = 40,000 JPY) and needs 20 (buys 0),
+    B abates 10 t (20,000) and needs 10: compliance costs steel 40,000, office 20,000. Coverage
+    150 / 1,000 = 0.15, uncovered 0.
+
+    Only A covered (``select.min_base_t = 60``): requirement 20 t, 10 @1,000 + 10 @3,000, price
+    3,000: steel 40,000, office 0 (uncovered; it emits its BAU): change -20,000 for office, 0 for
+    steel. Coverage 100 / 1,000 = 0.10, uncovered 50 / 1,000 = 0.05, combined 0.10."""
+    path = write_case(
+        tmp_path,
+        [
+            dict(entity_id="A", market="m", base_emissions_t=100.0, sector="steel"),
+            dict(entity_id="B", market="m", base_emissions_t=50.0, sector="office"),
+        ],
+        {"A": 100, "B": 50},
+        [("A", 1, 0.1, 1000), ("A", 2, 0.2, 3000), ("B", 1, 0.2, 2000)],
+        [("P1", 2026, 2026)],
+        {"m": {"compliance_factor": {"P1": {"general": 0.2}}}},
+        national_co2_t={2026: 1000.0},
+    )
+    runner = CliRunner()
+    assert runner.invoke(cli, ["-q", "run", str(path), "--out", str(tmp_path / "all")]).exit_code == 0
+    res = runner.invoke(
+        cli, ["-q", "run", str(path), "--out", str(tmp_path / "big"), "--set", "markets.m.select={min_base_t=60}"]
+    )
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "cmp"
+    res = runner.invoke(cli, ["compare", str(tmp_path / "all"), str(tmp_path / "big"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Compliance cost by sector" in res.output
+    tables = compare([tmp_path / "all", tmp_path / "big"])
+    s = tables["summary"]
+    assert s["coverage_share_m"].tolist() == pytest.approx([0.15, 0.10], abs=1e-12)
+    assert s["uncovered_share"].tolist() == pytest.approx([0.0, 0.05], abs=1e-12)
+    assert s["combined_coverage_share"].tolist() == pytest.approx([0.15, 0.10], abs=1e-12)
+    sec = tables["sectors"]
+    assert sec.loc["steel", "compliance_cost_jpy_case"] == pytest.approx(40_000, abs=1e-6)
+    assert sec.loc["office", "compliance_cost_jpy_case"] == pytest.approx(20_000, abs=1e-6)
+    assert sec.loc["steel", "compliance_cost_jpy_case#2"] == pytest.approx(40_000, abs=1e-6)
+    assert sec.loc["office", "compliance_cost_jpy_case#2"] == pytest.approx(0, abs=1e-6)
+    assert sec.loc["office", "compliance_cost_change_vs_first_jpy_case#2"] == pytest.approx(-20_000, abs=1e-6)
+    assert sec.loc["steel", "abatement_t_case"] == pytest.approx(20, abs=1e-9)
+    assert sec.loc["office", "abatement_cost_jpy_case"] == pytest.approx(20_000, abs=1e-6)
+    cov = tables["coverage"]
+    assert cov.loc[("case#2", 2026), "uncovered_share"] == pytest.approx(0.05, abs=1e-12)
+    for f in ("compare_sectors.csv", "compare_coverage.csv"):
+        assert (out / f).stat().st_size > 0

@@ -103,6 +103,26 @@ def test_held_resolve_target_reports_a_positive_median():
     assert "x direct" in text and "2.00 s" in text
 
 
+def test_cli_bench_never_overwrites_a_file_silently(tmp_path):
+    """An existing --out table is refused without --force (exit 4, before any case runs); a file
+    nationcap bench did not write is refused even with --force; its own table is recognised."""
+    runner = CliRunner()
+    args = ["bench", "--scale", "0.1", "--engine", "fast", "--scenario", str(REPO / "models" / "tiny.toml")]
+    ours = tmp_path / "bench.csv"
+    bench.write_csv([], ours)
+    assert bench.is_bench_csv(ours)
+    before = ours.read_bytes()
+    result = runner.invoke(cli, [*args, "--out", str(ours)])
+    assert result.exit_code == 4 and "pass --force" in result.output
+    assert ours.read_bytes() == before
+    other = tmp_path / "notes.csv"
+    other.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert not bench.is_bench_csv(other)
+    result = runner.invoke(cli, [*args, "--out", str(other), "--force"])
+    assert result.exit_code == 4 and "did not write" in result.output
+    assert other.read_text(encoding="utf-8") == "a,b\n1,2\n"
+
+
 def test_the_scaled_monte_carlo_target_is_reported_against_the_smaller_one():
     """``--mc-scale 20``: a 20x larger Monte Carlo taking 30 s and 600 MB against 2 s and 400 MB
     is 15.00 x the time and 1.50 x the peak (30 / 2, 600 / 400)."""
