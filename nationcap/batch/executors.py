@@ -145,12 +145,13 @@ def execute(
     try:
         futures = {pool.submit(_run_job, job): job for job in jobs}
         for fut in cf.as_completed(futures):
-            job = futures[fut]
+            job = futures.pop(fut)  # (a finished future holds its result: drop it once handled)
             try:
                 out = fut.result()
             except Exception as exc:  # a worker died (e.g. out of memory)
                 out = _failed(job, exc)
             on_done(job, out)
+            del fut, out
     except BaseException:
         # Ctrl-C, SIGTERM (or an error writing a result): drop the members not started, stop the
         # running ones (module doc); members already cached in runs/ are complete and kept
