@@ -55,6 +55,7 @@ from .derive.scope import resolve as resolve_scope
 from .engines import Engine, SolveResult, get_engine, require_support
 from .engines.feasibility import check_feasible
 from .engines.foresight import rolling, solve_rolling
+from .errors import NationcapError
 from .inputs.tables import Dataset, load_dataset
 from .model import ModelData, prepare
 from .model.prepare import perturb, reallocate
@@ -131,6 +132,7 @@ class Session:
         self._t_open: float | None = None
         self._structure_key: str | None = None
         self._draws: tuple[str, np.ndarray] | None = None  # (draw setup key, covered entity positions)
+        self._no_base = False  # the scenario as loaded failed to prepare (variants are prepared on their own)
 
     # -- making one ------------------------------------------------------------------------
     @classmethod
@@ -202,9 +204,17 @@ class Session:
         variant of the scenario as loaded that changes only the allocation keys is made from the
         prepared model data (:func:`nationcap.model.prepare.reallocate`: the allocations and the
         allocation-dependent rules again, nothing read or sorted again), which equals preparing
-        it from the tables bit for bit."""
-        if dataset is None and self._md is not None and self._structure() == structure_key(scn):
-            md = reallocate(self._md, resolve_scope(scn, self.dataset, self._md.scope))
+        it from the tables bit for bit; the scenario as loaded is prepared for it first if it was not
+        yet (the explorer's and a sweep's first variant), once."""
+        base = self._md
+        same = dataset is None and self._structure() == structure_key(scn)
+        if base is None and same and not self._no_base and scn is not self.scenario:
+            try:
+                base = self.model_data
+            except NationcapError:  # the scenario as loaded does not prepare: each variant on its own
+                self._no_base = True
+        if same and base is not None:
+            md = reallocate(base, resolve_scope(scn, self.dataset, base.scope))
         else:
             md = prepare(scn, self.dataset if dataset is None else dataset, previous=self._scope)
         if dataset is None:

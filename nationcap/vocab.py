@@ -67,13 +67,26 @@ def data_array(
     money: str | None = None,
     long_name: str | None = None,
 ) -> xr.DataArray:
-    """A results variable with its attributes (:func:`variable_attrs`)."""
-    return xr.DataArray(
-        values,
-        dims=dims,
-        coords={d: coords[d] for d in dims},
-        attrs=variable_attrs(units, description, money, long_name),
-    )
+    """A results variable with its attributes (:func:`variable_attrs`).
+
+    On dimension coordinates made by :func:`index_coords` (what results are built on) the
+    DataArray is put together from their variables and indexes directly: xarray's constructor
+    would check and rebuild each index, which costs more than the variable itself on a held
+    session's re-solve. The DataArray is the same either way."""
+    attrs = variable_attrs(units, description, money, long_name)
+    picked = {d: coords[d] for d in dims}
+    var = xr.Variable(dims, values, attrs)
+    if all(
+        isinstance(c, xr.DataArray) and c.dims == (d,) and d in c.xindexes and c.size == var.sizes[d]
+        for d, c in picked.items()
+    ):
+        return xr.DataArray(
+            var,
+            coords={d: c.variable.copy(deep=False) for d, c in picked.items()},
+            indexes={d: c.xindexes[d] for d, c in picked.items()},
+            fastpath=True,
+        )
+    return xr.DataArray(values, dims=dims, coords=picked, attrs=attrs)
 
 
 def index_coords(values: Mapping[str, Any]) -> dict[str, xr.DataArray]:

@@ -61,6 +61,18 @@ def test_an_allocation_variant_equals_preparing_it_from_the_tables(variant, extr
     assert not np.array_equal(fast.alloc_t, base.alloc_t)
 
 
+def test_the_first_variant_of_a_session_is_made_from_the_loaded_scenario():
+    """A session whose first solve is an allocation variant (the explorer's controls, a sweep's
+    first point) prepares the scenario as loaded once and makes the variant from it: the variant
+    shares its BAU array and equals preparing the variant from the tables; the next variant too."""
+    s = Session.open(REPO / "models" / "tokyo_rules.toml", TOKYO_ON_TINY)
+    first, second = (s.prepare(s.variant(v)) for v in VARIANTS)
+    base = s.model_data
+    assert first.bau_t is base.bau_t and second.bau_t is base.bau_t
+    assert_same_model_data(first, prepare(s.variant(VARIANTS[0]), s.dataset))
+    assert_same_model_data(second, prepare(s.variant(VARIANTS[1]), s.dataset))
+
+
 def test_another_variant_is_prepared_from_the_tables():
     """A change of the discount rate is no allocation variant: the columns are prepared again."""
     s = Session.open(REPO / "models" / "tiny.toml")

@@ -46,9 +46,7 @@ def direct_factor(scn: Scenario, ds: Dataset) -> np.ndarray:
     """(E,) ``1 - electricity_share`` for entities of markets with ``emissions_basis = "direct"``
     (only their direct emissions count), 1 for every other entity."""
     ent = ds.entities
-    direct = np.array(
-        [m in scn.markets and scn.markets[m].emissions_basis == "direct" for m in ent["market"]], dtype=bool
-    )
+    direct = ent["market"].isin([m for m, c in scn.markets.items() if c.emissions_basis == "direct"]).to_numpy(bool)
     return np.where(direct, 1.0 - ent["electricity_share"].to_numpy(dtype=float), 1.0)
 
 
@@ -195,18 +193,40 @@ def base_emissions(scn: Scenario, ds: Dataset) -> tuple[pd.Series, pd.Series]:
 
 def compliance_factors(scn: Scenario, ds: Dataset) -> pd.DataFrame:
     """Effective factor (with the top-level multiplier) per entity (rows) and period (columns)."""
-    ent = ds.entities
-    markets = ent["market"].to_numpy()
-    cats = ent["category"].to_numpy()
-    tops = ent["top_level"].to_numpy()
+    return pd.DataFrame(_factor_arrays(scn, ds), index=ds.entities.index)
+
+
+def _factor_arrays(scn: Scenario, ds: Dataset) -> dict[str, np.ndarray]:
+    """Period name -> (E,) effective factor of each entity (:func:`compliance_factors`).
+
+    A factor depends on the entity's (market, category, top_level) only, so it is computed once
+    per distinct triple (a few dozen) and spread to the entities by each one's triple: the same
+    products as computing it entity by entity, in a small fraction of the time (a held session
+    re-derives the allocations on every design change)."""
+    codes, triples = ds.memo(("entity allocation triples",), lambda: _allocation_triples(ds))
     out = {}
     for p in scn.periods:
-        vals = np.empty(len(ent))
-        for k, (m, cat, top) in enumerate(zip(markets, cats, tops)):
+        vals = np.empty(len(triples))
+        for k, (m, cat, top) in enumerate(triples):
             mult = scn.markets[m].top_level_multiplier.get(top, 1.0) if top != "none" else 1.0
             vals[k] = scn.factor(m, p.name, cat) * mult
-        out[p.name] = vals
-    return pd.DataFrame(out, index=ent.index)
+        out[p.name] = vals[codes]
+    return out
+
+
+def _allocation_triples(ds: Dataset) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    """(each entity's position among the distinct triples, the distinct (market, category,
+    top_level) triples of entities.csv, in order of first appearance)."""
+    ent = ds.entities
+    found: dict[tuple[str, str, str], int] = {}
+    codes = np.array(
+        [
+            found.setdefault(t, len(found))
+            for t in zip(ent["market"].to_numpy(), ent["category"].to_numpy(), ent["top_level"].to_numpy())
+        ],
+        dtype=np.int64,
+    )
+    return codes, list(found)
 
 
 def allocation_t(
@@ -216,13 +236,11 @@ def allocation_t(
 
     ``base`` defaults to :func:`base_emissions` times :func:`direct_factor`; ``basis`` to
     :func:`benchmark_basis` of that base (the rows of benchmark markets)."""
-    factors = compliance_factors(scn, ds)
+    factors = _factor_arrays(scn, ds)
     if base is None:
         base = base_emissions(scn, ds)[0] * direct_factor(scn, ds)
     b = base.to_numpy(dtype=float)
-    out = pd.DataFrame(
-        {p.name: b * (1.0 - factors[p.name].to_numpy()) * p.n_years for p in scn.periods}, index=ds.entities.index
-    )
+    out = pd.DataFrame({p.name: b * (1.0 - factors[p.name]) * p.n_years for p in scn.periods}, index=ds.entities.index)
     if basis is None:
         basis = benchmark_basis(scn, ds, b)
     if basis is not None:
@@ -248,16 +266,11 @@ def required_reduction_t(
 ) -> pd.DataFrame:
     """base x effective factor x years per entity and period (Tokyo's offset-limit basis); in a
     benchmark market (with ``alloc``) base x years - allocation, at least 0."""
-    factors = compliance_factors(scn, ds)
+    factors = _factor_arrays(scn, ds)
     b = base.to_numpy(dtype=float)
-    out = pd.DataFrame(
-        {p.name: b * factors[p.name].to_numpy() * p.n_years for p in scn.periods}, index=ds.entities.index
-    )
-    bench = (
-        ds.entities["market"]
-        .map(lambda m: m in scn.markets and scn.markets[m].allocation.rule == "benchmark")
-        .to_numpy(dtype=bool)
-    )
+    out = pd.DataFrame({p.name: b * factors[p.name] * p.n_years for p in scn.periods}, index=ds.entities.index)
+    benchmark_markets = [m for m, c in scn.markets.items() if c.allocation.rule == "benchmark"]
+    bench = ds.entities["market"].isin(benchmark_markets).to_numpy(dtype=bool)
     if alloc is not None and bench.any():
         years = np.array([p.n_years for p in scn.periods], dtype=float)
         gap = np.maximum(b[:, None] * years[None, :] - alloc[[p.name for p in scn.periods]].to_numpy(), 0.0)

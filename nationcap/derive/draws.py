@@ -65,10 +65,26 @@ def group_labels(by: str, scn: Scenario, ds: Dataset) -> list[str]:
     return sorted(set(ds.entities["sector"].astype(str).to_numpy().tolist()))  # (not iterating a pandas column: slow)
 
 
+#: the groups of the last few (by, dataset, labels, scenario): every draw of a batch asks again
+_GROUPS: list[tuple[str, Dataset, tuple[str, ...], Scenario | None, np.ndarray]] = []
+
+
 def entity_groups(by: str, ds: Dataset, labels: list[str], scn: Scenario | None = None) -> np.ndarray:
     """Group index of every entity of ``ds`` (entities.csv order); -1 for an entity no market
     covers (its draw changes nothing in the model). ``market`` groups need the scenario when it
-    selects or splits markets (the entities' resolved markets, :mod:`.scope`)."""
+    selects or splits markets (the entities' resolved markets, :mod:`.scope`). The answer for
+    the same dataset and scenario objects is kept (read-only) for the next call."""
+    key = tuple(labels)
+    for b, d, lab, sc, out in _GROUPS:
+        if b == by and d is ds and sc is scn and lab == key:
+            return out
+    out = _entity_groups(by, ds, labels, scn)
+    out.setflags(write=False)
+    _GROUPS[:] = [*_GROUPS[-3:], (by, ds, key, scn, out)]
+    return out
+
+
+def _entity_groups(by: str, ds: Dataset, labels: list[str], scn: Scenario | None) -> np.ndarray:
     if by == "all":
         return np.zeros(len(ds.entities), dtype=np.int64)
     if by == "market":

@@ -50,7 +50,8 @@ Keeping the bank as high as possible is never worse later, so the pass is exact 
 relaxation, and exact for the LP of a market without extra supply or links.
 
 The supply bounds are not written here: each program rule declares its own, next to its math
-(its ``feasibility(md)`` hook, :class:`nationcap.model.rules.base.Feasibility`), and the table
+(its ``feasibility(md)`` hook, :class:`nationcap.model.rules.base.Feasibility`), with the notes
+and hints the message gives about it (a link's closed direction or its limit), and the table
 above summarises what the shipped rules declare. A rule that is on but declares nothing (one
 added to :data:`nationcap.model.rules.RULES` without the hook) makes this check refuse nothing:
 it might add supply.
@@ -105,6 +106,23 @@ def _bank_pass(gap: np.ndarray, extra: np.ndarray, banking: bool, borrowing: boo
     return out
 
 
+#: ((entity_market, col_entity, year_period, col_year), (market, period) cell of each column) of
+#: the last model data checked; the draws of a Monte Carlo batch share these arrays
+_CELLS: list[tuple[tuple[np.ndarray, ...], np.ndarray]] = []
+
+
+def _max_abatement_t(md: ModelData) -> np.ndarray:
+    """:meth:`ModelData.max_abatement_t` (the same sums), with the cell of each column kept
+    while the model's columns are the same arrays."""
+    key = (md.entity_market, md.col_entity, md.year_period, md.col_year)
+    cell = next((c for k, c in _CELLS if all(a is b for a, b in zip(k, key))), None)
+    n_p = len(md.periods)
+    if cell is None:
+        cell = md.entity_market[md.col_entity] * n_p + md.col_period
+        _CELLS[:] = [(key, cell)]
+    return np.bincount(cell, weights=md.col_qty_t, minlength=len(md.markets) * n_p).reshape(-1, n_p)
+
+
 def declared(md: ModelData) -> list[Feasibility] | None:
     """What every active rule declares it adds (its ``feasibility`` hook), or None when an active
     rule declares nothing: its supply is unknown, so no relaxation can be trusted."""
@@ -127,7 +145,7 @@ def relaxations(md: ModelData, rules: list[Feasibility] | None = None) -> list[_
         assert rules is not None, "a rule that is on declares no feasibility hook"
     n_p = len(md.periods)
     caps = md.cap_t()
-    gap = md.bau_by_market_period_t() - caps - md.max_abatement_t()
+    gap = md.bau_by_market_period_t() - caps - _max_abatement_t(md)
     supply = [s for f in rules for s in f.supply]
     borrowing = set().union(*(f.borrowing for f in rules))
     out: list[_Relaxation] = []
@@ -166,8 +184,9 @@ def relaxations(md: ModelData, rules: list[Feasibility] | None = None) -> list[_
     return out
 
 
-def _message(md: ModelData, rel: _Relaxation, p: int, short_t: float, k: int) -> str:
-    """One problem: where, how much is short, what was counted, and hints that fit the scenario."""
+def _message(md: ModelData, rel: _Relaxation, p: int, short_t: float, k: int, rules: list[Feasibility]) -> str:
+    """One problem: where, how much is short, what was counted, and hints that fit the scenario
+    (the market's own keys, then what the rules declare for it: their ``notes`` and ``hints``)."""
     pname = md.periods[p]
     counted = [f"{lab} (at most {fmt_t(float(v[p]))})" for lab, v in rel.sources if v[p] > 0]
     what = "every abatement step used" + (" and " + ", ".join(counted) if counted else "")
@@ -184,14 +203,9 @@ def _message(md: ModelData, rel: _Relaxation, p: int, short_t: float, k: int) ->
             else ""
         )
         hints.append(f"loosen markets.{table}.compliance_factor.{pname}{whose}")
-        link = md.scenario.link
-        if link.mode != "none" and name in link.markets:
-            into = "national_to_regional" if name == link.markets[1] else "regional_to_national"
-            if link.direction not in ("both", into):
-                notes.append(f"the link's direction {link.direction!r} lets no allowances into {name!r}")
-                hints.append(f'set link.direction = "both" (or "{into}")')
-            elif link.mode == "limited":
-                hints.append(f"raise link.limit_share (now {link.limit_share:g} of the receiving cap per period)")
+        for f in rules:
+            notes += f.notes.get(k, [])
+            hints += f.hints.get(k, [])
         if not cfg.banking and p > 0 and _would_pass(rel, banking=True):
             hints.append(f"turn banking on (markets.{table}.banking = true; earlier surpluses lapse now)")
         if not rel.borrowing and p < len(md.periods) - 1 and _would_pass(rel, borrowing=True):
@@ -224,6 +238,6 @@ def check_feasible(md: ModelData) -> None:
     problems = []
     for k, rel in enumerate(relaxations(md, rules)):
         for p, short in _bank_pass(rel.gap_t, rel.extra_t, rel.banking, rel.borrowing):
-            problems.append(_message(md, rel, p, short, k))
+            problems.append(_message(md, rel, p, short, k, rules))
     if problems:
         raise ModelError("infeasible scenario:\n  - " + "\n  - ".join(problems))

@@ -56,6 +56,17 @@ Non-unique answers
     period when the discount rate is 0) can share the marginal tonnes in many ways at equal
     cost; prices, total cost and every non-tied column are unique.
 
+Monte Carlo draws
+    An engine given ``cost_groups`` (:class:`MeritOrderEngine`; the session does this for a
+    Monte Carlo batch) sorts each market's columns once into runs by (cost group, market, year,
+    PV cost) (:class:`_Runs`). A draw multiplies each group's costs by one factor, which keeps
+    every run sorted to the last bit, so a draw is cleared without a sort
+    (:class:`_DrawMarket`): a block's price is searched on pivots taken every
+    ``SAMPLE_STRIDE`` columns of each run, and only the few columns between the two pivots that
+    bracket the requirement are sorted. The answer is the same column cost as with a full sort;
+    the primal is recovered in column order with the same tie rule. Only the order in which
+    quantities are added differs (rounding, about 1e-16 of the market's size).
+
 Full link
     With ``[link] mode = "full"``, ``direction = "both"`` and the same banking / borrowing rules
     in both markets, the two markets are one market in national-allowance units: a regional step
@@ -205,22 +216,23 @@ def core_view(md: ModelData) -> ModelData:
 
 
 class _Layout:
-    """Where a market's columns are and their order by PV cost (reused between solves).
+    """Where a market's columns are and their order by PV cost (reused between solves)."""
 
-    With ``reference`` (a permutation of the columns in which every group of columns whose
-    costs change by one common positive factor is sorted: see :class:`MeritOrderEngine`), the
-    order is found by a stable sort from it, which merges those sorted runs instead of sorting
-    from scratch; the result is a sorted order either way.
-    """
-
-    def __init__(self, cols: np.ndarray | slice, w: np.ndarray, per: np.ndarray, reference: np.ndarray | None = None):
+    def __init__(self, cols: np.ndarray | slice, w: np.ndarray, per: np.ndarray):
         self.cols = cols
-        if reference is None:
-            self.order = np.argsort(w)
-        else:
-            self.order = reference[np.argsort(w[reference], kind="stable")]
+        self.order = np.argsort(w)
         self.w = w[self.order]
         self.per = per[self.order].astype(np.int32)
+
+
+@dataclasses.dataclass
+class _DrawLayout:
+    """Where a market's columns are (a slice when contiguous) and, after the first solve of an
+    engine with cost groups, its presorted runs."""
+
+    cols: np.ndarray | slice
+    idx: np.ndarray
+    runs: _Runs | None = None
 
 
 class _Market:
@@ -271,7 +283,192 @@ class _Market:
         return lam, abs(closed - need) <= self.tol
 
 
-def _pava(mk: _Market, order: list[int]) -> list[tuple[list[int], float, bool]]:
+#: presorted runs: every SAMPLE_STRIDE-th column of each run is a pivot of the clearing search
+SAMPLE_STRIDE = 1024
+
+
+class _Runs:
+    """Columns (of one market, or a linked pair's pooled columns) presorted once by (cost group,
+    market, year, PV cost): each (group, market, year) is a *run*. A Monte Carlo draw multiplies
+    every step cost of a group by one factor ``k >= 0`` (:func:`nationcap.model.prepare.perturb`),
+    and a run's PV costs ``discount[year] * (cost * k)`` (x the link ratio when pooled) keep
+    their order to the last bit, since rounding is monotone and the run shares one discount
+    factor and one ratio; a draw is then cleared on the runs (:class:`_DrawMarket`) without
+    sorting its columns. (Runs by period instead of year could swap two columns of different
+    years whose PV costs tie.)
+
+    ``cols``: the columns (global positions, in market order); ``factor``: pooled units per t of
+    each (None: 1); ``part``: which market of the pool each column is in; ``groups``: cost group
+    of every column; ``w``, ``per``, ``year``: PV cost, period and year of every column.
+    """
+
+    def __init__(
+        self,
+        cols: np.ndarray,
+        factor: np.ndarray | None,
+        part: np.ndarray,
+        groups: np.ndarray,
+        w: np.ndarray,
+        per: np.ndarray,
+        year: np.ndarray,
+    ):
+        wc = w[cols] if factor is None else w[cols] * factor
+        gc, yc = groups[cols], year[cols]
+        order = np.lexsort((wc, yc, part, gc))
+        self.n = len(cols)
+        #: global column of each presorted position, its t per pooled unit, its run
+        self.glob = cols[order]
+        self.loc = order
+        self.fac = None if factor is None else factor[order]
+        new_run = np.zeros(self.n, dtype=bool)
+        new_run[:1] = True
+        for k in (gc, part, yc):
+            ko = k[order]
+            new_run[1:] |= ko[1:] != ko[:-1]
+        self.starts = np.flatnonzero(new_run)
+        self.ends = np.append(self.starts[1:], self.n)
+        self.run_period = per[self.glob[self.starts]].astype(np.int64)
+        #: adjacent positions inside one run (where a draw's costs must not decrease)
+        self.inner = ~new_run[1:]
+        self.run_id = np.cumsum(new_run) - 1
+        samples = [np.append(np.arange(a, b, SAMPLE_STRIDE), b - 1) for a, b in zip(self.starts, self.ends)]
+        self.samples = np.concatenate(samples) if samples else np.zeros(0, dtype=np.int64)
+        #: scratch arrays of a solve (cost, quantity, cumulative quantity, order check), reused:
+        #: fresh large arrays cost page faults on every solve
+        self.scratch = (
+            np.empty(self.n),
+            np.empty(self.n),
+            np.empty(self.n + 1),
+            np.empty(max(self.n - 1, 0), dtype=bool),
+        )
+
+
+class _DrawMarket:
+    """One market (or a linked pair) of one solve, cleared on its presorted runs (:class:`_Runs`).
+
+    The least clearing price of a block of periods is the smallest PV cost ``v`` of the block's
+    columns at which the columns costing ``<= v`` cover the requirement. The pivots (every
+    ``SAMPLE_STRIDE``-th column of each run, and each run's last) are sorted, and the block's
+    cumulative quantity at each pivot is the sum over its runs of a ``searchsorted``; between
+    the last pivot short of the requirement and the first one reaching it, each run has fewer
+    than ``SAMPLE_STRIDE`` columns (ties aside), and only those are sorted. The answer is the
+    same column cost as a merit order sorted in full (the same ``searchsorted`` on a cumulative
+    sum); only the order in which the quantities are added differs (rounding, 1e-16 relative).
+    """
+
+    def __init__(self, runs: _Runs, w: np.ndarray, q: np.ndarray, req: np.ndarray):
+        ws, qs, cum, down = runs.scratch  # (only this solve uses them)
+        glob, fac, loc = runs.glob, runs.fac, runs.loc
+        np.take(w, glob, out=ws)
+        if fac is not None:
+            np.multiply(ws, fac, out=ws)
+        np.less(ws[1:], ws[:-1], out=down)
+        np.logical_and(down, runs.inner, out=down)
+        if down.any():  # costs not scaled by group (not a draw): sort each run
+            o = np.lexsort((ws, runs.run_id))
+            ws, glob, loc = ws[o], glob[o], loc[o]
+            fac = None if fac is None else fac[o]
+        self.runs = runs
+        self.ws = ws
+        #: position of each sorted column among the market's (or the pool's) columns
+        self.loc = loc
+        np.take(q, glob, out=qs)
+        if fac is not None:
+            np.divide(qs, fac, out=qs)
+        self.qs = qs
+        self.req = np.asarray(req, dtype=float)
+        self.n_p = len(req)
+        cum[0] = 0.0
+        np.cumsum(qs, out=cum[1:])
+        self.cum = cum
+        self.scale = max(1.0, float(np.abs(self.req).max(initial=0.0)), float(cum[-1]))
+        self.tol = REL_TOL * self.scale
+        sv = ws[runs.samples]
+        self.pivots = np.sort(sv)
+        #: (runs, pivots) position after each run's columns costing at most each pivot, and the
+        #: run's quantity there
+        self.at = np.empty((len(runs.starts), len(self.pivots)), dtype=np.int64)
+        for r, (a, b) in enumerate(zip(runs.starts.tolist(), runs.ends.tolist())):
+            self.at[r] = ws[a:b].searchsorted(self.pivots, side="right")
+            self.at[r] += a
+        self.cum_at = cum[self.at] - cum[runs.starts][:, None]
+        self._block: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._windows: dict[tuple[tuple[int, ...], int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _runs_of(self, key: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(runs of the block's periods, cumulative quantity of the block at each pivot)."""
+        if key not in self._block:
+            mine = np.flatnonzero(np.isin(self.runs.run_period, key))
+            self._block[key] = (mine, self.cum_at[mine].sum(axis=0))
+        return self._block[key]
+
+    def _window(self, key: tuple[int, ...], i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The block's columns costing more than pivot ``i - 1`` and at most pivot ``i``, sorted
+        by cost: (cost, cumulative quantity of the block up to each, sorted positions)."""
+        got = self._windows.get((key, i))
+        if got is None:
+            mine, at_pivot = self._runs_of(key)
+            lo = self.at[mine, i - 1] if i > 0 else self.runs.starts[mine]
+            hi = self.at[mine, i]
+            lens = hi - lo  # the positions lo[r] .. hi[r] - 1 of each run, one after the other
+            idx = np.arange(int(lens.sum())) + np.repeat(lo - (np.cumsum(lens) - lens), lens)
+            idx = idx[np.argsort(self.ws[idx], kind="stable")]
+            base = float(at_pivot[i - 1]) if i > 0 else 0.0
+            got = (self.ws[idx], base + np.cumsum(self.qs[idx]), idx)
+            self._windows[(key, i)] = got
+        return got
+
+    def _upto(self, key: tuple[int, ...], v: float) -> float:
+        """Quantity of the block's columns costing ``<= v``."""
+        _, at_pivot = self._runs_of(key)
+        i = int(self.pivots.searchsorted(v, side="left"))  # pivot i - 1 < v <= pivot i
+        if i >= len(self.pivots):  # the last pivot is the dearest column
+            return float(at_pivot[-1]) if len(at_pivot) else 0.0
+        wv, cv, _ = self._window(key, i)
+        k = int(wv.searchsorted(v, side="right"))
+        if k > 0:
+            return float(cv[k - 1])
+        return float(at_pivot[i - 1]) if i > 0 else 0.0
+
+    def at_price(self, price: np.ndarray) -> Any:
+        """A function giving the columns that cost exactly ``lam`` in the periods whose price is
+        ``lam``, as positions among the market's columns, in column order."""
+
+        def at_price(lam: float) -> np.ndarray:
+            found = [np.zeros(0, dtype=np.int64)]
+            i = int(self.pivots.searchsorted(lam, side="left"))  # pivot i - 1 < lam <= pivot i
+            for p in range(self.n_p):
+                if price[p] != lam or i >= len(self.pivots):
+                    continue
+                wv, _, idx = self._window((p,), i)
+                found.append(self.loc[idx[wv.searchsorted(lam, side="left") : wv.searchsorted(lam, side="right")]])
+            return np.sort(np.concatenate(found))
+
+        return at_price
+
+    def clearing_price(self, periods: list[int]) -> tuple[float, bool]:
+        """Smallest PV price >= 0 at which the block's columns cover its requirement (as
+        :meth:`_Market.clearing_price`). Returns (price, on_boundary); +inf if infeasible."""
+        need = float(self.req[periods].sum())
+        key = tuple(sorted(periods))
+        _, at_pivot = self._runs_of(key)
+        if need - self.tol <= 0.0:
+            return 0.0, abs(self._upto(key, 0.0) - need) <= self.tol
+        target = need - self.tol
+        i = int(at_pivot.searchsorted(target, side="left"))
+        if i >= len(at_pivot):
+            return np.inf, False
+        wv, cv, _ = self._window(key, i)
+        k = min(int(cv.searchsorted(target, side="left")), len(cv) - 1)
+        lam = max(0.0, float(wv[k]))
+        if lam == wv[k]:
+            closed = float(cv[int(wv.searchsorted(lam, side="right")) - 1])
+        else:  # the column is below 0: price 0
+            closed = self._upto(key, lam)
+        return lam, abs(closed - need) <= self.tol
+
+
+def _pava(mk: _Market | _DrawMarket, order: list[int]) -> list[tuple[list[int], float, bool]]:
     """Blocks of periods (in ``order``) with non-increasing prices along ``order``."""
     blocks: list[list] = []
     for p in order:
@@ -291,6 +488,21 @@ def _solve_market(
     """PV price per period, abatement per sorted column, which periods' prices sit on a step
     boundary (not unique), and the blocks that cannot be met (empty if feasible); with
     ``prices_only`` the abatement and the boundary flags are not computed (empty arrays)."""
+    price, boundary, bad, blocks = _blocks(mk, banking, borrowing)
+    if prices_only:
+        return price, np.zeros(0), boundary, bad
+    if bad:
+        return price, np.zeros(len(mk.w)), boundary, bad
+    x = np.where(mk.w < price[mk.per], mk.q, 0.0)
+    _fill_ties(x, mk.w, mk.per, mk.q, mk.order, mk.req, mk.tol, price, boundary, blocks, banking, borrowing)
+    return price, x, boundary, []
+
+
+def _blocks(
+    mk: _Market | _DrawMarket, banking: bool, borrowing: bool
+) -> tuple[np.ndarray, np.ndarray, list, list[tuple[list[int], float, bool]]]:
+    """PV price per period, which periods' block prices sit on a step boundary, the blocks that
+    cannot be met, and the blocks (periods, price, on boundary) of the bank rule."""
     n_p = mk.n_p
     fwd = list(range(n_p))
     if banking and borrowing:  # Bank free before the last period: one budget
@@ -301,18 +513,39 @@ def _solve_market(
         blocks = _pava(mk, fwd[::-1])
     else:  # Bank = 0, Expire >= 0: periods on their own
         blocks = [([p], *mk.clearing_price([p])) for p in fwd]
-    chain = banking != borrowing
     price = np.zeros(n_p)
     boundary = np.zeros(n_p, dtype=bool)
     for periods, lam, bnd in blocks:
         price[periods] = lam
         boundary[periods] |= bnd
     bad = [b[0] for b in blocks if not np.isfinite(b[1])]
-    if prices_only:
-        return price, np.zeros(0), boundary, bad
-    if bad:
-        return price, np.zeros(len(mk.w)), boundary, bad
+    return price, boundary, bad, blocks
 
+
+def _fill_ties(
+    x: np.ndarray,
+    w: np.ndarray,
+    per: np.ndarray,
+    q: np.ndarray,
+    order: np.ndarray | None,
+    req: np.ndarray,
+    tol: float,
+    price: np.ndarray,
+    boundary: np.ndarray,
+    blocks: list[tuple[list[int], float, bool]],
+    banking: bool,
+    borrowing: bool,
+    at_price: Any = None,
+) -> np.ndarray:
+    """Fill ``x`` (the columns strictly below their period's price already used fully) with the
+    columns at exactly their group's price, flag the periods whose price is not unique in
+    ``boundary`` and return the abatement of each period. The columns may be in any order:
+    ``order`` gives each one's position in the market's column order (None: they are in that
+    order), which decides, after the period, which tied column is filled first.
+    ``at_price(lam)``: the columns (in column order) costing exactly ``lam`` in the periods of
+    that price, if known (else found in ``w``)."""
+    n_p = len(req)
+    chain = banking != borrowing
     # groups: consecutive blocks with the same price share their marginal columns
     groups: list[tuple[list[int], float]] = []
     for periods, lam, _ in blocks:
@@ -321,19 +554,22 @@ def _solve_market(
         else:
             groups.append((list(periods), lam))
 
-    x = np.where(mk.w < price[mk.per], mk.q, 0.0)
-    strict = np.bincount(mk.per, weights=x, minlength=n_p)
+    strict = np.bincount(per, weights=x, minlength=n_p)
+    used = strict.copy()
     for periods, lam in groups:
         # columns at exactly the group's price, in the group's time order, then column order
-        lo = int(np.searchsorted(mk.w, lam, side="left"))
-        hi = int(np.searchsorted(mk.w, lam, side="right"))
         rank = np.full(n_p, -1)
         rank[periods] = np.arange(len(periods))
-        idx = np.arange(lo, hi)
-        idx = idx[rank[mk.per[idx]] >= 0]
-        tied = np.bincount(rank[mk.per[idx]], weights=mk.q[idx], minlength=len(periods))
-        req = mk.req[periods]
-        s_req, s_strict = np.cumsum(req), np.cumsum(strict[periods])
+        if at_price is not None:
+            idx = at_price(lam)
+        elif order is None:  # columns in market order: a mask
+            idx = np.flatnonzero(w == lam)
+        else:  # sorted by PV cost: a range
+            idx = np.arange(int(np.searchsorted(w, lam, side="left")), int(np.searchsorted(w, lam, side="right")))
+        idx = idx[rank[per[idx]] >= 0]
+        tied = np.bincount(rank[per[idx]], weights=q[idx], minlength=len(periods))
+        s_req = np.cumsum(req[periods])
+        s_strict = np.cumsum(strict[periods])
         if chain:
             # the price of a leading part of the group could be higher if, with its tied
             # columns all used, it exactly meets its requirement (the bank there can be 0);
@@ -341,27 +577,31 @@ def _solve_market(
             closed = s_strict + np.cumsum(tied)
             tail_req = s_req[-1] - s_req[:-1]
             tail_strict = s_strict[-1] - s_strict[:-1]
-            up = np.abs(closed - s_req) <= mk.tol
-            down = np.abs(tail_strict - tail_req) <= mk.tol
+            up = np.abs(closed - s_req) <= tol
+            down = np.abs(tail_strict - tail_req) <= tol
             for e in np.flatnonzero(up):
                 boundary[periods[: e + 1]] = True
             for e in np.flatnonzero(down):
                 boundary[periods[e + 1 :]] = True
         else:
-            boundary[periods] |= abs(s_strict[-1] + tied.sum() - s_req[-1]) <= mk.tol
+            boundary[periods] |= abs(s_strict[-1] + tied.sum() - s_req[-1]) <= tol
         # requirement left after the strictly cheaper columns, for each prefix of the group
         rest = s_req - s_strict
         if lam > 0.0 or not chain:
             budget = float(rest[-1])
         else:  # price 0 with a bank bound: take only what the prefixes need
             budget = float(rest.max())
-        if budget <= mk.tol or len(idx) == 0:
+        if budget <= tol or len(idx) == 0:
             continue
-        idx = idx[np.lexsort((mk.order[idx], rank[mk.per[idx]]))]
-        qs = mk.q[idx]
+        if order is None:  # idx is in column order already
+            idx = idx[np.argsort(rank[per[idx]], kind="stable")]
+        else:
+            idx = idx[np.lexsort((order[idx], rank[per[idx]]))]
+        qs = q[idx]
         before = np.cumsum(qs) - qs
         x[idx] = np.clip(budget - before, 0.0, qs)
-    return price, x, boundary, []
+        used += np.bincount(per[idx], weights=x[idx], minlength=n_p)
+    return used
 
 
 # ------------------------------------------------------------------------------------------
@@ -381,28 +621,34 @@ class MeritOrderEngine:
     """
 
     _STRUCTURE = ("col_cost", "discount", "col_year", "col_entity", "year_period", "entity_market")
+    #: what the presorted runs of a Monte Carlo engine depend on (not the costs: a draw scales them)
+    _DRAW_STRUCTURE = ("discount", "col_year", "col_entity", "year_period", "entity_market")
 
     name = "fast"
 
     def __init__(self, log_file: str | None = None, cost_groups: np.ndarray | None = None) -> None:  # noqa: ARG002
         """``cost_groups`` (optional, per abatement column): groups whose costs change between
-        solves only by one common positive factor each, as a Monte Carlo draw of MAC costs by
-        sector does; the first solve then keeps, per market, the columns sorted by (group, cost),
-        and later solves with new costs merge those sorted runs (a stable sort from that order)
-        instead of sorting from scratch; a full link's pooled columns keep runs by (group, pooled
-        cost) the same way. Results are optimal either way; only which of several
-        tied columns is filled first can differ from an engine without the hint."""
+        solves only by one common factor ``k >= 0`` each, as a Monte Carlo draw of MAC costs by
+        sector does (:func:`nationcap.model.prepare.perturb`). The first solve then sorts, per
+        market (and a full link's pooled columns), the columns once into runs by (group,
+        market, year, PV cost) (:class:`_Runs`), and every later solve clears on those runs
+        without sorting its columns (:class:`_DrawMarket`): the same prices and price intervals
+        as a full sort, quantities equal to rounding (1e-16 of the market's size), tied columns
+        filled in the same order. Costs that do not keep the runs sorted are found out and each
+        run sorted again, so any model data is solved exactly."""
         self._arrays: tuple[np.ndarray, ...] = ()
         self._derived: tuple[np.ndarray, ...] = ()
         self._layouts: list[_Layout] = []
         self._cost_groups = cost_groups
-        self._references: list[np.ndarray] | None = None
         #: bumped whenever the market layouts are sorted again (the pooled layout follows them)
         self._generation = 0
         #: a full link's pooled layout: ((generation, markets, ratio), layout)
         self._pooled: tuple[tuple, _Layout] | None = None
-        #: its sorted runs by (group, pooled cost): ((markets, ratio), permutation)
-        self._pooled_reference: tuple[tuple, np.ndarray] | None = None
+        #: with cost groups: (PV discount, period and row of each column, layouts, groups)
+        self._draw: tuple[np.ndarray, np.ndarray, np.ndarray, list[_DrawLayout], np.ndarray] | None = None
+        #: and a full link's pooled runs: ((markets, ratio), columns, t per pooled unit, runs)
+        self._pooled_runs: tuple[tuple, np.ndarray, np.ndarray, _Runs] | None = None
+        self._buffers: dict[str, np.ndarray] = {}
 
     def _structure(self, md: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[_Layout]]:
         """(PV cost, period and row of each column, market layouts), reused when unchanged."""
@@ -422,24 +668,13 @@ class MeritOrderEngine:
             and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip((w, col_period, col_market), old[:3]))
         )
         if not same:  # new costs or columns: sort again
-            columns_same = (
-                len(old) == 4
-                and len(self._layouts) == n_m
-                and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip((col_period, col_market), old[1:3]))
-            )
-            if not columns_same:
-                self._references = None
-                self._pooled_reference = None
             self._generation += 1
             layouts = []
             for a in range(n_m):
                 idx = np.flatnonzero(col_market == a)
                 # entities are usually grouped by market: a slice avoids copies
                 cols = slice(int(idx[0]), int(idx[-1]) + 1) if len(idx) and idx[-1] - idx[0] + 1 == len(idx) else idx
-                ref = self._references[a] if self._references is not None else None
-                layouts.append(_Layout(cols, w[cols], col_period[cols], reference=ref))
-            if self._cost_groups is not None and self._references is None:  # sorted runs by (group, cost)
-                self._references = [np.lexsort((w[lay.cols], self._cost_groups[lay.cols])) for lay in layouts]
+                layouts.append(_Layout(cols, w[cols], col_period[cols]))
             self._layouts = layouts
         self._arrays = arrays
         self._derived = (w, col_period, col_market, row)
@@ -455,7 +690,12 @@ class MeritOrderEngine:
             on_phase("solve")
         t0 = time.perf_counter()
         n_m, n_p, n_e = len(md.markets), len(md.periods), md.n_entities
-        w, col_period, row, layouts = self._structure(md)
+        draws = self._cost_groups is not None
+        layouts: list[Any]
+        if draws:  # presorted runs, no sort per solve
+            w, col_period, row, layouts = self._draw_structure(md)
+        else:
+            w, col_period, row, layouts = self._structure(md)
         need = np.zeros((n_e, n_p))  # sum_{y in p} BAU - allocation, t
         for p in range(n_p):
             need[:, p] = md.bau_t[:, md.period_years(p)].sum(axis=1) - md.alloc_t[:, p]
@@ -482,6 +722,20 @@ class MeritOrderEngine:
                 continue
             name = md.markets[a]
             cfg = md.scenario.markets[name]
+            if isinstance(lay, _DrawLayout):
+                lam, nb, bad, used, mk_tol = self._solve_runs(
+                    md, w, col_period, lay, req[a], cfg.banking, cfg.borrowing, abate, low[a], high[a]
+                )
+                for periods in bad:
+                    names = ", ".join(md.periods[p] for p in sorted(periods))
+                    problems.append(
+                        f"market {name!r}, period {names}: the cap cannot be met even with every abatement step used"
+                    )
+                boundary[a] = nb
+                price[a] = lam
+                bank[a], expire_mp[a] = _bank(used - req[a], cfg.banking, cfg.borrowing, mk_tol)
+                continue
+            assert isinstance(lay, _Layout)
             mk = _Market(lay, md.col_qty_t[lay.cols], req[a])
             lam, x_sorted, nb, bad = _solve_market(mk, cfg.banking, cfg.borrowing)
             for periods in bad:
@@ -507,7 +761,8 @@ class MeritOrderEngine:
         abate_ep = np.bincount(row, weights=abate, minlength=n_e * n_p)
         net_purchase = need.ravel() - abate_ep
         expire = np.array([expire_mp[a, p] for a, p in md.expire_index()], dtype=float)
-        objective = float((w * abate).sum())  # (np.dot goes through BLAS threads: slower here)
+        # (np.dot goes through BLAS threads: slower here)
+        objective = float(np.multiply(w, abate, out=self._scratch("cost", len(w))).sum())
         elapsed = time.perf_counter() - t0
         return SolveResult(
             status=Status.OPTIMAL,
@@ -535,12 +790,100 @@ class MeritOrderEngine:
             engine="fast",
         )
 
+    def _scratch(self, name: str, n: int, dtype: type = float) -> np.ndarray:
+        """A scratch array of a solve, kept for the next (fresh large arrays cost page faults);
+        only with cost groups (an engine solving many draws)."""
+        if self._cost_groups is None:
+            return np.empty(n, dtype=dtype)
+        buf = self._buffers.get(name)
+        if buf is None or len(buf) != n or buf.dtype != dtype:
+            buf = self._buffers[name] = np.empty(n, dtype=dtype)
+        return buf
+
+    def _draw_structure(self, md: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[_DrawLayout]]:
+        """(PV cost, period and row of each column, per market its columns and presorted runs),
+        the runs kept while the columns stay the same (:class:`_Runs`)."""
+        arrays = tuple(getattr(md, k) for k in self._DRAW_STRUCTURE)
+        if not (self._arrays and all(a is b for a, b in zip(arrays, self._arrays))):
+            same = len(self._arrays) == len(arrays) and all(
+                a.shape == b.shape and np.array_equal(a, b) for a, b in zip(arrays, self._arrays)
+            )
+            if not same:
+                n_p = len(md.periods)
+                col_period = md.year_period[md.col_year]
+                col_market = md.entity_market[md.col_entity]
+                groups = self._cost_groups
+                if groups is None or len(groups) != len(md.col_year):  # a hint for other columns
+                    groups = np.zeros(len(md.col_year), dtype=np.int64)
+                layouts = []
+                for a in range(len(md.markets)):
+                    idx = np.flatnonzero(col_market == a)
+                    contiguous = len(idx) and idx[-1] - idx[0] + 1 == len(idx)
+                    cols = slice(int(idx[0]), int(idx[-1]) + 1) if contiguous else idx
+                    layouts.append(_DrawLayout(cols, idx))
+                self._draw = (
+                    md.discount[md.col_year],
+                    col_period,
+                    md.col_entity * n_p + col_period,
+                    layouts,
+                    np.asarray(groups),
+                )
+                self._pooled_runs = None
+            self._arrays = arrays
+        assert self._draw is not None
+        dcol, col_period, row, layouts, groups = self._draw
+        w = np.multiply(
+            dcol, md.col_cost, out=self._scratch("w", len(dcol))
+        )  # PV cost, JPY/t (as in the Pyomo objective)
+        for lay in layouts:
+            if lay.runs is None:  # sorted once, by the first solve's costs
+                lay.runs = _Runs(
+                    lay.idx, None, np.zeros(len(lay.idx), dtype=np.int64), groups, w, col_period, md.col_year
+                )
+        return w, col_period, row, layouts
+
+    def _solve_runs(
+        self,
+        md: ModelData,
+        w: np.ndarray,
+        col_period: np.ndarray,
+        lay: _DrawLayout,
+        req: np.ndarray,
+        banking: bool,
+        borrowing: bool,
+        abate: np.ndarray,
+        low: np.ndarray,
+        high: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, list, np.ndarray, float]:
+        """One market on its presorted runs: (PV price, boundary flags, blocks that cannot be met,
+        abatement per period, tolerance); its abatement written into ``abate``, its price
+        interval into ``low`` and ``high``."""
+        assert lay.runs is not None
+        mk = _DrawMarket(lay.runs, w, md.col_qty_t, req)
+        price, boundary, bad, blocks = _blocks(mk, banking, borrowing)
+        n_p = len(req)
+        if bad:
+            return price, boundary, bad, np.zeros(n_p), mk.tol
+        low[:], high[:] = _price_interval(mk, banking, borrowing)
+        wm, per, q = w[lay.cols], col_period[lay.cols], md.col_qty_t[lay.cols]
+        x = abate[lay.cols] if isinstance(lay.cols, slice) else np.zeros(len(lay.idx))  # a view, or a copy
+        n = len(q)
+        cheaper = np.less(wm, price.take(per, out=self._scratch("price", n)), out=self._scratch("cheaper", n, bool))
+        np.multiply(q, cheaper, out=x)  # q where cheaper than the price, else 0 (branch-free)
+        # (the abatement below the price summed in column order, not from the runs' cumulative
+        # sums: closer to a full sort's sum in cost order, 1e-16 instead of 1e-15 of the market)
+        used = _fill_ties(
+            x, wm, per, q, None, mk.req, mk.tol, price, boundary, blocks, banking, borrowing, mk.at_price(price)
+        )
+        if not isinstance(lay.cols, slice):
+            abate[lay.cols] = x
+        return price, boundary, [], used, mk.tol
+
     def _pooled_layout(
         self, w: np.ndarray, col_period: np.ndarray, layouts: list[_Layout], linked: tuple[int, ...], ratio: float
     ) -> tuple[_Layout, list[np.ndarray], np.ndarray]:
         """(layout, columns of each market, t per pooled unit) of a fully linked pair, kept while
-        the market layouts are; with ``cost_groups``, sorted again by merging its runs sorted by
-        (group, pooled cost): a draw scales a group's pooled costs in both markets by one factor."""
+        the market layouts are."""
         n, r = linked
         cols = [np.arange(len(w))[layouts[a].cols] for a in (n, r)]
         factor = np.concatenate([np.ones(len(cols[0])), np.full(len(cols[1]), ratio)])
@@ -548,12 +891,7 @@ class MeritOrderEngine:
         if self._pooled is not None and self._pooled[0] == key:
             return self._pooled[1], cols, factor
         idx = np.concatenate(cols)
-        wp = w[idx] * factor
-        ref = self._pooled_reference
-        ref_ok = ref is not None and ref[0] == (linked, ratio)
-        lay = _Layout(idx, wp, col_period[idx], reference=ref[1] if ref is not None and ref_ok else None)
-        if self._cost_groups is not None and not ref_ok:
-            self._pooled_reference = ((linked, ratio), np.lexsort((wp, self._cost_groups[idx])))
+        lay = _Layout(idx, w[idx] * factor, col_period[idx])
         self._pooled = (key, lay)
         return lay, cols, factor
 
@@ -564,20 +902,44 @@ class MeritOrderEngine:
         n, r = linked
         ratio = float(md.scenario.link.ratio)
         n_p = len(md.periods)
-        lay, cols, factor = self._pooled_layout(w, col_period, layouts, linked, ratio)  # factor: t per pooled unit
-        idx = lay.cols
         cfg = md.scenario.markets[md.markets[n]]
         pooled_req = req[n] + req[r] / ratio
-        mk = _Market(lay, md.col_qty_t[idx] / factor, pooled_req)
-        lam, x_sorted, nb, bad = _solve_market(mk, cfg.banking, cfg.borrowing)
+        mk: _Market | _DrawMarket
+        if self._cost_groups is not None:  # presorted runs
+            key = (linked, ratio)
+            if self._pooled_runs is None or self._pooled_runs[0] != key:
+                cols = [layouts[a].idx for a in (n, r)]
+                idx = np.concatenate(cols)
+                factor = np.concatenate([np.ones(len(cols[0])), np.full(len(cols[1]), ratio)])
+                assert self._draw is not None
+                part = np.repeat(np.arange(2), [len(c) for c in cols])
+                runs = _Runs(idx, factor, part, self._draw[4], w, col_period, md.col_year)
+                self._pooled_runs = (key, idx, factor, runs)
+            _, idx, factor, runs = self._pooled_runs
+            cols = [layouts[a].idx for a in (n, r)]
+            mk = _DrawMarket(runs, w, md.col_qty_t, pooled_req)
+            lam, nb, bad, blocks = _blocks(mk, cfg.banking, cfg.borrowing)
+            x = np.zeros(len(idx))
+            if not bad:
+                wp, perp, qp = w[idx] * factor, col_period[idx], md.col_qty_t[idx] / factor
+                x = np.where(wp < lam[perp], qp, 0.0)
+                _fill_ties(
+                    x, wp, perp, qp, None, mk.req, mk.tol, lam, nb, blocks, cfg.banking, cfg.borrowing, mk.at_price(lam)
+                )
+        else:
+            lay, cols, factor = self._pooled_layout(w, col_period, layouts, linked, ratio)  # factor: t per pooled unit
+            assert isinstance(lay.cols, np.ndarray)  # the pooled columns: an index array
+            idx = lay.cols
+            mk = _Market(lay, md.col_qty_t[idx] / factor, pooled_req)
+            lam, x_sorted, nb, bad = _solve_market(mk, cfg.banking, cfg.borrowing)
+            x = np.empty_like(x_sorted)
+            x[mk.order] = x_sorted
         for periods in bad:
             names = ", ".join(md.periods[p] for p in sorted(periods))
             problems.append(
                 f"linked markets {md.markets[n]!r} and {md.markets[r]!r}, period {names}: "
                 "the caps cannot be met even with every abatement step used"
             )
-        x = np.empty_like(x_sorted)
-        x[mk.order] = x_sorted
         abate[idx] = x * factor
         price[n], price[r] = lam, lam / ratio
         boundary[n] = boundary[r] = nb
@@ -593,7 +955,7 @@ class MeritOrderEngine:
         }
 
 
-def _price_interval(mk: _Market, banking: bool, borrowing: bool) -> tuple[np.ndarray, np.ndarray]:
+def _price_interval(mk: _Market | _DrawMarket, banking: bool, borrowing: bool) -> tuple[np.ndarray, np.ndarray]:
     """(P,) least and greatest PV clearing price of each period over the optimal duals.
 
     From the merit order itself: the greatest price of period p is the least clearing price when
@@ -616,7 +978,7 @@ def _price_interval(mk: _Market, banking: bool, borrowing: bool) -> tuple[np.nda
                 req = base_req.copy()
                 req[p] += side * eps
                 mk.req = req
-                lam, _, _, _ = _solve_market(mk, banking, borrowing, prices_only=True)
+                lam, _, _, _ = _blocks(mk, banking, borrowing)
                 out[p] = lam[p]
     finally:
         mk.req = base_req

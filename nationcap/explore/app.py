@@ -13,6 +13,7 @@ engine refuses shows why and a button that solves it with the Pyomo engine.
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 import time
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from typing import Any
 
 import dash
 from dash import ALL, MATCH, Dash, Input, Output, State, dcc, html
+from plotly.io.json import to_json_plotly
 
 from ..errors import NationcapError
 from .state import Control, Explorer, Outcome, cost_account, marginal_steps
@@ -141,6 +143,8 @@ def make_app(ex: Explorer, save_default: str, export_default: str) -> Dash:
                 style={"display": "none", "background": "#fff4d6", "padding": "6px"},
             ),
             dcc.Store(id="t-change"),
+            # what this page shows: a fingerprint of each view, so a change sends only the views it changed
+            dcc.Store(id="shown"),
             html.Div(
                 [
                     html.Div(
@@ -257,14 +261,16 @@ def _callbacks(app: Dash, ex: Explorer) -> None:
         Output("problems", "children"),
         Output("pyomo-box", "style"),
         Output("pyomo-why", "children"),
+        Output("shown", "data"),
         Input(_cid("ctl", ALL), "value"),
         Input(_cid("fctl", ALL), "value"),
         Input("pyomo-button", "n_clicks"),
         State(_cid("ctl", ALL), "id"),
         State(_cid("fctl", ALL), "id"),
         State("pyomo-box", "style"),
+        State("shown", "data"),
     )
-    def _solve(values, fvalues, _clicks, ids, fids, box_style):
+    def _solve(values, fvalues, _clicks, ids, fids, box_style, shown):
         t0 = time.perf_counter()
         engine = "pyomo" if dash.ctx.triggered_id == "pyomo-button" else "auto"
         out = ex.solve(_values(ex, ids + fids, values + fvalues), engine=engine)
@@ -272,17 +278,18 @@ def _callbacks(app: Dash, ex: Explorer) -> None:
         hidden = {**box_style, "display": "none"}
         if out.error:
             cmd = equivalent_command(ex, out.overrides, out.removed)
-            return (*keep, "refused: the page keeps the last solved state", f"{out.error}\n(as: {cmd})", hidden, "")
+            refused = "refused: the page keeps the last solved state"
+            return (*keep, refused, f"{out.error}\n(as: {cmd})", hidden, "", dash.no_update)
         if out.run is None:
             why = "; ".join(out.needs_pyomo)
-            shown = {**box_style, "display": "block"}
-            return (*keep, "not solved", "", shown, f"The exact engine does not implement: {why}.")
-        views = views_of(out)
+            box = {**box_style, "display": "block"}
+            return (*keep, "not solved", "", box, f"The exact engine does not implement: {why}.", dash.no_update)
+        views, prints = changed_views(views_of(out), shown)
         status = (
             f"change {ex.n_solved}: solve {1000 * out.solve_s:.1f} ms on the {out.engine} engine; "
             f"server {1000 * (time.perf_counter() - t0):.0f} ms"
         )
-        return (*views, status, "", hidden, "")
+        return (*views, status, "", hidden, "", prints)
 
     @app.callback(
         Output("record-message", "children"),
@@ -304,6 +311,17 @@ def _callbacks(app: Dash, ex: Explorer) -> None:
             return f"wrote {folder}/: {', '.join(sorted(p.name for p in folder.iterdir()))}"
         except NationcapError as exc:
             return f"error: {exc}"
+
+
+def changed_views(views: Sequence[Any], shown: Sequence[str] | None) -> tuple[list[Any], list[str]]:
+    """(the views to send, the fingerprints of the views the page then shows): a view whose
+    fingerprint the page shows already is not sent again (``dash.no_update``: the browser neither
+    receives nor redraws it, e.g. the coverage figure when a compliance factor moves); ``shown``
+    is None on a page that shows nothing yet."""
+    prints = [hashlib.sha256(to_json_plotly(v).encode()).hexdigest()[:16] for v in views]
+    if shown is None or len(shown) != len(views):
+        return list(views), prints
+    return [dash.no_update if p == s else v for v, p, s in zip(views, prints, shown)], prints
 
 
 def views_of(out: Outcome) -> tuple[Any, ...]:

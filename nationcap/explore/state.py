@@ -342,26 +342,26 @@ def marginal_steps(run: Run) -> pd.DataFrame:
     md, res = run.model_data, run.results
     x = np.asarray(run.solution.values[ABATEMENT], dtype=float)
     qty = md.col_qty_t
-    pv = md.col_cost * md.discount[md.col_year]
-    col_market = md.entity_market[md.col_entity]
-    col_period = md.year_period[md.col_year]
-    ents = md.dataset.entities.loc[list(md.entities)]
+    pv, col_market, col_period = _column_facts(md)
+    ents = md.dataset.entities
     partial = (x > 1e-6 * np.maximum(qty, 1.0)) & (x < qty * (1 - 1e-6))
     rows = []
-    price_pv = res["price_pv"]
+    shown = [str(m) for m in res["market"].values]
+    prices = res.variables["price_pv"].transpose("market", "period").values
+    periods = [str(p) for p in res["period"].values]
     for mi, m in enumerate(md.markets):
         sel = col_market == mi
-        if not sel.any() or m not in price_pv.market.values:
+        if not sel.any() or m not in shown:
             continue
         for pi, p in enumerate(md.periods):
-            price = float(price_pv.sel(market=m, period=p))
+            price = float(prices[shown.index(m), periods.index(p)])
             idx = np.flatnonzero(sel & partial)
             if idx.size == 0:
                 idx = np.flatnonzero(sel)
             # the nearest cost; among equally near ones, a column of the period itself
             gap = np.abs(pv[idx] - price) + 1e-12 * np.maximum(price, 1.0) * (col_period[idx] != pi)
             j = int(idx[np.argmin(gap)])
-            e = ents.iloc[int(md.col_entity[j])]
+            e = ents.loc[md.entities[int(md.col_entity[j])]]
             rows.append(
                 {
                     "market": m,
@@ -377,15 +377,33 @@ def marginal_steps(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: (the arrays it was made from, (present-value cost, market, period) of every column): the
+#: variants of a held session share their columns, so the last one is kept
+_COLUMNS: list[tuple[tuple[Any, ...], tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+
+
+def _column_facts(md: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(present-value cost, market, period) of every abatement column of ``md``, kept for the
+    same column arrays (compared by identity, held with the values)."""
+    arrays = (md.col_cost, md.col_year, md.col_entity, md.discount, md.entity_market, md.year_period)
+    if _COLUMNS and all(a is b for a, b in zip(_COLUMNS[0][0], arrays)):
+        return _COLUMNS[0][1]
+    facts = (md.col_cost * md.discount[md.col_year], md.entity_market[md.col_entity], md.year_period[md.col_year])
+    _COLUMNS[:] = [(arrays, facts)]
+    return facts
+
+
 def cost_account(res: xr.Dataset) -> pd.DataFrame:
     """The cost account by market (JPY bn, present value, summed over the periods): the items
     that are not zero throughout, the total cost and the net cost of the covered entities."""
     names = [v for v in res.data_vars if str(v).startswith("account_")] + ["total_cost", "net_cost_covered"]
+    markets = pd.Index([str(m) for m in res["market"].values], name="market")
     table = {}
     for v in names:
         if v not in res:
             continue
-        s = res[v].sum("period").to_pandas() / 1e9
+        # plain arrays: xarray's sum and to_pandas cost more than the table here (NaN skipped as xarray does)
+        s = pd.Series(np.nansum(res.variables[v].transpose("market", "period").values, axis=1), index=markets) / 1e9
         if str(v).startswith("account_") and not np.any(np.abs(s.to_numpy()) > 0):
             continue
         table[str(v).removeprefix("account_").replace("_", " ")] = s

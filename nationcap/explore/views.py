@@ -50,6 +50,12 @@ def _rgba(hex_colour: str, alpha: float = 0.2) -> str:
     return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
 
 
+def _values(res: xr.Dataset, name: str, *dims: str) -> np.ndarray:
+    """The values of a results variable with its dimensions in the order ``dims`` (read from the
+    variable itself: a DataArray per lookup costs more than these small figures)."""
+    return np.asarray(res.variables[name].transpose(*dims).values)
+
+
 def _list(a: Any) -> list[float | None]:
     """Numbers for JSON: NaN and infinities as None (gaps)."""
     return [float(v) if np.isfinite(v) else None for v in np.asarray(a, dtype=float)]
@@ -60,9 +66,11 @@ def prices_figure(res: xr.Dataset) -> Figure:
     prices shaded, and the floor and ceiling where a market has them."""
     traces: list[dict[str, Any]] = []
     years = [int(y) for y in res.year.values]
+    price, lows, highs = (_values(res, v, "market", "year") for v in ("price", "price_low", "price_high"))
+    bands = {b: _values(res, b, "market", "year") for b in ("price_floor", "price_ceiling") if b in res}
     for i, m in enumerate(res.market.values):
         c = _colour(i)
-        low, high = res.price_low.sel(market=m).values, res.price_high.sel(market=m).values
+        low, high = lows[i], highs[i]
         if np.all(np.isfinite(high)) and np.any(high - low > 1e-6 * np.maximum(np.abs(low), 1.0)):
             traces.append(
                 {
@@ -89,18 +97,18 @@ def prices_figure(res: xr.Dataset) -> Figure:
         traces.append(
             {
                 "x": years,
-                "y": _list(res.price.sel(market=m).values),
+                "y": _list(price[i]),
                 "mode": "lines+markers",
                 "name": str(m),
                 "line": {"color": c},
             }
         )
         for band, dash in (("price_floor", "dot"), ("price_ceiling", "dash")):
-            if band in res and np.any(np.isfinite(res[band].sel(market=m).values)):
+            if band in bands and np.any(np.isfinite(bands[band][i])):
                 traces.append(
                     {
                         "x": years,
-                        "y": _list(res[band].sel(market=m).values),
+                        "y": _list(bands[band][i]),
                         "mode": "lines",
                         "name": f"{m} {band.removeprefix('price_')}",
                         "line": {"color": c, "dash": dash, "width": 1},
@@ -114,6 +122,7 @@ def prices_figure(res: xr.Dataset) -> Figure:
 def emissions_figure(res: xr.Dataset) -> Figure:
     """Emissions against the cap by market and period (Mt), with the bank at each period's end."""
     traces: list[dict[str, Any]] = []
+    cap, emitted, bank = (_values(res, v, "market", "period") for v in ("cap", "market_emissions", "bank"))
     for i, m in enumerate(res.market.values):
         x = [f"{m} {p}" for p in res.period.values]
         c = _colour(i)
@@ -121,7 +130,7 @@ def emissions_figure(res: xr.Dataset) -> Figure:
             {
                 "type": "bar",
                 "x": x,
-                "y": _list(res.cap.sel(market=m).values / 1e6),
+                "y": _list(cap[i] / 1e6),
                 "name": f"{m} cap",
                 "marker": {"color": _rgba(c, 0.35)},
             }
@@ -130,7 +139,7 @@ def emissions_figure(res: xr.Dataset) -> Figure:
             {
                 "type": "bar",
                 "x": x,
-                "y": _list(res.market_emissions.sel(market=m).values / 1e6),
+                "y": _list(emitted[i] / 1e6),
                 "name": f"{m} emissions",
                 "marker": {"color": c},
             }
@@ -138,7 +147,7 @@ def emissions_figure(res: xr.Dataset) -> Figure:
         traces.append(
             {
                 "x": x,
-                "y": _list(res.bank.sel(market=m).values / 1e6),
+                "y": _list(bank[i] / 1e6),
                 "name": f"{m} bank",
                 "mode": "markers",
                 "marker": {"color": "black", "symbol": "diamond"},
@@ -152,11 +161,12 @@ def coverage_figure(res: xr.Dataset) -> Figure:
     traces: list[dict[str, Any]] = []
     years = [int(y) for y in res.year.values]
     if "coverage_share" in res:
+        share = _values(res, "coverage_share", "market", "year")
         for i, m in enumerate(res.market.values):
             traces.append(
                 {
                     "x": years,
-                    "y": _list(100 * res.coverage_share.sel(market=m).values),
+                    "y": _list(100 * share[i]),
                     "name": str(m),
                     "line": {"color": _colour(i)},
                 }
@@ -165,7 +175,7 @@ def coverage_figure(res: xr.Dataset) -> Figure:
         traces.append(
             {
                 "x": years,
-                "y": _list(100 * res.combined_coverage_share.values),
+                "y": _list(100 * _values(res, "combined_coverage_share", "year")),
                 "name": "combined",
                 "line": {"color": "black"},
             }
@@ -178,8 +188,8 @@ def breakdown_figure(res: xr.Dataset, dim: str) -> Figure:
     by ``dim`` (``"sector"`` or ``"prefecture"``) and market, side by side; prefectures: the
     largest abatements only."""
     # plain arrays (market, group): xarray's label lookups cost more than the figure here
-    ab = res[f"abatement_by_{dim}"].transpose("market", dim, "year").values.sum(axis=-1) / 1e6
-    cost = res[f"abatement_cost_by_{dim}"].transpose("market", dim, "year").values.sum(axis=-1) / 1e9
+    ab = _values(res, f"abatement_by_{dim}", "market", dim, "year").sum(axis=-1) / 1e6
+    cost = _values(res, f"abatement_cost_by_{dim}", "market", dim, "year").sum(axis=-1) / 1e9
     groups = np.asarray(res[dim].values).astype(str)
     total = ab.sum(axis=0)
     pos = [int(k) for k in np.argsort(-total, kind="stable") if total[k] > 0]
@@ -218,7 +228,7 @@ def breakdown_figure(res: xr.Dataset, dim: str) -> Figure:
 def price_table(res: xr.Dataset) -> pd.DataFrame:
     """Prices by market and year (JPY/t, each year's money) with the interval where it is not a
     point: rows ``<market>`` and, if needed, ``<market> low`` / ``<market> high``."""
-    price, low, high = (res[v].transpose("market", "year").values for v in ("price", "price_low", "price_high"))
+    price, low, high = (_values(res, v, "market", "year") for v in ("price", "price_low", "price_high"))
     rows, index = [], []
     for i, m in enumerate(res.market.values):
         rows.append(price[i])

@@ -150,7 +150,7 @@ def reallocate(md: ModelData, scope: Scope) -> ModelData:
         rule_data=dict(md.rule_data),
     )
     reprepare_allocation_rules(out)
-    _check_magnitudes(out)
+    _check_magnitudes(out, allocation_only=True)
     return out
 
 
@@ -180,11 +180,13 @@ def perturb(md: ModelData, bau_mult: np.ndarray, mac_mult: np.ndarray) -> ModelD
     is ``(share x BAU) x m`` here, ``share x (BAU x m)`` there), so the two paths agree to about
     1e-15 relative; the arrays of ``md`` are not changed.
     """
+    bau_mult = np.asarray(bau_mult, dtype=float)
+    flat = _cell_index(md.col_entity, md.col_year, bau_mult.shape[1])
     out = dataclasses.replace(
         md,
         bau_t=md.bau_t * bau_mult,
-        col_qty_t=md.col_qty_t * bau_mult[md.col_entity, md.col_year],
-        col_cost=md.col_cost * mac_mult[md.col_entity],
+        col_qty_t=md.col_qty_t * bau_mult.ravel().take(flat),  # = bau_mult[col_entity, col_year]
+        col_cost=md.col_cost * np.asarray(mac_mult, dtype=float).take(md.col_entity),
         rule_data=dict(md.rule_data),
     )
     basis = md.benchmark
@@ -206,7 +208,37 @@ def perturb(md: ModelData, bau_mult: np.ndarray, mac_mult: np.ndarray) -> ModelD
     return out
 
 
-def _check_magnitudes(md: ModelData) -> None:
+#: (col_entity, col_year, years, flat index) of the last model data a draw was applied to
+_CELLS: list[tuple[np.ndarray, np.ndarray, int, np.ndarray]] = []
+
+
+def _cell_index(col_entity: np.ndarray, col_year: np.ndarray, n_years: int) -> np.ndarray:
+    """``col_entity * n_years + col_year``, kept for the arrays of the last call (every draw of
+    a Monte Carlo batch perturbs the same model data)."""
+    for ent, year, n, flat in _CELLS:
+        if ent is col_entity and year is col_year and n == n_years:
+            return flat
+    flat = col_entity.astype(np.intp) * n_years + col_year
+    _CELLS[:] = [(col_entity, col_year, n_years, flat)]
+    return flat
+
+
+def _columns_in_bounds(md: ModelData) -> bool:
+    """Whether every step cost is finite and within the bounds, and every step quantity and PV
+    cost x quantity finite: the column checks of :func:`_check_magnitudes`, from the extremes
+    (rounding is monotone, so ``|discount x cost x quantity|`` is at most the product of the
+    largest magnitudes, computed the same way)."""
+    cost, qty = md.col_cost, md.col_qty_t
+    if not len(cost):
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        c = max(abs(float(cost.max())), abs(float(cost.min())))
+        q = max(abs(float(qty.max())), abs(float(qty.min())))
+        d = float(np.abs(md.discount).max(initial=0.0))
+        return bool(np.isfinite(c) and c <= MAX_PRICE_JPY_PER_T and np.isfinite(q) and np.isfinite(d * c * q))
+
+
+def _check_magnitudes(md: ModelData, allocation_only: bool = False) -> None:
     """Raise one :class:`~nationcap.errors.InputError` naming every derived value that is not
     finite or beyond the input contract's plausibility bounds.
 
@@ -214,6 +246,9 @@ def _check_magnitudes(md: ModelData) -> None:
     arrays are derived from them (BAU x a Monte Carlo draw, base-year averages, allocations, step
     quantities x costs), so they are checked again here, before any solver sees them: a value
     HiGHS would take as infinite (>= 1e20) must never reach it.
+
+    ``allocation_only``: check the base-year emissions and allocations only, for model data whose
+    BAU and abatement columns are those of model data already checked (:func:`reallocate`).
     """
     problems = Problems(context=f"model data derived from the dataset {md.dataset.path}")
     path = md.dataset.path
@@ -224,7 +259,10 @@ def _check_magnitudes(md: ModelData) -> None:
         problems.add_rows(str(path / file), rows, column, what)
 
     with np.errstate(over="ignore", invalid="ignore"):
-        bau_bad = ~(np.isfinite(md.bau_t) & (np.abs(md.bau_t) <= MAX_ENTITY_T)).all(axis=1)
+        if allocation_only:
+            bau_bad = np.zeros(md.n_entities, dtype=bool)
+        else:
+            bau_bad = ~(np.isfinite(md.bau_t) & (np.abs(md.bau_t) <= MAX_ENTITY_T)).all(axis=1)
         flag(
             bau_bad,
             "bau.csv",
@@ -242,6 +280,9 @@ def _check_magnitudes(md: ModelData) -> None:
             f"base-year emissions or the allocation derived from them are not finite or above "
             f"{MAX_ENTITY_T:g} t/yr; check base_emissions_t (or history.csv) and the compliance factors",
         )
+        if allocation_only or _columns_in_bounds(md):  # the usual case: no column to name
+            problems.raise_if_any()
+            return
         cost = md.col_cost
         col_total = md.discount[md.col_year] * cost * md.col_qty_t  # PV cost of using a whole step, JPY
         col_bad = ~np.isfinite(cost) | (np.abs(cost) > MAX_PRICE_JPY_PER_T) | ~np.isfinite(col_total)

@@ -20,6 +20,7 @@ the fingerprints of the input files (``dataset_sha256``, ``inputs_sha256``).
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 from dataclasses import dataclass
@@ -36,16 +37,33 @@ from ..inputs import dataset_fingerprint, input_fingerprints
 from ..model.data import ModelData
 from ..model.registry import ABATEMENT, BANK, EXPIRED, NET_PURCHASE
 from ..model.rules import RULES
-from ..model.rules.base import AccountItem, ReportContext, data_array, present_value_money
+from ..model.rules.base import AccountItem, ReportContext, present_value_money, variable_attrs
 from ..vocab import index_coords
-from .aggregates import aggregates, uncovered_results
+from .aggregates import _SameArrays, aggregates, coverage_basis, entity_year_cells, uncovered_results
+from .assembly import Item, Stage, assemble
 from .conventions import apply_conventions
 from .mac import MAC_POINTS, mac_curves
 from .prices import price_interval_pv, year_prices
 
-_da = data_array
+#: the results' coordinates, kept for the same entity array (:class:`.aggregates._SameArrays`)
+_KEPT = _SameArrays()
 
 
+def _da(
+    values: Any,
+    dims: tuple[str, ...],
+    coords: Any,
+    units: str,
+    description: str,
+    money: str | None = None,
+    long_name: str | None = None,
+) -> Item:
+    """A results variable with its attributes (as :func:`nationcap.vocab.data_array` makes it,
+    laid out by :func:`.assembly.assemble`; ``coords`` is where its dimensions' coordinates are)."""
+    return Item(dims, values, variable_attrs(units, description, money, long_name))
+
+
+@functools.cache
 def versions() -> dict[str, str]:
     """Versions of nationcap and its solver stack, read from package metadata (nothing is imported)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -56,7 +74,7 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:  # pragma: no cover - not installed
             return "not installed"
 
-    return {
+    return {  # the same for every run of a process (cached: read from the installed files)
         "nationcap_version": __version__,
         "pyomo_version": _v("pyomo"),
         "highspy_version": _v("highspy"),
@@ -115,26 +133,38 @@ def build_results(
     :data:`DETAILS` and :mod:`.mac` (a Monte Carlo member stores no MAC curve)."""
     if detail not in DETAILS:
         raise ValueError(f"detail must be one of {DETAILS}, got {detail!r}")
-    full = detail == "full"
-    q = _solved(md, sr)
-    ds = xr.Dataset(
-        {
-            **_price_results(md, q),
-            **_market_results(md, sr, q),
-            **_account_results(md, q),
-            **(_entity_results(md, q) if full else {}),
-            **{k: v for k, v in q.rule_variables.items() if full or "entity" not in v.dims},
-            **_coverage_results(md, q.emissions, q.coords),
-            **(_mac_curve_results(md, q.coords, q.pv) if mac_curve else {}),
-        }
-    )
-    if full:
-        ds = _with_entity_labels(ds, md.dataset.entities)
-    ds = ds.merge(aggregates(md, q.per_entity(md), q.pv))
-    if md.scope is not None and md.scope.active:
-        ds = ds.merge(uncovered_results(md, q.coords))
+    ds = assemble(*result_stages(md, sr, detail, mac_curve))
     ds.attrs.update(_run_attributes(md, sr, timings))
     return apply_conventions(ds)
+
+
+def result_stages(
+    md: ModelData, sr: SolveResult, detail: str = "full", mac_curve: bool = True
+) -> tuple[list[Stage], dict[str, xr.DataArray]]:
+    """The variables of the results Dataset of one solve, as the stages
+    :func:`.assembly.assemble` puts together, and the dimension coordinates they lie on."""
+    full = detail == "full"
+    q = _solved(md, sr)
+    coords = dict(q.coords)
+    main: dict[str, Item | xr.DataArray] = {
+        **_price_results(md, q),
+        **_market_results(md, sr, q),
+        **_account_results(md, q),
+        **(_entity_results(md, q) if full else {}),
+        **{k: v for k, v in q.rule_variables.items() if full or "entity" not in v.dims},
+        **_coverage_results(md, q.emissions, coords),
+        **(_mac_curve_results(md, coords, q.pv) if mac_curve else {}),
+    }
+    stages = [Stage("arrays", main)]
+    if full:
+        stages.append(Stage("labels", _entity_labels(md.dataset.entities)))
+    by_group = aggregates(md, q.per_entity(md), q.pv)
+    stages.append(by_group)
+    for name, coord in by_group.coords.items():
+        coords.setdefault(name, coord)
+    if md.scope is not None and md.scope.active:
+        stages.append(Stage("arrays", uncovered_results(md, coords)))
+    return stages, coords
 
 
 @dataclass
@@ -146,7 +176,7 @@ class _Solved:
     pv: str  #: the ``money`` attribute of present values
     price_low_pv: np.ndarray  #: market x period, the lower end of the interval of clearing prices
     price_high_pv: np.ndarray
-    rule_variables: dict[str, xr.DataArray]  #: the base-year variables and every rule's own
+    rule_variables: dict[str, Item | xr.DataArray]  #: the base-year variables and every rule's own
     abatement: np.ndarray  #: entity x year, t
     abatement_cost: np.ndarray  #: entity x year, JPY in each year's money
     emissions: np.ndarray  #: entity x year, t
@@ -181,7 +211,7 @@ def _solved(md: ModelData, sr: SolveResult) -> _Solved:
     # entity x year: sums per (entity, year) with one weighted bincount (the same order of additions as np.add.at,
     # so the same sums, but an order of magnitude faster over ~10^6 columns)
     abate_t = sr.values[ABATEMENT]
-    cell = md.col_entity * n_y + md.col_year
+    cell = entity_year_cells(md)
     abate = np.bincount(cell, weights=abate_t, minlength=n_e * n_y).reshape(n_e, n_y)
     acost = np.bincount(cell, weights=abate_t * md.col_cost, minlength=n_e * n_y).reshape(n_e, n_y)
     emissions = md.bau_t - abate - reduction
@@ -193,8 +223,10 @@ def _solved(md: ModelData, sr: SolveResult) -> _Solved:
     comp = entity_extra
     for p in range(n_p):
         comp[:, p] += acost_pv[:, md.period_years(p)].sum(axis=1) + net_purchase[:, p] * price_pv[em, p]
-    for p in range(n_p):
-        np.add.at(account["abatement"][:, p], em, acost_pv[:, md.period_years(p)].sum(axis=1))
+    for p in range(n_p):  # bincount: the same additions in the same order as np.add.at, faster
+        account["abatement"][:, p] += np.bincount(
+            em, weights=acost_pv[:, md.period_years(p)].sum(axis=1), minlength=account["abatement"].shape[0]
+        )
     return _Solved(
         coords=coords,
         pv=present_value_money(md.scenario.first_year),
@@ -213,26 +245,32 @@ def _solved(md: ModelData, sr: SolveResult) -> _Solved:
 def _coords(md: ModelData) -> dict[str, xr.DataArray]:
     """The results' entity, market, year and period coordinates, their indexes built once per
     dataset and content (:func:`~nationcap.vocab.index_coords`, :meth:`Dataset.memo
-    <nationcap.inputs.tables.Dataset.memo>`): Monte Carlo draws and variants share them."""
-    values = {
-        "entity": md.entities.astype(str),
-        "market": np.array(md.markets, dtype=str),
-        "year": np.array(md.years, dtype=np.int64),
-        "period": np.array(md.periods, dtype=str),
-    }
-    key = ("results coordinates", *((k, v.dtype.str, v.tobytes()) for k, v in values.items()))
-    return dict(md.dataset.memo(key, lambda: index_coords(values)))
+    <nationcap.inputs.tables.Dataset.memo>`): Monte Carlo draws and variants share them (and keep
+    them for the same entity array, without reading its labels again)."""
+
+    def make() -> dict[str, xr.DataArray]:
+        values = {
+            "entity": md.entities.astype(str),
+            "market": np.array(md.markets, dtype=str),
+            "year": np.array(md.years, dtype=np.int64),
+            "period": np.array(md.periods, dtype=str),
+        }
+        key = ("results coordinates", *((k, v.dtype.str, v.tobytes()) for k, v in values.items()))
+        return dict(md.dataset.memo(key, lambda: index_coords(values)))
+
+    content = ("results coordinates", tuple(md.markets), tuple(md.years), tuple(md.periods))
+    return dict(_KEPT.get((md.entities, md.dataset), content, make))
 
 
 def _rule_reports(
     md: ModelData, sr: SolveResult, coords: dict[str, Any], price_pv: np.ndarray
-) -> tuple[dict[str, xr.DataArray], np.ndarray, dict[str, np.ndarray], np.ndarray]:
+) -> tuple[dict[str, Item | xr.DataArray], np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """What each program rule reports: its variables (after the base-year ones), its PV cost per
     entity and period, its items of the cost account, and the emissions it removes per entity and
     year (summed over the rules, in the order of :data:`RULES`)."""
     n_e, n_y, n_p, n_m = md.n_entities, len(md.years), len(md.periods), len(md.markets)
     ctx = ReportContext(md, sr, coords, price_pv)
-    variables: dict[str, xr.DataArray] = {
+    variables: dict[str, Item | xr.DataArray] = {
         "base_emissions": _da(
             md.base_t, ("entity",), coords, "t", "base-year emissions used for the allocation (per year)"
         ),
@@ -258,7 +296,7 @@ def _rule_reports(
     return variables, entity_extra, account, reduction
 
 
-def _price_results(md: ModelData, q: _Solved) -> dict[str, xr.DataArray]:
+def _price_results(md: ModelData, q: _Solved) -> dict[str, Item]:
     """Clearing prices per market, in each year's money and in present value, with their interval."""
     coords, pv = q.coords, q.pv
     price = year_prices(md, q.price_low_pv)
@@ -317,7 +355,7 @@ def _price_results(md: ModelData, q: _Solved) -> dict[str, xr.DataArray]:
     }
 
 
-def _market_results(md: ModelData, sr: SolveResult, q: _Solved) -> dict[str, xr.DataArray]:
+def _market_results(md: ModelData, sr: SolveResult, q: _Solved) -> dict[str, Item]:
     """Per market and period: the cap, the emissions, the bank and the allowances that lapsed."""
     n_m, n_p = len(md.markets), len(md.periods)
     coords = q.coords
@@ -327,8 +365,10 @@ def _market_results(md: ModelData, sr: SolveResult, q: _Solved) -> dict[str, xr.
         for k, (a, p) in enumerate(md.expire_index()):
             expired[a, p] = sr.values[EXPIRED][k]
     market_em = np.zeros((n_m, n_p))
-    for p in range(n_p):
-        np.add.at(market_em[:, p], md.entity_market, q.emissions[:, md.period_years(p)].sum(axis=1))
+    for p in range(n_p):  # bincount: the same additions in the same order as np.add.at, faster
+        market_em[:, p] += np.bincount(
+            md.entity_market, weights=q.emissions[:, md.period_years(p)].sum(axis=1), minlength=n_m
+        )
     return {
         "cap": _da(
             md.cap_t(), ("market", "period"), coords, "t", "cap: sum of the market's allocations for the period"
@@ -349,7 +389,7 @@ def _market_results(md: ModelData, sr: SolveResult, q: _Solved) -> dict[str, xr.
     }
 
 
-def _account_results(md: ModelData, q: _Solved) -> dict[str, xr.DataArray]:
+def _account_results(md: ModelData, q: _Solved) -> dict[str, Item]:
     """The cost account: ``account_<item>`` (market, period) of every item of :data:`COST_ACCOUNT`,
     with its sign, kind and whether the objective holds it as attributes; ``total_cost`` (the
     resource items), ``net_cost_covered`` (every item with its sign) and ``cost_per_t_abated``."""
@@ -397,7 +437,7 @@ def _account_results(md: ModelData, q: _Solved) -> dict[str, xr.DataArray]:
     }
 
 
-def _entity_results(md: ModelData, q: _Solved) -> dict[str, xr.DataArray]:
+def _entity_results(md: ModelData, q: _Solved) -> dict[str, Item]:
     """Per entity (a single run's ``full`` detail): emissions, abatement and its cost per year;
     allocation, net purchases and PV compliance cost per period."""
     coords = q.coords
@@ -427,22 +467,18 @@ def _entity_results(md: ModelData, q: _Solved) -> dict[str, xr.DataArray]:
     }
 
 
-def _with_entity_labels(ds: xr.Dataset, ent: pd.DataFrame) -> xr.Dataset:
-    """The entity attributes as coordinates on ``entity`` (``entity_market``, ``entity_sector``, ...)."""
-    ds = ds.assign_coords(
-        entity_market=("entity", ent["market"].to_numpy().astype(str)),
-        entity_sector=("entity", ent["sector"].to_numpy().astype(str)),
-        entity_prefecture=("entity", ent["prefecture"].to_numpy().astype(str)),
-        entity_administrator=("entity", ent["administrator"].to_numpy().astype(str)),
-    )
-    for coord, desc in [
-        ("entity_market", "market of the entity"),
-        ("entity_sector", "sector of the entity"),
-        ("entity_prefecture", "prefecture of the entity"),
-        ("entity_administrator", "administrator of the entity"),
-    ]:
-        ds[coord].attrs = {"description": desc}  # labels: no units (netCDF conventions)
-    return ds
+def _entity_labels(ent: pd.DataFrame) -> dict[str, Item]:
+    """The entity attributes as coordinates on ``entity`` (``entity_market``, ``entity_sector``, ...);
+    labels: no units (netCDF conventions)."""
+    return {
+        f"entity_{column}": Item(("entity",), ent[column].to_numpy().astype(str), {"description": desc})
+        for column, desc in [
+            ("market", "market of the entity"),
+            ("sector", "sector of the entity"),
+            ("prefecture", "prefecture of the entity"),
+            ("administrator", "administrator of the entity"),
+        ]
+    }
 
 
 def _run_attributes(md: ModelData, sr: SolveResult, timings: dict[str, float]) -> dict[str, Any]:
@@ -482,12 +518,12 @@ def provenance(md: ModelData) -> dict[str, str]:
     }
 
 
-def _coverage_results(md: ModelData, emissions: np.ndarray, coords: dict) -> dict[str, Any]:
-    """Double-counted electricity tonnes and coverage of national CO2 (BAU basis)."""
+def _coverage_results(md: ModelData, emissions: np.ndarray, coords: dict) -> dict[str, Item]:
+    """Double-counted electricity tonnes and coverage of national CO2 (BAU basis; the BAU-only
+    part made once per BAU array, :func:`.aggregates.coverage_basis`)."""
     n_p = len(md.periods)
-    es = counted_electricity_share(md.scenario, md.dataset).to_numpy(dtype=float)
+    es, cov = coverage_basis(md, _coverage)
     dc = np.array([(emissions[:, md.period_years(p)] * es[:, None]).sum() for p in range(n_p)])
-    cov = coverage_table(md.scenario, md.dataset, pd.DataFrame(md.bau_t, index=md.entities, columns=md.years))
     share = np.array([cov[f"share_{m}"].to_numpy() for m in md.markets])
     return {
         "double_counted": _da(
@@ -517,10 +553,19 @@ def _coverage_results(md: ModelData, emissions: np.ndarray, coords: dict) -> dic
     }
 
 
-def _mac_curve_results(md: ModelData, coords: dict, pv: str) -> dict[str, xr.DataArray]:
-    """The merit-order curve of each market and period, compressed (:mod:`.mac`): what the MAC plot draws."""
+def _coverage(md: ModelData) -> tuple[np.ndarray, pd.DataFrame]:
+    """(counted electricity share per entity, coverage table of BAU): what coverage depends on
+    besides the emissions of the solve."""
+    es = counted_electricity_share(md.scenario, md.dataset).to_numpy(dtype=float)
+    cov = coverage_table(md.scenario, md.dataset, pd.DataFrame(md.bau_t, index=md.entities, columns=md.years))
+    return es, cov
+
+
+def _mac_curve_results(md: ModelData, coords: dict, pv: str) -> dict[str, Item]:
+    """The merit-order curve of each market and period, compressed (:mod:`.mac`): what the MAC plot
+    draws; adds its ``mac_point`` coordinate to ``coords``."""
     cost, cum = mac_curves(md)
-    coords = {**coords, "mac_point": np.arange(cost.shape[2], dtype=np.int64)}
+    coords.update(index_coords({"mac_point": np.arange(cost.shape[2], dtype=np.int64)}))
     dims = ("market", "period", "mac_point")
     how = (
         f"compressed to at most {MAC_POINTS} exact points of the staircase (first and last step always "

@@ -115,6 +115,25 @@ def test_top_level_multiplier_and_dhc_factor(tmp_path):
     assert alloc.to_dict() == pytest.approx({"G": 4600, "T": 4800, "N": 4700, "D": 4850})
 
 
+def test_compliance_factors_equal_the_per_entity_rule_on_the_shipped_data():
+    """The factors are computed once per distinct (market, category, top_level) and spread to the
+    entities; on the shipped dataset (Tokyo's categories and top-level multipliers, models/tokyo_rules.toml)
+    they equal the rule of nationcap/derive/allocation.py applied entity by entity, exactly."""
+    from pathlib import Path
+
+    scn = load_scenario(Path(__file__).parents[2] / "models" / "tokyo_rules.toml")
+    ds = load_dataset(scn.inputs_path, scn)
+    got = compliance_factors(scn, ds)
+    ent = ds.entities
+    for p in scn.periods:
+        want = [
+            scn.factor(m, p.name, cat) * (scn.markets[m].top_level_multiplier.get(top, 1.0) if top != "none" else 1.0)
+            for m, cat, top in zip(ent["market"], ent["category"], ent["top_level"])
+        ]
+        assert got[p.name].to_numpy().tobytes() == pd.Series(want, dtype=float).to_numpy().tobytes()
+    assert len({(m, c, t) for m, c, t in zip(ent["market"], ent["category"], ent["top_level"])}) > 3
+
+
 def base_year_case(root):
     """One entity, factor 0.1, one year, base year = highest 3-year average of FY2019..2025
     history 90, 120, 110, 100, 130, 95, 80."""

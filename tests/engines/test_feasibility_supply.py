@@ -144,7 +144,9 @@ def test_one_way_link_in_the_wrong_direction_is_refused(tmp_path):
     (needs 50, can abate 20)."""
     path = base_case(tmp_path, '[link]\nmode = "full"\ndirection = "regional_to_national"\n')
     msg = refused_by_all(path, "market 'regional'", "period P1", "30 t short", "direction")
-    assert "regional_to_national" in msg
+    # the link rule's own note and hint (nationcap/model/rules/link.py, its feasibility hook)
+    assert "(the link's direction 'regional_to_national' lets no allowances into 'regional')" in msg
+    assert 'set link.direction = "both" (or "national_to_regional")' in msg
 
 
 def test_limited_link_too_small_is_refused(tmp_path):
@@ -152,6 +154,7 @@ def test_limited_link_too_small_is_refused(tmp_path):
     path = base_case(tmp_path, '[link]\nmode = "limited"\nlimit_share = 0.2\n')
     msg = refused_by_all(path, "market 'regional'", "period P1", "20 t short", "limit_share")
     assert "limited link inflow (at most 10 t)" in msg
+    assert "raise link.limit_share (now 0.2 of the receiving cap per period)" in msg
 
 
 def test_linked_pair_short_together_is_refused_by_every_engine(tmp_path):

@@ -199,3 +199,21 @@ def test_the_command_line_adds_the_workbook_and_the_report_to_an_export(tmp_path
     assert "<html" in (folder / "report.html").read_text(encoding="utf-8").lower()
     wb = openpyxl.load_workbook(folder / "results.xlsx", read_only=True)
     assert len(wb.sheetnames) > 1
+
+
+def test_a_change_sends_only_the_views_it_changed():
+    """The page keeps a fingerprint of each view it shows: a page that shows nothing yet gets
+    every view, and a change sends only the views whose content differs (a compliance factor
+    leaves the coverage of BAU as it was); a view changed back is sent again."""
+    import dash
+
+    from nationcap.explore.app import changed_views
+
+    a = [{"data": [1]}, {"data": [2]}, {"data": [3]}]
+    sent, prints = changed_views(a, None)
+    assert sent == a and len(prints) == 3
+    b = [{"data": [1]}, {"data": [20]}, {"data": [3]}]
+    sent, prints_b = changed_views(b, prints)
+    assert sent[0] is dash.no_update and sent[1] == {"data": [20]} and sent[2] is dash.no_update
+    sent, _ = changed_views(a, prints_b)
+    assert sent[1] == {"data": [2]} and sent[0] is dash.no_update

@@ -42,8 +42,9 @@ optional hooks below; nothing outside the rule's module lists these facts):
 ``feasibility(md) -> Feasibility``
     the most it can add to each market's pool (:class:`Supply`), the markets it lets fall below
     a zero bank before the last period, and the markets it pools (a link): what the pre-solve
-    diagnosis (:mod:`nationcap.engines.feasibility`) counts; a rule without the hook makes the
-    diagnosis refuse nothing while it is on
+    diagnosis (:mod:`nationcap.engines.feasibility`) counts; with ``notes`` and ``hints`` per
+    market, what its message says about the rule there (why it brings nothing, which of its keys
+    to change); a rule without the hook makes the diagnosis refuse nothing while it is on
 """
 
 from __future__ import annotations
@@ -197,6 +198,11 @@ class Feasibility:
     borrowing: set[int] = field(default_factory=set)
     #: pairs (national, regional, ratio) whose pools are checked together, in national units
     pools: list[tuple[int, int, float]] = field(default_factory=list)
+    #: for the diagnosis's message when a market (index) cannot be met: why the rule brings it
+    #: nothing ("the link's direction ... lets no allowances into ...") and which of its keys to
+    #: change ("raise link.limit_share ..."), in the rule's own words
+    notes: dict[int, list[str]] = field(default_factory=dict)
+    hints: dict[int, list[str]] = field(default_factory=dict)
 
 
 class Rule(Protocol):

@@ -60,7 +60,9 @@ def allocation_dependence(scn: Scenario) -> str | None:
 def feasibility(md: ModelData) -> Feasibility:
     """Each market of the pair may receive without limit over a full link, at most
     ``limit_share x`` its cap over a limited one (in the directions allowed); the pair is also
-    checked pooled, in national allowances (regional t / ratio), which cancels the transfers."""
+    checked pooled, in national allowances (regional t / ratio), which cancels the transfers.
+    A market the link's direction closes, or a limited link, gets the keys that would let more in
+    as hints for the diagnosis's message."""
     link = md.scenario.link
     if link.mode == "none":
         return Feasibility()
@@ -68,10 +70,14 @@ def feasibility(md: ModelData) -> Feasibility:
     caps = md.cap_t()
     out = Feasibility(pools=[(n, r, float(link.ratio))])
     for to, direction in ((r, "national_to_regional"), (n, "regional_to_national")):
-        if link.direction not in ("both", direction):
+        if link.direction not in ("both", direction):  # nothing flows in: say so, and how to open it
+            out.notes[to] = [f"the link's direction {link.direction!r} lets no allowances into {md.markets[to]!r}"]
+            out.hints[to] = [f'set link.direction = "both" (or "{direction}")']
             continue
         most = np.full(len(md.periods), np.inf) if link.mode == "full" else link.limit_share * caps[to]
         out.supply.append(Supply(to, f"{link.mode} link inflow", most, via_link=True))
+        if link.mode == "limited":
+            out.hints[to] = [f"raise link.limit_share (now {link.limit_share:g} of the receiving cap per period)"]
     return out
 
 
