@@ -16,27 +16,50 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..atomic import signals_deferred
 from ..config import SolverConfig
 from ..engines import ENGINES
 from ..errors import InputError, Problem, Terminated
-from .plan import Job, _error_text
-from .worker import Outcome, solve_job
+from .arrays import ChunkOutcome
+from .plan import Chunk, Job, _error_text
+from .worker import Outcome, solve_chunk, solve_job
+
+#: what the executors run: one member, or a chunk of Monte Carlo draws
+Task = Job | Chunk
+Result = Outcome | ChunkOutcome
 
 #: exit code of a worker stopped by SIGTERM (as the command line's, nationcap/cli/common.py)
 EXIT_TERMINATED = 143
 
 
-def _failed(job: Job, exc: BaseException) -> Outcome:
-    return Outcome(job.key, False, f"worker error: {_error_text(exc)}", None, traceback.format_exc(), 0.0)
+def _failed(job: Task, exc: BaseException) -> Result:
+    error, log = f"worker error: {_error_text(exc)}", traceback.format_exc()
+    if isinstance(job, Chunk):
+        n = len(job.jobs)
+        return ChunkOutcome([j.key for j in job.jobs], [error] * n, [log] * n, [0.0] * n, {}, [])
+    return Outcome(job.key, False, error, None, log, 0.0)
 
 
-def _engines_of(jobs: list[Job]) -> set[str]:
+def _engines_of(jobs: Sequence[Task]) -> set[str]:
     """The engines the jobs' scenarios name (``[solver] engine``, else the default)."""
     default = SolverConfig().engine
-    return {(job.raw.get("solver") or {}).get("engine", default) for job in jobs}
+    raws = [j.raw for job in jobs for j in (job.jobs if isinstance(job, Chunk) else (job,))]
+    return {(raw.get("solver") or {}).get("engine", default) for raw in raws}
+
+
+def solve_task(job: Task) -> Result:
+    """A member (:func:`~nationcap.batch.worker.solve_job`) or a chunk of draws
+    (:func:`~nationcap.batch.worker.solve_chunk`) solved in this process."""
+    return solve_chunk(job) if isinstance(job, Chunk) else solve_job(job)
+
+
+def loaded_modules(prefixes: tuple[str, ...]) -> list[str]:
+    """The modules of this process whose top package is one of ``prefixes`` (to check that a
+    worker starts light: tests/batch/test_chunks.py)."""
+    return sorted(m for m in sys.modules if m.split(".")[0] in prefixes)
 
 
 def preload_modules(engines: set[str]) -> list[str]:
@@ -74,12 +97,12 @@ def _worker_start() -> None:
     signal.signal(signal.SIGTERM, _worker_signal)
 
 
-def _run_job(job: Job) -> Outcome:
-    """:func:`~nationcap.batch.worker.solve_job` in a pool worker; an interruption ends the worker."""
+def _run_job(job: Task) -> Result:
+    """:func:`solve_task` in a pool worker; an interruption ends the worker."""
     global _IN_JOB
     _IN_JOB = True
     try:
-        return solve_job(job)
+        return solve_task(job)
     except KeyboardInterrupt:
         os._exit(EXIT_TERMINATED)  # unwound (temporaries removed): end without returning to the pool
     finally:
@@ -99,10 +122,10 @@ def _stop_workers(procs: list) -> None:
 
 
 def execute(
-    jobs: list[Job],
+    jobs: Sequence[Task],
     workers: int = 1,
     scheduler: str | None = None,
-    on_done: Callable[[Job, Outcome], None] = lambda j, o: None,
+    on_done: Callable[[Any, Any], None] = lambda j, o: None,
     client=None,
 ) -> str:
     """Run ``jobs``; call ``on_done`` in this process as each finishes. Returns the engine used.
@@ -116,22 +139,19 @@ def execute(
     workers = max(1, int(workers))
     if workers == 1 or len(jobs) == 1:
         for job in jobs:
-            on_done(job, solve_job(job))
+            on_done(job, solve_task(job))
         return "in-process"
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(preload_modules(_engines_of(jobs)))
-    pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_start)
+    pool = make_pool(jobs, workers)
     try:
         futures = {pool.submit(_run_job, job): job for job in jobs}
         for fut in cf.as_completed(futures):
-            job = futures[fut]
+            job = futures.pop(fut)  # (a finished future holds its result: drop it once handled)
             try:
                 out = fut.result()
             except Exception as exc:  # a worker died (e.g. out of memory)
                 out = _failed(job, exc)
             on_done(job, out)
+            del fut, out
     except BaseException:
         # Ctrl-C, SIGTERM (or an error writing a result): drop the members not started, stop the
         # running ones (module doc); members already cached in runs/ are complete and kept
@@ -142,6 +162,16 @@ def execute(
         raise
     pool.shutdown(wait=True)
     return f"local pool ({min(workers, len(jobs))} processes)"
+
+
+def make_pool(jobs: Sequence[Task], workers: int) -> cf.ProcessPoolExecutor:
+    """The local pool of :func:`execute`: fork-server workers (spawned where there is no fork
+    server) that preload what the jobs' engines need (:func:`preload_modules`)."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(preload_modules(_engines_of(jobs)))
+    return cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_start)
 
 
 def connect(address: str):
@@ -171,12 +201,12 @@ def connect(address: str):
         ) from None
 
 
-def _execute_dask(jobs: list[Job], address: str, on_done, client=None) -> str:
+def _execute_dask(jobs: Sequence[Task], address: str, on_done, client=None) -> str:
     from dask.distributed import as_completed
 
     client = client if client is not None else connect(address)
     with client:
-        futures = client.map(solve_job, jobs, pure=False)
+        futures = client.map(solve_task, jobs, pure=False)
         by_future = dict(zip(futures, jobs))
         for fut in as_completed(futures):
             job = by_future[fut]

@@ -66,6 +66,46 @@ class Job:
     reuse: bool = False  # re-solve this process's persistent model when only allocations differ
 
 
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """A contiguous block of Monte Carlo draws solved by one worker call
+    (:func:`nationcap.batch.worker.solve_chunk`), which returns plain arrays instead of one
+    Dataset per draw. ``run`` names the execution, so a worker sends the batch's template of
+    names, dimensions, coordinates and attributes once per execution
+    (:class:`nationcap.batch.arrays.Template`)."""
+
+    jobs: tuple[Job, ...]
+    run: str
+    start: int  # position of the first draw among the batch's members
+
+    @property
+    def key(self) -> str:
+        return self.jobs[0].key
+
+    @property
+    def label(self) -> str:
+        return f"draws {self.jobs[0].label}-{self.jobs[-1].label}"
+
+
+#: at most this many draws in one chunk: a chunk's arrays (~0.1 MB a draw on the full dataset)
+#: travel to the main process in one message
+CHUNK_MAX = 100
+#: chunks per worker at least (when there are draws enough): the pool balances uneven chunks
+CHUNKS_PER_WORKER = 4
+
+
+def chunk_size(n: int, workers: int) -> int:
+    """Draws per chunk for ``n`` draws on ``workers`` workers: each worker gets several chunks
+    (:data:`CHUNKS_PER_WORKER`), none larger than :data:`CHUNK_MAX`."""
+    return max(1, min(CHUNK_MAX, -(-n // (max(1, workers) * CHUNKS_PER_WORKER))))
+
+
+def chunks(jobs: list[Job], size: int, run: str) -> list[Chunk]:
+    """``jobs`` (in draw order) cut into contiguous chunks of ``size`` draws. A draw's result does
+    not depend on its chunk: draw i uses ``default_rng([seed, i])`` whatever solved before it."""
+    return [Chunk(tuple(jobs[i : i + size]), run, i) for i in range(0, len(jobs), size)]
+
+
 @dataclasses.dataclass
 class Member:
     label: str  # "s000" or the draw number as text

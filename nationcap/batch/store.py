@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,10 +50,11 @@ from ..model.rules import RULES
 from ..results import iamc
 from ..results.conventions import apply_conventions
 from ..results.io import load_results, to_netcdf, write_csv, write_json, write_netcdf
-from ..vocab import DRAW_DIM, SWEEP_DIM, present_value_money, variable_attrs
+from ..vocab import SWEEP_DIM, present_value_money, variable_attrs
+from .arrays import MEMBER_ATTRS, ChunkOutcome, DrawStack
 from .executors import connect, execute
-from .plan import BATCH_FILE, Batch, Job
-from .summaries import combined_tables, market_year_table, montecarlo_summary, sweep_summary
+from .plan import BATCH_FILE, Batch, Chunk, Job, chunk_size, chunks
+from .summaries import combined_tables, montecarlo_iamc, montecarlo_summary, sweep_summary, write_draws_csv
 from .worker import Outcome
 
 
@@ -170,6 +172,8 @@ def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0, client=
     # a Monte Carlo on the exact engine re-solves a draw faster than it could read it back: its
     # members are not cached, and only the combined results (and failed members' logs) are written
     keep = not member_cache_pointless(batch)
+    if batch.kind == "montecarlo" and not keep:
+        return _run_draws(batch, out_dir, workers, scheduler, progress, t0, client)
     pending = [j for k, j in batch.jobs.items() if not (keep and resume and is_cached(runs / f"{k}.nc"))]
     cached = len(batch.jobs) - len(pending)
     info: dict[str, dict[str, Any]] = {}
@@ -196,6 +200,91 @@ def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0, client=
     wall = time.perf_counter() - t0
     _finish_run_json(out_dir, wall, len(pending), cached)
     return BatchResult(batch, out_dir, combined, records, engine, wall, len(pending), cached)
+
+
+def _run_draws(batch, out_dir, workers, scheduler, progress, t0, client=None) -> BatchResult:
+    """A Monte Carlo batch that caches nothing (:func:`member_cache_pointless`): its draws are
+    solved in contiguous chunks (:func:`nationcap.batch.plan.chunks`, sized for ``workers``)
+    that return plain arrays, put in place in a :class:`~nationcap.batch.arrays.DrawStack`
+    (its streamed blocks in a staging folder of ``out_dir``, removed at the end)."""
+    logs = out_dir / "logs"
+    jobs = list(batch.jobs.values())  # one per draw, in draw order (plan_montecarlo)
+    stack = DrawStack(len(batch.members), out_dir / staging_name())
+    info: dict[str, dict[str, Any]] = {}
+
+    def on_done(chunk: Chunk, out: ChunkOutcome) -> None:
+        for key, err, log, wall in zip(out.keys, out.errors, out.logs, out.wall_times_s):
+            if err:
+                _write_text(logs / f"{key}.log", log, clean=False)
+            info[key] = {"error": err, "wall_time_s": round(wall, 3)}
+        stack.add(chunk.start, out)
+        if progress is not None:
+            progress(len(chunk.jobs))
+
+    try:
+        size = chunk_size(len(jobs), workers)
+        engine = execute(
+            chunks(jobs, size, uuid.uuid4().hex), workers=workers, scheduler=scheduler, on_done=on_done, client=client
+        )
+        stack.finish()
+        for i, m in enumerate(batch.members):  # a draw can fail on arrival (its results do not fit)
+            if m.key in info and stack.errors[i] != info[m.key]["error"]:
+                info[m.key]["error"] = stack.errors[i]
+                _write_text(logs / f"{m.key}.log", f"nationcap batch member {m.label}\nFAILED: {stack.errors[i]}\n")
+        combined, records = combine_arrays(batch, stack, info)
+        combined = write_batch_outputs(combined, records, batch, out_dir, engine, prune=True, stack=stack, chunk=size)
+    finally:
+        with signals_deferred():
+            shutil.rmtree(stack.stage, ignore_errors=True)
+    wall = time.perf_counter() - t0
+    _finish_run_json(out_dir, wall, len(jobs), 0)
+    return BatchResult(batch, out_dir, combined, records, engine, wall, len(jobs), 0)
+
+
+def combine_arrays(
+    batch: Batch, stack: DrawStack, info: dict[str, dict[str, Any]]
+) -> tuple[xr.Dataset, list[dict[str, Any]]]:
+    """:func:`combine` of draws held in ``stack``: the same Dataset and records. A streamed
+    variable (:attr:`DrawStack.streamed`) stands in the Dataset as a NaN placeholder taking no
+    memory; :func:`write_batch_outputs` writes its values from the stack."""
+    records = []
+    for i, m in enumerate(batch.members):
+        rec: dict[str, Any] = {"label": m.label, "params": m.params, "key": m.key, "status": "failed", "error": m.error}
+        rec["cached"] = m.key is not None and m.key not in info
+        if m.key is not None:
+            rec.update(info.get(m.key, {}))
+            if stack.ok[i]:
+                rec["status"], rec["error"] = "ok", ""
+            elif not rec["error"]:
+                rec["error"] = "not solved"
+        records.append(rec)
+    dim = batch.dim
+    coords = np.array([m.coord for m in batch.members], dtype=np.int64)
+    tpl = stack.template
+    if tpl is not None and stack.ok.any():
+        data = {}
+        for name, spec in tpl.variables.items():
+            if name in stack.streamed:
+                dtype = stack.dtype(name)
+                blank = np.array(np.nan if dtype.kind == "f" else 0, dtype=dtype)
+                values = np.broadcast_to(blank, (stack.n, *spec.shape))
+            else:
+                values = stack.array(name)
+            data[name] = ((dim, *spec.dims), values, dict(spec.attrs))
+        tcoords = {c: xr.Variable(dims, values, dict(attrs)) for c, (dims, values, attrs) in tpl.coords.items()}
+        out = xr.Dataset(data, coords={**tcoords, dim: coords})
+        out = out.assign_coords({dim: coords})
+        first_attrs = tpl.attrs
+    else:
+        out = xr.Dataset(coords={dim: coords})
+        first_attrs = {}
+
+    def member_attr(i: int, name: str, default: Any) -> Any:
+        attrs = stack.attrs[i]
+        value = attrs[MEMBER_ATTRS.index(name)] if attrs is not None and stack.ok[i] else None
+        return default if value is None else value
+
+    return _finish(batch, out, records, member_attr, first_attrs), records
 
 
 def _nan_like(ds: xr.Dataset) -> xr.Dataset:
@@ -300,9 +389,26 @@ def combine(
         out = xr.Dataset(coords={dim: coords})
         first_attrs = {}
 
-    def member_attr(m, rec, name, default):
-        return loaded[m.key].attrs.get(name, default) if rec["status"] == "ok" else default
+    def member_attr(i: int, name: str, default: Any) -> Any:
+        m, rec = batch.members[i], records[i]
+        return loaded[str(m.key)].attrs.get(name, default) if rec["status"] == "ok" else default
 
+    return _finish(batch, out, records, member_attr, first_attrs), records
+
+
+def _finish(
+    batch: Batch,
+    out: xr.Dataset,
+    records: list[dict[str, Any]],
+    member_attr: Callable[[int, str, Any], Any],
+    first_attrs: dict[str, Any],
+) -> xr.Dataset:
+    """The combined Dataset ``out`` (the members' variables stacked) with the per-member
+    variables, the batch dimension's coordinates and the batch's attributes; the rules' Monte
+    Carlo statistics. ``member_attr(i, name, default)`` is an attribute of member i's results."""
+    dim = batch.dim
+    n = len(batch.members)
+    ok = [i for i in range(n) if records[i]["status"] == "ok"]
     per = {
         "status": ([r["status"] for r in records], "member status", "ok or failed"),
         "error": ([r["error"] for r in records], "member error", "why the member failed (empty when ok)"),
@@ -312,22 +418,21 @@ def combine(
             "cache key: sha256 of the resolved configuration, dataset and draw (runs/<key>.nc)",
         ),
         "config": (
-            [member_attr(m, r, "config", "") for m, r in zip(batch.members, records)],
+            np.array([member_attr(i, "config", "") for i in range(n)], dtype=object),
             "member configuration",
             "resolved configuration of the member (JSON)",
         ),
         "termination": (
-            [member_attr(m, r, "termination", "") for m, r in zip(batch.members, records)],
+            [member_attr(i, "termination", "") for i in range(n)],
             "termination status",
             "termination status (nationcap's own: optimal, infeasible, ...)",
         ),
     }
     for name, (vals, long_name, desc) in per.items():
-        out[name] = xr.DataArray(
-            np.array(vals, dtype=str), dims=(dim,), attrs={"long_name": long_name, "description": desc}
-        )
+        text = vals if isinstance(vals, np.ndarray) else np.array(vals, dtype=str)
+        out[name] = xr.DataArray(text, dims=(dim,), attrs={"long_name": long_name, "description": desc})
     out["objective"] = xr.DataArray(
-        np.array([float(member_attr(m, r, "objective_jpy", np.nan)) for m, r in zip(batch.members, records)]),
+        np.array([float(member_attr(i, "objective_jpy", np.nan)) for i in range(n)]),
         dims=(dim,),
         attrs=variable_attrs(
             "JPY",
@@ -347,14 +452,14 @@ def combine(
             "comment": "draw i uses numpy.random.default_rng([seed, i])",
         }
 
-    keep = {
+    keep: dict[str, Any] = {
         k: first_attrs[k]
         for k in ("dataset", "first_year", "nationcap_version", "pyomo_version", "highspy_version", "python_version")
         if k in first_attrs
     }
     # what the members were computed from, when they all share it (a sweep of `inputs` does not)
     for k in ("dataset_sha256", "inputs_sha256"):
-        values = {str(ds.attrs.get(k, "")) for ds in loaded.values()}
+        values = {str(member_attr(i, k, "")) for i in ok}
         if len(values) == 1 and "" not in values:
             keep[k] = values.pop()
     out.attrs = {
@@ -381,29 +486,57 @@ def combine(
                 for name, da in rule.montecarlo(out).items():
                     if np.isfinite(da.values).any():
                         out[name] = da
-    return apply_conventions(out), records
+    return apply_conventions(out)
 
 
 def write_batch_outputs(
-    res: xr.Dataset, records: list[dict[str, Any]], batch: Batch, out_dir: Path, engine: str, prune: bool = True
-) -> None:
-    """Stage the combined files, then move them into ``out_dir``; ``run.json`` goes last."""
+    res: xr.Dataset,
+    records: list[dict[str, Any]],
+    batch: Batch,
+    out_dir: Path,
+    engine: str,
+    prune: bool = True,
+    stack: DrawStack | None = None,
+    chunk: int = 1,
+) -> xr.Dataset:
+    """Stage the combined files, then move them into ``out_dir``; ``run.json`` goes last.
+
+    A Monte Carlo's per-draw table (draws.csv) and IAMC quantiles are made block by block of
+    draws. With a ``stack`` that streams (:attr:`DrawStack.streamed`), ``res`` holds
+    placeholders for those variables: results.nc gets their values from the stack block by
+    block (HDF5 chunks of ``chunk`` draws), and the tables are read back from it. Returns the
+    results: ``res``, without the streamed variables (they are in results.nc only)."""
     stage = out_dir / staging_name()
     stage.mkdir()
+    streamed = stack is not None and bool(stack.streamed)
+    tables = res
     try:
-        to_netcdf(res, stage / "results.nc", shown=out_dir / "results.nc")
+        if stack is not None and streamed:
+            nc = stage / "results.nc"
+            to_netcdf(res.drop_vars(stack.streamed), nc, shown=out_dir / "results.nc")
+            try:
+                with signals_deferred():
+                    stack.write_detail(nc, batch.dim, {n: dict(res[n].attrs) for n in stack.streamed}, chunk)
+            except RuntimeError as exc:
+                raise write_error(out_dir / "results.nc", exc) from exc
+            # the tables read the streamed variables back from the file, a block at a time
+            tables = xr.open_dataset(nc, engine="netcdf4")
+        else:
+            to_netcdf(res, stage / "results.nc", shown=out_dir / "results.nc")
+            tables = res
         if batch.kind == "sweep":
             write_csv(sweep_summary(res), stage / "summary.csv")
-        else:
+        else:  # (the quantiles and the rules' statistics read only in-memory variables)
             write_csv(montecarlo_summary(res), stage / "summary.csv")
-            table = market_year_table(res)
-            if not table.empty:
-                table.insert(
-                    1, "status", table[DRAW_DIM].map(dict(zip(res[DRAW_DIM].values.tolist(), res["status"].values)))
-                )
-            write_csv(table, stage / "draws.csv")
+            write_draws_csv(tables, stage / "draws.csv")
         if "price" in res:
-            write_csv(iamc.to_iamc(res), stage / "iamc.csv")
+            if batch.kind == "sweep":
+                write_csv(iamc.to_iamc(res), stage / "iamc.csv")
+            else:
+                scratch = stage / "iamc-blocks"
+                scratch.mkdir()
+                write_csv(montecarlo_iamc(tables, scratch), stage / "iamc.csv")
+                shutil.rmtree(scratch)
             if batch.kind == "sweep":  # a Monte Carlo's draws: results.nc, draws.csv and summary.csv
                 for fname, df in combined_tables(res).items():
                     write_csv(df, stage / fname)
@@ -445,13 +578,18 @@ def write_batch_outputs(
                 os.replace(stage / name, out_dir / name)
             os.replace(stage / "run.json", out_dir / "run.json")
     finally:
+        if streamed:
+            tables.close()
         with signals_deferred():
             shutil.rmtree(stage, ignore_errors=True)
+    if stack is not None and streamed:  # the placeholders: those variables are in results.nc only
+        res = res.drop_vars(stack.streamed)
     if prune:
         keep = {m.key for m in batch.members if m.key} | {f"invalid-{m.label}" for m in batch.members if m.key is None}
         for f in [*(out_dir / "runs").glob("*.nc"), *(out_dir / "logs").glob("*.log")]:
             if f.stem not in keep:
                 f.unlink()
+    return res
 
 
 def _finish_run_json(out_dir: Path, wall: float, solved: int, cached: int) -> None:

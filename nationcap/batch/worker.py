@@ -25,7 +25,8 @@ from ..errors import NationcapError
 from ..inputs import dataset_fingerprint
 from ..results.conventions import apply_conventions
 from ..session import Session
-from .plan import Job, _error_text
+from .arrays import MEMBER_ATTRS, ChunkOutcome, template_of
+from .plan import Chunk, Job, _error_text
 
 
 @dataclasses.dataclass
@@ -97,6 +98,12 @@ DETAIL = "market"
 def solve_job(job: Job) -> Outcome:
     """Solve one member in this process. Never raises for a model or data problem."""
     t0 = time.perf_counter()
+    res, err, log = _solve(job)
+    return Outcome(job.key, res is not None, err, res, log, time.perf_counter() - t0)
+
+
+def _solve(job: Job) -> tuple[xr.Dataset | None, str, str]:
+    """(results or None, error, log text) of one member."""
     header = f"nationcap batch member {job.label} (key {job.key})\n"
     if job.draw is not None:
         header += f"Monte Carlo draw {job.draw}, seed {job.seed}\n"
@@ -122,4 +129,52 @@ def solve_job(job: Job) -> Outcome:
         log = header + "\n" + (log_path.read_text(errors="replace") if log_path.is_file() else "")
     if err:
         log += f"\nFAILED: {err}\n{tb}"
-    return Outcome(job.key, res is not None, err, res, log, time.perf_counter() - t0)
+    return res, err, log
+
+
+#: the executions (:attr:`Chunk.run <nationcap.batch.plan.Chunk.run>`) to which this process
+#: has sent the template of the results
+_TEMPLATE_SENT: set[str] = set()
+
+
+def solve_chunk(chunk: Chunk) -> ChunkOutcome:
+    """Solve a chunk of Monte Carlo draws in this process and return their results as plain
+    arrays (:mod:`nationcap.batch.arrays`): per variable, the solved draws' values stacked in
+    draw order. The first solved draw gives this process's template; a draw whose results do
+    not fit it fails with that reason. The template goes with this process's first chunk of the
+    execution that has a solved draw. Never raises for a model or data problem."""
+    keys, errors, logs, times = [], [], [], []
+    rows: list[xr.Dataset] = []
+    attrs: list[tuple] = []
+    texts: dict = {}  # one object per distinct text, so that pickling sends it once
+    template = None
+    for job in chunk.jobs:
+        t0 = time.perf_counter()
+        res, err, log = _solve(job)
+        if res is not None:
+            template = template or template_of(res)
+            if not template.fits(res):
+                err = "its results do not have the variables and shapes of the batch's other draws"
+                log += f"\nFAILED: {err}\n"
+                res = None
+        keys.append(job.key)
+        errors.append(err)
+        logs.append(log if err else "")
+        times.append(time.perf_counter() - t0)
+        if res is not None:
+            rows.append(res)
+            attrs.append(
+                tuple(
+                    texts.setdefault(v, v) if isinstance(v, str) else v
+                    for v in (res.attrs.get(k) for k in MEMBER_ATTRS)
+                )
+            )
+    values = {}
+    if template is not None and rows:
+        for name in template.variables:
+            values[name] = np.stack([ds.variables[name].values for ds in rows])
+    out = ChunkOutcome(keys, errors, logs, times, values, attrs)
+    if template is not None and rows and chunk.run not in _TEMPLATE_SENT:
+        out.template = template
+        _TEMPLATE_SENT.add(chunk.run)
+    return out

@@ -232,6 +232,8 @@ def montecarlo(
 def _paired(ctx: Ctx, batch_a, batch_b, out_dir, workers, scheduler, force, resume) -> None:
     """Both designs' batches into DIR/a/ and DIR/b/, the deterministic pair, and the paired tables
     and figure (:mod:`nationcap.report.paired`)."""
+    import xarray as xr
+
     from ..atomic import atomic_file, check_location
     from ..report.paired import check_pair, gains_figure, paired_tables
     from ..results.io import write_csv
@@ -251,9 +253,11 @@ def _paired(ctx: Ctx, batch_a, batch_b, out_dir, workers, scheduler, force, resu
         ctx.echo(f"design {sub.upper()}: {batch.source}")
         res = _run(ctx, batch, out / sub, workers, scheduler, force, resume)
         _report(ctx, res)
-        results.append(res.results)
+        # read from results.nc: a large batch keeps its sums by administrator there only
+        results.append(xr.open_dataset(out / sub / "results.nc", engine="netcdf4"))
     det = [Session(b.base).solve(detail="market", mac_curve=False).results for b in (batch_a, batch_b)]
-    tables = paired_tables(results[0], results[1], det[0], det[1])
+    with results[0], results[1]:
+        tables = paired_tables(results[0], results[1], det[0], det[1])
     for name, key in zip(names[:3], ("draws", "summary", "prices")):
         with atomic_file(out / name) as tmp:
             write_csv(tables[key], tmp)

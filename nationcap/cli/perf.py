@@ -63,6 +63,15 @@ from ..config import ENGINE_NAMES
     "each as a ratio to the direct HiGHS solve measured in the same call.",
 )
 @click.option(
+    "--mc-scale",
+    "mc_scale",
+    type=click.IntRange(min=2),
+    default=None,
+    metavar="K",
+    help="With --targets: also time a Monte Carlo of K x N draws and give its time and peak memory as ratios "
+    "to the N-draw one (e.g. --targets 1000 --mc-scale 20: minutes).",
+)
+@click.option(
     "--design",
     "design_draws",
     type=click.IntRange(min=1),
@@ -88,6 +97,7 @@ def bench(
     scenario: Path | None,
     mc_draws: int,
     target_draws: int | None,
+    mc_scale: int | None,
     explore_only: bool,
     design_draws: int | None,
 ) -> None:
@@ -136,7 +146,7 @@ def bench(
         echo(f"machine: {info['cores']} cores, {info['cpu']}, {info['memory_gb']} GB")
         echo(f"versions: {info['versions']}")
         if target_draws is not None:
-            _targets(echo, ctx, target_draws)
+            _targets(echo, ctx, target_draws, mc_scale)
             return
         try:
             rows = b.run_bench(
@@ -162,7 +172,7 @@ def bench(
         echo(f"\nwrote {out_file}")
 
 
-def _targets(echo, ctx, draws: int) -> None:
+def _targets(echo, ctx, draws: int, mc_scale: int | None = None) -> None:
     """``bench --targets``: the direct solve, then every target figure as a ratio to it."""
     import tempfile
 
@@ -177,7 +187,7 @@ def _targets(echo, ctx, draws: int) -> None:
         case = b.Case(1.0, (repo / b.DEFAULT_SCENARIO).resolve(), [], "inputs/japan (shipped)")
         direct_s = b.run_case(case, b.DIRECT, workdir)["end_to_end_s"]
         try:
-            rows = tg.run_targets(repo, workdir, direct_s, mc_draws=draws, progress=say)
+            rows = tg.run_targets(repo, workdir, direct_s, mc_draws=draws, progress=say, mc_scale=mc_scale)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from None
     echo("")

@@ -116,9 +116,10 @@ def _rows(da: xr.DataArray, variable: str, unit: str, region: str | None = None)
     (``Japan`` for a market that is not split)."""
     df = da.to_series().rename("value").reset_index()
     market = df["market"].astype(str)
-    df["variable"] = variable + "|" + market.map(market_table).map(program_name)
+    labels = market.unique()  # (named once per market, not once per row: a batch has many rows)
+    df["variable"] = market.map({m: variable + "|" + program_name(market_table(m)) for m in labels}).astype(str)
     if region == "group":
-        df["region"] = market.map(lambda m: market_group(m) or "Japan")
+        df["region"] = market.map({m: market_group(m) or "Japan" for m in labels}).astype(str)
     else:
         df["region"] = df["prefecture"].astype(str) if region is None else region
     df["unit"] = unit
@@ -133,14 +134,17 @@ def _split_totals(da: xr.DataArray, variable: str, unit: str) -> pd.DataFrame:
     return _rows(sum_by_table(da).sel(market=split), variable, unit, "Japan").dropna(subset=["value"])
 
 
-def iamc_long(res: xr.Dataset) -> pd.DataFrame:
+def iamc_long(res: xr.Dataset, across: xr.Dataset | None = None) -> pd.DataFrame:
     """Long IAMC rows ([member], region, variable, unit, year, value) of a single run or a batch.
 
     Every operation broadcasts over a batch dimension, so a batch is converted in one pass.
+    ``res`` may be a block of the members of ``across``: the rows left out for want of an entity
+    or of an amount in any member are then decided on ``across`` (default ``res``).
     """
+    across = res if across is None else across
     parts = [_rows(res["price"], "Price|Carbon", "JPY/t CO2", "group")]
     # prefectures with at least one entity of the program (a batch member: in any member)
-    present = res["entities_by_prefecture"] > 0
+    present = across["entities_by_prefecture"] > 0
     if DRAW_DIM in present.dims or SWEEP_DIM in present.dims:
         present = present.any([d for d in (DRAW_DIM, SWEEP_DIM) if d in present.dims])
     flows = [
@@ -179,7 +183,7 @@ def iamc_long(res: xr.Dataset) -> pd.DataFrame:
         if var in res and "period" in res[var].dims:  # (results of older versions lack the account)
             spread = res[var].sel(period=period_of).drop_vars("period") * 1e-9 / n_years
             if var.startswith("account_"):
-                spread = spread.where((res[var] != 0).any([d for d in res[var].dims if d != "market"]))
+                spread = spread.where((across[var] != 0).any([d for d in across[var].dims if d != "market"]))
             parts.append(_rows(spread, f"{ACCOUNT}|{name}", "billion JPY/yr", "group").dropna(subset=["value"]))
             parts.append(_split_totals(spread, f"{ACCOUNT}|{name}", "billion JPY/yr"))
 

@@ -6,6 +6,8 @@ reported as a ratio to it, so that a busy or slow machine moves both alike:
 
 ``montecarlo``      ``nationcap montecarlo models/montecarlo.toml --draws N --workers 2``, process
                     start to results written (exact engine)
+``montecarlo xK``   with ``--mc-scale K``: the same with K x N draws, its time and peak memory also
+                    as ratios to the N-draw one (targets for K = 20: time <= 20x, peak <= 1.5x)
 ``sweep fast``      a 20-point cap sweep of ``models/baseline.toml`` on the exact engine, one process
 ``sweep pyomo``     the same on the Pyomo engine with its held sifting model (``--reuse``)
 ``held re-solve``   one design change (a compliance factor) re-solved in a held session of the
@@ -64,9 +66,15 @@ def held_resolve_s(scenario: Path, n: int = 5) -> float:
 
 
 def run_targets(
-    repo: Path, workdir: Path, direct_s: float, mc_draws: int = 1000, progress: Callable[[str], None] | None = None
+    repo: Path,
+    workdir: Path,
+    direct_s: float,
+    mc_draws: int = 1000,
+    progress: Callable[[str], None] | None = None,
+    mc_scale: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The figures of the module doc, each with its ratio to ``direct_s`` (seconds)."""
+    """The figures of the module doc, each with its ratio to ``direct_s`` (seconds); with
+    ``mc_scale``, the Monte Carlo of ``mc_scale`` x ``mc_draws`` draws as well."""
     base, mc = repo / "models" / "baseline.toml", repo / "models" / "montecarlo.toml"
     values = ",".join(str(v) for v in SWEEP_VALUES)
     sweep = [*CLI, "-q", "sweep", str(base), "--param", SWEEP_KEY, "--values", values, "--workers", "1", "--force"]
@@ -76,18 +84,36 @@ def run_targets(
             [*CLI, "-q", "montecarlo", str(mc), "--draws", str(mc_draws), "--workers", "2", "--out"],
             "mc",
         ),
+        *(
+            [
+                (
+                    f"montecarlo {mc_scale * mc_draws} draws, 2 workers",
+                    [*CLI, "-q", "montecarlo", str(mc), "--draws", str(mc_scale * mc_draws), "--workers", "2", "--out"],
+                    "mc_scaled",
+                )
+            ]
+            if mc_scale
+            else []
+        ),
         ("sweep 20 points, fast, 1 process", [*sweep, "--set", 'solver.engine="fast"', "--out"], "sweep_fast"),
         ("sweep 20 points, pyomo held, 1 process", [*sweep, "--reuse", "--out"], "sweep_pyomo"),
         ("run baseline (default engine)", [*CLI, "-q", "run", str(base), "--force", "--out"], "run"),
         ("run baseline --engine fast", [*CLI, "-q", "run", str(base), "--engine", "fast", "--force", "--out"], "runf"),
         ("run tokyo_rules", [*CLI, "-q", "run", str(repo / "models" / "tokyo_rules.toml"), "--force", "--out"], "tk"),
     ]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for label, args, out in commands:
         if progress:
             progress(f"{label} ...")
         wall, peak = _timed([*args, str(workdir / out)], repo)
-        rows.append({"target": label, "seconds": wall, "ratio_to_direct": wall / direct_s, "peak_rss_mb": peak})
+        row = {"target": label, "seconds": wall, "ratio_to_direct": wall / direct_s, "peak_rss_mb": peak}
+        if out == "mc_scaled":  # against the Monte Carlo of mc_draws, measured just before
+            row.update(
+                scale=mc_scale,
+                time_ratio_to_mc=wall / rows[0]["seconds"],
+                peak_ratio_to_mc=peak / rows[0]["peak_rss_mb"],
+            )
+        rows.append(row)
     if progress:
         progress("held re-solve ...")
     s = held_resolve_s(base)
@@ -108,4 +134,9 @@ def format_targets(rows: list[dict[str, Any]], direct_s: float) -> str:
     for r in rows:
         peak = f"{r['peak_rss_mb']:7.0f} MB" if r["peak_rss_mb"] is not None else ""
         lines.append(f"{r['target']:<{width}}  {r['seconds']:8.3f} s  {r['ratio_to_direct']:6.3f} x direct  {peak}")
+        if "time_ratio_to_mc" in r:
+            lines.append(
+                f"{'':<{width}}  {r['time_ratio_to_mc']:.2f} x the time and {r['peak_ratio_to_mc']:.2f} x the peak "
+                f"of the {r['scale']}x smaller Monte Carlo (targets: <= {r['scale']} x, <= 1.5 x)"
+            )
     return "\n".join(lines)

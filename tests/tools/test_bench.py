@@ -121,3 +121,24 @@ def test_cli_bench_never_overwrites_a_file_silently(tmp_path):
     result = runner.invoke(cli, [*args, "--out", str(other), "--force"])
     assert result.exit_code == 4 and "did not write" in result.output
     assert other.read_text(encoding="utf-8") == "a,b\n1,2\n"
+
+
+def test_the_scaled_monte_carlo_target_is_reported_against_the_smaller_one():
+    """``--mc-scale 20``: a 20x larger Monte Carlo taking 30 s and 600 MB against 2 s and 400 MB
+    is 15.00 x the time and 1.50 x the peak (30 / 2, 600 / 400)."""
+    from nationcap.tools import targets
+
+    rows = [
+        {"target": "montecarlo 10 draws", "seconds": 2.0, "ratio_to_direct": 1.0, "peak_rss_mb": 400.0},
+        {
+            "target": "montecarlo 200 draws",
+            "seconds": 30.0,
+            "ratio_to_direct": 15.0,
+            "peak_rss_mb": 600.0,
+            "scale": 20,
+            "time_ratio_to_mc": 30.0 / 2.0,
+            "peak_ratio_to_mc": 600.0 / 400.0,
+        },
+    ]
+    text = targets.format_targets(rows, direct_s=2.0)
+    assert "15.00 x the time and 1.50 x the peak of the 20x smaller Monte Carlo" in text
