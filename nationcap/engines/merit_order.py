@@ -769,11 +769,7 @@ class MeritOrderEngine:
                 lam, nb, bad, used, mk_tol = self._solve_runs(
                     md, w, col_period, lay, req[a], cfg.banking, cfg.borrowing, abate, low[a], high[a]
                 )
-                for periods in bad:
-                    names = ", ".join(md.periods[p] for p in sorted(periods))
-                    problems.append(
-                        f"market {name!r}, period {names}: the cap cannot be met even with every abatement step used"
-                    )
+                problems += _unmet(md, name, bad)
                 boundary[a] = nb
                 price[a] = lam
                 bank[a], expire_mp[a] = _bank(used - req[a], cfg.banking, cfg.borrowing, mk_tol)
@@ -781,11 +777,7 @@ class MeritOrderEngine:
             assert isinstance(lay, _Layout)
             mk = self._market(a, lay, md.col_qty_t, 1.0, req[a], lay.cols)
             lam, x_sorted, nb, bad = _solve_market(mk, cfg.banking, cfg.borrowing)
-            for periods in bad:
-                names = ", ".join(md.periods[p] for p in sorted(periods))
-                problems.append(
-                    f"market {name!r}, period {names}: the cap cannot be met even with every abatement step used"
-                )
+            problems += _unmet(md, name, bad)
             boundary[a] = nb
             price[a] = lam
             if not bad:
@@ -996,6 +988,15 @@ class MeritOrderEngine:
             "link_regional_to_national": np.where(surplus_r > 0, surplus_r, 0.0),
             "link_national_to_regional": np.where(surplus_r < 0, -surplus_r / ratio, 0.0),
         }
+
+
+def _unmet(md: ModelData, market: str, bad: list) -> list[str]:
+    """One problem per block of periods of ``market`` that even every abatement step cannot meet."""
+    out = []
+    for periods in bad:
+        names = ", ".join(md.periods[p] for p in sorted(periods))
+        out.append(f"market {market!r}, period {names}: the cap cannot be met even with every abatement step used")
+    return out
 
 
 def _price_interval(mk: _Market | _DrawMarket, banking: bool, borrowing: bool) -> tuple[np.ndarray, np.ndarray]:
