@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -95,11 +96,18 @@ def session_for(job: Job, scn: Scenario) -> Session:
 DETAIL = "market"
 
 
+#: one member (or chunk) at a time in this process: its threads share the session, the engine's
+#: scratch arrays and the model's caches of the last arrays seen (a Dask worker with several
+#: threads runs its tasks one after the other; use worker processes for parallel members)
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def solve_job(job: Job) -> Outcome:
     """Solve one member in this process. Never raises for a model or data problem."""
-    t0 = time.perf_counter()
-    res, err, log = _solve(job)
-    return Outcome(job.key, res is not None, err, res, log, time.perf_counter() - t0)
+    with _ONE_AT_A_TIME:
+        t0 = time.perf_counter()
+        res, err, log = _solve(job)
+        return Outcome(job.key, res is not None, err, res, log, time.perf_counter() - t0)
 
 
 def _solve(job: Job) -> tuple[xr.Dataset | None, str, str]:
@@ -138,6 +146,12 @@ _TEMPLATE_SENT: set[str] = set()
 
 
 def solve_chunk(chunk: Chunk) -> ChunkOutcome:
+    """:func:`_solve_chunk`, one chunk at a time in this process (see :data:`_ONE_AT_A_TIME`)."""
+    with _ONE_AT_A_TIME:
+        return _solve_chunk(chunk)
+
+
+def _solve_chunk(chunk: Chunk) -> ChunkOutcome:
     """Solve a chunk of Monte Carlo draws in this process and return their results as plain
     arrays (:mod:`nationcap.batch.arrays`): per variable, the solved draws' values stacked in
     draw order. The first solved draw gives this process's template; a draw whose results do
