@@ -11,6 +11,7 @@ Extra columns are allowed and carried along unchanged.
 from __future__ import annotations
 
 import difflib
+import io
 import math
 import tomllib
 from collections.abc import Callable
@@ -94,14 +95,10 @@ def _rows(df: pd.DataFrame, mask: np.ndarray) -> list[str]:
     return [f"row {i + 2}" for i in idx]
 
 
-def _padded(path: Path) -> bool:
-    """Whether a cell of the CSV file ``path`` may start or end with white space that
+def _padded(data: bytes) -> bool:
+    """Whether a cell of the CSV file's bytes ``data`` may start or end with white space that
     ``read_csv(skipinitialspace=True)`` keeps (a trailing space, a tab, any non-ASCII text such as
     an ideographic space): only then are the cells stripped one by one (slow on large tables)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return True
     if not data.isascii() or any(c in data for c in (b"\t", b"\f", b"\v")):
         return True
     # a space before a separator, a line end or a closing quote, or after an opening quote
@@ -122,8 +119,9 @@ def _numbers(text: pd.Series) -> np.ndarray:
 def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | None:
     fname = str(path)
     expected = [c.name for c in table.columns]
+    data = path.read_bytes()  # read once: for the padding test and for pandas
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, skipinitialspace=True)
     except UnicodeDecodeError:
         problems.add(fname, *_not_utf8(path))
         return None
@@ -134,7 +132,7 @@ def _read_csv(path: Path, table: Table, problems: Problems) -> pd.DataFrame | No
         problems.add(fname, "", "", f"cannot be read as CSV: {exc}")
         return None
     raw.columns = [c.strip() for c in raw.columns]
-    padded = _padded(path)
+    padded = _padded(data)
     found = list(raw.columns)
     missing = [name for name in expected if name not in found]
     if missing:

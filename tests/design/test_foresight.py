@@ -29,15 +29,7 @@ pytestmark = pytest.mark.solver
 
 
 def case(root, discount_rate=0.0, **market):
-    return write_case(
-        root,
-        [ent("E1", market="m", base=100.0)],
-        {"E1": 100.0},
-        [("E1", 1, 0.1, 1000.0), ("E1", 2, 0.15, 2000.0), ("E1", 3, 0.2, 4000.0)],
-        [("P1", 2030, 2030), ("P2", 2031, 2031)],
-        {"m": {"compliance_factor": {"P1": {"general": 0.05}, "P2": {"general": 0.3}}, **market}},
-        discount_rate=discount_rate,
-    )
+    return rule_case(root, market, discount_rate=discount_rate)
 
 
 def solve(path, engine, k=None):

@@ -716,12 +716,12 @@ def test_cells_padded_with_white_space_are_stripped(tmp_path):
 
     src = REPO / "inputs" / "tiny"
     plain = load_dataset(src)
-    assert not _padded(src / "mac.csv")
+    assert not _padded((src / "mac.csv").read_bytes())
     for pad in (" ", "\t", "\u3000"):
         folder = tmp_path / f"pad{ord(pad)}"
         shutil.copytree(src, folder)
         lines = (folder / "mac.csv").read_text(encoding="utf-8").splitlines()
         head, rows = lines[0], [",".join(c + pad for c in line.split(",")) for line in lines[1:]]
         (folder / "mac.csv").write_text("\n".join([head, *rows]) + "\n", encoding="utf-8")
-        assert _padded(folder / "mac.csv")
+        assert _padded((folder / "mac.csv").read_bytes())
         assert load_dataset(folder).mac.equals(plain.mac), repr(pad)
