@@ -206,13 +206,20 @@ class AllocationRule(_Strict):
     ``benchmark``: an entity with a benchmark group gets ``t_per_activity[group, y] x A[i, y]`` per
     year, ``A`` its mean activity over ``base_years``, replaced by the year's activity when that
     differs from the mean by at least ``rebase_threshold`` (a share); an entity without a group
-    gets ``base x (1 - fallback_decline) ** (y - base_years.last)`` per year. The benchmark keys
-    are unused (and may stay) under ``grandfathering``."""
+    gets ``base x (1 - fallback_decline) ** (y - base_years.last)`` per year. ``groups`` limits
+    benchmark allocation to the listed groups (default: every group); an entity of another group
+    is allocated as one without a group. The benchmark keys are unused (and may stay) under
+    ``grandfathering``."""
 
     rule: Literal["grandfathering", "benchmark"] = "grandfathering"
     base_years: BaseYears | None = Field(None, description="benchmark: the base years of activity")
     rebase_threshold: NonNegative = Field(0.075, description="benchmark: relative change of activity that re-bases")
     fallback_decline: Factor = Field(0.017, description="benchmark: yearly decline of an entity without a group")
+    groups: list[str] | None = Field(
+        None,
+        description="benchmark: the benchmark groups allocated by benchmark (default: every group); "
+        "the others fall back to the yearly decline",
+    )
 
 
 #: entity attributes a market can select on (columns of entities.csv)

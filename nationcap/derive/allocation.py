@@ -22,7 +22,8 @@ last }, rebase_threshold, fallback_decline }``), per entity *i* of such a market
                      else A_base[i]                                (re-basing: 0 = every year's activity)
     alloc[i, y]    = t_per_activity[group(i), y] * A[i, y]          (benchmarks.csv; group = entities.csv
                                                                       column ``benchmark``)
-    alloc[i, y]    = base[i] * (1 - fallback_decline) ** (y - base_years.last)     (no group)
+    alloc[i, y]    = base[i] * (1 - fallback_decline) ** (y - base_years.last)     (no group, or a
+                                                                      group not in ``groups``)
     allocation[i, p] = sum of alloc[i, y] over the years of p
 
 Compliance factors are optional in a benchmark market (0 where missing). With
@@ -89,6 +90,7 @@ def benchmark_basis(scn: Scenario, ds: Dataset, base: np.ndarray) -> BenchmarkBa
     groups = (ent["benchmark"] if "benchmark" in ent.columns else pd.Series("", index=ent.index)).to_numpy()[pos]
     grouped = groups != ""
     problems = Problems(context=f"dataset {ds.path}")
+    known = set(groups[grouped]) | (set(ds.benchmarks["benchmark"]) if ds.benchmarks is not None else set())
     act = ds.activity if ds.activity is not None else pd.DataFrame(columns=["entity_id", "year", "activity"])
     bm = ds.benchmarks if ds.benchmarks is not None else pd.DataFrame(columns=["benchmark", "year", "t_per_activity"])
     act_mat = act.pivot(index="entity_id", columns="year", values="activity")
@@ -106,6 +108,16 @@ def benchmark_basis(scn: Scenario, ds: Dataset, base: np.ndarray) -> BenchmarkBa
         first, last = rule.base_years.first, rule.base_years.last
         rows = np.flatnonzero(markets == m)
         threshold[rows] = rule.rebase_threshold
+        if rule.groups is not None:
+            for g in [g for g in rule.groups if g not in known]:
+                problems.add(
+                    str(scn.source or "scenario"),
+                    f"key 'markets.{m}.allocation.groups'",
+                    "",
+                    f"unknown benchmark group {g!r}; the dataset's groups are {sorted(known)} "
+                    "(entities.csv column benchmark, benchmarks.csv)",
+                )
+            grouped[rows] &= np.isin(groups[rows], list(rule.groups))
         decay = (1.0 - rule.fallback_decline) ** (np.array(years, dtype=float) - last)
         free = rows[~grouped[rows]]
         fallback[free] = base[pos[free], None] * decay[None, :]

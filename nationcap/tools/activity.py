@@ -3,9 +3,12 @@
 Every entity gets an activity series FY2023-2035 in its sector's unit (``dataset.toml``
 ``[activity_units]``): its emissions (history FY2023-2025, then BAU FY2026-2035) over its own
 intensity, where the site's intensity is its sector's times a mean-one lognormal spread (sd
-:data:`SITE_SPREAD_SD`, fixed over time), so activity moves with the entity's emissions. Power,
-steel and cement sites get a benchmark group (GX-ETS allocates those by benchmark); every other
-entity has activity but no group, and a benchmark market grandfathers it.
+:data:`SITE_SPREAD_SD`, fixed over time), so activity moves with the entity's emissions. Every
+entity has a benchmark group (:func:`benchmark_group`): power by fuel, integrated steel and cement
+under the names GX-ETS gives them, every other sector its own group (refineries per kL of crude
+processed, buildings per m2 of floor area by use, the other industries per kL crude-oil equivalent
+of energy use). A scenario chooses which groups a benchmark market allocates by benchmark
+(``allocation.groups``); the others are grandfathered.
 
 Physical units (:data:`SECTOR_INTENSITY`, t CO2 per unit of activity):
 
@@ -33,14 +36,21 @@ with its source): an entity with electricity share ``e`` of emissions ``E`` uses
   energy per m2 (office 1,511, commercial 2,093, public 1,657 MJ/m2 [tmg-intensity] [D]); the
   fuel is city gas. An office with ``e = 0.7`` emits 1.511 / 20.38 = 0.0741 t CO2 per m2.
 
-Benchmarks (``benchmarks.csv``) per group and model year: the emissions-weighted median site
-intensity in FY2026, falling linearly to the 32.5th percentile in FY2030 (GX-ETS sets its
-FY2030 benchmark at the level of the best 32.5 % [gx-benchmark]) and by 1.7 % a year after
-(the grandfathering decline [gx-benchmark]; the benchmark's own path after FY2030 is [E]).
+Benchmarks (``benchmarks.csv``) per group and model year: the median site intensity of the
+group, each site weighted by its mean emissions of FY2023-2025, in FY2026, falling linearly to
+the 32.5th percentile in FY2030 (GX-ETS sets its FY2030 benchmark at the level of the best
+32.5 % [gx-benchmark]) and by 1.7 % a year after (the grandfathering decline [gx-benchmark]; the
+benchmark's own path after FY2030 is [E]).
 
 The spreads of the sectors with a physical unit are drawn first, in entity order, and those of
 the energy sectors after them, so adding the energy sectors left the power, steel, cement and
-refinery activity and the benchmarks exactly as they were.
+refinery activity and the benchmarks exactly as they were. The groups of the other sectors use no
+random draw either, so giving them benchmarks changed no activity and no earlier benchmark.
+
+A group's benchmark is on the basis its sites report: the regional sites' intensities include
+their purchased electricity (the regional tier counts it), the national sites' do not (their
+``electricity_share`` is 0). A market on the direct basis that allocated regional sites by
+benchmark would therefore allocate for their electricity too.
 """
 
 from __future__ import annotations
@@ -50,14 +60,14 @@ import pandas as pd
 
 from .facts import FACTS
 
-#: sector -> (benchmark group or "" for none, activity unit, t CO2 per unit of activity)
+#: sector -> (benchmark group, activity unit, t CO2 per unit of activity)
 SECTOR_INTENSITY: dict[str, tuple[str, str, float]] = {
     "power_coal": ("power_coal", "MWh", 94.6 * 3.6e-3 / 0.41),
     "power_lng": ("power_gas", "MWh", 56.1 * 3.6e-3 / 0.52),
     "power_oil": ("power_oil", "MWh", 77.4 * 3.6e-3 / 0.39),
     "steel": ("steel_integrated", "t crude steel", 116.1 / 63.85),
     "cement": ("cement", "t cement", 0.713),
-    "refinery": ("", "kL crude processed", 22.0e6 / (3.1e6 * 0.80 * 365 * 0.159)),
+    "refinery": ("refinery", "kL crude processed", 22.0e6 / (3.1e6 * 0.80 * 365 * 0.159)),
 }
 #: the sectors with an energy unit: sector -> (kind, unit); kind "building" (floor area, by its
 #: use's energy per m2) or "industry" (kL crude-oil equivalent)
@@ -142,15 +152,15 @@ def activity_tables(
         }
     )
     group = pd.Series("", index=ent.index, dtype=object)
-    group.iloc[pos] = [SECTOR_INTENSITY[s][0] for s in sector[pos]]
+    group.iloc[rows] = [benchmark_group(s) for s in sector[rows]]
     base_cols = [ACTIVITY_YEARS.index(y) for y in (2023, 2024, 2025)]
-    phys = np.isin(rows, pos)
-    weight = mat.to_numpy(dtype=float)[phys][:, base_cols].mean(axis=1)
+    weight = mat.to_numpy(dtype=float)[:, base_cols].mean(axis=1)
+    row_group = group.iloc[rows].to_numpy()
     bench = []
     for g in sorted({v for v in group if v}):
-        mine = group.iloc[pos].to_numpy() == g
-        first = _weighted_quantile(site_phys[mine], weight[mine], 0.5)
-        last = _weighted_quantile(site_phys[mine], weight[mine], BENCHMARK_2030_QUANTILE)
+        mine = row_group == g
+        first = _weighted_quantile(site[mine], weight[mine], 0.5)
+        last = _weighted_quantile(site[mine], weight[mine], BENCHMARK_2030_QUANTILE)
         for y in range(2026, 2036):
             v = (
                 first + (last - first) * min(y - 2026, 4) / 4
@@ -162,6 +172,12 @@ def activity_tables(
     units = {s: unit for s, (_, unit, _) in SECTOR_INTENSITY.items()}
     units |= {s: unit for s, (_, unit) in ENERGY_SECTORS.items() if s in present}
     return group, activity, pd.DataFrame(bench), units
+
+
+def benchmark_group(sector: str) -> str:
+    """The benchmark group of a sector's sites: power by fuel, integrated steel and cement as
+    GX-ETS names them (:data:`SECTOR_INTENSITY`), every other sector its own group."""
+    return SECTOR_INTENSITY[sector][0] if sector in SECTOR_INTENSITY else sector
 
 
 def energy_intensity(sector: str, electricity_share: float) -> float:

@@ -98,6 +98,61 @@ def benchmark_allocation_output_based(run):
     assert r["price"].sel(market="m").values == pytest.approx([2000, 2000], abs=TOL)
 
 
+def two_group_market(root, groups=None):
+    """:func:`benchmark_market` at threshold 0.075 with B in a second group h (activity 50 in every
+    year, so its base is 50 and it is never re-based; intensity of h 1.1 t in 2026, 1.0 t in 2027)
+    and ``allocation.groups = groups``.
+
+    groups = None (every group): B gets 1.1 x 50 = 55 and 1.0 x 50 = 50; caps 80 + 55 = 135 and
+      84 + 50 = 134; BAU 150 -> 15 t and 16 t to abate, inside A's 20 t @1000 -> price 1000 in both
+      years.
+    groups = ["g"]: h is not listed, so B falls back to 50 x 0.9 = 45 and 50 x 0.81 = 40.5: the
+      caps, allocations and prices of the one-group case (125 and 124.5; 2000 in both years).
+    """
+    path = benchmark_market(root)
+    data = root / "data"
+    ents = data / "entities.csv"
+    lines = ents.read_text().splitlines()
+    lines[1:] = [line + "h" if line.startswith("B,") else line for line in lines[1:]]
+    ents.write_text("\n".join(lines) + "\n")
+    act = data / "activity.csv"
+    act.write_text(act.read_text() + "".join(f"B,{y},50.0\n" for y in range(2023, 2028)))
+    bm = data / "benchmarks.csv"
+    bm.write_text(bm.read_text() + "h,2026,1.1\nh,2027,1.0\n")
+    if groups is not None:
+        text = path.read_text()
+        path.write_text(text.replace("fallback_decline = 0.1 }", f"fallback_decline = 0.1, groups = {groups!r} }}"))
+    return path
+
+
+@CASES.add(two_group_market)
+def benchmark_allocation_of_every_group(run):
+    r = run.results
+    assert r["allocation"].sel(entity="B").values == pytest.approx([55, 50])
+    assert r["cap"].sel(market="m").values == pytest.approx([135, 134])
+    assert r["price"].sel(market="m").values == pytest.approx([1000, 1000], abs=TOL)
+
+
+@CASES.add(lambda root: two_group_market(root, groups=["g"]))
+def benchmark_allocation_limited_to_listed_groups(run):
+    r = run.results
+    assert r["allocation"].sel(entity="A").values == pytest.approx([80, 84])
+    assert r["allocation"].sel(entity="B").values == pytest.approx([45, 40.5])
+    assert r["cap"].sel(market="m").values == pytest.approx([125, 124.5])
+    assert r["price"].sel(market="m").values == pytest.approx([2000, 2000], abs=TOL)
+
+
+def test_unknown_group_in_allocation_groups_is_an_input_error(tmp_path):
+    """A name in ``allocation.groups`` that is no group of the dataset (a typo) is refused with
+    the key and the groups there are, not silently grandfathered."""
+    path = two_group_market(tmp_path, groups=["g", "hh"])
+    scn = load_scenario(path)
+    with pytest.raises(InputError) as err:
+        prepare(scn, load_dataset(scn.inputs_path, scn))
+    text = str(err.value)
+    assert "markets.m.allocation.groups" in text and "'hh'" in text and "['g', 'h']" in text
+
+
 def test_benchmark_without_activity_or_intensity_is_one_report(tmp_path):
     """Missing base-year activity of a grouped entity and a missing intensity of a model year are
     both named in one input error (file, entity or group, column, years)."""
