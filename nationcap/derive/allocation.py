@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Scenario
+from ..config.messages import did_you_mean
 from ..errors import Problems
 from ..inputs.tables import Dataset
 
@@ -114,8 +115,10 @@ def benchmark_basis(scn: Scenario, ds: Dataset, base: np.ndarray) -> BenchmarkBa
                     str(scn.source or "scenario"),
                     f"key 'markets.{m}.allocation.groups'",
                     "",
-                    f"unknown benchmark group {g!r}; the dataset's groups are {sorted(known)} "
-                    "(entities.csv column benchmark, benchmarks.csv)",
+                    f"unknown benchmark group {g!r}"
+                    + did_you_mean(
+                        g, sorted(known), f"the dataset's groups are {sorted(known)} (entities.csv, benchmarks.csv)"
+                    ),
                 )
             grouped[rows] &= np.isin(groups[rows], list(rule.groups))
         decay = (1.0 - rule.fallback_decline) ** (np.array(years, dtype=float) - last)
