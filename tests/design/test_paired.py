@@ -143,6 +143,30 @@ def test_a_paired_chunk_makes_each_draw_once(tmp_path, monkeypatch):
         xr.testing.assert_identical(got.results, alone.results)
 
 
+def test_a_draw_that_fails_under_one_design_only_is_left_out_of_the_pair(tmp_path, monkeypatch):
+    """Draw 2 fails under design A only, in the shared path: a/ reports it (status, log), b/ has
+    every draw, and the paired tables hold the draws both designs solved (0, 1, 3)."""
+    a, b = pair(tmp_path)
+    batches = [plan_montecarlo(p, draws=4, overrides=['solver.engine="fast"']) for p in (a, b)]
+    failing = batches[0].members[2].key
+    real = worker._solve
+
+    def solve(job, *args):
+        if job.key == failing:
+            return None, "boom", "log of the failing draw\nFAILED: boom\n"
+        return real(job, *args)
+
+    monkeypatch.setattr(worker, "_solve", solve)
+    res_a, res_b = run_paired(*batches, tmp_path / "p" / "a", tmp_path / "p" / "b", workers=1)
+    assert list(res_a.results["status"].values) == ["ok", "ok", "failed", "ok"]
+    assert [r["error"] for r in res_a.failed] == ["boom"] and not res_b.failed
+    assert (tmp_path / "p" / "a" / "logs" / f"{failing}.log").is_file()
+    det = [Session(x.base).solve(detail="market", mac_curve=False).results for x in batches]
+    tables = paired_tables(res_a.results, res_b.results, *det)
+    assert sorted(set(tables["draws"]["draw"])) == [0, 1, 3]
+    assert (tables["summary"]["draws"] == 3).all()
+
+
 def test_pairs_with_other_draws_are_refused(tmp_path):
     a, b = pair(tmp_path)
     b.write_text(b.read_text().replace("seed = 7", "seed = 8").replace("sd = 0.3", "sd = 0.2"))
