@@ -182,6 +182,19 @@ def make_pool(jobs: Sequence[Task], workers: int) -> cf.ProcessPoolExecutor:
     return cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_start)
 
 
+def beside(func: Callable[[Any], Any], arg: Any, here: Callable[[], Any]) -> tuple[Any, Any]:
+    """``(func(arg), here())``, with ``func(arg)`` in a worker process of its own (started as the
+    local pool's workers are, Ctrl-C left to this process) while ``here()`` runs in this process:
+    two pieces of independent work on two cores. An exception of either is raised here once both
+    have ended."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_start) as pool:
+        fut = pool.submit(func, arg)
+        mine = here()
+        return fut.result(), mine
+
+
 def connect(address: str):
     """A Dask client connected to the scheduler at ``address``; an InputError (exit code 2) when
     Dask is missing or the scheduler cannot be reached. :func:`nationcap.batch.store.run_batch`

@@ -52,7 +52,7 @@ from ..results.conventions import apply_conventions
 from ..results.io import load_results, to_netcdf, write_csv, write_json, write_netcdf
 from ..vocab import SWEEP_DIM, present_value_money, variable_attrs
 from .arrays import MEMBER_ATTRS, ChunkOutcome, DrawStack, PairOutcome
-from .executors import connect, execute
+from .executors import beside, connect, execute
 from .plan import BATCH_FILE, Batch, Chunk, Job, PairChunk, chunk_size, chunks
 from .summaries import combined_tables, montecarlo_iamc, montecarlo_summary, sweep_summary, write_draws_csv
 from .worker import Outcome
@@ -270,10 +270,23 @@ class _Draws:
         )
         return combined, records
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What another process needs to finish the batch (:func:`_finish_draws`): all but the
+        tables the plan may have kept."""
+        state = dict(self.__dict__)
+        state["batch"] = dataclasses.replace(self.batch, dataset=None)
+        return state
+
     def close(self) -> None:
         """Remove the staging folder of the streamed blocks."""
         with signals_deferred():
             shutil.rmtree(self.stack.stage, ignore_errors=True)
+
+
+def _finish_draws(work: tuple[_Draws, str]) -> tuple[xr.Dataset, list[dict[str, Any]]]:
+    """:meth:`_Draws.finish` in a worker process (:func:`run_paired`)."""
+    draws, engine = work
+    return draws.finish(engine)
 
 
 def shares_draws(batch_a: Batch, batch_b: Batch) -> bool:
@@ -304,7 +317,9 @@ def run_paired(
     """The two Monte Carlo batches of a paired Monte Carlo (:func:`shares_draws`) solved together:
     one pool of workers (or one Dask execution) for both, each task the same chunk of draws under
     both designs (:class:`~nationcap.batch.plan.PairChunk`), so that a worker keeps both designs'
-    sessions on tables read once and makes each draw's values once for both. Each design's
+    sessions on tables read once and makes each draw's values once for both; with more than one
+    local worker, design A's combined files are written in a process of their own while this one
+    writes design B's (:func:`~nationcap.batch.executors.beside`). Each design's
     folder gets what :func:`run_batch` writes for it alone, file for file (run.json's timings
     and engine aside: the wall time is the pair's); ``progress`` counts solved draws of both."""
     t0 = time.perf_counter()
@@ -330,10 +345,21 @@ def run_paired(
                 progress(len(pair.jobs))
 
         engine = execute(pairs, workers=workers, scheduler=scheduler, on_done=on_done, client=client)
-        done = []
-        for d in draws:
-            current = d.out_dir
-            done.append(d.finish(engine))
+        if workers > 1 and scheduler is None:  # A's files in a process of their own, B's here
+
+            def finish_b() -> tuple[xr.Dataset, list[dict[str, Any]]]:
+                try:
+                    return draws[1].finish(engine)
+                except OSError as exc:
+                    raise write_error(out_b, exc) from exc
+
+            current = out_a
+            done = list(beside(_finish_draws, (draws[0], engine), finish_b))
+        else:
+            done = []
+            for d in draws:
+                current = d.out_dir
+                done.append(d.finish(engine))
         wall = time.perf_counter() - t0
         results = []
         for (combined, records), d in zip(done, draws):
