@@ -105,6 +105,15 @@ class ChunkOutcome:
         return [not e for e in self.errors]
 
 
+@dataclasses.dataclass
+class PairOutcome:
+    """The same draws solved under the two designs of a paired Monte Carlo
+    (:func:`nationcap.batch.worker.solve_pair`): each design's :class:`ChunkOutcome`."""
+
+    a: ChunkOutcome
+    b: ChunkOutcome
+
+
 def streams(n_draws: int, template: Template) -> bool:
     """Whether a batch of ``n_draws`` streams its detail arrays (:data:`STREAM_BYTES`)."""
     per_draw = sum(s.nbytes for s in template.variables.values() if is_detail(s))

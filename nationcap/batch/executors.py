@@ -23,13 +23,14 @@ from ..atomic import signals_deferred
 from ..config import SolverConfig
 from ..engines import ENGINES
 from ..errors import InputError, Problem, Terminated
-from .arrays import ChunkOutcome
-from .plan import Chunk, Job, _error_text
-from .worker import Outcome, solve_chunk, solve_job
+from .arrays import ChunkOutcome, PairOutcome
+from .plan import Chunk, Job, PairChunk, _error_text
+from .worker import Outcome, solve_chunk, solve_job, solve_pair
 
-#: what the executors run: one member, or a chunk of Monte Carlo draws
-Task = Job | Chunk
-Result = Outcome | ChunkOutcome
+#: what the executors run: one member, a chunk of Monte Carlo draws, or a chunk of the same draws
+#: under the two designs of a paired Monte Carlo
+Task = Job | Chunk | PairChunk
+Result = Outcome | ChunkOutcome | PairOutcome
 
 #: exit code of a worker stopped by SIGTERM (as the command line's, nationcap/cli/common.py)
 EXIT_TERMINATED = 143
@@ -37,6 +38,10 @@ EXIT_TERMINATED = 143
 
 def _failed(job: Task, exc: BaseException) -> Result:
     error, log = f"worker error: {_error_text(exc)}", traceback.format_exc()
+    if isinstance(job, PairChunk):
+        a, b = _failed(job.a, exc), _failed(job.b, exc)
+        assert isinstance(a, ChunkOutcome) and isinstance(b, ChunkOutcome)
+        return PairOutcome(a, b)
     if isinstance(job, Chunk):
         n = len(job.jobs)
         return ChunkOutcome([j.key for j in job.jobs], [error] * n, [log] * n, [0.0] * n, {}, [])
@@ -46,13 +51,16 @@ def _failed(job: Task, exc: BaseException) -> Result:
 def _engines_of(jobs: Sequence[Task]) -> set[str]:
     """The engines the jobs' scenarios name (``[solver] engine``, else the default)."""
     default = SolverConfig().engine
-    raws = [j.raw for job in jobs for j in (job.jobs if isinstance(job, Chunk) else (job,))]
+    raws = [j.raw for job in jobs for j in (job.jobs if isinstance(job, (Chunk, PairChunk)) else (job,))]
     return {(raw.get("solver") or {}).get("engine", default) for raw in raws}
 
 
 def solve_task(job: Task) -> Result:
-    """A member (:func:`~nationcap.batch.worker.solve_job`) or a chunk of draws
-    (:func:`~nationcap.batch.worker.solve_chunk`) solved in this process."""
+    """A member (:func:`~nationcap.batch.worker.solve_job`), a chunk of draws
+    (:func:`~nationcap.batch.worker.solve_chunk`) or a chunk of draws of both designs of a pair
+    (:func:`~nationcap.batch.worker.solve_pair`) solved in this process."""
+    if isinstance(job, PairChunk):
+        return solve_pair(job)
     return solve_chunk(job) if isinstance(job, Chunk) else solve_job(job)
 
 
@@ -172,6 +180,19 @@ def make_pool(jobs: Sequence[Task], workers: int) -> cf.ProcessPoolExecutor:
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(preload_modules(_engines_of(jobs)))
     return cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, initializer=_worker_start)
+
+
+def beside(func: Callable[[Any], Any], arg: Any, here: Callable[[], Any]) -> tuple[Any, Any]:
+    """``(func(arg), here())``, with ``func(arg)`` in a worker process of its own (started as the
+    local pool's workers are, Ctrl-C left to this process) while ``here()`` runs in this process:
+    two pieces of independent work on two cores. An exception of either is raised here once both
+    have ended."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_start) as pool:
+        fut = pool.submit(func, arg)
+        mine = here()
+        return fut.result(), mine
 
 
 def connect(address: str):

@@ -87,6 +87,28 @@ class Chunk:
         return f"draws {self.jobs[0].label}-{self.jobs[-1].label}"
 
 
+@dataclasses.dataclass(frozen=True)
+class PairChunk:
+    """The same draws of the two designs of a paired Monte Carlo (``a`` and ``b``: each design's
+    :class:`Chunk` of them), solved by one worker call (:func:`nationcap.batch.worker.solve_pair`),
+    which makes each draw's values once for both."""
+
+    a: Chunk
+    b: Chunk
+
+    @property
+    def jobs(self) -> tuple[Job, ...]:
+        return self.a.jobs + self.b.jobs
+
+    @property
+    def key(self) -> str:
+        return self.a.key
+
+    @property
+    def label(self) -> str:
+        return f"{self.a.label} of both designs"
+
+
 #: at most this many draws in one chunk: a chunk's arrays (~0.1 MB a draw on the full dataset)
 #: travel to the main process in one message
 CHUNK_MAX = 100
@@ -127,6 +149,9 @@ class Batch:
     mode: str = ""
     montecarlo: dict[str, Any] | None = None
     seed: int | None = None
+    #: the tables the plan read and checked, when asked to keep them (a paired Monte Carlo solves
+    #: its deterministic pair on them)
+    dataset: Dataset | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def dim(self) -> str:
@@ -258,11 +283,16 @@ def plan_sweep(
 
 
 def plan_montecarlo(
-    path: str | Path, draws: int | None = None, seed: int | None = None, overrides: Iterable[str] = ()
+    path: str | Path,
+    draws: int | None = None,
+    seed: int | None = None,
+    overrides: Iterable[str] = (),
+    keep_tables: bool = False,
 ) -> Batch:
-    """Members of a Monte Carlo run: draws ``0..N-1`` of the file's ``[montecarlo]`` table."""
+    """Members of a Monte Carlo run: draws ``0..N-1`` of the file's ``[montecarlo]`` table; with
+    ``keep_tables``, the batch keeps the tables read (:attr:`Batch.dataset`)."""
     path = Path(path)
-    data, _, table, base, _ = _base(path, overrides)
+    data, _, table, base, ds = _base(path, overrides)
     if table is None:
         raise InputError(
             [
@@ -286,4 +316,14 @@ def plan_montecarlo(
         key = run_key(base, {"montecarlo": uncertain, "seed": seed, "draw": i})
         members.append(Member(str(i), i, {}, key))
         jobs[key] = Job(key, str(i), data, str(path.resolve()), uncertain, seed, i)
-    return Batch("montecarlo", base.name, path, base, members, jobs, montecarlo=uncertain, seed=seed)
+    return Batch(
+        "montecarlo",
+        base.name,
+        path,
+        base,
+        members,
+        jobs,
+        montecarlo=uncertain,
+        seed=seed,
+        dataset=ds if keep_tables else None,
+    )

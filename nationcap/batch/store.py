@@ -51,9 +51,9 @@ from ..results import iamc
 from ..results.conventions import apply_conventions
 from ..results.io import load_results, to_netcdf, write_csv, write_json, write_netcdf
 from ..vocab import SWEEP_DIM, present_value_money, variable_attrs
-from .arrays import MEMBER_ATTRS, ChunkOutcome, DrawStack
-from .executors import connect, execute
-from .plan import BATCH_FILE, Batch, Chunk, Job, chunk_size, chunks
+from .arrays import MEMBER_ATTRS, ChunkOutcome, DrawStack, PairOutcome
+from .executors import beside, connect, execute
+from .plan import BATCH_FILE, Batch, Chunk, Job, PairChunk, chunk_size, chunks
 from .summaries import combined_tables, montecarlo_iamc, montecarlo_summary, sweep_summary, write_draws_csv
 from .worker import Outcome
 
@@ -148,7 +148,9 @@ def member_cache_pointless(batch: Batch) -> bool:
     return batch.kind == "montecarlo" and batch.base.solver.engine == "fast"
 
 
-def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0, client=None) -> BatchResult:
+def _open_dir(batch: Batch, out_dir: Path) -> tuple[Path, Path]:
+    """Make ``out_dir``'s runs/ and logs/ (removing an interrupted batch's stale temporaries),
+    write batch.json and the logs of the invalid members; returns (runs, logs)."""
     runs, logs = out_dir / "runs", out_dir / "logs"
     runs.mkdir(parents=True, exist_ok=True)
     logs.mkdir(exist_ok=True)
@@ -168,6 +170,11 @@ def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0, client=
             _write_text(
                 logs / f"invalid-{m.label}.log", f"nationcap batch member {m.label}\nINVALID: {m.error}\n", clean=False
             )
+    return runs, logs
+
+
+def _run_batch(batch, out_dir, workers, scheduler, resume, progress, t0, client=None) -> BatchResult:
+    runs, logs = _open_dir(batch, out_dir)
 
     # a Monte Carlo on the exact engine re-solves a draw faster than it could read it back: its
     # members are not cached, and only the combined results (and failed members' logs) are written
@@ -207,38 +214,166 @@ def _run_draws(batch, out_dir, workers, scheduler, progress, t0, client=None) ->
     solved in contiguous chunks (:func:`nationcap.batch.plan.chunks`, sized for ``workers``)
     that return plain arrays, put in place in a :class:`~nationcap.batch.arrays.DrawStack`
     (its streamed blocks in a staging folder of ``out_dir``, removed at the end)."""
-    logs = out_dir / "logs"
     jobs = list(batch.jobs.values())  # one per draw, in draw order (plan_montecarlo)
-    stack = DrawStack(len(batch.members), out_dir / staging_name())
-    info: dict[str, dict[str, Any]] = {}
+    size = chunk_size(len(jobs), workers)
+    draws = _Draws(batch, out_dir, size)
 
     def on_done(chunk: Chunk, out: ChunkOutcome) -> None:
-        for key, err, log, wall in zip(out.keys, out.errors, out.logs, out.wall_times_s):
-            if err:
-                _write_text(logs / f"{key}.log", log, clean=False)
-            info[key] = {"error": err, "wall_time_s": round(wall, 3)}
-        stack.add(chunk.start, out)
+        draws.add(chunk, out)
         if progress is not None:
             progress(len(chunk.jobs))
 
     try:
-        size = chunk_size(len(jobs), workers)
         engine = execute(
             chunks(jobs, size, uuid.uuid4().hex), workers=workers, scheduler=scheduler, on_done=on_done, client=client
         )
+        combined, records = draws.finish(engine)
+    finally:
+        draws.close()
+    wall = time.perf_counter() - t0
+    _finish_run_json(out_dir, wall, len(jobs), 0)
+    return BatchResult(batch, out_dir, combined, records, engine, wall, len(jobs), 0)
+
+
+class _Draws:
+    """The main process's side of a Monte Carlo batch solved in chunks of draws: each chunk's
+    outcome put in place (:meth:`add`: a failed draw's log written), then the combined results and
+    files (:meth:`finish`); ``size`` draws a chunk (the HDF5 chunks of streamed variables)."""
+
+    def __init__(self, batch: Batch, out_dir: Path, size: int) -> None:
+        self.batch, self.out_dir, self.size = batch, out_dir, size
+        self.logs = out_dir / "logs"
+        self.stack = DrawStack(len(batch.members), out_dir / staging_name())
+        self.info: dict[str, dict[str, Any]] = {}
+
+    def add(self, chunk: Chunk, out: ChunkOutcome) -> None:
+        for key, err, log, wall in zip(out.keys, out.errors, out.logs, out.wall_times_s):
+            if err:
+                _write_text(self.logs / f"{key}.log", log, clean=False)
+            self.info[key] = {"error": err, "wall_time_s": round(wall, 3)}
+        self.stack.add(chunk.start, out)
+
+    def finish(self, engine: str) -> tuple[xr.Dataset, list[dict[str, Any]]]:
+        """The combined results and records, with every combined file written (but run.json's
+        timings: :func:`_finish_run_json`)."""
+        stack, info, batch = self.stack, self.info, self.batch
         stack.finish()
         for i, m in enumerate(batch.members):  # a draw can fail on arrival (its results do not fit)
             if m.key in info and stack.errors[i] != info[m.key]["error"]:
                 info[m.key]["error"] = stack.errors[i]
-                _write_text(logs / f"{m.key}.log", f"nationcap batch member {m.label}\nFAILED: {stack.errors[i]}\n")
+                _write_text(
+                    self.logs / f"{m.key}.log", f"nationcap batch member {m.label}\nFAILED: {stack.errors[i]}\n"
+                )
         combined, records = combine_arrays(batch, stack, info)
-        combined = write_batch_outputs(combined, records, batch, out_dir, engine, prune=True, stack=stack, chunk=size)
-    finally:
+        combined = write_batch_outputs(
+            combined, records, batch, self.out_dir, engine, prune=True, stack=stack, chunk=self.size
+        )
+        return combined, records
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What another process needs to finish the batch (:func:`_finish_draws`): all but the
+        tables the plan may have kept."""
+        state = dict(self.__dict__)
+        state["batch"] = dataclasses.replace(self.batch, dataset=None)
+        return state
+
+    def close(self) -> None:
+        """Remove the staging folder of the streamed blocks."""
         with signals_deferred():
-            shutil.rmtree(stack.stage, ignore_errors=True)
-    wall = time.perf_counter() - t0
-    _finish_run_json(out_dir, wall, len(jobs), 0)
-    return BatchResult(batch, out_dir, combined, records, engine, wall, len(jobs), 0)
+            shutil.rmtree(self.stack.stage, ignore_errors=True)
+
+
+def _finish_draws(work: tuple[_Draws, str]) -> tuple[xr.Dataset, list[dict[str, Any]]]:
+    """:meth:`_Draws.finish` in a worker process (:func:`run_paired`)."""
+    draws, engine = work
+    return draws.finish(engine)
+
+
+def shares_draws(batch_a: Batch, batch_b: Batch) -> bool:
+    """Whether two Monte Carlo batches can be solved together by :func:`run_paired`: both on the
+    exact engine's uncached path (:func:`member_cache_pointless`), with the same draws (table,
+    seed and members). Other pairs are run as two batches."""
+    return (
+        batch_a.kind == batch_b.kind == "montecarlo"
+        and member_cache_pointless(batch_a)
+        and member_cache_pointless(batch_b)
+        and batch_a.montecarlo == batch_b.montecarlo
+        and batch_a.seed == batch_b.seed
+        and [m.coord for m in batch_a.members] == [m.coord for m in batch_b.members]
+        and len(batch_a.jobs) == len(batch_a.members) == len(batch_b.jobs)
+    )
+
+
+def run_paired(
+    batch_a: Batch,
+    batch_b: Batch,
+    out_a: Path,
+    out_b: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: Callable[[int], Any] | None = None,
+) -> tuple[BatchResult, BatchResult]:
+    """The two Monte Carlo batches of a paired Monte Carlo (:func:`shares_draws`) solved together:
+    one pool of workers (or one Dask execution) for both, each task the same chunk of draws under
+    both designs (:class:`~nationcap.batch.plan.PairChunk`), so that a worker keeps both designs'
+    sessions on tables read once and makes each draw's values once for both; with more than one
+    local worker, design A's combined files are written in a process of their own while this one
+    writes design B's (:func:`~nationcap.batch.executors.beside`). Each design's
+    folder gets what :func:`run_batch` writes for it alone, file for file (run.json's timings
+    and engine aside: the wall time is the pair's); ``progress`` counts solved draws of both."""
+    t0 = time.perf_counter()
+    workers = workers or os.cpu_count() or 1
+    for batch, out in ((batch_a, out_a), (batch_b, out_b)):
+        prepare_dir(out, batch, force)  # (checks only: writes nothing)
+    client = connect(scheduler) if scheduler else None  # a scheduler that is not there: nothing is written
+    draws: list[_Draws] = []
+    current = out_a
+    try:
+        for batch, out in ((batch_a, out_a), (batch_b, out_b)):
+            current = out
+            _open_dir(batch, out)
+        jobs = [list(b.jobs.values()) for b in (batch_a, batch_b)]  # one per draw, in draw order
+        size = chunk_size(len(jobs[0]), workers)  # as each batch alone: the same HDF5 chunks
+        draws = [_Draws(batch_a, out_a, size), _Draws(batch_b, out_b, size)]
+        pairs = [PairChunk(a, b) for a, b in zip(*(chunks(j, size, uuid.uuid4().hex) for j in jobs))]
+
+        def on_done(pair: PairChunk, out: PairOutcome) -> None:
+            draws[0].add(pair.a, out.a)
+            draws[1].add(pair.b, out.b)
+            if progress is not None:
+                progress(len(pair.jobs))
+
+        engine = execute(pairs, workers=workers, scheduler=scheduler, on_done=on_done, client=client)
+        if workers > 1 and scheduler is None:  # A's files in a process of their own, B's here
+
+            def finish_b() -> tuple[xr.Dataset, list[dict[str, Any]]]:
+                try:
+                    return draws[1].finish(engine)
+                except OSError as exc:
+                    raise write_error(out_b, exc) from exc
+
+            current = out_a
+            done = list(beside(_finish_draws, (draws[0], engine), finish_b))
+        else:
+            done = []
+            for d in draws:
+                current = d.out_dir
+                done.append(d.finish(engine))
+        wall = time.perf_counter() - t0
+        results = []
+        for (combined, records), d in zip(done, draws):
+            current = d.out_dir
+            _finish_run_json(d.out_dir, wall, len(records), 0)
+            results.append(BatchResult(d.batch, d.out_dir, combined, records, engine, wall, len(records), 0))
+        return results[0], results[1]
+    except OSError as exc:
+        raise write_error(current, exc) from exc
+    finally:
+        for d in draws:
+            d.close()
+        if client is not None:
+            client.close()
 
 
 def combine_arrays(

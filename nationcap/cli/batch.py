@@ -212,11 +212,10 @@ def montecarlo(
             check_location(out_dir, "inside")  # before planning (which hashes the dataset) or solving
             if paired is None:
                 check_replaceable(out_dir, force=True)  # a folder of files nationcap did not write: never
-        batch = plan_montecarlo(scenario, draws, seed, overrides)
+        batch = plan_montecarlo(scenario, draws, seed, overrides, keep_tables=paired is not None)
         if paired is not None:
-            _paired(
-                ctx, batch, plan_montecarlo(paired, draws, seed, overrides), out_dir, workers, scheduler, force, resume
-            )
+            batch_b = plan_montecarlo(paired, draws, seed, overrides, keep_tables=True)
+            _paired(ctx, batch, batch_b, out_dir, workers, scheduler, force, resume)
             return
         res = _run(ctx, batch, out_dir, workers, scheduler, force, resume)
         s = montecarlo_summary(res.results)
@@ -235,6 +234,7 @@ def _paired(ctx: Ctx, batch_a, batch_b, out_dir, workers, scheduler, force, resu
     import xarray as xr
 
     from ..atomic import atomic_file, check_location
+    from ..batch.store import shares_draws
     from ..report.paired import check_pair, gains_figure, paired_tables
     from ..results.io import write_csv
     from ..session import Session
@@ -248,14 +248,17 @@ def _paired(ctx: Ctx, batch_a, batch_b, out_dir, workers, scheduler, force, resu
     names = ("paired_draws.csv", "paired_summary.csv", "paired_prices.csv", "paired_gains.png")
     if not force and any((out / n).exists() for n in names):
         raise OutputExistsError(f"{out} already holds paired results; pass --force to replace them or --out")
-    results = []
-    for sub, batch in (("a", batch_a), ("b", batch_b)):
-        ctx.echo(f"design {sub.upper()}: {batch.source}")
-        res = _run(ctx, batch, out / sub, workers, scheduler, force, resume)
-        _report(ctx, res)
-        # read from results.nc: a large batch keeps its sums by administrator there only
-        results.append(xr.open_dataset(out / sub / "results.nc", engine="netcdf4"))
-    det = [Session(b.base).solve(detail="market", mac_curve=False).results for b in (batch_a, batch_b)]
+    if shares_draws(batch_a, batch_b):  # one pool for both designs, each draw made once
+        for res in _run_pair(ctx, batch_a, batch_b, out, workers, scheduler, force):
+            _report(ctx, res)
+    else:  # (members cached in runs/: each design's batch on its own)
+        for sub, batch in (("a", batch_a), ("b", batch_b)):
+            ctx.echo(f"design {sub.upper()}: {batch.source}")
+            _report(ctx, _run(ctx, batch, out / sub, workers, scheduler, force, resume))
+    # read from results.nc: a large batch keeps its sums by administrator there only
+    results = [xr.open_dataset(out / sub / "results.nc", engine="netcdf4") for sub in ("a", "b")]
+    # the deterministic pair on the tables the plans read
+    det = [Session(b.base, b.dataset).solve(detail="market", mac_curve=False).results for b in (batch_a, batch_b)]
     with results[0], results[1]:
         tables = paired_tables(results[0], results[1], det[0], det[1])
     for name, key in zip(names[:3], ("draws", "summary", "prices")):
@@ -278,6 +281,26 @@ def _paired(ctx: Ctx, batch_a, batch_b, out_dir, workers, scheduler, force, resu
         ctx.echo("\nChange in the standard deviation of the price over the draws (JPY/t, present value):")
         ctx.echo(tables["prices"].to_string(index=False, float_format=lambda v: f"{v:,.0f}"))
     ctx.echo(f"\nwrote {out}/ (a/, b/, {', '.join(names)})")
+
+
+def _run_pair(ctx: Ctx, batch_a, batch_b, out: Path, workers, scheduler, force):
+    """Both designs' batches solved together into ``out``/a/ and ``out``/b/
+    (:func:`nationcap.batch.store.run_paired`); (result of A, result of B)."""
+    from ..batch.store import run_paired
+
+    engine = f"Dask scheduler {scheduler}" if scheduler else f"{workers or os.cpu_count() or 1} local worker(s)"
+    for sub, batch in (("a", batch_a), ("b", batch_b)):
+        n = len(batch.members)
+        ctx.echo(
+            f"design {sub.upper()}: {batch.source}\nmontecarlo {batch.name!r}: {n} draw{'s' if n != 1 else ''}, "
+            f"seed {batch.seed} -> {out / sub}/"
+        )
+    ctx.echo(f"both designs on the same draws, each draw made once, on {engine}")
+    total = len(batch_a.jobs) + len(batch_b.jobs)
+    with _progress(ctx, total, "solving") as update:
+        return run_paired(
+            batch_a, batch_b, out / "a", out / "b", workers=workers, scheduler=scheduler, force=force, progress=update
+        )
 
 
 def _period_last_years(r) -> list[int]:

@@ -78,8 +78,8 @@ from ..config import ENGINE_NAMES
     default=None,
     metavar="DRAWS",
     help="Instead: time a target search against one run (models/baseline.toml, exact engine) and a paired "
-    "Monte Carlo of DRAWS draws against one Monte Carlo (models/montecarlo.toml against models/"
-    "montecarlo_linked.toml, full scale, exact engine).",
+    "Monte Carlo of DRAWS draws against one Monte Carlo of each design (models/montecarlo.toml against models/"
+    "montecarlo_linked.toml, full scale, exact engine), with the load average.",
 )
 @click.option(
     "--explore",
@@ -132,7 +132,9 @@ def bench(
             p = d.paired_vs_montecarlo(design_draws)
             echo(
                 f"paired Monte Carlo of {p['draws']} draws: {p['paired_s']:.1f} s vs one Monte Carlo "
-                f"{p['montecarlo_s']:.1f} s: {p['ratio']:.2f}x"
+                f"{p['montecarlo_s']:.1f} s: {p['ratio']:.2f}x; vs the two designs' Monte Carlo one after "
+                f"the other ({p['montecarlo_s']:.1f} + {p['montecarlo_b_s']:.1f} s): {p['ratio_to_both']:.2f}x "
+                f"(load average {p['load_before']:.2f} before, {p['load_after']:.2f} after)"
             )
         return
     with reported(ctx):

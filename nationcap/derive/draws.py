@@ -108,13 +108,28 @@ class Draw:
     mac_multiplier: np.ndarray  # (G_mac,)
 
 
+def draw_inputs(spec: MonteCarloSpec, scn: Scenario, ds: Dataset) -> tuple:
+    """What :func:`draw` reads besides the seed and the index: the table, the model years and the
+    group labels. Two scenarios (e.g. the designs of a paired Monte Carlo) with equal answers
+    have equal draws for every seed and index, so a draw made for one serves the other."""
+    return (spec.uncertain_json(), tuple(scn.years), scn.first_year, *_labels(spec, scn, ds))
+
+
+def _labels(spec: MonteCarloSpec, scn: Scenario, ds: Dataset) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The BAU and the MAC-cost group labels of ``spec``'s draws."""
+    bau = group_labels(spec.bau_growth.by, scn, ds) if spec.bau_growth else ["all"]
+    mac = group_labels(spec.mac_cost.by, scn, ds) if spec.mac_cost else ["all"]
+    return tuple(bau), tuple(mac)
+
+
 def draw(spec: MonteCarloSpec, seed: int, index: int, scn: Scenario, ds: Dataset) -> Draw:
-    """The values of draw ``index``; depends only on (spec, seed, index, group labels, years)."""
+    """The values of draw ``index``; depends only on (spec, seed, index, group labels, years):
+    :func:`draw_inputs`."""
     rng = np.random.default_rng([int(seed), int(index)])
     years = np.array(scn.years)
     n = years - scn.first_year + 1
-    bau_labels = group_labels(spec.bau_growth.by, scn, ds) if spec.bau_growth else ["all"]
-    mac_labels = group_labels(spec.mac_cost.by, scn, ds) if spec.mac_cost else ["all"]
+    bau_t, mac_t = _labels(spec, scn, ds)
+    bau_labels, mac_labels = list(bau_t), list(mac_t)
     bau: np.ndarray = np.ones((len(bau_labels), len(years)))
     if spec.bau_growth is not None:
         u = spec.bau_growth

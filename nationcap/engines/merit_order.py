@@ -951,16 +951,11 @@ class MeritOrderEngine:
                 runs = _Runs(idx, factor, part, self._draw[4], w, col_period, md.col_year)
                 self._pooled_runs = (key, idx, factor, runs)
             _, idx, factor, runs = self._pooled_runs
-            cols = [layouts[a].idx for a in (n, r)]
+            cols = [layouts[a].cols for a in (n, r)]  # (slices where contiguous: views, no gathers)
             mk = _DrawMarket(runs, w, md.col_qty_t, pooled_req)
             lam, nb, bad, blocks = _blocks(mk, cfg.banking, cfg.borrowing)
-            x = np.zeros(len(idx))
             if not bad:
-                wp, perp, qp = w[idx] * factor, col_period[idx], md.col_qty_t[idx] / factor
-                x = np.where(wp < lam[perp], qp, 0.0)
-                _fill_ties(
-                    x, wp, perp, qp, None, mk.req, mk.tol, lam, nb, blocks, cfg.banking, cfg.borrowing, mk.at_price(lam)
-                )
+                self._pooled_abatement(md, w, col_period, cols, ratio, cfg, mk, lam, nb, blocks, abate)
         else:
             lay, cols, factor = self._pooled_layout(w, col_period, layouts, linked, ratio)  # factor: t per pooled unit
             assert isinstance(lay.cols, np.ndarray)  # the pooled columns: an index array
@@ -969,13 +964,13 @@ class MeritOrderEngine:
             lam, x_sorted, nb, bad = _solve_market(mk, cfg.banking, cfg.borrowing)
             x = np.empty_like(x_sorted)
             x[mk.order] = x_sorted
+            abate[idx] = x * factor
         for periods in bad:
             names = ", ".join(md.periods[p] for p in sorted(periods))
             problems.append(
                 f"linked markets {md.markets[n]!r} and {md.markets[r]!r}, period {names}: "
                 "the caps cannot be met even with every abatement step used"
             )
-        abate[idx] = x * factor
         price[n], price[r] = lam, lam / ratio
         boundary[n] = boundary[r] = nb
         if not bad:
@@ -988,6 +983,56 @@ class MeritOrderEngine:
             "link_regional_to_national": np.where(surplus_r > 0, surplus_r, 0.0),
             "link_national_to_regional": np.where(surplus_r < 0, -surplus_r / ratio, 0.0),
         }
+
+    def _pooled_abatement(self, md, w, col_period, cols, ratio, cfg, mk, lam, nb, blocks, abate) -> None:
+        """A linked pair's abatement on its presorted runs, written into ``abate`` (t): the pooled
+        columns (the first market's, then the second's, in pooled units: a step of the second of
+        q t at PV cost w is q / ratio units at w * ratio) used below the price, and the tied
+        columns filled (:func:`_fill_ties`), as :meth:`_solve_runs` does for one market. The
+        pooled arrays are views of the model's arrays when the two markets' columns are adjacent
+        slices and the ratio is 1, else filled into scratch arrays; the numbers are the same
+        either way (the first market's factor is 1, and x * 1.0 and x / 1.0 are x exactly)."""
+        first, second = cols
+        k = _length(first)
+        n_pool = k + _length(second)
+        view = ratio == 1.0 and isinstance(first, slice) and isinstance(second, slice) and first.stop == second.start
+        if view:
+            pooled = slice(first.start, second.stop)
+            wp, perp, qp = w[pooled], col_period[pooled], md.col_qty_t[pooled]
+            x = abate[pooled]  # a view of abate (zeros): filled in place
+        else:
+            wp, qp = self._scratch("pooled_w", n_pool), self._scratch("pooled_q", n_pool)
+            perp = self._scratch("pooled_per", n_pool, col_period.dtype.type)
+            for part, c, f in ((slice(0, k), first, 1.0), (slice(k, n_pool), second, ratio)):
+                _gather(col_period, c, perp[part])
+                if f == 1.0:  # (x * 1.0 and x / 1.0 are x: skipped)
+                    _gather(w, c, wp[part])
+                    _gather(md.col_qty_t, c, qp[part])
+                else:
+                    np.multiply(w[c], f, out=wp[part])
+                    np.divide(md.col_qty_t[c], f, out=qp[part])
+            x = self._scratch("pooled_x", n_pool)
+        at = lam.take(perp, out=self._scratch("pooled_price", n_pool))
+        cheaper = np.less(wp, at, out=self._scratch("pooled_cheaper", n_pool, bool))
+        x.fill(0.0)
+        np.copyto(x, qp, where=cheaper)  # q where cheaper than the price, else 0
+        _fill_ties(x, wp, perp, qp, None, mk.req, mk.tol, lam, nb, blocks, cfg.banking, cfg.borrowing, mk.at_price(lam))
+        if not view:
+            abate[first] = x[:k]
+            abate[second] = x[k:] if ratio == 1.0 else x[k:] * ratio
+
+
+def _length(cols: np.ndarray | slice) -> int:
+    """How many columns a market has (its columns: a slice with a step of 1, or positions)."""
+    return cols.stop - cols.start if isinstance(cols, slice) else len(cols)
+
+
+def _gather(values: np.ndarray, cols: np.ndarray | slice, out: np.ndarray) -> None:
+    """``out[:] = values[cols]`` without a temporary array."""
+    if isinstance(cols, slice):
+        out[...] = values[cols]
+    else:
+        np.take(values, cols, out=out)
 
 
 def _unmet(md: ModelData, market: str, bad: list) -> list[str]:

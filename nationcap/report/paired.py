@@ -2,8 +2,9 @@ r"""Paired Monte Carlo: two designs A and B solved on the same draws, and what B
 
 Both batches are ordinary Monte Carlo batches (:mod:`nationcap.batch`) of two scenario files
 with the same ``[montecarlo]`` table and seed, so draw i of A and draw i of B see the same BAU
-and MAC-cost shocks (draw i uses ``numpy.random.default_rng([seed, i])``). Per draw i and
-market m::
+and MAC-cost shocks (draw i uses ``numpy.random.default_rng([seed, i])``). On the exact engine
+the two are solved together, each draw made once for both designs
+(:func:`nationcap.batch.store.run_paired`), with the same outputs. Per draw i and market m::
 
     cost_a[i, m] = sum over periods of total_cost under A      (JPY, present value)
     gain[i, m]   = cost_a[i, m] - cost_b[i, m]                 (> 0: the market pays less under B)

@@ -3,10 +3,10 @@
 - a target search on one factor of the shipped baseline on the exact engine, against one run
   of it (both opened from the file, solved in this process, nothing written): the search's
   wall time over the run's;
-- a paired Monte Carlo of ``models/montecarlo.toml`` against ``models/montecarlo_linked.toml`` (two
-  batches on the same draws, the deterministic pair and the paired tables), against one Monte
-  Carlo of the first design, both with ``workers`` processes, written into a temporary folder and
-  solved afresh (no cached runs).
+- a paired Monte Carlo of ``models/montecarlo.toml`` against ``models/montecarlo_linked.toml`` (both
+  designs solved together on the same draws, the deterministic pair and the paired tables),
+  against one Monte Carlo of each design alone, all with ``workers`` processes, written into a
+  temporary folder and solved afresh (no cached runs).
 """
 
 from __future__ import annotations
@@ -46,24 +46,43 @@ def target_vs_run(scenario: Path | None = None) -> dict[str, Any]:
 
 
 def paired_vs_montecarlo(draws: int, workers: int | None = None, pair: tuple[Path, Path] = PAIR) -> dict[str, Any]:
-    """Wall times (s) of one Monte Carlo of ``draws`` draws and of the paired one, and their ratio."""
+    """Wall times (s) of one Monte Carlo of ``draws`` draws of each design alone and of the paired
+    one (as ``nationcap montecarlo A --paired B`` runs it: both designs together when they share
+    their draws, then the deterministic pair and the paired tables), the ratios of the paired
+    time to the first design's and to the sum of both, and the load average (1 minute) before and
+    after (the machine may be shared)."""
+    import os
+
     from ..batch.plan import plan_montecarlo
-    from ..batch.store import run_batch
+    from ..batch.store import run_batch, run_paired, shares_draws
     from ..report.paired import paired_tables
     from ..session import Session
 
     a, b = pair
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="nationcap-bench-") as tmp:
+        alone = []
+        for i, path in enumerate((a, b)):
+            t0 = time.perf_counter()
+            run_batch(plan_montecarlo(path, draws), Path(tmp) / f"one_{i}", workers=workers, resume=False)
+            alone.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        run_batch(plan_montecarlo(a, draws), Path(tmp) / "one", workers=workers, resume=False)
-        one_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        batches = [plan_montecarlo(p, draws) for p in (a, b)]
-        res = [
-            run_batch(batch, Path(tmp) / f"pair_{i}", workers=workers, resume=False).results
-            for i, batch in enumerate(batches)
-        ]
-        det = [Session(batch.base).solve(detail="market", mac_curve=False).results for batch in batches]
+        batches = [plan_montecarlo(p, draws, keep_tables=True) for p in (a, b)]
+        outs = [Path(tmp) / f"pair_{i}" for i in range(2)]
+        if shares_draws(*batches):
+            res = [r.results for r in run_paired(batches[0], batches[1], outs[0], outs[1], workers=workers)]
+        else:
+            res = [run_batch(x, o, workers=workers, resume=False).results for x, o in zip(batches, outs)]
+        det = [Session(x.base, x.dataset).solve(detail="market", mac_curve=False).results for x in batches]
         paired_tables(res[0], res[1], det[0], det[1])
         paired_s = time.perf_counter() - t0
-    return {"draws": draws, "montecarlo_s": one_s, "paired_s": paired_s, "ratio": paired_s / one_s}
+    return {
+        "draws": draws,
+        "montecarlo_s": alone[0],
+        "montecarlo_b_s": alone[1],
+        "paired_s": paired_s,
+        "ratio": paired_s / alone[0],
+        "ratio_to_both": paired_s / (alone[0] + alone[1]),
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+    }

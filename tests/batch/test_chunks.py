@@ -89,10 +89,10 @@ def _failing(draws: dict[int, str]):
     """worker._solve failing draw i with the error draws[i] ("shape": a result of another shape)."""
     real = worker._solve
 
-    def solve(job):
+    def solve(job, *args):
         if job.draw in draws and draws[job.draw] != "shape":
             return None, draws[job.draw], f"log of draw {job.draw}\nFAILED: {draws[job.draw]}\n"
-        res, err, log = real(job)
+        res, err, log = real(job, *args)
         if job.draw in draws and res is not None:
             res = res.drop_vars("price_pv")
         return res, err, log

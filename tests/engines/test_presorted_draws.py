@@ -155,6 +155,35 @@ def test_a_draw_sorts_no_market_on_the_presorted_runs(monkeypatch):
     _assert_same(drawn, got, MeritOrderEngine().solve(drawn))
 
 
+@pytest.mark.parametrize("ratio", [1.0, 2.0])
+def test_a_linked_draw_on_views_equals_one_on_gathered_columns(ratio):
+    """A full link's pooled columns are read as views of the model's arrays when the two markets'
+    columns are adjacent slices (tiny: the national market's, then the regional one's) and the
+    ratio is 1, else gathered into scratch arrays: the same numbers bit for bit, whichever way
+    (the columns given as positions force the gathered way)."""
+    from casebuilder import REPO
+
+    md = model_data(REPO / "models" / "tiny.toml", ['link.mode="full"', f"link.ratio={ratio}"])
+    groups = (md.col_entity % 3).astype(np.int64)
+    drawn = perturb(md, np.full_like(md.bau_t, 1.02), np.array([0.7, 1.0, 1.3])[np.arange(md.n_entities) % 3])
+    engines = [MeritOrderEngine(cost_groups=groups) for _ in range(2)]
+    for e in engines:
+        e.solve(md)
+    assert engines[0]._draw is not None and engines[1]._draw is not None
+    national, regional = (engines[0]._draw[3][md.markets.index(m)].cols for m in ("national", "regional"))
+    assert isinstance(national, slice) and isinstance(regional, slice) and national.stop == regional.start
+    for lay in engines[1]._draw[3]:
+        lay.cols = lay.idx
+    got, ref = (e.solve(drawn) for e in engines)
+    assert got.values.keys() == ref.values.keys()
+    for key in ref.values:
+        np.testing.assert_array_equal(got.values[key], ref.values[key], err_msg=key)
+    for key in ref.duals:
+        np.testing.assert_array_equal(got.duals[key], ref.duals[key], err_msg=key)
+    assert got.objective_jpy == ref.objective_jpy
+    _assert_same(drawn, got, MeritOrderEngine().solve(drawn))
+
+
 def _hand_case():
     """National N0 (steps of 10 t at 100 and 300 JPY/t, cost group 0) and N1 (10 t at 200,
     group 1); regional R0 (10 t at 1000, group 1); one year, discount rate 0, banking on."""
