@@ -121,6 +121,34 @@ def test_the_shared_path_writes_the_files_of_two_separate_runs(tmp_path, workers
         pd.testing.assert_frame_equal(got, expect, check_exact=True)
 
 
+def test_the_shared_path_on_dask_writes_the_same_files(tmp_path):
+    """The paired chunks on a Dask cluster (one worker process with two threads, bound to
+    127.0.0.1 and closed by the test) give a/ and b/ the same files, byte for byte, as the local
+    pool."""
+    distributed = pytest.importorskip("distributed")
+    a, b = pair(tmp_path)
+    fast = ["--set", 'solver.engine="fast"', "--draws", "5", "--workers", "2"]
+    runner = CliRunner()
+    r = runner.invoke(cli, ["montecarlo", str(a), "--paired", str(b), "--out", str(tmp_path / "local"), *fast])
+    assert r.exit_code == 0, r.output
+    cluster = distributed.LocalCluster(
+        n_workers=1, processes=True, threads_per_worker=2, host="127.0.0.1", dashboard_address=None, silence_logs=40
+    )
+    try:
+        args = ["montecarlo", str(a), "--paired", str(b), "--out", str(tmp_path / "dask"), *fast]
+        r = runner.invoke(cli, [*args, "--scheduler", cluster.scheduler_address])
+    finally:
+        cluster.close()
+    assert r.exit_code == 0, r.output
+    assert "each draw made once" in r.output and "Dask" in r.output
+    for name in ("a", "b"):
+        for f in BATCH_FILES:
+            assert filecmp.cmp(tmp_path / "local" / name / f, tmp_path / "dask" / name / f, shallow=False), (name, f)
+    for key in ("draws", "summary", "prices"):
+        f = f"paired_{key}.csv"
+        assert filecmp.cmp(tmp_path / "local" / f, tmp_path / "dask" / f, shallow=False), f
+
+
 def test_a_paired_chunk_makes_each_draw_once(tmp_path, monkeypatch):
     """In one process: the draws of a pair on the same table, years and groups are made once
     each (4 draws, not 8), and each design's results equal its batch solved alone."""
