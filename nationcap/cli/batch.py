@@ -68,6 +68,17 @@ def _batch_options(func):
     return func
 
 
+def _engine_text(workers, scheduler) -> str:
+    """Where a batch runs, as its first line says it."""
+    return f"Dask scheduler {scheduler}" if scheduler else f"{workers or os.cpu_count() or 1} local worker(s)"
+
+
+def _draws_text(batch) -> str:
+    """``"200 draws, seed 1"``: a Monte Carlo batch's draws, as its first line says them."""
+    n = len(batch.members)
+    return f"{n} draw{'s' if n != 1 else ''}, seed {batch.seed}"
+
+
 def _run(ctx: Ctx, batch, out_dir, workers, scheduler, force, resume):
     from ..batch.store import is_cached, run_batch
 
@@ -76,13 +87,9 @@ def _run(ctx: Ctx, batch, out_dir, workers, scheduler, force, resume):
     out = out_dir or batch.default_out()
     if resume and (out / "runs").is_dir():
         cached = sum(is_cached(out / "runs" / f"{k}.nc") for k in batch.jobs)
-    engine = f"Dask scheduler {scheduler}" if scheduler else f"{workers or os.cpu_count() or 1} local worker(s)"
+    engine = _engine_text(workers, scheduler)
     n = len(batch.members)
-    members = (
-        f"{n} draw{'s' if n != 1 else ''}, seed {batch.seed}"
-        if batch.kind == "montecarlo"
-        else f"{n} member{'s' if n != 1 else ''}"
-    )
+    members = _draws_text(batch) if batch.kind == "montecarlo" else f"{n} member{'s' if n != 1 else ''}"
     ctx.echo(f"{batch.kind} {batch.name!r}: {members} ({n_valid} distinct runs, {cached} cached) on {engine} -> {out}/")
     with _progress(ctx, n_valid - cached, "solving") as update:
         return run_batch(
@@ -288,14 +295,11 @@ def _run_pair(ctx: Ctx, batch_a, batch_b, out: Path, workers, scheduler, force):
     (:func:`nationcap.batch.store.run_paired`); (result of A, result of B)."""
     from ..batch.store import run_paired
 
-    engine = f"Dask scheduler {scheduler}" if scheduler else f"{workers or os.cpu_count() or 1} local worker(s)"
     for sub, batch in (("a", batch_a), ("b", batch_b)):
-        n = len(batch.members)
         ctx.echo(
-            f"design {sub.upper()}: {batch.source}\nmontecarlo {batch.name!r}: {n} draw{'s' if n != 1 else ''}, "
-            f"seed {batch.seed} -> {out / sub}/"
+            f"design {sub.upper()}: {batch.source}\nmontecarlo {batch.name!r}: {_draws_text(batch)} -> {out / sub}/"
         )
-    ctx.echo(f"both designs on the same draws, each draw made once, on {engine}")
+    ctx.echo(f"both designs on the same draws, each draw made once, on {_engine_text(workers, scheduler)}")
     total = len(batch_a.jobs) + len(batch_b.jobs)
     with _progress(ctx, total, "solving") as update:
         return run_paired(

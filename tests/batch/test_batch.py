@@ -334,30 +334,19 @@ def test_price_band_probability_from_results_variables():
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture()
-def dask_cluster():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=1, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, silence_logs=40
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
-
-
 def test_dask_scheduler_gives_the_same_results_as_the_local_pool(tmp_path, dask_cluster):
     """Bit for bit with --no-reuse: every member is then what `nationcap run --set` gives,
     whichever worker solves it (re-solving a held model agrees with that to 1e-9 only)."""
-    assert dask_cluster.startswith("tcp://127.0.0.1:")
+    address = dask_cluster()
+    assert address.startswith("tcp://127.0.0.1:")
     path = make_case(tmp_path)
     args = ["sweep", str(path), "--param", KEY1, "--values", "0.04,0.05,0.95,0.06", "--no-reuse"]
     runner = CliRunner()
     r = runner.invoke(cli, args + ["--out", str(tmp_path / "local"), "--workers", "2"])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(cli, args + ["--out", str(tmp_path / "dask"), "--scheduler", dask_cluster])
+    r = runner.invoke(cli, args + ["--out", str(tmp_path / "dask"), "--scheduler", address])
     assert r.exit_code == 0, r.output
-    assert f"dask {dask_cluster}" in r.output
+    assert f"dask {address}" in r.output
     local = xr.load_dataset(tmp_path / "local" / "results.nc")
     remote = xr.load_dataset(tmp_path / "dask" / "results.nc")
     numeric_equal(local, remote)
@@ -366,7 +355,7 @@ def test_dask_scheduler_gives_the_same_results_as_the_local_pool(tmp_path, dask_
     pd.testing.assert_frame_equal(
         pd.read_csv(tmp_path / "local" / "summary.csv"), pd.read_csv(tmp_path / "dask" / "summary.csv")
     )
-    assert json.loads((tmp_path / "dask" / "run.json").read_text())["engine"] == f"dask {dask_cluster}"
+    assert json.loads((tmp_path / "dask" / "run.json").read_text())["engine"] == f"dask {address}"
 
 
 # ---------------------------------------------------------------------------------------

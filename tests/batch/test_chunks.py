@@ -192,23 +192,12 @@ def test_an_exact_engine_pool_worker_starts_without_pyomo_or_matplotlib():
     assert "pyomo" in loaded["pyomo"] and not any(m.startswith("matplotlib") for m in loaded["pyomo"])
 
 
-@pytest.fixture()
-def dask_cluster():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=1, processes=True, threads_per_worker=2, host="127.0.0.1", dashboard_address=None, silence_logs=40
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
-
-
 def test_dask_gives_the_same_chunked_outputs(tmp_path, dask_cluster, monkeypatch):
     """The chunks on a Dask cluster (one worker process, two threads) give the same files."""
+    address = dask_cluster(threads_per_worker=2)
     monkeypatch.setattr(plan, "CHUNK_MAX", 2)
     mc(tmp_path / "local")
     batch = plan_montecarlo(TINY, draws=9, seed=3)
-    r = run_batch(batch, tmp_path / "dask", workers=2, scheduler=dask_cluster)
-    assert r.engine == f"dask {dask_cluster}" and not r.failed
+    r = run_batch(batch, tmp_path / "dask", workers=2, scheduler=address)
+    assert r.engine == f"dask {address}" and not r.failed
     same_outputs(tmp_path / "local", tmp_path / "dask")

@@ -121,24 +121,17 @@ def test_the_shared_path_writes_the_files_of_two_separate_runs(tmp_path, workers
         pd.testing.assert_frame_equal(got, expect, check_exact=True)
 
 
-def test_the_shared_path_on_dask_writes_the_same_files(tmp_path):
+def test_the_shared_path_on_dask_writes_the_same_files(tmp_path, dask_cluster):
     """The paired chunks on a Dask cluster (one worker process with two threads, bound to
     127.0.0.1 and closed by the test) give a/ and b/ the same files, byte for byte, as the local
     pool."""
-    distributed = pytest.importorskip("distributed")
     a, b = pair(tmp_path)
     fast = ["--set", 'solver.engine="fast"', "--draws", "5", "--workers", "2"]
     runner = CliRunner()
     r = runner.invoke(cli, ["montecarlo", str(a), "--paired", str(b), "--out", str(tmp_path / "local"), *fast])
     assert r.exit_code == 0, r.output
-    cluster = distributed.LocalCluster(
-        n_workers=1, processes=True, threads_per_worker=2, host="127.0.0.1", dashboard_address=None, silence_logs=40
-    )
-    try:
-        args = ["montecarlo", str(a), "--paired", str(b), "--out", str(tmp_path / "dask"), *fast]
-        r = runner.invoke(cli, [*args, "--scheduler", cluster.scheduler_address])
-    finally:
-        cluster.close()
+    args = ["montecarlo", str(a), "--paired", str(b), "--out", str(tmp_path / "dask"), *fast]
+    r = runner.invoke(cli, [*args, "--scheduler", dask_cluster(threads_per_worker=2)])
     assert r.exit_code == 0, r.output
     assert "each draw made once" in r.output and "Dask" in r.output
     for name in ("a", "b"):
